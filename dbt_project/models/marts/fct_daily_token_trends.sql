@@ -1,0 +1,70 @@
+{#- One row per UTC day and tenant over the whole loaded range, zero-filled. -#}
+with
+
+calls as (
+
+    select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+day_bounds as (
+
+    select min(occurred_on) as first_day, max(occurred_on) as last_day
+    from calls
+
+),
+
+days as (
+
+    select generate_series(first_day, last_day, interval '1 day')::date as usage_date
+    from day_bounds
+    where first_day is not null
+
+),
+
+tenants as (
+
+    select distinct tenant_id from calls
+
+),
+
+daily as (
+
+    select
+        occurred_on as usage_date,
+        tenant_id,
+        count(*) as call_count,
+        count(*) filter (where is_llm_call) as llm_call_count,
+        sum(prompt_tokens) as prompt_tokens,
+        sum(completion_tokens) as completion_tokens,
+        sum(cached_tokens) as cached_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(total_tokens) as total_tokens,
+        sum(cost_usd) as cost_usd
+    from calls
+    group by occurred_on, tenant_id
+
+),
+
+final as (
+
+    select
+        days.usage_date,
+        tenants.tenant_id,
+        coalesce(daily.call_count, 0) as call_count,
+        coalesce(daily.llm_call_count, 0) as llm_call_count,
+        coalesce(daily.prompt_tokens, 0) as prompt_tokens,
+        coalesce(daily.completion_tokens, 0) as completion_tokens,
+        coalesce(daily.cached_tokens, 0) as cached_tokens,
+        coalesce(daily.reasoning_tokens, 0) as reasoning_tokens,
+        coalesce(daily.total_tokens, 0) as total_tokens,
+        coalesce(daily.cost_usd, 0) as cost_usd
+    from days
+    cross join tenants
+    left join daily
+        on days.usage_date = daily.usage_date
+        and tenants.tenant_id = daily.tenant_id
+
+)
+
+select * from final

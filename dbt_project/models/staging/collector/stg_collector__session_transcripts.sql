@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('collector', 'collector_session_transcripts') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        session_id,
+        source_id as transcript_id,
+        host_id as tenant_id,
+
+        -- numerics
+        message_count,
+        coalesce((message_counts ->> 'user')::integer, 0) as user_message_count,
+        coalesce((message_counts ->> 'assistant')::integer, 0) as assistant_message_count,
+        coalesce((message_counts ->> 'tool_result')::integer, 0) as tool_result_message_count,
+
+        -- timestamps
+        created_at as transcript_created_at,
+        updated_at as transcript_updated_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,65 @@
+with
+
+source as (
+
+    select * from {{ source('collector', 'collector_events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        source_id as event_id,
+        host_id as tenant_id,
+        host_id,
+        session_id,
+        generation_id,
+
+        -- strings
+        'collector' as source_system,
+        event_type,
+        agent_name,
+        hook_name,
+        nullif(tool_name, '') as tool_name,
+        mode as execution_mode,
+        execution_type,
+        decision,
+        decision_reason,
+        working_dir,
+        model_tier,
+        model_name,
+        client_version,
+
+        -- numerics
+        latency_ms,
+        error_count,
+        prompt_tokens,
+        completion_tokens,
+        cached_tokens,
+        reasoning_tokens,
+        total_tokens as reported_total_tokens,
+        -- The cost worker rewrites prompt/completion but not total_tokens: derive it.
+        case
+            when prompt_tokens is null and completion_tokens is null then total_tokens
+            else coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)
+        end as total_tokens,
+        cost as cost_usd,
+        cost_fetch_retries,
+
+        -- booleans
+        success as is_success,
+        execution_type = 'llm' as is_llm_call,
+        cost is not null as has_cost,
+
+        -- timestamps
+        created_at as occurred_at,
+        _loaded_at as loaded_at
+
+    from source
+    -- A retried batch repeats events under new ids: count each event once.
+    where duplicate_of_source_id is null
+
+)
+
+select * from renamed

@@ -1,0 +1,68 @@
+"""Connections to PostgreSQL: one place that pins the session time zone to UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """The parts of a PostgreSQL URL that dbt's profile and psql need."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def libpq_url(url: str) -> str:
+    """Accept SQLAlchemy-style URLs (`postgresql+psycopg://`) as well as libpq ones."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgresql", "postgres"):
+        raise ValueError(
+            f"unsupported database URL scheme {parts.scheme!r}: expected postgresql://"
+        )
+    return urlunsplit(("postgresql",) + tuple(parts)[1:])
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg://" + libpq_url(url).split("://", 1)[1]
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced, safe to print or log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        query = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
+        return urlunsplit(parts._replace(query=urlencode(query, safe="/")))
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def target(url: str) -> PgTarget:
+    """Split a URL into host/port/user/password/dbname; a socket directory counts as host."""
+    parts = urlsplit(libpq_url(url))
+    query = dict(parse_qsl(parts.query))
+    host = query.get("host") or parts.hostname or "localhost"
+    return PgTarget(
+        host=host,
+        port=int(query.get("port") or parts.port or 5432),
+        user=unquote(query.get("user") or parts.username or "postgres"),
+        password=unquote(query.get("password") or parts.password or ""),
+        dbname=unquote(parts.path.lstrip("/") or query.get("dbname") or "postgres"),
+    )
+
+
+def with_database(url: str, dbname: str) -> str:
+    parts = urlsplit(libpq_url(url))
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    """A psycopg connection whose session time zone is UTC, whatever the server default."""
+    return psycopg.connect(libpq_url(url), options="-c TimeZone=UTC", **kwargs)

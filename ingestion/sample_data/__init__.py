@@ -1,0 +1,1 @@
+"""A seeded, realistic sample of an agent-telemetry collector, quirks included."""

@@ -1,0 +1,103 @@
+-- The warehouse's raw schema: what the loaders write. dbt reads it as sources and never writes it.
+create schema if not exists raw;
+
+-- The collector double-encodes jsonb written by old clients: a JSON string holding the JSON.
+create or replace function raw.unwrap_jsonb(value jsonb) returns jsonb
+language plpgsql immutable as $$
+begin
+    if value is null or jsonb_typeof(value) <> 'string' then
+        return value;
+    end if;
+    return (value #>> '{}')::jsonb;
+exception when others then
+    -- A string that is not JSON stays what it is: a JSON string.
+    return value;
+end;
+$$;
+
+create table if not exists raw.collector_events (
+    source_id bigint primary key,
+    host_id text not null,
+    session_id text not null,
+    event_type text not null,
+    agent_name text not null,
+    hook_name text not null,
+    mode text not null,
+    execution_type text not null,
+    decision text not null,
+    decision_reason text,
+    tool_name text not null,
+    working_dir text not null,
+    latency_ms integer not null,
+    model_tier text,
+    model_name text,
+    success boolean not null,
+    error_count integer not null,
+    extra_data jsonb,
+    created_at timestamptz not null,
+    prompt_tokens integer,
+    completion_tokens integer,
+    total_tokens integer,
+    cached_tokens integer,
+    reasoning_tokens integer,
+    cost numeric(12, 8),
+    client_version text,
+    generation_id text,
+    cost_fetch_retries integer,
+    event_fingerprint text not null,
+    duplicate_of_source_id bigint,
+    decision_reason_redactions integer not null default 0,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now()
+);
+create index if not exists collector_events_fingerprint_idx
+    on raw.collector_events (event_fingerprint);
+create index if not exists collector_events_created_at_idx on raw.collector_events (created_at);
+
+create table if not exists raw.collector_session_transcripts (
+    session_id text primary key,
+    source_id bigint not null,
+    host_id text not null,
+    message_counts jsonb,
+    message_count integer not null,
+    created_at timestamptz not null,
+    updated_at timestamptz not null,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now()
+);
+
+create table if not exists raw.collector_transcript_messages (
+    session_id text not null,
+    message_index integer not null,
+    role text not null,
+    content text not null,
+    content_chars integer not null,
+    token_count integer not null,
+    is_token_estimate boolean not null,
+    token_encoding text not null,
+    redaction_count integer not null,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now(),
+    primary key (session_id, message_index)
+);
+
+create table if not exists raw.watermarks (
+    source text primary key,
+    high_id bigint,
+    high_at timestamptz,
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists raw.load_log (
+    run_id text not null,
+    source text not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    rows_read bigint not null,
+    rows_inserted bigint not null,
+    rows_updated bigint not null,
+    rows_unchanged bigint not null,
+    rows_duplicate bigint not null,
+    rows_quarantined bigint not null default 0,
+    primary key (run_id, source, started_at)
+);
