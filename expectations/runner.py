@@ -1,0 +1,108 @@
+"""Run a suite against the warehouse with GX Core 1.x and boil the result down for Dagster."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from ingestion.connections import sqlalchemy_url
+from expectations.suites import SuiteSpec
+
+MAX_FAILING_KEYS = 5
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    observed_value: object
+    failing_keys: list = field(default_factory=list)
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[ExpectationOutcome]
+    outcomes: list[ExpectationOutcome]
+
+
+def _gx_connection_string(url: str) -> str:
+    """SQLAlchemy URL for GX, with the session time zone pinned to UTC."""
+    parts = urlsplit(sqlalchemy_url(url))
+    query = parts.query + ("&" if parts.query else "") + urlencode({"options": "-c TimeZone=UTC"})
+    return urlunsplit(parts._replace(query=query))
+
+
+def _column_of(config) -> str | None:
+    kwargs = config.kwargs
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    return None
+
+
+def _failing_keys(result: dict, key_columns: tuple[str, ...]) -> list:
+    """Up to five failing rows, identified by their key columns only."""
+    rows = result.get("unexpected_index_list") or []
+    keys = []
+    for row in rows[:MAX_FAILING_KEYS]:
+        if isinstance(row, dict):
+            keys.append({k: str(row.get(k)) for k in key_columns if k in row})
+        else:
+            keys.append(str(row))
+    return keys
+
+
+def _observed(result: dict):
+    if "observed_value" in result:
+        return result["observed_value"]
+    if "unexpected_count" in result:
+        return {"unexpected_count": result.get("unexpected_count"),
+                "unexpected_percent": result.get("unexpected_percent")}
+    return None
+
+
+def run_suite(warehouse_url: str, spec: SuiteSpec) -> SuiteOutcome:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    source = context.data_sources.add_sql(
+        name="warehouse", connection_string=_gx_connection_string(warehouse_url)
+    )
+    asset = source.add_table_asset(name=spec.name, table_name=spec.table, schema_name=spec.schema)
+    batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.name, expectations=spec.build()))
+    result = batch.validate(
+        suite,
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": list(spec.key_columns),
+            "partial_unexpected_count": MAX_FAILING_KEYS,
+            "return_unexpected_index_query": False,
+        },
+    )
+    outcomes = []
+    for item in result.results:
+        config = item.expectation_config
+        details = item.result or {}
+        outcomes.append(ExpectationOutcome(
+            expectation=config.type,
+            column=_column_of(config),
+            success=bool(item.success),
+            observed_value=_observed(details),
+            failing_keys=[] if item.success else _failing_keys(details, spec.key_columns),
+        ))
+    failed = [o for o in outcomes if not o.success]
+    return SuiteOutcome(suite=spec.name, success=bool(result.success),
+                        evaluated=len(outcomes), failed=failed, outcomes=outcomes)

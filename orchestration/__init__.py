@@ -1,0 +1,1 @@
+"""Dagster definitions: thin assets over `ingestion/`, dbt models, GX checks, jobs, schedules."""

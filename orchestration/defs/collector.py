@@ -1,0 +1,53 @@
+"""Ingestion assets: the collector's events and transcripts into the warehouse's raw schema."""
+
+
+import dagster as dg
+
+from ingestion import collector_events, collector_transcripts
+from ingestion.connections import connect
+from orchestration.resources import TelemetryDatabases
+
+# Source reads can fail on a flaky network; a few spaced retries heal that.
+SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def _metadata(counts) -> dict:
+    return {name: dg.MetadataValue.int(value) for name, value in counts.as_dict().items()
+            if name != "source"}
+
+
+@dg.asset(
+    key=["raw", "collector_events"],
+    group_name="ingestion",
+    kinds={"python", "postgres"},
+    retry_policy=SOURCE_RETRY,
+    description="collector.telemetry_events → raw.collector_events (COPY, merged by source id).",
+)
+def collector_events_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
+    urls = databases.urls()
+    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        counts = collector_events.pull_events(source, warehouse, run_id=context.run_id)
+    return dg.MaterializeResult(metadata=_metadata(counts))
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["raw", "collector_session_transcripts"], group_name="ingestion",
+                     kinds={"python", "postgres"},
+                     description="One row per collector transcript (latest version)."),
+        dg.AssetSpec(["raw", "collector_transcript_messages"], group_name="ingestion",
+                     kinds={"python", "postgres"},
+                     description="Transcript messages: redacted text and tiktoken estimates."),
+    ],
+    retry_policy=SOURCE_RETRY,
+)
+def collector_transcripts_asset(context: dg.AssetExecutionContext,
+                                databases: TelemetryDatabases):
+    urls = databases.urls()
+    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        counts = collector_transcripts.pull_transcripts(source, warehouse, run_id=context.run_id)
+    metadata = _metadata(counts)
+    yield dg.MaterializeResult(asset_key=["raw", "collector_session_transcripts"],
+                               metadata=metadata)
+    yield dg.MaterializeResult(asset_key=["raw", "collector_transcript_messages"],
+                               metadata=metadata)
