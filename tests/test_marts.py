@@ -1,0 +1,109 @@
+"""The whole pipeline through Dagster; each mart equals numbers computed here with pandas."""
+
+import json
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from ingestion.connections import connect
+from orchestration.cli import run_pipeline
+
+
+def _read(url, query):
+    with connect(url) as conn:
+        cursor = conn.execute(query)
+        return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+
+
+@pytest.fixture(scope="module")
+def built(module_collector, dbt_manifest):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("WAREHOUSE_URL", module_collector.warehouse)
+        monkeypatch.setenv("COLLECTOR_URL", module_collector.collector)
+        result = run_pipeline(DagsterInstance.ephemeral())
+    assert result.success
+    return module_collector
+
+
+@pytest.fixture
+def events(built):
+    """The collector's events, each retried duplicate counted once, as pandas sees them."""
+    df = _read(built.collector, "select * from telemetry_events")
+    fingerprint = ["host_id", "session_id", "agent_name", "hook_name", "tool_name", "decision",
+                   "created_at", "latency_ms", "prompt_tokens", "completion_tokens",
+                   "total_tokens"]
+    df = df.sort_values("id").drop_duplicates(subset=fingerprint, keep="first")
+    df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
+    reported = df[["prompt_tokens", "completion_tokens"]].notna().any(axis=1)
+    df["tokens"] = (df["prompt_tokens"].fillna(0) + df["completion_tokens"].fillna(0)).where(
+        reported, df["total_tokens"]).fillna(0).astype(int)
+    df["day"] = df["created_at"].dt.date
+    return df
+
+
+def test_daily_token_trends_are_zero_filled_per_day_and_tenant(built, events):
+    mart = _read(built.warehouse, "select * from marts.fct_daily_token_trends")
+    days = pd.date_range(events["day"].min(), events["day"].max(), freq="D").date
+    hosts = sorted(events["host_id"].unique())
+    assert len(mart) == len(days) * len(hosts)
+    expected = events.groupby(["day", "host_id"]).agg(
+        calls=("id", "size"), tokens=("tokens", "sum")).reset_index()
+    grid = pd.MultiIndex.from_product([days, hosts], names=["day", "host_id"]).to_frame(
+        index=False).merge(expected, how="left").fillna(0)
+    got = mart.rename(columns={"usage_date": "day", "tenant_id": "host_id"}).merge(
+        grid, on=["day", "host_id"], validate="one_to_one")
+    assert (got["call_count"] == got["calls"]).all()
+    assert (got["total_tokens"] == got["tokens"]).all()
+    assert (mart["call_count"] == 0).any(), "a small dataset has idle host-days"
+
+
+def test_activity_heatmap_uses_sunday_zero_and_only_non_zero_cells(built, events):
+    mart = _read(built.warehouse, "select * from marts.fct_activity_heatmap")
+    events["dow"] = (events["created_at"].dt.dayofweek + 1) % 7  # pandas: Monday = 0
+    events["hour"] = events["created_at"].dt.hour
+    expected = events.groupby(["host_id", "dow", "hour"]).size().rename("n").reset_index()
+    got = mart.rename(columns={"tenant_id": "host_id", "day_of_week": "dow",
+                               "hour_of_day": "hour"}).merge(
+        expected, on=["host_id", "dow", "hour"], how="outer", validate="one_to_one")
+    assert got["call_count"].notna().all() and got["n"].notna().all()
+    assert (got["call_count"] == got["n"]).all()
+    assert mart["call_count"].min() >= 1
+
+
+def test_agent_monthly_usage(built, events):
+    mart = _read(built.warehouse, "select * from marts.fct_agent_monthly_usage")
+    naive = events["created_at"].dt.tz_localize(None)
+    events["month"] = naive.dt.to_period("M").dt.start_time.dt.date
+    expected = events.groupby(["month", "host_id", "agent_name"]).agg(
+        calls=("id", "size"), tokens=("tokens", "sum")).reset_index()
+    got = mart.rename(columns={"usage_month": "month", "tenant_id": "host_id"}).merge(
+        expected, on=["month", "host_id", "agent_name"], how="outer", validate="one_to_one")
+    assert (got["call_count"] == got["calls"]).all()
+    assert (got["total_tokens"] == got["tokens"]).all()
+
+
+def test_session_summaries(built, events):
+    mart = _read(built.warehouse, "select * from marts.fct_session_summaries").set_index(
+        "session_id")
+    transcripts = _read(built.collector,
+                        "select session_id, transcript_data::text as data from session_transcripts")
+    message_counts = {
+        row.session_id: len(json.loads(json.loads(row.data)) if row.data.startswith('"')
+                            else json.loads(row.data))
+        for row in transcripts.itertuples()
+    }
+    grouped = events.groupby("session_id")
+    assert set(mart.index) == set(grouped.groups)
+    for session_id, rows in grouped:
+        got = mart.loc[session_id]
+        duration = (rows["created_at"].max() - rows["created_at"].min()).total_seconds()
+        assert float(got["duration_seconds"]) == pytest.approx(duration, abs=1e-6)
+        assert got["call_count"] == len(rows)
+        assert got["tool_call_count"] == (rows["tool_name"] != "").sum()
+        assert got["message_count"] == message_counts.get(session_id, 0)
+        assert got["total_tokens"] == rows["tokens"].sum()
+        assert float(got["success_rate"]) == pytest.approx(rows["success"].mean(), abs=1e-6)
+        assert float(got["avg_latency_ms"]) == pytest.approx(rows["latency_ms"].mean(), abs=1e-3)
+        assert float(got["p95_latency_ms"]) == pytest.approx(
+            rows["latency_ms"].quantile(0.95), abs=1e-3)
