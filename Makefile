@@ -33,7 +33,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check ingestion orchestration expectations tests benchmarks
+	$(BIN)/ruff check ingestion orchestration expectations tests
 
 warehouse-start: install
 	$(BIN)/atw warehouse start
