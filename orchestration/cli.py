@@ -44,9 +44,10 @@ def ensure_dbt_manifest() -> None:
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
     if manifest.exists():
         return
-    dbt = Path(sys.executable).with_name("dbt")
+    from orchestration.defs.dbt import dbt_executable
+
     subprocess.run(
-        [str(dbt), "parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
          "--profiles-dir", str(settings.DBT_PROJECT_DIR)],
         check=True,
     )

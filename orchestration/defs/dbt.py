@@ -6,6 +6,9 @@ Dagster can only hold back what has not started yet.
 """
 
 
+import sys
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
@@ -52,5 +55,11 @@ def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from _build(context, dbt, databases)
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project)
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
