@@ -113,11 +113,14 @@ def run_pipeline(instance=None):
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("everything")
+    # Step-by-step DEBUG events stay in the instance (and the UI); the console gets warnings.
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     if instance is not None:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     _prepare_dagster_home()
     with DagsterInstance.get() as home_instance:
-        return job.execute_in_process(instance=home_instance, raise_on_error=False)
+        return job.execute_in_process(instance=home_instance, raise_on_error=False,
+                                      run_config=quiet)
 
 
 def _check_results(result) -> tuple[list[str], list[str]]:
