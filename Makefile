@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# dagster-dbt's `prepare_if_dev` (under `dagster dev`) runs `dbt` from PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install demo ui run test lint warehouse-start warehouse-stop psql clean
 
