@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
 
-EVENT_TYPES = ["agent_execution", "hook_decision", "error", "escalation", "commit"]
-DECISIONS = ["APPROVE", "CONTINUE", "DENY", "CONFIRM", "SUCCESS", "ERROR"]
-EXECUTION_TYPES = ["llm", "typescript"]
-MODES = ["direct", "lazy"]
-MESSAGE_ROLES = ["user", "assistant", "tool_result"]
+from ingestion import vocabulary
+
+EVENT_TYPES = list(vocabulary.EVENT_TYPES)
+DECISIONS = list(vocabulary.DECISIONS)
+EXECUTION_TYPES = list(vocabulary.EXECUTION_TYPES)
+MODES = list(vocabulary.MODES)
+MESSAGE_ROLES = list(vocabulary.MESSAGE_ROLES)
 
 
 @dataclass(frozen=True)

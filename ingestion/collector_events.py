@@ -9,11 +9,12 @@ the merge only touches rows whose content changed, so a rerun changes nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from ingestion import load_log, redaction, watermarks
+from ingestion import load_log, redaction, vocabulary, watermarks
 from ingestion.load_log import LoadCounts
 from ingestion.warehouse_schema import ensure_raw_schema
 
@@ -39,8 +40,60 @@ create temp table _incoming_events (
     error_count integer, extra_data jsonb, created_at timestamptz, prompt_tokens integer,
     completion_tokens integer, total_tokens integer, cached_tokens integer,
     reasoning_tokens integer, cost numeric(12, 8), client_version text, generation_id text,
-    cost_fetch_retries integer, decision_reason_redactions integer not null default 0
+    cost_fetch_retries integer, decision_reason_redactions integer not null default 0,
+    reject_reason text, reject_detail text
 ) on commit drop
+"""
+
+# First failing rule wins. Details name fields, never values.
+_VALIDATE = """
+update _incoming_events set (reject_reason, reject_detail) = (
+    select reason, detail from (
+        select 'missing_required_key' as reason, concat_ws(',',
+            case when host_id is null then 'host_id' end,
+            case when session_id is null then 'session_id' end,
+            case when event_type is null then 'event_type' end,
+            case when agent_name is null then 'agent_name' end,
+            case when decision is null then 'decision' end,
+            case when latency_ms is null then 'latency_ms' end,
+            case when created_at is null then 'created_at' end) as detail, 1 as rank
+        union all
+        select 'unknown_enum', concat_ws(',',
+            case when event_type <> all(%(event_types)s) then 'event_type' end,
+            case when decision <> all(%(decisions)s) then 'decision' end,
+            case when execution_type <> all(%(execution_types)s) then 'execution_type' end,
+            case when mode <> all(%(modes)s) then 'mode' end,
+            case when model_tier <> all(%(model_tiers)s) then 'model_tier' end), 2
+        union all
+        select 'negative_value', concat_ws(',',
+            case when latency_ms < 0 then 'latency_ms' end,
+            case when error_count < 0 then 'error_count' end,
+            case when prompt_tokens < 0 then 'prompt_tokens' end,
+            case when completion_tokens < 0 then 'completion_tokens' end,
+            case when total_tokens < 0 then 'total_tokens' end,
+            case when cached_tokens < 0 then 'cached_tokens' end,
+            case when reasoning_tokens < 0 then 'reasoning_tokens' end,
+            case when cost < 0 then 'cost' end), 3
+        union all
+        select 'future_timestamp',
+            case when created_at > %(now)s::timestamptz + interval '24 hours'
+                then 'created_at' else '' end, 4
+    ) as rules
+    where detail <> ''
+    order by rank
+    limit 1
+)
+"""
+
+_QUARANTINE = """
+insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
+    last_run_id)
+select %(source)s, i.id::text, i.reject_reason,
+    encode(sha256(convert_to(i::text, 'UTF8')), 'hex'), i.reject_detail, %(run_id)s, %(run_id)s
+from _incoming_events as i
+where i.reject_reason is not null
+on conflict (source, source_key, row_hash) do update set
+    last_run_id = excluded.last_run_id, last_seen_at = now()
 """
 
 # A retried batch repeats an event under a new id; these fields identify the event itself.
@@ -58,6 +111,7 @@ with merged as (
                          for c in _VALUE_COLUMNS)},
         {_FINGERPRINT}, i.decision_reason_redactions, %(run_id)s
     from _incoming_events as i
+    where i.reject_reason is null
     on conflict (source_id) do update set
         ({", ".join(_VALUE_COLUMNS)}, event_fingerprint, decision_reason_redactions, _run_id,
          _loaded_at)
@@ -131,15 +185,27 @@ def pull_events(
         source.commit()  # end the source's read transaction; nothing there is written
 
         counts.rows_read = warehouse.execute("select count(*) from _incoming_events").fetchone()[0]
-        _redact_decision_reasons(warehouse)
+        warehouse.execute(_VALIDATE, {
+            "now": now, "event_types": list(vocabulary.EVENT_TYPES),
+            "decisions": list(vocabulary.DECISIONS),
+            "execution_types": list(vocabulary.EXECUTION_TYPES),
+            "modes": list(vocabulary.MODES), "model_tiers": list(vocabulary.MODEL_TIERS),
+        })
+        warehouse.execute(_QUARANTINE, {"source": SOURCE, "run_id": run_id})
+        counts.rows_quarantined = warehouse.execute(
+            "select count(*) from _incoming_events where reject_reason is not null").fetchone()[0]
+        redactions = _redact_decision_reasons(warehouse)
+        load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
         inserted, updated = warehouse.execute(_MERGE, {"run_id": run_id}).fetchone()
         counts.rows_inserted, counts.rows_updated = inserted, updated
-        counts.rows_unchanged = counts.rows_read - inserted - updated
+        counts.rows_loaded = inserted + updated
+        counts.rows_skipped_duplicate = (
+            counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
         warehouse.execute(_MARK_DUPLICATES)
-        counts.rows_duplicate = warehouse.execute(
+        counts.rows_flagged_duplicate = warehouse.execute(
             """select count(*) from raw.collector_events as e
                inner join _incoming_events as i on i.id = e.source_id
-               where e.duplicate_of_source_id is not null"""
+               where e.duplicate_of_source_id is not null and e._run_id = %s""", (run_id,)
         ).fetchone()[0]
 
         high_id, high_at = warehouse.execute(
@@ -151,12 +217,14 @@ def pull_events(
     return counts
 
 
-def _redact_decision_reasons(warehouse: psycopg.Connection) -> None:
+def _redact_decision_reasons(warehouse: psycopg.Connection) -> Counter:
     rows = warehouse.execute(_REDACTION_CANDIDATES).fetchall()
     changes = []
+    total: Counter = Counter()
     for source_id, text in rows:
         redacted, found = redaction.redact(text)
         if found:
+            total.update(found)
             changes.append((redacted, sum(found.values()), source_id))
     if changes:
         with warehouse.cursor() as cursor:
@@ -165,3 +233,4 @@ def _redact_decision_reasons(warehouse: psycopg.Connection) -> None:
                    set decision_reason = %s, decision_reason_redactions = %s where id = %s""",
                 changes,
             )
+    return total

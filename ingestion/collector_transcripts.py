@@ -9,15 +9,19 @@ commits together with the watermark it advances.
 from __future__ import annotations
 
 import json
+import os
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from ingestion import load_log, redaction, tokenizer, watermarks
+from ingestion import load_log, quarantine, redaction, tokenizer, vocabulary, watermarks
 from ingestion.load_log import LoadCounts
+from ingestion.quarantine import RowRejected
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "collector.session_transcripts"
+MESSAGES_SOURCE = "collector.session_transcripts.messages"
 # Covers transactions that commit after a later `updated_at` was already pulled.
 DEFAULT_OVERLAP = timedelta(minutes=10)
 BATCH_SIZE = 200
@@ -26,6 +30,11 @@ MESSAGE_COLUMNS = (
     "session_id", "message_index", "role", "content", "content_chars", "token_count",
     "is_token_estimate", "token_encoding", "redaction_count", "_run_id",
 )
+
+
+def max_message_chars() -> int:
+    """Messages longer than this go to quarantine (MAX_MESSAGE_CHARS, default 1,000,000)."""
+    return int(os.environ.get("MAX_MESSAGE_CHARS", "1000000"))
 
 
 def unwrap_json(text: str | None):
@@ -41,17 +50,41 @@ def unwrap_json(text: str | None):
     return value
 
 
-def explode_messages(transcript) -> list[tuple[int, str, str]]:
-    """(index, role, content) per message, in transcript order."""
+def parse_transcript(text: str | None) -> list:
+    try:
+        transcript = unwrap_json(text)
+    except json.JSONDecodeError as exc:
+        raise RowRejected(quarantine.MALFORMED_JSON, f"transcript_data: {exc.msg}") from None
     if not isinstance(transcript, list):
-        raise ValueError(f"transcript_data is a {type(transcript).__name__}, expected an array")
-    messages = []
-    for position, message in enumerate(transcript):
-        index = message.get("index", position) if isinstance(message, dict) else position
-        role = message.get("role") if isinstance(message, dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
-        messages.append((int(index), str(role), "" if content is None else str(content)))
-    return messages
+        raise RowRejected(quarantine.WRONG_TYPE,
+                          f"transcript_data is a {type(transcript).__name__}, not an array")
+    return transcript
+
+
+def validate_message(message, position: int, cap: int) -> tuple[int, str, str]:
+    """(index, role, content) of one message, or RowRejected."""
+    if not isinstance(message, dict):
+        raise RowRejected(quarantine.WRONG_TYPE, f"message is a {type(message).__name__}")
+    missing = [k for k in ("role", "content") if k not in message]
+    if missing:
+        raise RowRejected(quarantine.MISSING_REQUIRED_KEY, ",".join(missing))
+    role, content = message["role"], message["content"]
+    if role not in vocabulary.MESSAGE_ROLES:
+        raise RowRejected(quarantine.UNKNOWN_ENUM, "role")
+    if not isinstance(content, str):
+        raise RowRejected(quarantine.WRONG_TYPE, "content is not a string")
+    if "\x00" in content:
+        raise RowRejected(quarantine.NUL_BYTE, "content")
+    try:
+        content.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RowRejected(quarantine.INVALID_UTF8, "content has unpaired surrogates") from None
+    if len(content) > cap:
+        raise RowRejected(quarantine.OVERSIZE, f"content over {cap} characters")
+    index = message.get("index", position)
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        raise RowRejected(quarantine.WRONG_TYPE, "index")
+    return index, role, content
 
 
 def pull_transcripts(
@@ -60,19 +93,23 @@ def pull_transcripts(
     run_id: str,
     overlap: timedelta = DEFAULT_OVERLAP,
     encoding: str | None = None,
-) -> LoadCounts:
+    batch_size: int | None = None,
+) -> tuple[LoadCounts, LoadCounts]:
+    """Load new and re-upserted transcripts. Returns (transcript counts, message counts)."""
     encoding = encoding or tokenizer.encoding_name()
     tokenizer.load_encoding(encoding)  # fail before reading anything if it cannot load
+    batch_size = batch_size or int(os.environ.get("TRANSCRIPT_BATCH_SIZE", BATCH_SIZE))
     ensure_raw_schema(warehouse)
     started_at = datetime.now(UTC)
     counts = LoadCounts(source=SOURCE)
+    message_counts = LoadCounts(source=MESSAGES_SOURCE)
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
         mark = watermarks.read(warehouse, SOURCE)
     since = (mark.high_at - overlap) if mark.high_at else datetime(1970, 1, 1, tzinfo=UTC)
 
     with source.transaction(), source.cursor(name="atw_transcripts") as cursor:
-        cursor.itersize = BATCH_SIZE
+        cursor.itersize = batch_size
         cursor.execute(
             """
             select id, host_id, session_id, transcript_data::text, message_counts::text,
@@ -83,15 +120,20 @@ def pull_transcripts(
             """,
             (since,),
         )
-        while batch := cursor.fetchmany(BATCH_SIZE):
-            counts.add(_load_batch(warehouse, batch, run_id, encoding))
+        while batch := cursor.fetchmany(batch_size):
+            batch_counts, batch_message_counts = _load_batch(warehouse, batch, run_id, encoding)
+            counts.add(batch_counts)
+            message_counts.add(batch_message_counts)
     with warehouse.transaction():
         load_log.record(warehouse, run_id, counts, started_at)
-    return counts
+        load_log.record(warehouse, run_id, message_counts, started_at)
+    return counts, message_counts
 
 
-def _load_batch(warehouse, batch, run_id: str, encoding: str) -> LoadCounts:
+def _load_batch(warehouse, batch, run_id: str, encoding: str):
     counts = LoadCounts(source=SOURCE, rows_read=len(batch))
+    message_counts = LoadCounts(source=MESSAGES_SOURCE)
+    cap = max_message_chars()
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
         held = dict(warehouse.execute(
@@ -100,23 +142,60 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str) -> LoadCounts:
             ([row[2] for row in batch],),
         ).fetchall())
         fresh = [row for row in batch if held.get(row[2]) != row[6]]
-        counts.rows_unchanged = len(batch) - len(fresh)
-        counts.rows_updated = sum(1 for row in fresh if row[2] in held)
-        counts.rows_inserted = len(fresh) - counts.rows_updated
+        counts.rows_skipped_duplicate = len(batch) - len(fresh)
 
-        headers, messages = [], []
-        for source_id, host_id, session_id, data, message_counts, created_at, updated_at in fresh:
-            exploded = explode_messages(unwrap_json(data))
-            counts_json = unwrap_json(message_counts)
-            headers.append((session_id, source_id, host_id,
-                            None if counts_json is None else json.dumps(counts_json),
-                            len(exploded), created_at, updated_at, run_id))
-            for index, role, content in exploded:
+        headers, messages, rejections, message_rejections = [], [], [], []
+        redactions: Counter = Counter()
+        for source_id, host_id, session_id, data, counts_text, created_at, updated_at in fresh:
+            try:
+                transcript = parse_transcript(data)
+            except RowRejected as rejected:
+                rejections.append(quarantine.Rejection(
+                    str(source_id), rejected.reason_code, quarantine.row_hash(data or ""),
+                    f"session {session_id}: {rejected.detail}"))
+                continue
+            message_counts.rows_read += len(transcript)
+            try:
+                counts_json = unwrap_json(counts_text)
+            except json.JSONDecodeError:
+                counts_json = None
+            loaded_here = 0
+            for position, message in enumerate(transcript):
+                try:
+                    index, role, content = validate_message(message, position, cap)
+                except RowRejected as rejected:
+                    message_rejections.append(quarantine.Rejection(
+                        f"{session_id}:{position}", rejected.reason_code,
+                        quarantine.row_hash(json.dumps(message, sort_keys=True)),
+                        rejected.detail))
+                    continue
                 redacted, found = redaction.redact(content)
+                redactions.update(found)
                 messages.append([session_id, index, role, redacted, len(redacted),
                                  sum(found.values())])
-        token_counts = tokenizer.count_tokens([m[3] for m in messages], encoding)
+                loaded_here += 1
+            headers.append((session_id, source_id, host_id,
+                            None if counts_json is None else json.dumps(counts_json),
+                            len(transcript), created_at, updated_at, run_id))
+        counts.rows_quarantined = len(rejections)
+        counts.rows_updated = sum(1 for h in headers if h[0] in held)
+        counts.rows_inserted = len(headers) - counts.rows_updated
+        counts.rows_loaded = len(headers)
 
+        # Two messages claiming one index: the first wins, the rest are duplicates.
+        seen: set = set()
+        unique_messages = []
+        for message in messages:
+            key = (message[0], message[1])
+            if key in seen:
+                message_counts.rows_skipped_duplicate += 1
+                continue
+            seen.add(key)
+            unique_messages.append(message)
+        message_counts.rows_quarantined = len(message_rejections)
+        message_counts.rows_loaded = message_counts.rows_inserted = len(unique_messages)
+
+        token_counts = tokenizer.count_tokens([m[3] for m in unique_messages], encoding)
         sessions = [h[0] for h in headers]
         warehouse.execute(
             "delete from raw.collector_transcript_messages where session_id = any(%s)",
@@ -125,10 +204,10 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str) -> LoadCounts:
         with warehouse.cursor().copy(
             f"copy raw.collector_transcript_messages ({', '.join(MESSAGE_COLUMNS)}) from stdin"
         ) as copy:
-            for message, tokens in zip(messages, token_counts, strict=True):
-                session_id, index, role, content, chars, redactions = message
+            for message, tokens in zip(unique_messages, token_counts, strict=True):
+                session_id, index, role, content, chars, redaction_count = message
                 copy.write_row((session_id, index, role, content, chars, tokens, True, encoding,
-                                redactions, run_id))
+                                redaction_count, run_id))
         with warehouse.cursor() as cursor:
             cursor.executemany(
                 """
@@ -144,6 +223,9 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str) -> LoadCounts:
                 """,
                 headers,
             )
+        quarantine.record(warehouse, SOURCE, run_id, rejections)
+        quarantine.record(warehouse, MESSAGES_SOURCE, run_id, message_rejections)
+        load_log.record_redactions(warehouse, run_id, MESSAGES_SOURCE, redactions)
         high_at = max(row[6] for row in batch)
         watermarks.advance(warehouse, SOURCE, max(row[0] for row in batch), high_at)
-    return counts
+    return counts, message_counts

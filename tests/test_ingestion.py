@@ -38,7 +38,7 @@ def _content_checksums(url):
 def _pull(urls, run_id, now=SAMPLE_END):
     with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
         events = pull_events(source, warehouse, run_id, now=now)
-        transcripts = pull_transcripts(source, warehouse, run_id)
+        transcripts, _ = pull_transcripts(source, warehouse, run_id)
     return events, transcripts
 
 
@@ -50,13 +50,14 @@ def test_loading_twice_gives_identical_raw_tables(small_collector):
     assert before == after  # not even _loaded_at or _run_id moved
     assert first_events.rows_inserted > 0 and second_events.rows_inserted == 0
     assert second_events.rows_updated == 0
-    assert second_events.rows_read == second_events.rows_unchanged  # the overlap window
-    assert second_transcripts.rows_inserted == second_transcripts.rows_updated == 0
+    # The overlap window re-reads rows already held: skipped, not loaded again.
+    assert second_events.rows_read == second_events.rows_skipped_duplicate
+    assert second_transcripts.rows_loaded == 0
     with connect(small_collector.warehouse) as conn:
         log = conn.execute(
-            "select source, rows_read, rows_inserted + rows_updated + rows_unchanged "
-            "+ rows_quarantined from raw.load_log").fetchall()
-    assert log and all(read == accounted for _, read, accounted in log)
+            "select source, rows_read, rows_loaded + rows_quarantined + rows_skipped_duplicate "
+            "from raw.load_log").fetchall()
+    assert len(log) == 6 and all(read == accounted for _, read, accounted in log)
 
 
 def test_every_collector_row_lands_once_with_json_unwrapped(small_collector):

@@ -88,16 +88,46 @@ create table if not exists raw.watermarks (
     updated_at timestamptz not null default now()
 );
 
+-- One row per load and source. Every row read is accounted for: loaded (inserted or changed),
+-- quarantined, or skipped as a duplicate of what the warehouse already holds.
 create table if not exists raw.load_log (
     run_id text not null,
     source text not null,
     started_at timestamptz not null,
     finished_at timestamptz not null,
     rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_skipped_duplicate bigint not null,
     rows_inserted bigint not null,
     rows_updated bigint not null,
-    rows_unchanged bigint not null,
-    rows_duplicate bigint not null,
-    rows_quarantined bigint not null default 0,
-    primary key (run_id, source, started_at)
+    -- Retried-batch copies: loaded into raw, flagged, counted once by staging.
+    rows_flagged_duplicate bigint not null,
+    primary key (run_id, source, started_at),
+    constraint every_row_accounted_for
+        check (rows_read = rows_loaded + rows_quarantined + rows_skipped_duplicate),
+    constraint loaded_is_inserted_or_updated check (rows_loaded = rows_inserted + rows_updated)
+);
+
+-- Rows and lines that could not be loaded. Never the payload: a hash identifies it.
+create table if not exists raw.quarantine (
+    source text not null,
+    source_key text not null,
+    reason_code text not null,
+    row_hash text not null,
+    detail text,
+    run_id text not null,
+    last_run_id text not null,
+    quarantined_at timestamptz not null default now(),
+    last_seen_at timestamptz not null default now(),
+    primary key (source, source_key, row_hash)
+);
+
+-- Secrets and e-mail addresses replaced in stored text, per load, source and kind.
+create table if not exists raw.redaction_log (
+    run_id text not null,
+    source text not null,
+    kind text not null,
+    redactions bigint not null,
+    logged_at timestamptz not null default now()
 );

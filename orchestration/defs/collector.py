@@ -45,8 +45,10 @@ def collector_transcripts_asset(context: dg.AssetExecutionContext,
                                 databases: TelemetryDatabases):
     urls = databases.urls()
     with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
-        counts = collector_transcripts.pull_transcripts(source, warehouse, run_id=context.run_id)
-    metadata = _metadata(counts)
+        counts, message_counts = collector_transcripts.pull_transcripts(
+            source, warehouse, run_id=context.run_id)
+    metadata = {**_metadata(counts),
+                **{f"messages_{k}": v for k, v in _metadata(message_counts).items()}}
     yield dg.MaterializeResult(asset_key=["raw", "collector_session_transcripts"],
                                metadata=metadata)
     yield dg.MaterializeResult(asset_key=["raw", "collector_transcript_messages"],
