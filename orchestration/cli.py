@@ -2,6 +2,7 @@
 
     atw warehouse start|stop|status     the embedded PostgreSQL server under .warehouse/
     atw generate [--events N] [--reset] fill the sample collector database
+    atw load                            only the loaders: collector and landing files → raw
     atw run                             materialize every asset and run every check
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
@@ -19,12 +20,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingestion import settings
+from ingestion import file_drops, settings
 from ingestion.connections import connect, redact, target
 
 DEMO_EVENTS = 60_000
 RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
-              "raw.collector_transcript_messages")
+              "raw.collector_transcript_messages", "raw.landed_collector_events",
+              "raw.landed_metric_events", "raw.quarantine")
+GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
 MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage")
 
@@ -75,6 +78,8 @@ def _reset(urls: settings.Urls) -> None:
     with connect(urls.warehouse) as conn:
         conn.execute("drop schema if exists raw, staging, intermediate, marts cascade")
     shutil.rmtree(settings.dagster_home() / "storage", ignore_errors=True)
+    for generated in GENERATED_LANDING_FOLDERS:
+        shutil.rmtree(file_drops.landing_dir() / generated, ignore_errors=True)
 
 
 def _collector_is_empty(url: str) -> bool:
@@ -87,6 +92,7 @@ def _collector_is_empty(url: str) -> bool:
 
 def cmd_generate(args) -> int:
     from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
+    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
 
     urls = settings.resolve_urls()
     if args.reset:
@@ -101,6 +107,24 @@ def cmd_generate(args) -> int:
           f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
           f"messages), {report.first_day} to {report.last_day}, in "
           f"{time.monotonic() - started:.1f}s")
+    landing = file_drops.landing_dir()
+    files = write_landing_files(landing, LandingConfig(seed=args.seed, days=args.days))
+    print(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
+          f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
+          f"lines, {files['bad_records']} deliberately broken) in {landing}")
+    return 0
+
+
+def cmd_load(args) -> int:
+    import uuid
+
+    from ingestion.all_sources import load_all_sources
+
+    run_id = f"cli-{uuid.uuid4()}"
+    for counts in load_all_sources(settings.resolve_urls(), run_id):
+        print(f"{counts.source:<42} read {counts.rows_read:>9,}  "
+              f"loaded {counts.rows_loaded:>9,}  quarantined {counts.rows_quarantined:>6,}  "
+              f"skipped {counts.rows_skipped_duplicate:>9,}")
     return 0
 
 
@@ -246,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="drop the sample collector data and the warehouse's schemas first")
         p.set_defaults(func=func)
 
+    sub.add_parser("load", help="run only the loaders").set_defaults(func=cmd_load)
     sub.add_parser("run", help="materialize every asset").set_defaults(func=cmd_run)
     sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
     psql = sub.add_parser("psql", help="open psql on the warehouse or the collector")

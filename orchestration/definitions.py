@@ -5,7 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from expectations.suites import SUITES
-from orchestration.defs.collector import collector_events_asset, collector_transcripts_asset
+from orchestration.defs.collector import (
+    collector_events_asset,
+    collector_transcripts_asset,
+    landing_files_asset,
+)
 from orchestration.defs.dbt import dbt_mart_models, dbt_resource, dbt_staging_models
 from orchestration.defs.quality import gx_check
 from orchestration.resources import TelemetryDatabases
@@ -13,6 +17,7 @@ from orchestration.resources import TelemetryDatabases
 ASSETS = [
     collector_events_asset,
     collector_transcripts_asset,
+    landing_files_asset,
     dbt_staging_models,
     dbt_mart_models,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,9 @@ def fresh_databases(base_url: str, monkeypatch) -> Urls:
     )
     monkeypatch.setenv("WAREHOUSE_URL", result.warehouse)
     monkeypatch.setenv("COLLECTOR_URL", result.collector)
+    # An empty landing directory of its own: never the project's `landing/`.
+    landing = Path(tempfile.mkdtemp(prefix="landing-"))
+    monkeypatch.setenv("LANDING_DIR", str(landing))
     return result
 
 

@@ -47,6 +47,8 @@ class GeneratorConfig:
     duplicate_batch_rate: float = 0.015
     # Rows newer than this before `end` still wait for the cost worker.
     cost_worker_lag: timedelta = timedelta(minutes=20)
+    # Text to plant in a few transcript messages and decision reasons (redaction tests).
+    planted_secrets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -244,6 +246,8 @@ def generate_collector(conn: psycopg.Connection, config: GeneratorConfig) -> Gen
             day_batches.extend(writer.batches(events))
             if rng.random() < config.transcript_share:
                 transcripts.append(_transcript_row(rng, host, session_id, events, end))
+        if config.planted_secrets:
+            _plant(rng, config.planted_secrets, day_batches, transcripts)
         day_batches.sort(key=lambda b: b[0])
         _copy_events(conn, day_batches, report)
         _copy_transcripts(conn, transcripts, report)
@@ -253,6 +257,26 @@ def generate_collector(conn: psycopg.Connection, config: GeneratorConfig) -> Gen
     conn.execute("analyze telemetry_events")
     conn.execute("analyze session_transcripts")
     return report
+
+
+def _plant(rng, secrets, batches, transcripts) -> None:
+    """Put each secret into one decision reason and one transcript message of the day."""
+    reason = EVENT_COLUMNS.index("decision_reason")
+    for secret in secrets:
+        if batches:
+            rows = rng.choice(batches)[1]
+            position = rng.randrange(len(rows))
+            row = list(rows[position])
+            row[reason] = f"{row[reason] or 'Denied'}: found {secret} in the command"
+            rows[position] = tuple(row)
+        if transcripts:
+            i = rng.randrange(len(transcripts))
+            host_id, session_id, data, counts, created, updated, n = transcripts[i]
+            messages = json.loads(json.loads(data)) if data.startswith('"') else json.loads(data)
+            messages[rng.randrange(len(messages))]["content"] += f"\n\nexport TOKEN={secret}\n"
+            double = data.startswith('"')
+            transcripts[i] = (host_id, session_id, _jsonb_text(messages, double), counts,
+                              created, updated, n)
 
 
 def _transcript_row(rng, host, session_id, events, end):

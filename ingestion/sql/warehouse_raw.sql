@@ -131,3 +131,79 @@ create table if not exists raw.redaction_log (
     redactions bigint not null,
     logged_at timestamptz not null default now()
 );
+
+-- File drops: each file is processed once per content hash; a changed file is reprocessed.
+create table if not exists raw.landed_files (
+    file_path text primary key,
+    file_format text not null,
+    content_sha256 text not null,
+    size_bytes bigint not null,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    rows_skipped_duplicate bigint not null,
+    run_id text not null,
+    processed_at timestamptz not null default now()
+);
+
+-- Collector batch payloads ({"events": [...]}, camelCase) dropped as files.
+create table if not exists raw.landed_collector_events (
+    file_path text not null,
+    event_index integer not null,
+    host_id text not null,
+    session_id text not null,
+    event_type text not null,
+    agent_name text not null,
+    hook_name text,
+    mode text,
+    execution_type text,
+    decision text not null,
+    decision_reason text,
+    tool_name text,
+    working_dir text,
+    latency_ms integer not null,
+    model_tier text,
+    model_name text,
+    success boolean,
+    error_count integer,
+    extra_data jsonb,
+    created_at timestamptz not null,
+    prompt_tokens integer,
+    completion_tokens integer,
+    total_tokens integer,
+    cached_tokens integer,
+    reasoning_tokens integer,
+    cost numeric(12, 8),
+    client_version text,
+    generation_id text,
+    decision_reason_redactions integer not null default 0,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now(),
+    primary key (file_path, event_index)
+);
+
+-- metric/value events (one JSON object per line), keyed by value.eventId.
+create table if not exists raw.landed_metric_events (
+    event_id text primary key,
+    metric text not null,
+    agent_id text,
+    tenant_id text,
+    session_id text,
+    trace_id text,
+    span_id text,
+    model_id text,
+    agent_version text,
+    prompt_tokens integer,
+    completion_tokens integer,
+    latency_ms integer,
+    retries integer,
+    error_class text,
+    error_code text,
+    tool_calls jsonb,
+    occurred_at timestamptz not null,
+    is_time_inferred boolean not null,
+    file_path text not null,
+    line_number integer not null,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now()
+);

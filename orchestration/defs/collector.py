@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion import collector_events, collector_transcripts
+from ingestion import collector_events, collector_transcripts, file_drops
 from ingestion.connections import connect
 from orchestration.resources import TelemetryDatabases
 
@@ -53,3 +53,22 @@ def collector_transcripts_asset(context: dg.AssetExecutionContext,
                                metadata=metadata)
     yield dg.MaterializeResult(asset_key=["raw", "collector_transcript_messages"],
                                metadata=metadata)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["raw", "landed_collector_events"], group_name="ingestion",
+                     kinds={"python", "postgres"},
+                     description="Collector batch payloads dropped in LANDING_DIR (*.json)."),
+        dg.AssetSpec(["raw", "landed_metric_events"], group_name="ingestion",
+                     kinds={"python", "postgres"},
+                     description="metric/value events dropped in LANDING_DIR (*.ndjson)."),
+    ],
+)
+def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
+    with connect(databases.urls().warehouse) as warehouse:
+        totals = file_drops.load_landing_dir(warehouse, run_id=context.run_id)
+    yield dg.MaterializeResult(asset_key=["raw", "landed_collector_events"],
+                               metadata=_metadata(totals[file_drops.BATCH_SOURCE]))
+    yield dg.MaterializeResult(asset_key=["raw", "landed_metric_events"],
+                               metadata=_metadata(totals[file_drops.METRIC_SOURCE]))

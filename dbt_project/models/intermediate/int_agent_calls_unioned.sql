@@ -1,5 +1,5 @@
-{#- One row per agent call across sources. Today the collector is the only source; other
-    sources are unioned here with the same columns so every mart reads a single grain. -#}
+{#- One row per agent call across sources, each with the same columns, so every mart reads a
+    single grain. Duplicates were already removed in staging. -#}
 with
 
 collector_events as (
@@ -8,11 +8,80 @@ collector_events as (
 
 ),
 
+landed_batch_events as (
+
+    select * from {{ ref('stg_landing__collector_events') }}
+
+),
+
+landed_metric_events as (
+
+    select * from {{ ref('stg_landing__metric_events') }}
+
+),
+
+collector_shaped as (
+
+    select
+        source_system, event_id::text as source_event_id, tenant_id, host_id, session_id,
+        agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
+        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, total_tokens,
+        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
+    from collector_events
+
+    union all
+
+    select
+        source_system, event_id, tenant_id, host_id, session_id,
+        agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
+        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, total_tokens,
+        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
+    from landed_batch_events
+
+),
+
+metric_shaped as (
+
+    select
+        source_system,
+        event_id as source_event_id,
+        tenant_id,
+        null::text as host_id,
+        session_id,
+        agent_name,
+        null::text as hook_name,
+        null::text as tool_name,
+        model_name,
+        metric as event_type,
+        case when is_success then 'SUCCESS' else 'ERROR' end as decision,
+        latency_ms,
+        prompt_tokens,
+        completion_tokens,
+        null::integer as cached_tokens,
+        null::integer as reasoning_tokens,
+        total_tokens,
+        null::numeric as cost_usd,
+        is_success,
+        is_llm_call,
+        tool_call_count > 0 as is_tool_call,
+        occurred_at
+    from landed_metric_events
+
+),
+
+unioned as (
+
+    select * from collector_shaped
+    union all
+    select * from metric_shaped
+
+),
+
 final as (
 
     select
         -- ids
-        source_system || ':' || event_id::text as call_id,
+        source_system || ':' || source_event_id as call_id,
         source_system,
         tenant_id,
         host_id,
@@ -38,13 +107,13 @@ final as (
         -- booleans
         is_success,
         is_llm_call,
-        tool_name is not null as is_tool_call,
+        is_tool_call,
 
         -- timestamps
         occurred_at,
         {{ utc('occurred_at') }}::date as occurred_on
 
-    from collector_events
+    from unioned
 
 )
 

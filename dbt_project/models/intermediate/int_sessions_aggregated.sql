@@ -78,10 +78,13 @@ final as (
         call_totals.started_at,
         call_totals.ended_at
     from call_totals
+    -- Transcripts come from the collector only.
     left join transcripts
         on call_totals.session_id = transcripts.session_id
+        and call_totals.source_system = 'collector'
     left join message_totals
         on call_totals.session_id = message_totals.session_id
+        and call_totals.source_system = 'collector'
 
 )
 
