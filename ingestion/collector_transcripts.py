@@ -52,7 +52,9 @@ def unwrap_json(text: str | None):
 
 def parse_transcript(text: str | None) -> list:
     try:
-        transcript = unwrap_json(text)
+        transcript = json.loads(text) if text is not None else None
+        if isinstance(transcript, str):  # double-encoded: the string must hold JSON
+            transcript = json.loads(transcript)
     except json.JSONDecodeError as exc:
         raise RowRejected(quarantine.MALFORMED_JSON, f"transcript_data: {exc.msg}") from None
     if not isinstance(transcript, list):

@@ -83,3 +83,31 @@ def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
 
 def base_url_of(url: str) -> str:
     return with_database(url, "postgres")
+
+
+RAW_TABLES = {
+    "raw.collector_events": "t.source_id",
+    "raw.collector_session_transcripts": "t.session_id",
+    "raw.collector_transcript_messages": "t.session_id, t.message_index",
+    "raw.landed_collector_events": "t.file_path, t.event_index",
+    "raw.landed_metric_events": "t.event_id",
+}
+# Columns that say when/by which run a row was written, not what it holds.
+VOLATILE = ("_run_id", "_loaded_at")
+
+
+def content_checksums(url: str) -> dict:
+    """Row count and checksum of every raw table, ignoring when and by which run rows came."""
+    sums = {}
+    with connect(url) as conn:
+        for table, order in RAW_TABLES.items():
+            schema, name = table.split(".")
+            columns = [r[0] for r in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (schema, name)).fetchall() if r[0] not in VOLATILE]
+            sums[table] = conn.execute(
+                f"select count(*), md5(string_agg(row({', '.join('t.' + c for c in columns)})"
+                f"::text, '|' order by {order})) from {table} as t"
+            ).fetchone()
+    return sums

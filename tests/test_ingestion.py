@@ -8,31 +8,7 @@ from ingestion.collector_transcripts import pull_transcripts
 from ingestion.connections import connect
 from ingestion.sample_data.collector_generator import upsert_transcript
 from ingestion.sample_data.cost_worker import run_cost_worker
-from tests.conftest import SAMPLE_END, table_checksum
-
-RAW_TABLES = {
-    "raw.collector_events": "t.source_id",
-    "raw.collector_session_transcripts": "t.session_id",
-    "raw.collector_transcript_messages": "t.session_id, t.message_index",
-}
-# Columns that say when/by which run a row was written, not what it holds.
-VOLATILE = ("_run_id", "_loaded_at")
-
-
-def _content_checksums(url):
-    sums = {}
-    with connect(url) as conn:
-        for table, order in RAW_TABLES.items():
-            schema, name = table.split(".")
-            columns = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = %s and table_name = %s order by ordinal_position",
-                (schema, name)).fetchall() if r[0] not in VOLATILE]
-            sums[table] = conn.execute(
-                f"select count(*), md5(string_agg(row({', '.join('t.' + c for c in columns)})"
-                f"::text, '|' order by {order})) from {table} as t"
-            ).fetchone()
-    return sums
+from tests.conftest import RAW_TABLES, SAMPLE_END, content_checksums, table_checksum
 
 
 def _pull(urls, run_id, now=SAMPLE_END):
@@ -126,6 +102,6 @@ def test_transcript_is_repulled_when_updated_at_moves(small_collector):
 
 def test_content_of_raw_tables_is_stable_across_reruns(small_collector):
     _pull(small_collector, "a")
-    first = _content_checksums(small_collector.warehouse)
+    first = content_checksums(small_collector.warehouse)
     _pull(small_collector, "b")
-    assert _content_checksums(small_collector.warehouse) == first
+    assert content_checksums(small_collector.warehouse) == first
