@@ -1,14 +1,23 @@
 """Pull `telemetry_events` from the collector into `raw.collector_events`.
 
-Rows stream from the collector's COPY straight into the warehouse's COPY (no row-by-row work
-in Python), land in a temp table, and are merged by source id. Each pull re-reads an overlap
-window so that rows rewritten by the collector's cost worker (up to 24 h after insert, judged on
-the client's `created_at`) and rows committed late below the id watermark are picked up again;
-the merge only touches rows whose content changed, so a rerun changes nothing.
+Two paths, one transaction:
+
+- **New rows** (`id` above the watermark) stream from the collector's `COPY ... TO STDOUT`
+  straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, derived columns
+  (unwrapped jsonb, fingerprint) are generated columns, and Python only touches the few COPY
+  blocks that may hold a secret in `decision_reason` (redacted before the row is written).
+  Invalid rows are then moved to `raw.quarantine`.
+- **The overlap window** re-reads rows with lower ids whose `created_at` is within `overlap` of
+  now: rows the collector's cost worker may still rewrite (tokens and `cost`, up to 24 h after
+  insert, judged on the client's `created_at`) and rows committed late below the watermark. They
+  land in a temp table and are merged by source id, touching only rows whose content changed.
+
+Rerunning a window changes nothing. Retried-batch copies are flagged by fingerprint.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -29,94 +38,114 @@ SOURCE_COLUMNS = (
     "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens",
     "cost", "client_version", "generation_id", "cost_fetch_retries",
 )
-# Columns the merge compares and overwrites (everything but the key).
-_VALUE_COLUMNS = SOURCE_COLUMNS[1:]
+# The same columns under their names in raw.collector_events.
+RAW_COLUMNS = tuple({"id": "source_id", "extra_data": "extra_data_raw"}.get(c, c)
+                    for c in SOURCE_COLUMNS)
+_VALUE_COLUMNS = RAW_COLUMNS[1:]
+_REASON_FIELD = SOURCE_COLUMNS.index("decision_reason")
 
-_INCOMING_DDL = """
-create temp table _incoming_events (
-    id bigint, host_id text, session_id text, event_type text, agent_name text, hook_name text,
-    mode text, execution_type text, decision text, decision_reason text, tool_name text,
-    working_dir text, latency_ms integer, model_tier text, model_name text, success boolean,
-    error_count integer, extra_data jsonb, created_at timestamptz, prompt_tokens integer,
-    completion_tokens integer, total_tokens integer, cached_tokens integer,
-    reasoning_tokens integer, cost numeric(12, 8), client_version text, generation_id text,
-    cost_fetch_retries integer, decision_reason_redactions integer not null default 0,
-    reject_reason text, reject_detail text
-) on commit drop
-"""
 
-# First failing rule wins. Details name fields, never values.
-_VALIDATE = """
-update _incoming_events set (reject_reason, reject_detail) = (
-    select reason, detail from (
-        select 'missing_required_key' as reason, concat_ws(',',
-            case when host_id is null then 'host_id' end,
-            case when session_id is null then 'session_id' end,
-            case when event_type is null then 'event_type' end,
-            case when agent_name is null then 'agent_name' end,
-            case when decision is null then 'decision' end,
-            case when latency_ms is null then 'latency_ms' end,
-            case when created_at is null then 'created_at' end) as detail, 1 as rank
-        union all
-        select 'unknown_enum', concat_ws(',',
-            case when event_type <> all(%(event_types)s) then 'event_type' end,
-            case when decision <> all(%(decisions)s) then 'decision' end,
-            case when execution_type <> all(%(execution_types)s) then 'execution_type' end,
-            case when mode <> all(%(modes)s) then 'mode' end,
-            case when model_tier <> all(%(model_tiers)s) then 'model_tier' end), 2
-        union all
-        select 'negative_value', concat_ws(',',
-            case when latency_ms < 0 then 'latency_ms' end,
-            case when error_count < 0 then 'error_count' end,
-            case when prompt_tokens < 0 then 'prompt_tokens' end,
-            case when completion_tokens < 0 then 'completion_tokens' end,
-            case when total_tokens < 0 then 'total_tokens' end,
-            case when cached_tokens < 0 then 'cached_tokens' end,
-            case when reasoning_tokens < 0 then 'reasoning_tokens' end,
-            case when cost < 0 then 'cost' end), 3
-        union all
-        select 'future_timestamp',
-            case when created_at > %(now)s::timestamptz + interval '24 hours'
-                then 'created_at' else '' end, 4
-    ) as rules
-    where detail <> ''
-    order by rank
-    limit 1
+def _enum_list(values) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+# First failing rule wins; the detail names fields, never values. `{t}` is the table alias.
+_RULES = (
+    ("missing_required_key", ("host_id", "session_id", "event_type", "agent_name", "decision",
+                              "latency_ms", "created_at"), "{t}.{c} is null"),
+    ("unknown_enum", (("event_type", vocabulary.EVENT_TYPES), ("decision", vocabulary.DECISIONS),
+                      ("execution_type", vocabulary.EXECUTION_TYPES), ("mode", vocabulary.MODES),
+                      ("model_tier", vocabulary.MODEL_TIERS)), "{t}.{c} not in {values}"),
+    ("negative_value", ("latency_ms", "error_count", "prompt_tokens", "completion_tokens",
+                        "total_tokens", "cached_tokens", "reasoning_tokens", "cost"),
+     "{t}.{c} < 0"),
+    ("future_timestamp", ("created_at",), "{t}.{c} > %(now)s::timestamptz + interval '24 hours'"),
 )
-"""
 
-_QUARANTINE = """
+
+def _conditions(alias: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    rules = []
+    for reason, columns, template in _RULES:
+        checks = []
+        for column in columns:
+            if isinstance(column, tuple):
+                column, values = column
+                checks.append((column, template.format(t=alias, c=column,
+                                                       values=_enum_list(values))))
+            else:
+                checks.append((column, template.format(t=alias, c=column)))
+        rules.append((reason, checks))
+    return rules
+
+
+def reject_reason_sql(alias: str) -> str:
+    """SQL: the reason a row must be quarantined, or null."""
+    whens = [f"when {' or '.join(c for _, c in checks)} then '{reason}'"
+             for reason, checks in _conditions(alias)]
+    return "case " + " ".join(whens) + " end"
+
+
+def reject_detail_sql(alias: str) -> str:
+    whens = []
+    for _, checks in _conditions(alias):
+        fields = ", ".join(f"case when {c} then '{column}' end" for column, c in checks)
+        whens.append(f"when {' or '.join(c for _, c in checks)} then concat_ws(',', {fields})")
+    return "case " + " ".join(whens) + " end"
+
+
+_QUARANTINE_NEW = f"""
+with rejected as (
+    delete from raw.collector_events as e
+    where e.source_id > %(old_high)s and e._run_id = %(run_id)s
+        and ({reject_reason_sql('e')}) is not null
+    returning e.*
+)
 insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
     last_run_id)
-select %(source)s, i.id::text, i.reject_reason,
-    encode(sha256(convert_to(i::text, 'UTF8')), 'hex'), i.reject_detail, %(run_id)s, %(run_id)s
-from _incoming_events as i
-where i.reject_reason is not null
+select %(source)s, r.source_id::text, {reject_reason_sql('r')},
+    encode(sha256(convert_to(row({", ".join("r." + c for c in RAW_COLUMNS)})::text, 'UTF8')),
+           'hex'),
+    {reject_detail_sql('r')}, %(run_id)s, %(run_id)s
+from rejected as r
 on conflict (source, source_key, row_hash) do update set
     last_run_id = excluded.last_run_id, last_seen_at = now()
+returning 1
 """
 
-# A retried batch repeats an event under a new id; these fields identify the event itself.
-_FINGERPRINT = """md5(concat_ws('|', i.host_id, i.session_id, i.agent_name, i.hook_name,
-    i.tool_name, i.decision, extract(epoch from i.created_at)::text, i.latency_ms,
-    i.prompt_tokens, i.completion_tokens, i.total_tokens))"""
+_OVERLAP_DDL = """
+create temp table _overlap_events (
+    source_id bigint, host_id text, session_id text, event_type text, agent_name text,
+    hook_name text, mode text, execution_type text, decision text, decision_reason text,
+    tool_name text, working_dir text, latency_ms integer, model_tier text, model_name text,
+    success boolean, error_count integer, extra_data_raw jsonb, created_at timestamptz,
+    prompt_tokens integer, completion_tokens integer, total_tokens integer, cached_tokens integer,
+    reasoning_tokens integer, cost numeric(12, 8), client_version text, generation_id text,
+    cost_fetch_retries integer
+) on commit drop;
+"""
 
-_MERGE = f"""
+_QUARANTINE_OVERLAP = f"""
+insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
+    last_run_id)
+select %(source)s, i.source_id::text, {reject_reason_sql('i')},
+    encode(sha256(convert_to(i::text, 'UTF8')), 'hex'), {reject_detail_sql('i')},
+    %(run_id)s, %(run_id)s
+from _overlap_events as i
+where ({reject_reason_sql('i')}) is not null
+on conflict (source, source_key, row_hash) do update set
+    last_run_id = excluded.last_run_id, last_seen_at = now()
+returning 1
+"""
+
+_MERGE_OVERLAP = f"""
 with merged as (
-    insert into raw.collector_events as t (
-        source_id, {", ".join(_VALUE_COLUMNS)}, event_fingerprint,
-        decision_reason_redactions, _run_id)
-    select
-        i.id, {", ".join("raw.unwrap_jsonb(i.extra_data)" if c == "extra_data" else "i." + c
-                         for c in _VALUE_COLUMNS)},
-        {_FINGERPRINT}, i.decision_reason_redactions, %(run_id)s
-    from _incoming_events as i
-    where i.reject_reason is null
+    insert into raw.collector_events as t ({", ".join(RAW_COLUMNS)})
+    select {", ".join("i." + c for c in RAW_COLUMNS)}
+    from _overlap_events as i
+    where ({reject_reason_sql('i')}) is null
     on conflict (source_id) do update set
-        ({", ".join(_VALUE_COLUMNS)}, event_fingerprint, decision_reason_redactions, _run_id,
-         _loaded_at)
-        = ({", ".join("excluded." + c for c in _VALUE_COLUMNS)}, excluded.event_fingerprint,
-           excluded.decision_reason_redactions, excluded._run_id, now())
+        ({", ".join(_VALUE_COLUMNS)}, _run_id, _loaded_at)
+        = ({", ".join("excluded." + c for c in _VALUE_COLUMNS)}, excluded._run_id, now())
     where ({", ".join("t." + c for c in _VALUE_COLUMNS)})
         is distinct from ({", ".join("excluded." + c for c in _VALUE_COLUMNS)})
     returning (xmax = 0) as inserted
@@ -124,35 +153,107 @@ with merged as (
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
 """
 
-# Marks every copy but the first (lowest source id) of a fingerprint as a duplicate.
+# Copies of one event share a fingerprint: look up every copy of what this load touched.
 _MARK_DUPLICATES = """
-with touched as (
-    select distinct e.event_fingerprint
-    from raw.collector_events as e
-    inner join _incoming_events as i on i.id = e.source_id
+with touched as materialized (
+    select distinct event_fingerprint from raw.collector_events
+    where (source_id > %(old_high)s and _run_id = %(run_id)s)
+        or source_id in (select source_id from _overlap_events)
 ),
 firsts as (
     select e.event_fingerprint, min(e.source_id) as first_source_id
     from raw.collector_events as e
     inner join touched using (event_fingerprint)
     group by e.event_fingerprint
-),
-updated as (
-    update raw.collector_events as e
-    set duplicate_of_source_id = nullif(f.first_source_id, e.source_id)
-    from firsts as f
-    where e.event_fingerprint = f.event_fingerprint
-        and e.duplicate_of_source_id is distinct from nullif(f.first_source_id, e.source_id)
-    returning e.source_id
+    having count(*) > 1
 )
-select count(*) from updated
+update raw.collector_events as e
+set duplicate_of_source_id = nullif(f.first_source_id, e.source_id)
+from firsts as f
+where e.event_fingerprint = f.event_fingerprint
+    and e.duplicate_of_source_id is distinct from nullif(f.first_source_id, e.source_id)
 """
 
-# Postgres regex mirroring redaction._TRIGGERS: only these rows go through Python.
-_REDACTION_CANDIDATES = (
-    "select id, decision_reason from _incoming_events where decision_reason ~ "
-    r"'sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox|eyJ|://|@|PRIVATE KEY'"
-)
+# What every secret the redactor knows begins with or contains (redaction._TRIGGERS). The
+# collector evaluates it, so rows without a trigger stream through without touching Python.
+_TRIGGER_PATTERN = r"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox|eyJ|://|@|PRIVATE KEY"
+_TRIGGERS = re.compile(_TRIGGER_PATTERN.encode())
+_COPY_UNESCAPE = re.compile(rb"\\(.)")
+_COPY_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"b": b"\b", b"f": b"\f", b"v": b"\v",
+                 b"\\": b"\\"}
+
+
+def _unescape(field: bytes) -> str:
+    return _COPY_UNESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)),
+                              field).decode("utf-8")
+
+
+def _escape(text: str) -> bytes:
+    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\t", "\\t").encode("utf-8"))
+
+
+class RedactingCopyStream:
+    """Rewrites `decision_reason` in COPY text rows; blocks without a trigger pass untouched."""
+
+    def __init__(self, field_index: int):
+        self.field_index = field_index
+        self.pending = b""
+        self.redactions: Counter = Counter()
+
+    def feed(self, block: bytes) -> bytes:
+        data = self.pending + bytes(block)
+        cut = data.rfind(b"\n") + 1
+        self.pending, data = data[cut:], data[:cut]
+        if not _TRIGGERS.search(data):
+            return data
+        return b"".join(self._row(line) for line in data.splitlines(keepends=True))
+
+    def finish(self) -> bytes:
+        rest, self.pending = self.pending, b""
+        return self._row(rest) if rest else b""
+
+    def _row(self, line: bytes) -> bytes:
+        if not _TRIGGERS.search(line):
+            return line
+        fields = line.rstrip(b"\n").split(b"\t")
+        value = fields[self.field_index]
+        if value == b"\\N":
+            return line
+        redacted, found = redaction.redact(_unescape(value))
+        if not found:
+            return line
+        self.redactions.update(found)
+        fields[self.field_index] = _escape(redacted)
+        return b"\t".join(fields) + (b"\n" if line.endswith(b"\n") else b"")
+
+
+def _stream(source, warehouse, where: str, params: tuple, target: str,
+            stream: RedactingCopyStream) -> int:
+    """COPY the collector rows matching `where` into `target`; returns how many were written.
+
+    Two passes: rows whose decision_reason may hold a secret go through the redactor, the
+    rest pass through as COPY blocks.
+    """
+    written = 0
+    columns = ", ".join(SOURCE_COLUMNS)
+    for suspect in (False, True):
+        trigger = f"coalesce(decision_reason ~ '{_TRIGGER_PATTERN}', false)"
+        select = (f"copy (select {columns} from telemetry_events where {where} and "
+                  f"{'' if suspect else 'not '}{trigger}) to stdout")
+        with warehouse.cursor() as cursor:
+            with source.cursor().copy(select, params) as out, cursor.copy(
+                f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
+            ) as into:
+                if suspect:
+                    for block in out:
+                        into.write(stream.feed(block))
+                    into.write(stream.finish())
+                else:
+                    for block in out:
+                        into.write(block)
+            written += cursor.rowcount
+    return written
 
 
 def pull_events(
@@ -169,68 +270,46 @@ def pull_events(
     counts = LoadCounts(source=SOURCE)
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
-        mark = watermarks.read(warehouse, SOURCE)
-        warehouse.execute(_INCOMING_DDL)
-        since = now - overlap
-        select = (
-            f"copy (select {', '.join(SOURCE_COLUMNS)} from telemetry_events "
-            f"where id > {int(mark.high_id or 0)} or created_at > %s) to stdout"
-        )
-        cursor = source.cursor()
-        with cursor.copy(select, (since,)) as out, warehouse.cursor().copy(
-            f"copy _incoming_events ({', '.join(SOURCE_COLUMNS)}) from stdin"
-        ) as into:
-            for block in out:
-                into.write(block)
-        source.commit()  # end the source's read transaction; nothing there is written
+        warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
+        old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
+        stream = RedactingCopyStream(_REASON_FIELD)
 
-        counts.rows_read = warehouse.execute("select count(*) from _incoming_events").fetchone()[0]
-        warehouse.execute(_VALIDATE, {
-            "now": now, "event_types": list(vocabulary.EVENT_TYPES),
-            "decisions": list(vocabulary.DECISIONS),
-            "execution_types": list(vocabulary.EXECUTION_TYPES),
-            "modes": list(vocabulary.MODES), "model_tiers": list(vocabulary.MODEL_TIERS),
-        })
-        warehouse.execute(_QUARANTINE, {"source": SOURCE, "run_id": run_id})
-        counts.rows_quarantined = warehouse.execute(
-            "select count(*) from _incoming_events where reject_reason is not null").fetchone()[0]
-        redactions = _redact_decision_reasons(warehouse)
-        load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
-        inserted, updated = warehouse.execute(_MERGE, {"run_id": run_id}).fetchone()
-        counts.rows_inserted, counts.rows_updated = inserted, updated
-        counts.rows_loaded = inserted + updated
+        # New rows: straight into raw.
+        copied = _stream(source, warehouse, "id > %s", (old_high,), "raw.collector_events",
+                         stream)
+        params = {"old_high": old_high, "source": SOURCE, "run_id": run_id, "now": now}
+        rejected_new = warehouse.execute(_QUARANTINE_NEW, params).rowcount
+
+        # The overlap window: merged by source id.
+        warehouse.execute(_OVERLAP_DDL)
+        overlap_rows = _stream(source, warehouse, "id <= %s and created_at > %s",
+                               (old_high, now - overlap), "_overlap_events", stream)
+        source.commit()  # end the source's read transaction; nothing there is written
+        rejected_overlap = warehouse.execute(_QUARANTINE_OVERLAP, params).rowcount
+        inserted, updated = warehouse.execute(_MERGE_OVERLAP, params).fetchone()
+
+        warehouse.execute(_MARK_DUPLICATES, params)
+        counts.rows_read = copied + overlap_rows
+        counts.rows_quarantined = rejected_new + rejected_overlap
+        counts.rows_inserted = copied - rejected_new + inserted
+        counts.rows_updated = updated
+        counts.rows_loaded = counts.rows_inserted + counts.rows_updated
         counts.rows_skipped_duplicate = (
             counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
-        warehouse.execute(_MARK_DUPLICATES)
         counts.rows_flagged_duplicate = warehouse.execute(
-            """select count(*) from raw.collector_events as e
-               inner join _incoming_events as i on i.id = e.source_id
-               where e.duplicate_of_source_id is not null and e._run_id = %s""", (run_id,)
-        ).fetchone()[0]
+            "select count(*) from raw.collector_events where duplicate_of_source_id is not null "
+            "and ((source_id > %(old_high)s and _run_id = %(run_id)s) "
+            "or source_id in (select source_id from _overlap_events))", params).fetchone()[0]
+        load_log.record_redactions(warehouse, run_id, SOURCE, stream.redactions)
 
         high_id, high_at = warehouse.execute(
-            "select max(id), max(created_at) from _incoming_events"
-        ).fetchone()
-        if high_id is not None:
+            "select max(source_id), max(created_at) from raw.collector_events "
+            "where source_id > %s and _run_id = %s", (old_high, run_id)).fetchone()
+        quarantined_high = warehouse.execute(
+            "select max(source_key::bigint) from raw.quarantine where source = %s "
+            "and last_run_id = %s", (SOURCE, run_id)).fetchone()[0]
+        high_id = max(x for x in (high_id, quarantined_high, old_high) if x is not None)
+        if high_id > old_high:
             watermarks.advance(warehouse, SOURCE, high_id, high_at)
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
-
-
-def _redact_decision_reasons(warehouse: psycopg.Connection) -> Counter:
-    rows = warehouse.execute(_REDACTION_CANDIDATES).fetchall()
-    changes = []
-    total: Counter = Counter()
-    for source_id, text in rows:
-        redacted, found = redaction.redact(text)
-        if found:
-            total.update(found)
-            changes.append((redacted, sum(found.values()), source_id))
-    if changes:
-        with warehouse.cursor() as cursor:
-            cursor.executemany(
-                """update _incoming_events
-                   set decision_reason = %s, decision_reason_redactions = %s where id = %s""",
-                changes,
-            )
-    return total

@@ -32,13 +32,10 @@ def test_broken_raw_row_blocks_staging_and_marts(small_collector, dbt_manifest):
     with connect(small_collector.warehouse) as conn:
         conn.execute(
             """
-            insert into raw.collector_events
+            insert into raw.collector_events (source_id, host_id, session_id, event_type,
+                agent_name, hook_name, decision, latency_ms, created_at, _run_id)
             select source_id + 1000000000, host_id, session_id, 'not_an_event_type',
-                agent_name, hook_name, mode, execution_type, decision, decision_reason,
-                tool_name, working_dir, -250, model_tier, model_name, success, error_count,
-                extra_data, created_at, prompt_tokens, completion_tokens, total_tokens,
-                cached_tokens, reasoning_tokens, cost, client_version, generation_id,
-                cost_fetch_retries, event_fingerprint || 'x', null, 0, 'saboteur', now()
+                agent_name, hook_name, decision, -250, created_at, 'saboteur'
             from raw.collector_events order by source_id limit 1
             """
         )

@@ -2,39 +2,38 @@
 create schema if not exists raw;
 
 -- The collector double-encodes jsonb written by old clients: a JSON string holding the JSON.
+-- A string that is not JSON stays what it is. (`is json` needs PostgreSQL 16+.)
 create or replace function raw.unwrap_jsonb(value jsonb) returns jsonb
-language plpgsql immutable as $$
-begin
-    if value is null or jsonb_typeof(value) <> 'string' then
-        return value;
-    end if;
-    return (value #>> '{}')::jsonb;
-exception when others then
-    -- A string that is not JSON stays what it is: a JSON string.
-    return value;
-end;
+language sql immutable parallel safe as $$
+    select case
+        when jsonb_typeof(value) = 'string' and (value #>> '{}') is json
+            then (value #>> '{}')::jsonb
+        else value
+    end
 $$;
 
+-- Loaders COPY straight into this table; what is derived from a row is a generated column, so
+-- a bulk load writes each row once. `_run_id` comes from the loader's `atw.run_id` setting.
 create table if not exists raw.collector_events (
     source_id bigint primary key,
-    host_id text not null,
-    session_id text not null,
-    event_type text not null,
-    agent_name text not null,
-    hook_name text not null,
-    mode text not null,
-    execution_type text not null,
-    decision text not null,
+    host_id text,
+    session_id text,
+    event_type text,
+    agent_name text,
+    hook_name text,
+    mode text,
+    execution_type text,
+    decision text,
     decision_reason text,
-    tool_name text not null,
-    working_dir text not null,
-    latency_ms integer not null,
+    tool_name text,
+    working_dir text,
+    latency_ms integer,
     model_tier text,
     model_name text,
-    success boolean not null,
-    error_count integer not null,
-    extra_data jsonb,
-    created_at timestamptz not null,
+    success boolean,
+    error_count integer,
+    extra_data_raw jsonb,
+    created_at timestamptz,
     prompt_tokens integer,
     completion_tokens integer,
     total_tokens integer,
@@ -44,15 +43,22 @@ create table if not exists raw.collector_events (
     client_version text,
     generation_id text,
     cost_fetch_retries integer,
-    event_fingerprint text not null,
+    extra_data jsonb generated always as (raw.unwrap_jsonb(extra_data_raw)) stored,
+    -- A retried batch repeats an event under a new id; these fields identify the event itself.
+    event_fingerprint uuid generated always as (md5(
+        coalesce(host_id, '') || '|' || coalesce(session_id, '') || '|'
+        || coalesce(agent_name, '') || '|' || coalesce(hook_name, '') || '|'
+        || coalesce(tool_name, '') || '|' || coalesce(decision, '') || '|'
+        || coalesce(extract(epoch from created_at at time zone 'UTC')::text, '') || '|'
+        || coalesce(latency_ms::text, '') || '|' || coalesce(prompt_tokens::text, '') || '|'
+        || coalesce(completion_tokens::text, '') || '|' || coalesce(total_tokens::text, '')
+    )::uuid) stored,
     duplicate_of_source_id bigint,
-    decision_reason_redactions integer not null default 0,
-    _run_id text not null,
+    _run_id text not null default current_setting('atw.run_id'),
     _loaded_at timestamptz not null default now()
 );
 create index if not exists collector_events_fingerprint_idx
     on raw.collector_events (event_fingerprint);
-create index if not exists collector_events_created_at_idx on raw.collector_events (created_at);
 
 create table if not exists raw.collector_session_transcripts (
     session_id text primary key,

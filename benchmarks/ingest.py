@@ -1,0 +1,169 @@
+"""Ingestion throughput, measured against the practical limits on this machine, in one run.
+
+    .venv/bin/python benchmarks/ingest.py [--events 1000000]
+
+Prints rows/s of the project's collector → raw event pull next to `psql \\copy` out of the
+collector piped into `psql \\copy` into the warehouse for the same rows, their ratio, the pull's
+peak RSS at N and N/4 (flat means streaming), and messages/s and tokens/s of transcript ingestion
+(parse + redact + tokenize + load) next to tiktoken's own `encode_ordinary_batch` on the same
+messages. Uses the embedded server (or WAREHOUSE_URL's server) with throwaway databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingestion import embedded_server, tokenizer  # noqa: E402
+from ingestion.collector_events import SOURCE_COLUMNS  # noqa: E402
+from ingestion.connections import connect, target, with_database  # noqa: E402
+from ingestion.sample_data.collector_generator import (  # noqa: E402
+    GeneratorConfig,
+    generate_collector,
+)
+
+PULL_IN_CHILD = """
+import resource, sys, time
+from ingestion.collector_events import pull_events
+from ingestion.collector_transcripts import pull_transcripts
+from ingestion.connections import connect
+kind, source, warehouse = sys.argv[1:4]
+with connect(source) as s, connect(warehouse) as w:
+    started = time.perf_counter()
+    if kind == "events":
+        counts = pull_events(s, w, "bench")
+        n = counts.rows_loaded
+    else:
+        counts, messages = pull_transcripts(s, w, "bench")
+        n = messages.rows_loaded
+    elapsed = time.perf_counter() - started
+print(n, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _server_base_url() -> str:
+    if os.environ.get("WAREHOUSE_URL"):
+        return with_database(os.environ["WAREHOUSE_URL"], "postgres")
+    data_dir = Path(os.environ.get("EMBEDDED_PG_DIR") or Path(tempfile.mkdtemp()) / "pgdata")
+    return embedded_server.ensure_running(data_dir)
+
+
+def _fresh_db(base: str, prefix: str) -> str:
+    return embedded_server.ensure_database(base, f"{prefix}_{uuid.uuid4().hex[:8]}")
+
+
+def _drop(base: str, url: str) -> None:
+    with connect(base, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{target(url).dbname}" with (force)')
+
+
+def _child_pull(kind: str, source: str, warehouse: str) -> tuple[int, float, int]:
+    out = subprocess.run([sys.executable, "-c", PULL_IN_CHILD, kind, source, warehouse],
+                         check=True, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2])
+
+
+def _psql(url: str, command: str) -> list[str]:
+    pg = target(url)
+    return ["psql", "-X", "-q", "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d",
+            pg.dbname, "-c", command]
+
+
+def _psql_pipe(source: str, warehouse: str) -> tuple[int, float]:
+    with connect(warehouse) as conn:
+        conn.execute("create table psql_copy as select * from (select "
+                     "null::bigint as id) as t where false")
+        conn.execute("drop table psql_copy")
+        with connect(source) as src:
+            ddl = src.execute(
+                "select string_agg(quote_ident(column_name) || ' ' || "
+                "format_type(a.atttypid, a.atttypmod), ', ' order by ordinal_position) "
+                "from information_schema.columns c join pg_attribute a "
+                "on a.attrelid = 'telemetry_events'::regclass and a.attname = c.column_name "
+                "where c.table_name = 'telemetry_events'").fetchone()[0]
+        conn.execute(f"create table psql_copy ({ddl})")
+    columns = ", ".join(SOURCE_COLUMNS)
+    env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
+    started = time.perf_counter()
+    out = subprocess.Popen(_psql(source, f"\\copy (select {columns} from telemetry_events) "
+                                         "to stdout"), stdout=subprocess.PIPE, env=env)
+    into = subprocess.run(_psql(warehouse, f"\\copy psql_copy ({columns}) from stdin"),
+                          stdin=out.stdout, env=env, check=True)
+    out.wait()
+    elapsed = time.perf_counter() - started
+    assert into.returncode == 0 and out.returncode == 0
+    with connect(warehouse) as conn:
+        rows = conn.execute("select count(*) from psql_copy").fetchone()[0]
+    return rows, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    base = _server_base_url()
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+
+    print(f"generating {args.events:,} collector events (+ a quarter-size twin) ...", flush=True)
+    collectors = {}
+    for label, n in (("full", args.events), ("quarter", args.events // 4)):
+        url = _fresh_db(base, f"bench_collector_{label}")
+        with connect(url) as conn:
+            generate_collector(conn, GeneratorConfig(seed=11, events=n, days=60, end=end))
+        collectors[label] = url
+    with connect(collectors["full"]) as conn:
+        rows = conn.execute("select count(*) from telemetry_events").fetchone()[0]
+
+    psql_wh = _fresh_db(base, "bench_wh_psql")
+    pipe_rows, pipe_seconds = _psql_pipe(collectors["full"], psql_wh)
+    ours_wh = _fresh_db(base, "bench_wh_ours")
+    ours_rows, ours_seconds, ours_rss = _child_pull("events", collectors["full"], ours_wh)
+    quarter_wh = _fresh_db(base, "bench_wh_quarter")
+    _, _, quarter_rss = _child_pull("events", collectors["quarter"], quarter_wh)
+    assert ours_rows == pipe_rows == rows, (ours_rows, pipe_rows, rows)
+
+    pipe_rate, ours_rate = pipe_rows / pipe_seconds, ours_rows / ours_seconds
+    print(f"events: {rows:,}")
+    print(f"psql \\copy | psql \\copy: {pipe_rate:,.0f} rows/s ({pipe_seconds:.1f} s)")
+    print(f"project event pull:       {ours_rate:,.0f} rows/s ({ours_seconds:.1f} s)")
+    print(f"ratio: {ours_rate / pipe_rate:.2f}")
+    print(f"peak RSS of the pull: {ours_rss / 1024:,.0f} MiB at N={rows:,}, "
+          f"{quarter_rss / 1024:,.0f} MiB at N/4")
+
+    messages, seconds, _ = _child_pull("transcripts", collectors["full"], ours_wh)
+    with connect(ours_wh) as conn:
+        texts = [r[0] for r in conn.execute(
+            "select content from raw.collector_transcript_messages").fetchall()]
+        tokens = conn.execute(
+            "select sum(token_count) from raw.collector_transcript_messages").fetchone()[0]
+    encoding = tokenizer.load_encoding(tokenizer.encoding_name())
+    started = time.perf_counter()
+    encoding.encode_ordinary_batch(texts)
+    raw_seconds = time.perf_counter() - started
+    print(f"transcripts: {messages:,} messages, {tokens:,} tokens")
+    print(f"transcript ingestion: {messages / seconds:,.0f} messages/s, "
+          f"{tokens / seconds:,.0f} tokens/s ({seconds:.1f} s)")
+    print(f"tiktoken encode_ordinary_batch: {len(texts) / raw_seconds:,.0f} messages/s, "
+          f"{tokens / raw_seconds:,.0f} tokens/s ({raw_seconds:.1f} s)")
+    print(f"transcript ratio: {raw_seconds / seconds:.2f}")
+    print(f"benchmark peak RSS (generator and checks): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    for url in (*collectors.values(), psql_wh, ours_wh, quarter_wh):
+        _drop(base, url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
