@@ -105,3 +105,40 @@ def test_content_of_raw_tables_is_stable_across_reruns(small_collector):
     first = content_checksums(small_collector.warehouse)
     _pull(small_collector, "b")
     assert content_checksums(small_collector.warehouse) == first
+
+
+def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
+    """A transaction takes an id, a later one commits first and is pulled; then the first
+    commits. Its id is below the watermark, yet the next pull loads it."""
+    from ingestion.sample_data.collector_generator import EVENT_COLUMNS
+
+    with connect(small_collector.collector) as source:
+        template = source.execute(
+            f"select {', '.join(EVENT_COLUMNS)} from telemetry_events order by id desc limit 1"
+        ).fetchone()
+    from psycopg.types.json import Jsonb
+
+    row = list(template)
+    row[EVENT_COLUMNS.index("extra_data")] = Jsonb(row[EVENT_COLUMNS.index("extra_data")])
+    row[EVENT_COLUMNS.index("created_at")] = SAMPLE_END
+    insert = (f"insert into telemetry_events ({', '.join(EVENT_COLUMNS)}) "
+              f"values ({', '.join(['%s'] * len(EVENT_COLUMNS))}) returning id")
+    slow = connect(small_collector.collector)
+    late_id = slow.execute(insert, row).fetchone()[0]  # not committed yet
+    with connect(small_collector.collector) as fast:
+        row[EVENT_COLUMNS.index("latency_ms")] += 1
+        early_id = fast.execute(insert, row).fetchone()[0]
+    assert early_id > late_id
+    _pull(small_collector, "before-late-commit")
+    with connect(small_collector.warehouse) as conn:
+        held = {r[0] for r in conn.execute(
+            "select source_id from raw.collector_events where source_id >= %s", (late_id,))}
+    assert held == {early_id}
+    slow.commit()
+    slow.close()
+    events, _ = _pull(small_collector, "after-late-commit")
+    assert events.rows_inserted == 1
+    with connect(small_collector.warehouse) as conn:
+        held = {r[0] for r in conn.execute(
+            "select source_id from raw.collector_events where source_id >= %s", (late_id,))}
+    assert held == {late_id, early_id}
