@@ -35,7 +35,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check ingestion orchestration expectations tests
+	$(BIN)/ruff check ingestion orchestration expectations tests benchmarks
 
 warehouse-start: install
 	$(BIN)/atw warehouse start
