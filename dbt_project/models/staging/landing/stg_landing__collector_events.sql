@@ -1,0 +1,62 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'landed_collector_events') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        file_path || '#' || event_index::text as event_id,
+        host_id as tenant_id,
+        host_id,
+        session_id,
+        generation_id,
+
+        -- strings
+        'landing_batch' as source_system,
+        event_type,
+        agent_name,
+        hook_name,
+        nullif(tool_name, '') as tool_name,
+        mode as execution_mode,
+        execution_type,
+        decision,
+        decision_reason,
+        working_dir,
+        model_tier,
+        model_name,
+        client_version,
+        file_path,
+
+        -- numerics
+        latency_ms,
+        coalesce(error_count, 0) as error_count,
+        prompt_tokens,
+        completion_tokens,
+        cached_tokens,
+        reasoning_tokens,
+        total_tokens as reported_total_tokens,
+        case
+            when prompt_tokens is null and completion_tokens is null then total_tokens
+            else coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)
+        end as total_tokens,
+        cost as cost_usd,
+
+        -- booleans
+        coalesce(success, decision <> 'ERROR') as is_success,
+        coalesce(execution_type = 'llm', model_name is not null) as is_llm_call,
+        cost is not null as has_cost,
+
+        -- timestamps
+        created_at as occurred_at,
+        _loaded_at as loaded_at
+
+    from source
+
+)
+
+select * from renamed
