@@ -3,16 +3,17 @@
 Two paths, one transaction:
 
 - **New rows** (`id` above the watermark) stream from the collector's `COPY ... TO STDOUT`
-  straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, derived columns
-  (unwrapped jsonb, fingerprint) are generated columns, and Python only touches the few COPY
-  blocks that may hold a secret in `decision_reason` (redacted before the row is written).
+  straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, as the
+  collector holds it. Only rows whose `decision_reason` may hold a secret (the collector
+  evaluates the trigger pattern) pass through Python, to be redacted before they are written.
   Invalid rows are then moved to `raw.quarantine`.
 - **The overlap window** re-reads rows with lower ids whose `created_at` is within `overlap` of
   now: rows the collector's cost worker may still rewrite (tokens and `cost`, up to 24 h after
   insert, judged on the client's `created_at`) and rows committed late below the watermark. They
   land in a temp table and are merged by source id, touching only rows whose content changed.
 
-Rerunning a window changes nothing. Retried-batch copies are flagged by fingerprint.
+Rerunning a window changes nothing. Retried-batch copies stay in raw; staging fingerprints them
+and counts each event once.
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ SOURCE_COLUMNS = (
     "cost", "client_version", "generation_id", "cost_fetch_retries",
 )
 # The same columns under their names in raw.collector_events.
-RAW_COLUMNS = tuple({"id": "source_id", "extra_data": "extra_data_raw"}.get(c, c)
-                    for c in SOURCE_COLUMNS)
+RAW_COLUMNS = ("source_id",) + SOURCE_COLUMNS[1:]
 _VALUE_COLUMNS = RAW_COLUMNS[1:]
 _REASON_FIELD = SOURCE_COLUMNS.index("decision_reason")
 
@@ -117,7 +117,7 @@ create temp table _overlap_events (
     source_id bigint, host_id text, session_id text, event_type text, agent_name text,
     hook_name text, mode text, execution_type text, decision text, decision_reason text,
     tool_name text, working_dir text, latency_ms integer, model_tier text, model_name text,
-    success boolean, error_count integer, extra_data_raw jsonb, created_at timestamptz,
+    success boolean, error_count integer, extra_data jsonb, created_at timestamptz,
     prompt_tokens integer, completion_tokens integer, total_tokens integer, cached_tokens integer,
     reasoning_tokens integer, cost numeric(12, 8), client_version text, generation_id text,
     cost_fetch_retries integer
@@ -151,27 +151,6 @@ with merged as (
     returning (xmax = 0) as inserted
 )
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
-"""
-
-# Copies of one event share a fingerprint: look up every copy of what this load touched.
-_MARK_DUPLICATES = """
-with touched as materialized (
-    select distinct event_fingerprint from raw.collector_events
-    where (source_id > %(old_high)s and _run_id = %(run_id)s)
-        or source_id in (select source_id from _overlap_events)
-),
-firsts as (
-    select e.event_fingerprint, min(e.source_id) as first_source_id
-    from raw.collector_events as e
-    inner join touched using (event_fingerprint)
-    group by e.event_fingerprint
-    having count(*) > 1
-)
-update raw.collector_events as e
-set duplicate_of_source_id = nullif(f.first_source_id, e.source_id)
-from firsts as f
-where e.event_fingerprint = f.event_fingerprint
-    and e.duplicate_of_source_id is distinct from nullif(f.first_source_id, e.source_id)
 """
 
 # What every secret the redactor knows begins with or contains (redaction._TRIGGERS). The
@@ -288,7 +267,6 @@ def pull_events(
         rejected_overlap = warehouse.execute(_QUARANTINE_OVERLAP, params).rowcount
         inserted, updated = warehouse.execute(_MERGE_OVERLAP, params).fetchone()
 
-        warehouse.execute(_MARK_DUPLICATES, params)
         counts.rows_read = copied + overlap_rows
         counts.rows_quarantined = rejected_new + rejected_overlap
         counts.rows_inserted = copied - rejected_new + inserted
@@ -296,10 +274,6 @@ def pull_events(
         counts.rows_loaded = counts.rows_inserted + counts.rows_updated
         counts.rows_skipped_duplicate = (
             counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
-        counts.rows_flagged_duplicate = warehouse.execute(
-            "select count(*) from raw.collector_events where duplicate_of_source_id is not null "
-            "and ((source_id > %(old_high)s and _run_id = %(run_id)s) "
-            "or source_id in (select source_id from _overlap_events))", params).fetchone()[0]
         load_log.record_redactions(warehouse, run_id, SOURCE, stream.redactions)
 
         high_id, high_at = warehouse.execute(

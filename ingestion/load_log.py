@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 COUNT_FIELDS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped_duplicate",
-                "rows_inserted", "rows_updated", "rows_flagged_duplicate")
+                "rows_inserted", "rows_updated")
 
 
 @dataclass
@@ -19,7 +19,6 @@ class LoadCounts:
     rows_skipped_duplicate: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
-    rows_flagged_duplicate: int = 0
 
     def add(self, other: LoadCounts) -> None:
         for name in COUNT_FIELDS:

@@ -43,9 +43,13 @@ def _prepare_dagster_home() -> Path:
 
 
 def ensure_dbt_manifest() -> None:
-    """dagster-dbt loads models from target/manifest.json; build it when it is missing."""
+    """dagster-dbt loads models from target/manifest.json; (re)build it when it is missing or
+    older than any file of the dbt project."""
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    if manifest.exists():
+    sources = [p for folder in ("models", "macros", "tests", "seeds")
+               for p in (settings.DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    sources += [settings.DBT_PROJECT_DIR / "dbt_project.yml"]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
     from orchestration.defs.dbt import dbt_executable
 

@@ -36,7 +36,7 @@ def test_loading_twice_gives_identical_raw_tables(small_collector):
     assert len(log) == 6 and all(read == accounted for _, read, accounted in log)
 
 
-def test_every_collector_row_lands_once_with_json_unwrapped(small_collector):
+def test_every_collector_row_lands_once_as_the_collector_holds_it(small_collector):
     _pull(small_collector, "r1")
     with connect(small_collector.collector) as source:
         source_ids = source.execute("select count(*) from telemetry_events").fetchone()[0]
@@ -51,13 +51,9 @@ def test_every_collector_row_lands_once_with_json_unwrapped(small_collector):
         loaded_messages, estimated = conn.execute(
             "select count(*), bool_and(is_token_estimate and token_count >= 0) "
             "from raw.collector_transcript_messages").fetchone()
-        duplicates = conn.execute(
-            "select count(*) from raw.collector_events where duplicate_of_source_id is not null"
-        ).fetchone()[0]
     assert loaded == source_ids
-    assert strings == 0
+    assert strings > 0  # raw keeps double-encoded values; staging unwraps them
     assert loaded_messages == messages and estimated
-    assert duplicates > 0
 
 
 def test_cost_worker_rewrites_are_picked_up_by_the_next_pull(small_collector):

@@ -42,6 +42,16 @@ def events(built):
     return df
 
 
+def test_staging_counts_each_event_once_and_unwraps_json(built, events):
+    staging = _read(built.warehouse,
+                    "select event_id, copy_count, jsonb_typeof(extra_data) as extra_type "
+                    "from staging.stg_collector__telemetry_events")
+    raw_rows = _read(built.warehouse, "select count(*) as n from raw.collector_events")["n"][0]
+    assert sorted(staging["event_id"]) == sorted(events["id"])
+    assert raw_rows - len(staging) == (staging["copy_count"] - 1).sum() > 0
+    assert set(staging["extra_type"]) == {"object"}
+
+
 def test_daily_token_trends_are_zero_filled_per_day_and_tenant(built, events):
     mart = _read(built.warehouse, "select * from marts.fct_daily_token_trends")
     days = pd.date_range(events["day"].min(), events["day"].max(), freq="D").date

@@ -1,19 +1,10 @@
 -- The warehouse's raw schema: what the loaders write. dbt reads it as sources and never writes it.
 create schema if not exists raw;
 
--- The collector double-encodes jsonb written by old clients: a JSON string holding the JSON.
--- A string that is not JSON stays what it is. (`is json` needs PostgreSQL 16+.)
-create or replace function raw.unwrap_jsonb(value jsonb) returns jsonb
-language sql immutable parallel safe as $$
-    select case
-        when jsonb_typeof(value) = 'string' and (value #>> '{}') is json
-            then (value #>> '{}')::jsonb
-        else value
-    end
-$$;
-
--- Loaders COPY straight into this table; what is derived from a row is a generated column, so
--- a bulk load writes each row once. `_run_id` comes from the loader's `atw.run_id` setting.
+-- The collector's rows as it holds them, one per source id: a bulk load writes each row once.
+-- Unwrapping double-encoded jsonb, fingerprinting retried-batch copies and counting each event
+-- once happen in staging (stg_collector__telemetry_events). `_run_id` comes from the loader's
+-- `atw.run_id` setting.
 create table if not exists raw.collector_events (
     source_id bigint primary key,
     host_id text,
@@ -32,7 +23,7 @@ create table if not exists raw.collector_events (
     model_name text,
     success boolean,
     error_count integer,
-    extra_data_raw jsonb,
+    extra_data jsonb,
     created_at timestamptz,
     prompt_tokens integer,
     completion_tokens integer,
@@ -43,22 +34,9 @@ create table if not exists raw.collector_events (
     client_version text,
     generation_id text,
     cost_fetch_retries integer,
-    extra_data jsonb generated always as (raw.unwrap_jsonb(extra_data_raw)) stored,
-    -- A retried batch repeats an event under a new id; these fields identify the event itself.
-    event_fingerprint uuid generated always as (md5(
-        coalesce(host_id, '') || '|' || coalesce(session_id, '') || '|'
-        || coalesce(agent_name, '') || '|' || coalesce(hook_name, '') || '|'
-        || coalesce(tool_name, '') || '|' || coalesce(decision, '') || '|'
-        || coalesce(extract(epoch from created_at at time zone 'UTC')::text, '') || '|'
-        || coalesce(latency_ms::text, '') || '|' || coalesce(prompt_tokens::text, '') || '|'
-        || coalesce(completion_tokens::text, '') || '|' || coalesce(total_tokens::text, '')
-    )::uuid) stored,
-    duplicate_of_source_id bigint,
     _run_id text not null default current_setting('atw.run_id'),
     _loaded_at timestamptz not null default now()
 );
-create index if not exists collector_events_fingerprint_idx
-    on raw.collector_events (event_fingerprint);
 
 create table if not exists raw.collector_session_transcripts (
     session_id text primary key,
@@ -107,8 +85,6 @@ create table if not exists raw.load_log (
     rows_skipped_duplicate bigint not null,
     rows_inserted bigint not null,
     rows_updated bigint not null,
-    -- Retried-batch copies: loaded into raw, flagged, counted once by staging.
-    rows_flagged_duplicate bigint not null,
     primary key (run_id, source, started_at),
     constraint every_row_accounted_for
         check (rows_read = rows_loaded + rows_quarantined + rows_skipped_duplicate),

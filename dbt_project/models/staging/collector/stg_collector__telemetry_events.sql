@@ -6,11 +6,32 @@ source as (
 
 ),
 
+fingerprinted as (
+
+    select
+        *,
+        {{ collector_event_fingerprint() }} as event_fingerprint
+    from source
+
+),
+
+-- Retried batches repeat an event under new ids: keep the first copy, count the copies.
+first_copies as (
+
+    select distinct on (event_fingerprint)
+        *,
+        count(*) over (partition by event_fingerprint) as copy_count
+    from fingerprinted
+    order by event_fingerprint, source_id
+
+),
+
 renamed as (
 
     select
         -- ids
         source_id as event_id,
+        event_fingerprint,
         host_id as tenant_id,
         host_id,
         session_id,
@@ -46,6 +67,8 @@ renamed as (
         end as total_tokens,
         cost as cost_usd,
         cost_fetch_retries,
+        copy_count,
+        {{ unwrap_jsonb('extra_data') }} as extra_data,
 
         -- booleans
         success as is_success,
@@ -56,9 +79,7 @@ renamed as (
         created_at as occurred_at,
         _loaded_at as loaded_at
 
-    from source
-    -- A retried batch repeats events under new ids: count each event once.
-    where duplicate_of_source_id is null
+    from first_copies
 
 )
 
