@@ -4,9 +4,9 @@ Two paths, one transaction:
 
 - **New rows** (`id` above the watermark) stream from the collector's `COPY ... TO STDOUT`
   straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, as the
-  collector holds it. Only rows whose `decision_reason` may hold a secret (the collector
-  evaluates the trigger pattern) pass through Python, to be redacted before they are written.
-  Invalid rows are then moved to `raw.quarantine`.
+  collector holds it. The collector itself tells apart the few rows that cannot pass straight
+  through (invalid ones, and ones whose `decision_reason` may hold a secret); those are read
+  concurrently from the same snapshot, then quarantined or redacted before they are written.
 - **The overlap window** re-reads rows with lower ids whose `created_at` is within `overlap` of
   now: rows the collector's cost worker may still rewrite (tokens and `cost`, up to 24 h after
   insert, judged on the client's `created_at`) and rows committed late below the watermark. They
@@ -18,14 +18,19 @@ and counts each event once.
 
 from __future__ import annotations
 
-import re
+import pickle
+import tempfile
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import psycopg.sql
+from psycopg.types.json import Jsonb
 
-from ingestion import load_log, redaction, vocabulary, watermarks
+from ingestion import load_log, quarantine, redaction, vocabulary, watermarks
 from ingestion.load_log import LoadCounts
+from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "collector.telemetry_events"
@@ -42,7 +47,6 @@ SOURCE_COLUMNS = (
 # The same columns under their names in raw.collector_events.
 RAW_COLUMNS = ("source_id",) + SOURCE_COLUMNS[1:]
 _VALUE_COLUMNS = RAW_COLUMNS[1:]
-_REASON_FIELD = SOURCE_COLUMNS.index("decision_reason")
 
 
 def _enum_list(values) -> str:
@@ -93,25 +97,6 @@ def reject_detail_sql(alias: str) -> str:
     return "case " + " ".join(whens) + " end"
 
 
-_QUARANTINE_NEW = f"""
-with rejected as (
-    delete from raw.collector_events as e
-    where e.source_id > %(old_high)s and e._run_id = %(run_id)s
-        and ({reject_reason_sql('e')}) is not null
-    returning e.*
-)
-insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
-    last_run_id)
-select %(source)s, r.source_id::text, {reject_reason_sql('r')},
-    encode(sha256(convert_to(row({", ".join("r." + c for c in RAW_COLUMNS)})::text, 'UTF8')),
-           'hex'),
-    {reject_detail_sql('r')}, %(run_id)s, %(run_id)s
-from rejected as r
-on conflict (source, source_key, row_hash) do update set
-    last_run_id = excluded.last_run_id, last_seen_at = now()
-returning 1
-"""
-
 _OVERLAP_DDL = """
 create temp table _overlap_events (
     source_id bigint, host_id text, session_id text, event_type text, agent_name text,
@@ -124,25 +109,11 @@ create temp table _overlap_events (
 ) on commit drop;
 """
 
-_QUARANTINE_OVERLAP = f"""
-insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
-    last_run_id)
-select %(source)s, i.source_id::text, {reject_reason_sql('i')},
-    encode(sha256(convert_to(i::text, 'UTF8')), 'hex'), {reject_detail_sql('i')},
-    %(run_id)s, %(run_id)s
-from _overlap_events as i
-where ({reject_reason_sql('i')}) is not null
-on conflict (source, source_key, row_hash) do update set
-    last_run_id = excluded.last_run_id, last_seen_at = now()
-returning 1
-"""
-
 _MERGE_OVERLAP = f"""
 with merged as (
     insert into raw.collector_events as t ({", ".join(RAW_COLUMNS)})
     select {", ".join("i." + c for c in RAW_COLUMNS)}
     from _overlap_events as i
-    where ({reject_reason_sql('i')}) is null
     on conflict (source_id) do update set
         ({", ".join(_VALUE_COLUMNS)}, _run_id, _loaded_at)
         = ({", ".join("excluded." + c for c in _VALUE_COLUMNS)}, excluded._run_id, now())
@@ -153,86 +124,104 @@ with merged as (
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
 """
 
-# What every secret the redactor knows begins with or contains (redaction._TRIGGERS). The
-# collector evaluates it, so rows without a trigger stream through without touching Python.
+# What every secret the redactor knows begins with or contains (redaction._TRIGGERS).
 _TRIGGER_PATTERN = r"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox|eyJ|://|@|PRIVATE KEY"
-_TRIGGERS = re.compile(_TRIGGER_PATTERN.encode())
-_COPY_UNESCAPE = re.compile(rb"\\(.)")
-_COPY_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"b": b"\b", b"f": b"\f", b"v": b"\v",
-                 b"\\": b"\\"}
+_SUSPECT = f"coalesce(t.decision_reason ~ '{_TRIGGER_PATTERN}', false)"
+_SIDE_BATCH = 5_000
+_CHUNK_BYTES = 256 * 1024
 
 
-def _unescape(field: bytes) -> str:
-    return _COPY_UNESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)),
-                              field).decode("utf-8")
+class _SideRows:
+    """The few rows that cannot pass straight through: invalid ones (for quarantine) and ones
+    whose decision_reason may hold a secret (for redaction). Read concurrently with the main
+    stream, on a second connection sharing its snapshot, and spooled to disk past 64 MiB so
+    memory stays flat whatever their number."""
+
+    def __init__(self, source: psycopg.Connection, snapshot: str, where: str, params: dict):
+        self.spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._read, args=(source, snapshot, where, params), daemon=True)
+        self._thread.start()
+
+    def _read(self, source, snapshot, where, params) -> None:
+        try:
+            info = source.info
+            parameters = {**info.get_parameters(), "options": "-c TimeZone=UTC"}
+            with psycopg.connect(**parameters, password=info.password) as side:
+                side.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                with side.transaction():
+                    side.execute(psycopg.sql.SQL("set transaction snapshot {}").format(
+                        psycopg.sql.Literal(snapshot)))
+                    with side.cursor(name="atw_side_rows") as cursor:
+                        cursor.execute(
+                            f"""select {", ".join("t." + c for c in SOURCE_COLUMNS)},
+                                {reject_reason_sql('t')}, {reject_detail_sql('t')},
+                                encode(sha256(convert_to(t::text, 'UTF8')), 'hex')
+                            from telemetry_events as t
+                            where {where}
+                                and (({reject_reason_sql('t')}) is not null or {_SUSPECT})""",
+                            params)
+                        while rows := cursor.fetchmany(_SIDE_BATCH):
+                            pickle.dump(rows, self.spool)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the loading thread
+            self.error = exc
+
+    def batches(self):
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        self.spool.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.spool)
+            except EOFError:
+                return
 
 
-def _escape(text: str) -> bytes:
-    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-            .replace("\t", "\\t").encode("utf-8"))
+def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: str,
+            run_id: str, redactions: Counter) -> tuple[int, int]:
+    """Load the collector rows matching `where` into `target`. Returns (read, quarantined).
 
-
-class RedactingCopyStream:
-    """Rewrites `decision_reason` in COPY text rows; blocks without a trigger pass untouched."""
-
-    def __init__(self, field_index: int):
-        self.field_index = field_index
-        self.pending = b""
-        self.redactions: Counter = Counter()
-
-    def feed(self, block: bytes) -> bytes:
-        data = self.pending + bytes(block)
-        cut = data.rfind(b"\n") + 1
-        self.pending, data = data[cut:], data[:cut]
-        if not _TRIGGERS.search(data):
-            return data
-        return b"".join(self._row(line) for line in data.splitlines(keepends=True))
-
-    def finish(self) -> bytes:
-        rest, self.pending = self.pending, b""
-        return self._row(rest) if rest else b""
-
-    def _row(self, line: bytes) -> bytes:
-        if not _TRIGGERS.search(line):
-            return line
-        fields = line.rstrip(b"\n").split(b"\t")
-        value = fields[self.field_index]
-        if value == b"\\N":
-            return line
-        redacted, found = redaction.redact(_unescape(value))
-        if not found:
-            return line
-        self.redactions.update(found)
-        fields[self.field_index] = _escape(redacted)
-        return b"\t".join(fields) + (b"\n" if line.endswith(b"\n") else b"")
-
-
-def _stream(source, warehouse, where: str, params: tuple, target: str,
-            stream: RedactingCopyStream) -> int:
-    """COPY the collector rows matching `where` into `target`; returns how many were written.
-
-    Two passes: rows whose decision_reason may hold a secret go through the redactor, the
-    rest pass through as COPY blocks.
+    Valid rows with nothing to redact stream as COPY blocks, untouched by Python, while the
+    side rows are read concurrently; those are then redacted or quarantined and written.
     """
-    written = 0
-    columns = ", ".join(SOURCE_COLUMNS)
-    for suspect in (False, True):
-        trigger = f"coalesce(decision_reason ~ '{_TRIGGER_PATTERN}', false)"
-        select = (f"copy (select {columns} from telemetry_events where {where} and "
-                  f"{'' if suspect else 'not '}{trigger}) to stdout")
-        with warehouse.cursor() as cursor:
-            with source.cursor().copy(select, params) as out, cursor.copy(
-                f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
-            ) as into:
-                if suspect:
-                    for block in out:
-                        into.write(stream.feed(block))
-                    into.write(stream.finish())
-                else:
-                    for block in out:
-                        into.write(block)
-            written += cursor.rowcount
-    return written
+    side = _SideRows(source, snapshot, where, params)
+    columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
+    main = (f"copy (select {columns} from telemetry_events as t where {where} "
+            f"and ({reject_reason_sql('t')}) is null and not {_SUSPECT}) to stdout")
+    into_sql = f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
+    with warehouse.cursor() as cursor:
+        with source.cursor().copy(main, params) as out, cursor.copy(into_sql) as into:
+            # The server sends a message per row; writing them in large chunks halves the
+            # per-row work in Python.
+            chunk = bytearray()
+            for block in out:
+                chunk += block
+                if len(chunk) >= _CHUNK_BYTES:
+                    into.write(chunk)
+                    chunk = bytearray()
+            into.write(chunk)
+        read = cursor.rowcount
+
+    rejections: list[Rejection] = []
+    reason_at, extra_at = SOURCE_COLUMNS.index("decision_reason"), SOURCE_COLUMNS.index(
+        "extra_data")
+    with warehouse.cursor() as cursor, cursor.copy(into_sql) as into:
+        for batch in side.batches():
+            for row in batch:
+                values, (reason, detail, row_hash) = list(row[:-3]), row[-3:]
+                read += 1
+                if reason is not None:
+                    rejections.append(Rejection(str(values[0]), reason, row_hash, detail))
+                    continue
+                values[reason_at], found = redaction.redact(values[reason_at])
+                redactions.update(found)
+                if values[extra_at] is not None:
+                    values[extra_at] = Jsonb(values[extra_at])
+                into.write_row(values)
+    quarantine.record(warehouse, SOURCE, run_id, rejections)
+    return read, len(rejections)
 
 
 def pull_events(
@@ -247,43 +236,50 @@ def pull_events(
     started_at = datetime.now(UTC)
     now = now or started_at
     counts = LoadCounts(source=SOURCE)
-    with warehouse.transaction():
-        watermarks.lock(warehouse, SOURCE)
-        warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
-        old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
-        stream = RedactingCopyStream(_REASON_FIELD)
+    redactions: Counter = Counter()
+    source.rollback()
+    previous_isolation = source.isolation_level
+    source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        with warehouse.transaction():
+            watermarks.lock(warehouse, SOURCE)
+            warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
+            old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
+            # One snapshot of the collector for every query of this pull.
+            snapshot = source.execute("select pg_export_snapshot()").fetchone()[0]
+            params = {"old_high": old_high, "since": now - overlap, "now": now}
 
-        # New rows: straight into raw.
-        copied = _stream(source, warehouse, "id > %s", (old_high,), "raw.collector_events",
-                         stream)
-        params = {"old_high": old_high, "source": SOURCE, "run_id": run_id, "now": now}
-        rejected_new = warehouse.execute(_QUARANTINE_NEW, params).rowcount
+            # New rows: straight into raw.
+            new_read, new_rejected = _stream(
+                source, warehouse, snapshot, "t.id > %(old_high)s", params,
+                "raw.collector_events", run_id, redactions)
 
-        # The overlap window: merged by source id.
-        warehouse.execute(_OVERLAP_DDL)
-        overlap_rows = _stream(source, warehouse, "id <= %s and created_at > %s",
-                               (old_high, now - overlap), "_overlap_events", stream)
-        source.commit()  # end the source's read transaction; nothing there is written
-        rejected_overlap = warehouse.execute(_QUARANTINE_OVERLAP, params).rowcount
-        inserted, updated = warehouse.execute(_MERGE_OVERLAP, params).fetchone()
+            # The overlap window: merged by source id.
+            warehouse.execute(_OVERLAP_DDL)
+            overlap_read, overlap_rejected = _stream(
+                source, warehouse, snapshot,
+                "t.id <= %(old_high)s and t.created_at > %(since)s", params,
+                "_overlap_events", run_id, redactions)
+            high_id = source.execute(
+                "select max(id) from telemetry_events where id > %s", (old_high,)).fetchone()[0]
+            source.commit()  # end the read transaction; nothing is written to the collector
+            inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
 
-        counts.rows_read = copied + overlap_rows
-        counts.rows_quarantined = rejected_new + rejected_overlap
-        counts.rows_inserted = copied - rejected_new + inserted
-        counts.rows_updated = updated
-        counts.rows_loaded = counts.rows_inserted + counts.rows_updated
-        counts.rows_skipped_duplicate = (
-            counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
-        load_log.record_redactions(warehouse, run_id, SOURCE, stream.redactions)
-
-        high_id, high_at = warehouse.execute(
-            "select max(source_id), max(created_at) from raw.collector_events "
-            "where source_id > %s and _run_id = %s", (old_high, run_id)).fetchone()
-        quarantined_high = warehouse.execute(
-            "select max(source_key::bigint) from raw.quarantine where source = %s "
-            "and last_run_id = %s", (SOURCE, run_id)).fetchone()[0]
-        high_id = max(x for x in (high_id, quarantined_high, old_high) if x is not None)
-        if high_id > old_high:
-            watermarks.advance(warehouse, SOURCE, high_id, high_at)
-        load_log.record(warehouse, run_id, counts, started_at)
+            counts.rows_read = new_read + overlap_read
+            counts.rows_quarantined = new_rejected + overlap_rejected
+            counts.rows_inserted = new_read - new_rejected + inserted
+            counts.rows_updated = updated
+            counts.rows_loaded = counts.rows_inserted + counts.rows_updated
+            counts.rows_skipped_duplicate = (
+                counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
+            load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
+            if high_id is not None:
+                high_at = warehouse.execute(
+                    "select max(created_at) from raw.collector_events where source_id > %s "
+                    "and _run_id = %s", (old_high, run_id)).fetchone()[0]
+                watermarks.advance(warehouse, SOURCE, high_id, high_at)
+            load_log.record(warehouse, run_id, counts, started_at)
+    finally:
+        source.rollback()
+        source.isolation_level = previous_isolation
     return counts
