@@ -35,3 +35,29 @@ def test_offline_encoding_counts_tokens():
 def test_unknown_encoding_is_a_clear_error():
     with pytest.raises(tokenizer.EncodingUnavailable, match="unknown tiktoken encoding"):
         tokenizer.count_tokens(["x"], "no_such_encoding")
+
+
+CORPUS = [
+    *PLANTED.values(),
+    "plain text with nothing to hide",
+    "mail anna@example.com and bob@ex.org",
+    "postgres://admin:hunter2@db.internal:5432/app and sk-ant-api03-abcdefghijklmnopqrstuv",
+    "see https://github.com/x/y and gh pages",
+    "ghp_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ12 AKIAIOSFODNN7EXAMPLE",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+    "-----END OPENSSH PRIVATE KEY-----\nafter the key",
+    "sk-short is not a key; user@localhost is not an address",
+]
+
+
+def test_sql_redaction_matches_python_redaction(pg_base_url):
+    """The collector's query redacts with redaction.sql_redact; it must agree with redact()."""
+    from ingestion.connections import connect
+    from ingestion.redaction import sql_redact
+
+    with connect(pg_base_url) as conn:
+        for text in CORPUS:
+            in_sql = conn.execute(
+                f"select {sql_redact('t.x').replace('%', '%%')} from (select %s::text as x) as t",
+                (text,)).fetchone()[0]
+            assert in_sql == redact(text)[0], text
