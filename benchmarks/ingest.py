@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/ingest.py [--events 1000000]
 
 Prints rows/s of the project's collector → raw event pull next to `psql \\copy` out of the
-collector piped into `psql \\copy` into the warehouse for the same rows, their ratio, the pull's
+collector piped into `psql \\copy` into the warehouse for the same rows (into a table defined
+like raw.collector_events, and into a bare table), their ratio, the pull's
 peak RSS at N and N/4 (flat means streaming), and messages/s and tokens/s of transcript ingestion
 (parse + redact + tokenize + load) next to tiktoken's own `encode_ordinary_batch` on the same
 messages. Uses the embedded server (or WAREHOUSE_URL's server) with throwaway databases.
@@ -25,12 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingestion import embedded_server, tokenizer  # noqa: E402
-from ingestion.collector_events import SOURCE_COLUMNS  # noqa: E402
+from ingestion.collector_events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
 from ingestion.connections import connect, target, with_database  # noqa: E402
 from ingestion.sample_data.collector_generator import (  # noqa: E402
     GeneratorConfig,
     generate_collector,
 )
+from ingestion.warehouse_schema import ensure_raw_schema  # noqa: E402
 
 PULL_IN_CHILD = """
 import resource, sys, time
@@ -80,24 +82,32 @@ def _psql(url: str, command: str) -> list[str]:
             pg.dbname, "-c", command]
 
 
-def _psql_pipe(source: str, warehouse: str) -> tuple[int, float]:
+def _psql_pipe(source: str, warehouse: str, like_raw: bool) -> tuple[int, float]:
+    """psql \\copy out of the collector piped into psql \\copy into a table of the warehouse:
+    either a bare table of the source's columns, or one defined like raw.collector_events
+    (primary key and defaults), the like-for-like limit for the pull."""
     with connect(warehouse) as conn:
-        conn.execute("create table psql_copy as select * from (select "
-                     "null::bigint as id) as t where false")
-        conn.execute("drop table psql_copy")
-        with connect(source) as src:
-            ddl = src.execute(
-                "select string_agg(quote_ident(column_name) || ' ' || "
-                "format_type(a.atttypid, a.atttypmod), ', ' order by ordinal_position) "
-                "from information_schema.columns c join pg_attribute a "
-                "on a.attrelid = 'telemetry_events'::regclass and a.attname = c.column_name "
-                "where c.table_name = 'telemetry_events'").fetchone()[0]
-        conn.execute(f"create table psql_copy ({ddl})")
-    columns = ", ".join(SOURCE_COLUMNS)
+        if like_raw:
+            ensure_raw_schema(conn)
+            conn.execute("create table psql_copy (like raw.collector_events including all)")
+            conn.execute("alter table psql_copy alter column _run_id set default 'psql'")
+            columns = ", ".join(RAW_COLUMNS)
+        else:
+            with connect(source) as src:
+                ddl = src.execute(
+                    "select string_agg(quote_ident(column_name) || ' ' || "
+                    "format_type(a.atttypid, a.atttypmod), ', ' order by ordinal_position) "
+                    "from information_schema.columns c join pg_attribute a "
+                    "on a.attrelid = 'telemetry_events'::regclass "
+                    "and a.attname = c.column_name "
+                    "where c.table_name = 'telemetry_events'").fetchone()[0]
+            conn.execute(f"create table psql_copy ({ddl})")
+            columns = ", ".join(SOURCE_COLUMNS)
     env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
     started = time.perf_counter()
-    out = subprocess.Popen(_psql(source, f"\\copy (select {columns} from telemetry_events) "
-                                         "to stdout"), stdout=subprocess.PIPE, env=env)
+    out = subprocess.Popen(
+        _psql(source, f"\\copy (select {', '.join(SOURCE_COLUMNS)} from telemetry_events) "
+                      "to stdout"), stdout=subprocess.PIPE, env=env)
     into = subprocess.run(_psql(warehouse, f"\\copy psql_copy ({columns}) from stdin"),
                           stdin=out.stdout, env=env, check=True)
     out.wait()
@@ -127,18 +137,26 @@ def main() -> int:
         rows = conn.execute("select count(*) from telemetry_events").fetchone()[0]
 
     psql_wh = _fresh_db(base, "bench_wh_psql")
-    pipe_rows, pipe_seconds = _psql_pipe(collectors["full"], psql_wh)
+    bare_rows, bare_seconds = _psql_pipe(collectors["full"], psql_wh, like_raw=False)
+    psql_like_wh = _fresh_db(base, "bench_wh_psql_like")
+    pipe_rows, pipe_seconds = _psql_pipe(collectors["full"], psql_like_wh, like_raw=True)
     ours_wh = _fresh_db(base, "bench_wh_ours")
     ours_rows, ours_seconds, ours_rss = _child_pull("events", collectors["full"], ours_wh)
     quarter_wh = _fresh_db(base, "bench_wh_quarter")
     _, _, quarter_rss = _child_pull("events", collectors["quarter"], quarter_wh)
-    assert ours_rows == pipe_rows == rows, (ours_rows, pipe_rows, rows)
+    assert ours_rows == pipe_rows == bare_rows == rows, (ours_rows, pipe_rows, rows)
 
     pipe_rate, ours_rate = pipe_rows / pipe_seconds, ours_rows / ours_seconds
+    bare_rate = bare_rows / bare_seconds
     print(f"events: {rows:,}")
-    print(f"psql \\copy | psql \\copy: {pipe_rate:,.0f} rows/s ({pipe_seconds:.1f} s)")
-    print(f"project event pull:       {ours_rate:,.0f} rows/s ({ours_seconds:.1f} s)")
+    print(f"psql \\copy | psql \\copy, bare table:        {bare_rate:,.0f} rows/s "
+          f"({bare_seconds:.1f} s)")
+    print(f"psql \\copy | psql \\copy, table like raw:    {pipe_rate:,.0f} rows/s "
+          f"({pipe_seconds:.1f} s)")
+    print(f"project event pull:                         {ours_rate:,.0f} rows/s "
+          f"({ours_seconds:.1f} s)")
     print(f"ratio: {ours_rate / pipe_rate:.2f}")
+    print(f"ratio to the bare-table pipe: {ours_rate / bare_rate:.2f}")
     print(f"peak RSS of the pull: {ours_rss / 1024:,.0f} MiB at N={rows:,}, "
           f"{quarter_rss / 1024:,.0f} MiB at N/4")
 
@@ -160,7 +178,7 @@ def main() -> int:
     print(f"transcript ratio: {raw_seconds / seconds:.2f}")
     print(f"benchmark peak RSS (generator and checks): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
-    for url in (*collectors.values(), psql_wh, ours_wh, quarter_wh):
+    for url in (*collectors.values(), psql_wh, psql_like_wh, ours_wh, quarter_wh):
         _drop(base, url)
     return 0
 

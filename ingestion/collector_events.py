@@ -5,8 +5,9 @@ Two paths, one transaction:
 - **New rows** (`id` above the watermark) stream from the collector's `COPY ... TO STDOUT`
   straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, as the
   collector holds it, except that the collector's own query redacts secrets in
-  `decision_reason` (so none crosses the wire). No row passes through Python. Invalid rows are
-  then moved to `raw.quarantine` in the same transaction.
+  `decision_reason` (so none crosses the wire). No row passes through Python. A concurrent
+  query on the same snapshot finds the invalid rows, which then move to `raw.quarantine` in the
+  same transaction, and counts the redactions.
 - **The overlap window** re-reads rows with lower ids whose `created_at` is within `overlap` of
   now: rows the collector's cost worker may still rewrite (tokens and `cost`, up to 24 h after
   insert, judged on the client's `created_at`) and rows committed late below the watermark. They
@@ -18,13 +19,19 @@ and counts each event once.
 
 from __future__ import annotations
 
+import pickle
+import re
+import tempfile
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import psycopg.sql
 
-from ingestion import load_log, redaction, vocabulary, watermarks
+from ingestion import load_log, quarantine, redaction, vocabulary, watermarks
 from ingestion.load_log import LoadCounts
+from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "collector.telemetry_events"
@@ -91,54 +98,6 @@ def reject_detail_sql(alias: str) -> str:
     return "case " + " ".join(whens) + " end"
 
 
-_QUARANTINE_NEW = f"""
-with rejected as (
-    delete from raw.collector_events as e
-    where e.source_id > %(old_high)s and e._run_id = %(run_id)s
-        and ({reject_reason_sql('e')}) is not null
-    returning e.*
-)
-insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
-    last_run_id)
-select %(source)s, r.source_id::text, {reject_reason_sql('r')},
-    encode(sha256(convert_to(row({", ".join("r." + c for c in RAW_COLUMNS)})::text, 'UTF8')),
-           'hex'),
-    {reject_detail_sql('r')}, %(run_id)s, %(run_id)s
-from rejected as r
-on conflict (source, source_key, row_hash) do update set
-    last_run_id = excluded.last_run_id, last_seen_at = now()
-returning 1
-"""
-
-_QUARANTINE_OVERLAP = f"""
-with rejected as (
-    delete from _overlap_events as i
-    where ({reject_reason_sql('i')}) is not null
-    returning i.*
-)
-insert into raw.quarantine as q (source, source_key, reason_code, row_hash, detail, run_id,
-    last_run_id)
-select %(source)s, r.source_id::text, {reject_reason_sql('r')},
-    encode(sha256(convert_to(row({", ".join("r." + c for c in RAW_COLUMNS)})::text, 'UTF8')),
-           'hex'),
-    {reject_detail_sql('r')}, %(run_id)s, %(run_id)s
-from rejected as r
-on conflict (source, source_key, row_hash) do update set
-    last_run_id = excluded.last_run_id, last_seen_at = now()
-returning 1
-"""
-
-# Every `[REDACTED:<kind>]` marker the collector's SQL redaction left in this load's rows.
-_REDACTIONS = """
-select m[1], count(*)
-from raw.collector_events as e,
-    regexp_matches(e.decision_reason, '\\[REDACTED:([a-z_]+)\\]', 'g') as m
-where ((e.source_id > %(old_high)s and e._run_id = %(run_id)s)
-        or e.source_id in (select source_id from _overlap_events))
-    and e.decision_reason like '%%[REDACTED:%%'
-group by 1
-"""
-
 _OVERLAP_DDL = """
 create temp table _overlap_events (
     source_id bigint, host_id text, session_id text, event_type text, agent_name text,
@@ -170,11 +129,74 @@ select count(*) filter (where inserted), count(*) filter (where not inserted) fr
 # secret crosses the wire or is written, and no row needs Python. `%` doubled: the query has
 # bind parameters.
 _REDACTED_REASON = redaction.sql_redact("t.decision_reason").replace("%", "%%")
+_SUSPECT = ("t.decision_reason like any (array["
+            + ", ".join(f"'{t}'" for t in redaction.SQL_TRIGGERS) + "])").replace("%", "%%")
+_MARKER = re.compile(r"\[REDACTED:([a-z_]+)\]")
 _CHUNK_BYTES = 256 * 1024
+_SIDE_BATCH = 5_000
 
 
-def _stream(source, warehouse, where: str, params: dict, target: str) -> int:
-    """COPY the collector rows matching `where` into `target`; returns how many were read."""
+class _SideRows:
+    """What the main stream cannot tell by itself: the invalid rows (to quarantine) and the
+    redactions made (to count), read concurrently on a second connection sharing the main
+    query's snapshot, and spooled to disk past 64 MiB so memory stays flat whatever their
+    number."""
+
+    def __init__(self, source: psycopg.Connection, snapshot: str, where: str, params: dict):
+        self.spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._read, args=(source, snapshot, where, params), daemon=True)
+        self._thread.start()
+
+    def _read(self, source, snapshot, where, params) -> None:
+        try:
+            info = source.info
+            parameters = {**info.get_parameters(), "options": "-c TimeZone=UTC"}
+            with psycopg.connect(**parameters, password=info.password) as side:
+                side.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                with side.transaction():
+                    side.execute(psycopg.sql.SQL("set transaction snapshot {}").format(
+                        psycopg.sql.Literal(snapshot)))
+                    with side.cursor(name="atw_side_rows") as cursor:
+                        cursor.execute(
+                            f"""select t.id, {reject_reason_sql('t')}, {reject_detail_sql('t')},
+                                encode(sha256(convert_to(t::text, 'UTF8')), 'hex'),
+                                case when {_SUSPECT} then {_REDACTED_REASON} end
+                            from telemetry_events as t
+                            where {where}
+                                and (({reject_reason_sql('t')}) is not null or {_SUSPECT})""",
+                            params)
+                        while rows := cursor.fetchmany(_SIDE_BATCH):
+                            pickle.dump(rows, self.spool)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the loading thread
+            self.error = exc
+
+    def outcome(self) -> tuple[list[Rejection], Counter]:
+        """Rejections, and redactions per kind among the rows that load."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        rejections: list[Rejection] = []
+        redactions: Counter = Counter()
+        self.spool.seek(0)
+        while True:
+            try:
+                batch = pickle.load(self.spool)
+            except EOFError:
+                return rejections, redactions
+            for source_id, reason, detail, row_hash, redacted in batch:
+                if reason is not None:
+                    rejections.append(Rejection(str(source_id), reason, row_hash, detail))
+                elif redacted:
+                    redactions.update(_MARKER.findall(redacted))
+
+
+def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: str,
+            run_id: str, redactions: Counter) -> tuple[int, int]:
+    """COPY the collector rows matching `where` into `target`, then move the invalid ones to
+    quarantine. Returns (rows read, rows quarantined)."""
+    side = _SideRows(source, snapshot, where, params)
     columns = ", ".join(_REDACTED_REASON if c == "decision_reason" else "t." + c
                         for c in SOURCE_COLUMNS)
     select = f"copy (select {columns} from telemetry_events as t where {where}) to stdout"
@@ -190,7 +212,16 @@ def _stream(source, warehouse, where: str, params: dict, target: str) -> int:
                     into.write(chunk)
                     chunk = bytearray()
             into.write(chunk)
-        return cursor.rowcount
+        read = cursor.rowcount
+    rejections, found = side.outcome()
+    redactions.update(found)
+    if rejections:
+        warehouse.execute(
+            psycopg.sql.SQL("delete from {} where source_id = any(%s)").format(
+                psycopg.sql.SQL(target)),
+            ([int(r.source_key) for r in rejections],))
+        quarantine.record(warehouse, SOURCE, run_id, rejections)
+    return read, len(rejections)
 
 
 def pull_events(
@@ -205,6 +236,7 @@ def pull_events(
     started_at = datetime.now(UTC)
     now = now or started_at
     counts = LoadCounts(source=SOURCE)
+    redactions: Counter = Counter()
     source.rollback()
     previous_isolation = source.isolation_level
     # One snapshot of the collector for every query of this pull.
@@ -214,25 +246,24 @@ def pull_events(
             watermarks.lock(warehouse, SOURCE)
             warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
             old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
-            params = {"old_high": old_high, "since": now - overlap, "now": now,
-                      "source": SOURCE, "run_id": run_id}
+            snapshot = source.execute("select pg_export_snapshot()").fetchone()[0]
+            params = {"old_high": old_high, "since": now - overlap, "now": now}
 
-            # New rows: straight into raw, then the invalid ones move to quarantine.
-            new_read = _stream(source, warehouse, "t.id > %(old_high)s", params,
-                               "raw.collector_events")
-            new_rejected = warehouse.execute(_QUARANTINE_NEW, params).rowcount
+            # New rows: straight into raw.
+            new_read, new_rejected = _stream(
+                source, warehouse, snapshot, "t.id > %(old_high)s", params,
+                "raw.collector_events", run_id, redactions)
 
             # The overlap window: merged by source id.
             warehouse.execute(_OVERLAP_DDL)
-            overlap_read = _stream(source, warehouse,
-                                   "t.id <= %(old_high)s and t.created_at > %(since)s",
-                                   params, "_overlap_events")
+            overlap_read, overlap_rejected = _stream(
+                source, warehouse, snapshot,
+                "t.id <= %(old_high)s and t.created_at > %(since)s", params,
+                "_overlap_events", run_id, redactions)
             high_id = source.execute(
                 "select max(id) from telemetry_events where id > %s", (old_high,)).fetchone()[0]
             source.commit()  # end the read transaction; nothing is written to the collector
-            overlap_rejected = warehouse.execute(_QUARANTINE_OVERLAP, params).rowcount
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
-            redactions = Counter(dict(warehouse.execute(_REDACTIONS, params).fetchall()))
 
             counts.rows_read = new_read + overlap_read
             counts.rows_quarantined = new_rejected + overlap_rejected
@@ -243,10 +274,8 @@ def pull_events(
                 counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
             load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
             if high_id is not None:
-                high_at = warehouse.execute(
-                    "select max(created_at) from raw.collector_events where source_id > %s "
-                    "and _run_id = %s", (old_high, run_id)).fetchone()[0]
-                watermarks.advance(warehouse, SOURCE, high_id, high_at)
+                # The id is the mark; the overlap is judged on the collector's clock.
+                watermarks.advance(warehouse, SOURCE, high_id, None)
             load_log.record(warehouse, run_id, counts, started_at)
     finally:
         source.rollback()
