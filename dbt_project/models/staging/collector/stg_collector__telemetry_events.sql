@@ -60,11 +60,8 @@ renamed as (
         cached_tokens,
         reasoning_tokens,
         total_tokens as reported_total_tokens,
-        -- The cost worker rewrites prompt/completion but not total_tokens: derive it.
-        case
-            when prompt_tokens is null and completion_tokens is null then total_tokens
-            else coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)
-        end as total_tokens,
+        {{ derived_total_tokens('prompt_tokens', 'completion_tokens', 'total_tokens') }}
+            as total_tokens,
         cost as cost_usd,
         cost_fetch_retries,
         copy_count,

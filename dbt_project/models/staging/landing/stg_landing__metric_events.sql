@@ -32,10 +32,7 @@ renamed as (
         coalesce(retries, 0) as retries,
         prompt_tokens,
         completion_tokens,
-        case
-            when prompt_tokens is null and completion_tokens is null then null
-            else coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)
-        end as total_tokens,
+        {{ derived_total_tokens('prompt_tokens', 'completion_tokens') }} as total_tokens,
         jsonb_array_length(tool_calls) as tool_call_count,
         tool_calls,
 
