@@ -7,7 +7,8 @@ collector piped into `psql \\copy` into the warehouse for the same rows (into a 
 like raw.collector_events, and into a bare table), their ratio, the pull's
 peak RSS at N and N/4 (flat means streaming), and messages/s and tokens/s of transcript ingestion
 (parse + redact + tokenize + load) next to tiktoken's own `encode_ordinary_batch` on the same
-messages. Uses the embedded server (or WAREHOUSE_URL's server) with throwaway databases.
+messages, and the secret scanner's throughput on its own. Uses the embedded server (or
+WAREHOUSE_URL's server) with throwaway databases.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingestion import embedded_server, tokenizer  # noqa: E402
+from ingestion import embedded_server, redaction, tokenizer  # noqa: E402
 from ingestion.collector_events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
 from ingestion.connections import connect, target, with_database  # noqa: E402
 from ingestion.sample_data.collector_generator import (  # noqa: E402
@@ -176,6 +177,12 @@ def main() -> int:
     print(f"tiktoken encode_ordinary_batch: {len(texts) / raw_seconds:,.0f} messages/s, "
           f"{tokens / raw_seconds:,.0f} tokens/s ({raw_seconds:.1f} s)")
     print(f"transcript ratio: {raw_seconds / seconds:.2f}")
+    started = time.perf_counter()
+    for text in texts:
+        redaction.redact(text)
+    scan_seconds = time.perf_counter() - started
+    print(f"secret scanner alone: {len(texts) / scan_seconds:,.0f} messages/s "
+          f"({scan_seconds:.1f} s, {scan_seconds / seconds:.0%} of transcript ingestion time)")
     print(f"benchmark peak RSS (generator and checks): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     for url in (*collectors.values(), psql_wh, psql_like_wh, ours_wh, quarter_wh):
