@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestion import collector_events, collector_transcripts, file_drops
+from ingestion import claude_code, collector_events, collector_transcripts, file_drops
 from ingestion.connections import connect
 from ingestion.load_log import LoadCounts
 from ingestion.settings import Urls
@@ -13,4 +13,5 @@ def load_all_sources(urls: Urls, run_id: str) -> list[LoadCounts]:
         events = collector_events.pull_events(source, warehouse, run_id)
         transcripts, messages = collector_transcripts.pull_transcripts(source, warehouse, run_id)
         landed = file_drops.load_landing_dir(warehouse, run_id)
-    return [events, transcripts, messages, *landed.values()]
+        claude = claude_code.load_projects(warehouse, run_id)
+    return [events, transcripts, messages, *landed.values(), claude]

@@ -26,10 +26,11 @@ from ingestion.connections import connect, redact, target
 DEMO_EVENTS = 60_000
 RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
               "raw.collector_transcript_messages", "raw.landed_collector_events",
-              "raw.landed_metric_events", "raw.quarantine")
+              "raw.landed_metric_events", "raw.claude_code_lines", "raw.quarantine")
 GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
 MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
-               "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage")
+               "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage",
+               "marts.fct_claude_code_daily_usage")
 
 
 def _prepare_dagster_home() -> Path:

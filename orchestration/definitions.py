@@ -6,6 +6,7 @@ import dagster as dg
 
 from expectations.suites import SUITES
 from orchestration.defs.collector import (
+    claude_code_logs_asset,
     collector_events_asset,
     collector_transcripts_asset,
     landing_files_asset,
@@ -18,6 +19,7 @@ ASSETS = [
     collector_events_asset,
     collector_transcripts_asset,
     landing_files_asset,
+    claude_code_logs_asset,
     dbt_staging_models,
     dbt_mart_models,
 ]

@@ -189,3 +189,55 @@ create table if not exists raw.landed_metric_events (
     _run_id text not null,
     _loaded_at timestamptz not null default now()
 );
+
+-- Claude Code session logs (CLAUDE_PROJECTS_DIR): files read incrementally, one row per line.
+create table if not exists raw.claude_code_files (
+    file_path text primary key,
+    project text not null,
+    session_id text not null,
+    is_subagent_file boolean not null,
+    size_bytes bigint not null,
+    consumed_bytes bigint not null,
+    consumed_sha256 text not null,
+    lines_consumed bigint not null,
+    run_id text not null,
+    processed_at timestamptz not null default now()
+);
+
+create table if not exists raw.claude_code_lines (
+    file_path text not null,
+    line_number integer not null,
+    project text not null,
+    file_session_id text not null,
+    line_type text,
+    session_id text,
+    uuid text,
+    parent_uuid text,
+    occurred_at timestamptz,
+    version text,
+    cwd text,
+    git_branch text,
+    is_sidechain boolean,
+    agent_id text,
+    request_id text,
+    message_id text,
+    message_role text,
+    model text,
+    stop_reason text,
+    input_tokens bigint,
+    output_tokens bigint,
+    cache_creation_input_tokens bigint,
+    cache_creation_5m_tokens bigint,
+    cache_creation_1h_tokens bigint,
+    cache_read_input_tokens bigint,
+    has_cache_creation_breakdown boolean not null default false,
+    content_text text,
+    content_chars integer not null default 0,
+    estimated_tokens integer not null default 0,
+    redaction_count integer not null default 0,
+    tool_uses jsonb,
+    tool_results jsonb,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now(),
+    primary key (file_path, line_number)
+);

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from ingestion import collector_events, collector_transcripts, file_drops
+from ingestion import claude_code, collector_events, collector_transcripts, file_drops
 from ingestion.connections import connect
 from orchestration.resources import TelemetryDatabases
 
@@ -72,3 +72,15 @@ def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryD
                                metadata=_metadata(totals[file_drops.BATCH_SOURCE]))
     yield dg.MaterializeResult(asset_key=["raw", "landed_metric_events"],
                                metadata=_metadata(totals[file_drops.METRIC_SOURCE]))
+
+
+@dg.asset(
+    key=["raw", "claude_code_lines"],
+    group_name="ingestion",
+    kinds={"python", "postgres"},
+    description="Claude Code session logs under CLAUDE_PROJECTS_DIR, read incrementally.",
+)
+def claude_code_logs_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
+    with connect(databases.urls().warehouse) as warehouse:
+        counts = claude_code.load_projects(warehouse, run_id=context.run_id)
+    return dg.MaterializeResult(metadata=_metadata(counts))

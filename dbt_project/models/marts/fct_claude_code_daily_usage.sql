@@ -1,0 +1,31 @@
+{#- Claude Code token usage per day, project and model. Days are calendar days in the dbt var
+    `report_timezone` (an IANA name, default UTC), the same as ccusage's --timezone. -#}
+with
+
+responses as (
+
+    select * from {{ ref('stg_claude_code__api_responses') }}
+
+),
+
+final as (
+
+    select
+        (occurred_at at time zone '{{ var("report_timezone", "UTC") }}')::date as usage_date,
+        project,
+        model_name,
+        '{{ var("report_timezone", "UTC") }}' as report_timezone,
+        count(*) as response_count,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cache_creation_tokens) as cache_creation_tokens,
+        sum(cache_creation_5m_tokens) as cache_creation_5m_tokens,
+        sum(cache_creation_1h_tokens) as cache_creation_1h_tokens,
+        sum(cache_read_tokens) as cache_read_tokens,
+        sum(total_tokens) as total_tokens
+    from responses
+    group by 1, 2, 3
+
+)
+
+select * from final

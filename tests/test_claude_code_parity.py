@@ -1,0 +1,109 @@
+"""Claude Code logs: token numbers equal ccusage 20.0.24's on real session logs.
+
+Uses ../shared/fixtures/claude-code (skipped when absent): three real sessions and what
+`ccusage daily|monthly|session --json --offline` printed for them, in UTC and Los Angeles.
+"""
+
+import json
+import os
+import subprocess
+from collections import defaultdict
+
+import pytest
+
+from ingestion.claude_code import load_projects
+from ingestion.connections import connect
+from ingestion.dbt_env import dbt_env
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt import dbt_executable
+from tests.conftest import SHARED
+
+FIXTURES = SHARED / "fixtures" / "claude-code"
+CCUSAGE = FIXTURES / "ccusage-20.0.24"
+pytestmark = pytest.mark.skipif(not (FIXTURES / "sample-project").is_dir(),
+                                reason="../shared/fixtures/claude-code is not present")
+TOKEN_FIELDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
+                "cacheCreationTokens": "cache_creation_tokens",
+                "cacheReadTokens": "cache_read_tokens", "totalTokens": "total_tokens"}
+
+
+def _dbt_build(warehouse_url: str, timezone: str) -> None:
+    env = {**os.environ, **dbt_env(warehouse_url)}
+    subprocess.run(
+        [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/parity",
+         "--select", "stg_claude_code__api_responses+", "--exclude", "int_agent_calls_unioned+",
+         "--vars", json.dumps({"report_timezone": timezone})],
+        env=env, check=True)
+
+
+def _expected(kind: str, timezone: str) -> dict:
+    document = json.loads((CCUSAGE / f"{kind}-{timezone.replace('/', '_')}.json").read_text())
+    return {row["period"]: {f: row[f] for f in TOKEN_FIELDS} for row in document[kind]}
+
+
+def _sum_by(rows, key) -> dict:
+    totals: dict = defaultdict(lambda: dict.fromkeys(TOKEN_FIELDS, 0))
+    for row in rows:
+        for field, column in TOKEN_FIELDS.items():
+            totals[key(row)][field] += int(row[column])
+    return dict(totals)
+
+
+def _rows(url, query):
+    with connect(url) as conn:
+        cursor = conn.execute(query)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+@pytest.fixture
+def loaded(urls):
+    with connect(urls.warehouse) as warehouse:
+        counts = load_projects(warehouse, "parity", [FIXTURES])
+    assert counts.rows_read == counts.rows_loaded == 520
+    return urls
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "America/Los_Angeles"])
+def test_daily_tokens_equal_ccusage(loaded, timezone):
+    _dbt_build(loaded.warehouse, timezone)
+    days = _rows(loaded.warehouse, "select * from marts.fct_claude_code_daily_usage")
+    assert {r["report_timezone"] for r in days} == {timezone}
+    assert _sum_by(days, lambda r: r["usage_date"].isoformat()) == _expected("daily", timezone)
+
+
+def test_monthly_and_session_tokens_equal_ccusage(loaded):
+    _dbt_build(loaded.warehouse, "UTC")
+    days = _rows(loaded.warehouse, "select * from marts.fct_claude_code_daily_usage")
+    assert _sum_by(days, lambda r: r["usage_date"].strftime("%Y-%m")) == _expected(
+        "monthly", "UTC")
+    responses = _rows(loaded.warehouse,
+                      "select * from staging.stg_claude_code__api_responses")
+    assert _sum_by(responses, lambda r: r["session_id"]) == _expected("session", "UTC")
+
+
+def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):
+    project = tmp_path / "projects" / "demo"
+    project.mkdir(parents=True)
+    source = (FIXTURES / "sample-project" / "5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl"
+              ).read_bytes().splitlines(keepends=True)
+    log = project / "5c0375b4.jsonl"
+    log.write_bytes(b"".join(source[:20]) + source[20][:30])  # a line still being written
+    with connect(urls.warehouse) as warehouse:
+        first = load_projects(warehouse, "one", [tmp_path / "projects"])
+        log.write_bytes(b"".join(source) + b"{not json\n")
+        second = load_projects(warehouse, "two", [tmp_path / "projects"])
+        third = load_projects(warehouse, "three", [tmp_path / "projects"])
+        lines = warehouse.execute(
+            "select count(*), max(line_number) from raw.claude_code_lines").fetchone()
+        quarantined = warehouse.execute(
+            "select source_key, reason_code from raw.quarantine").fetchall()
+        log.write_bytes(b"".join(source[:10]))  # rewritten: shorter, so re-read from the start
+        fourth = load_projects(warehouse, "four", [tmp_path / "projects"])
+        after_rewrite = warehouse.execute("select count(*) from raw.claude_code_lines"
+                                          ).fetchone()[0]
+    assert (first.rows_read, second.rows_read, third.rows_read) == (20, len(source) - 20 + 1, 0)
+    assert lines == (len(source), len(source))
+    assert quarantined == [(f"projects/demo/5c0375b4.jsonl:{len(source) + 1}", "malformed_json")]
+    assert fourth.rows_read == 10 and after_rewrite == 10
