@@ -65,11 +65,17 @@ def small_collector(urls) -> Urls:
     return urls
 
 
-@pytest.fixture(scope="session")
-def dbt_manifest():
+def pytest_configure(config):
+    """Refresh dbt's manifest before any test module imports the Dagster definitions, which
+    read it at import time."""
     from orchestration.cli import ensure_dbt_manifest
 
     ensure_dbt_manifest()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest():
+    """Tests that need dbt's manifest say so; pytest_configure has already refreshed it."""
 
 
 def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
