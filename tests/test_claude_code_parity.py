@@ -32,7 +32,8 @@ def _dbt_build(warehouse_url: str, timezone: str) -> None:
     subprocess.run(
         [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/parity",
-         "--select", "stg_claude_code__api_responses+", "--exclude", "int_agent_calls_unioned+",
+         "--select", "model_prices", "stg_claude_code__api_responses+",
+         "--exclude", "int_agent_calls_unioned+",
          "--vars", json.dumps({"report_timezone": timezone})],
         env=env, check=True)
 
@@ -71,6 +72,11 @@ def test_daily_tokens_equal_ccusage(loaded, timezone):
     days = _rows(loaded.warehouse, "select * from marts.fct_claude_code_daily_usage")
     assert {r["report_timezone"] for r in days} == {timezone}
     assert _sum_by(days, lambda r: r["usage_date"].isoformat()) == _expected("daily", timezone)
+    document = json.loads((CCUSAGE / f"daily-{timezone.replace('/', '_')}.json").read_text())
+    for day in document["daily"]:
+        cost = sum(float(r["cost_usd"]) for r in days
+                   if r["usage_date"].isoformat() == day["period"])
+        assert cost == pytest.approx(day["totalCost"], rel=0.01)
 
 
 def test_monthly_and_session_tokens_equal_ccusage(loaded):
@@ -81,6 +87,12 @@ def test_monthly_and_session_tokens_equal_ccusage(loaded):
     responses = _rows(loaded.warehouse,
                       "select * from staging.stg_claude_code__api_responses")
     assert _sum_by(responses, lambda r: r["session_id"]) == _expected("session", "UTC")
+    priced = _rows(loaded.warehouse, "select session_id, sum(cost_usd) as cost "
+                   "from intermediate.int_claude_code_responses_priced group by 1")
+    costs = {r["session_id"]: float(r["cost"]) for r in priced}
+    document = json.loads((CCUSAGE / "session-UTC.json").read_text())
+    for session in document["session"]:
+        assert costs[session["period"]] == pytest.approx(session["totalCost"], rel=0.01)
 
 
 def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):

@@ -46,7 +46,7 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select="intermediate marts",
+    select="intermediate marts resource_type:seed",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,

@@ -4,7 +4,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_claude_code__api_responses') }}
+    select * from {{ ref('int_claude_code_responses_priced') }}
 
 ),
 
@@ -22,7 +22,9 @@ final as (
         sum(cache_creation_5m_tokens) as cache_creation_5m_tokens,
         sum(cache_creation_1h_tokens) as cache_creation_1h_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
-        sum(total_tokens) as total_tokens
+        sum(total_tokens) as total_tokens,
+        sum(cost_usd) as cost_usd,
+        count(*) filter (where not is_priced) as unpriced_response_count
     from responses
     group by 1, 2, 3
 
