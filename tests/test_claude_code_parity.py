@@ -119,3 +119,22 @@ def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):
     assert lines == (len(source), len(source))
     assert quarantined == [(f"projects/demo/5c0375b4.jsonl:{len(source) + 1}", "malformed_json")]
     assert fourth.rows_read == 10 and after_rewrite == 10
+
+
+def test_usage_blocks_equal_ccusage(loaded):
+    _dbt_build(loaded.warehouse, "UTC")
+    blocks = _rows(loaded.warehouse, "select * from marts.fct_usage_blocks "
+                                     "order by block_start_at")
+    expected = [b for b in json.loads((CCUSAGE / "blocks-UTC.json").read_text())["blocks"]
+                if not b["isGap"]]
+    assert len(blocks) == len(expected)
+    for got, block in zip(blocks, expected, strict=True):
+        counts = block["tokenCounts"]
+        assert got["block_start_at"].isoformat().replace("+00:00", ".000Z") == block["startTime"]
+        assert got["block_end_at"].isoformat().replace("+00:00", ".000Z") == block["endTime"]
+        assert (got["response_count"], got["input_tokens"], got["output_tokens"],
+                got["cache_creation_tokens"], got["cache_read_tokens"], got["total_tokens"]) == (
+            block["entries"], counts["inputTokens"], counts["outputTokens"],
+            counts["cacheCreationInputTokens"], counts["cacheReadInputTokens"],
+            block["totalTokens"])
+        assert float(got["cost_usd"]) == pytest.approx(block["costUSD"], rel=0.01)
