@@ -52,8 +52,9 @@ def _keys(*columns: str) -> list:
 
 def _raw_collector_events() -> list:
     return [
+        # No row count floor: an empty collector is suspicious (volume checks warn about it),
+        # not wrong, and must not block the other sources.
         *_keys("source_id"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectColumnValuesToNotBeNull(column="host_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="session_id"),
         gxe.ExpectColumnValuesToNotBeNull(column="created_at"),

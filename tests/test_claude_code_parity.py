@@ -138,3 +138,29 @@ def test_usage_blocks_equal_ccusage(loaded):
             counts["cacheCreationInputTokens"], counts["cacheReadInputTokens"],
             block["totalTokens"])
         assert float(got["cost_usd"]) == pytest.approx(block["costUSD"], rel=0.01)
+
+
+def test_claude_code_flows_into_the_shared_marts(loaded, dbt_manifest):
+    from dagster import DagsterInstance
+
+    from ingestion.sample_data.collector_generator import create_collector_schema
+    from orchestration.cli import run_pipeline
+
+    with connect(loaded.collector) as conn:
+        create_collector_schema(conn)  # an empty collector: Claude Code is the only source
+    os.environ["CLAUDE_PROJECTS_DIR"] = str(FIXTURES)
+    try:
+        assert run_pipeline(DagsterInstance.ephemeral()).success
+    finally:
+        del os.environ["CLAUDE_PROJECTS_DIR"]
+    days = _rows(loaded.warehouse, "select usage_date, total_tokens, cache_creation_5m_tokens "
+                 "from marts.fct_daily_token_trends where tenant_id = 'sample-project' "
+                 "and total_tokens > 0")
+    expected = _expected("daily", "UTC")
+    assert {r["usage_date"].isoformat(): r["total_tokens"] for r in days} == {
+        day: totals["totalTokens"] for day, totals in expected.items()}
+    assert {r["usage_date"].isoformat(): r["cache_creation_5m_tokens"] for r in days} == {
+        day: totals["cacheCreationTokens"] for day, totals in expected.items()}
+    sessions = _rows(loaded.warehouse, "select count(*) as n from marts.fct_session_summaries "
+                     "where source_system = 'claude_code'")
+    assert sessions[0]["n"] == 3

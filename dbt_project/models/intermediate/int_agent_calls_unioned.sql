@@ -20,12 +20,20 @@ landed_metric_events as (
 
 ),
 
+claude_code_responses as (
+
+    select * from {{ ref('int_claude_code_responses_priced') }}
+
+),
+
 collector_shaped as (
 
     select
         source_system, event_id::text as source_event_id, tenant_id, host_id, session_id,
         agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, total_tokens,
+        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
+        null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
+        null::bigint as cache_creation_1h_tokens, total_tokens,
         cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
     from collector_events
 
@@ -34,7 +42,9 @@ collector_shaped as (
     select
         source_system, event_id, tenant_id, host_id, session_id,
         agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, total_tokens,
+        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
+        null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
+        null::bigint as cache_creation_1h_tokens, total_tokens,
         cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
     from landed_batch_events
 
@@ -59,6 +69,9 @@ metric_shaped as (
         completion_tokens,
         null::integer as cached_tokens,
         null::integer as reasoning_tokens,
+        null::bigint as cache_creation_tokens,
+        null::bigint as cache_creation_5m_tokens,
+        null::bigint as cache_creation_1h_tokens,
         total_tokens,
         null::numeric as cost_usd,
         is_success,
@@ -69,11 +82,47 @@ metric_shaped as (
 
 ),
 
+{#- Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
+    ccusage counts it. Tenant = project; agent = main agent or subagent (sidechain). -#}
+claude_code_shaped as (
+
+    select
+        source_system,
+        response_key as source_event_id,
+        project as tenant_id,
+        null::text as host_id,
+        session_id,
+        case when is_sidechain then 'claude-code-subagent' else 'claude-code' end as agent_name,
+        null::text as hook_name,
+        null::text as tool_name,
+        model_name,
+        'api_response' as event_type,
+        'SUCCESS' as decision,
+        null::integer as latency_ms,
+        input_tokens as prompt_tokens,
+        output_tokens as completion_tokens,
+        cache_read_tokens as cached_tokens,
+        null::integer as reasoning_tokens,
+        cache_creation_tokens,
+        cache_creation_5m_tokens,
+        cache_creation_1h_tokens,
+        total_tokens,
+        cost_usd,
+        true as is_success,
+        true as is_llm_call,
+        false as is_tool_call,
+        occurred_at
+    from claude_code_responses
+
+),
+
 unioned as (
 
     select * from collector_shaped
     union all
     select * from metric_shaped
+    union all
+    select * from claude_code_shaped
 
 ),
 
@@ -97,11 +146,15 @@ final as (
 
         -- numerics
         latency_ms,
-        coalesce(prompt_tokens, 0) as prompt_tokens,
-        coalesce(completion_tokens, 0) as completion_tokens,
-        coalesce(cached_tokens, 0) as cached_tokens,
-        coalesce(reasoning_tokens, 0) as reasoning_tokens,
-        coalesce(total_tokens, 0) as total_tokens,
+        -- integer per call, so that sums stay bigint rather than numeric
+        coalesce(prompt_tokens, 0)::integer as prompt_tokens,
+        coalesce(completion_tokens, 0)::integer as completion_tokens,
+        coalesce(cached_tokens, 0)::integer as cached_tokens,
+        coalesce(reasoning_tokens, 0)::integer as reasoning_tokens,
+        coalesce(cache_creation_tokens, 0)::integer as cache_creation_tokens,
+        coalesce(cache_creation_5m_tokens, 0)::integer as cache_creation_5m_tokens,
+        coalesce(cache_creation_1h_tokens, 0)::integer as cache_creation_1h_tokens,
+        coalesce(total_tokens, 0)::integer as total_tokens,
         cost_usd,
 
         -- booleans

@@ -19,6 +19,8 @@ final as (
         sum(completion_tokens) as completion_tokens,
         sum(cached_tokens) as cached_tokens,
         sum(reasoning_tokens) as reasoning_tokens,
+        sum(cache_creation_5m_tokens) as cache_creation_5m_tokens,
+        sum(cache_creation_1h_tokens) as cache_creation_1h_tokens,
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd
     from calls

@@ -39,6 +39,8 @@ daily as (
         sum(completion_tokens) as completion_tokens,
         sum(cached_tokens) as cached_tokens,
         sum(reasoning_tokens) as reasoning_tokens,
+        sum(cache_creation_5m_tokens) as cache_creation_5m_tokens,
+        sum(cache_creation_1h_tokens) as cache_creation_1h_tokens,
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd
     from calls
@@ -57,6 +59,8 @@ final as (
         coalesce(daily.completion_tokens, 0) as completion_tokens,
         coalesce(daily.cached_tokens, 0) as cached_tokens,
         coalesce(daily.reasoning_tokens, 0) as reasoning_tokens,
+        coalesce(daily.cache_creation_5m_tokens, 0) as cache_creation_5m_tokens,
+        coalesce(daily.cache_creation_1h_tokens, 0) as cache_creation_1h_tokens,
         coalesce(daily.total_tokens, 0) as total_tokens,
         coalesce(daily.cost_usd, 0) as cost_usd
     from days
