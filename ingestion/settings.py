@@ -18,6 +18,11 @@ def embedded_data_dir() -> Path:
     return Path(os.environ.get("EMBEDDED_PG_DIR", PROJECT_ROOT / ".warehouse" / "pgdata"))
 
 
+def sample_claude_projects_dir() -> Path:
+    """Where `atw generate` writes sample Claude Code session logs (gitignored)."""
+    return PROJECT_ROOT / ".warehouse" / "sample-claude-projects"
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / ".dagster_home"))
 

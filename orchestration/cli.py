@@ -85,6 +85,7 @@ def _reset(urls: settings.Urls) -> None:
     shutil.rmtree(settings.dagster_home() / "storage", ignore_errors=True)
     for generated in GENERATED_LANDING_FOLDERS:
         shutil.rmtree(file_drops.landing_dir() / generated, ignore_errors=True)
+    shutil.rmtree(settings.sample_claude_projects_dir(), ignore_errors=True)
 
 
 def _collector_is_empty(url: str) -> bool:
@@ -96,6 +97,10 @@ def _collector_is_empty(url: str) -> bool:
 
 
 def cmd_generate(args) -> int:
+    from ingestion.sample_data.claude_code_generator import (
+        ClaudeCodeConfig,
+        write_claude_projects,
+    )
     from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
     from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
 
@@ -117,6 +122,10 @@ def cmd_generate(args) -> int:
     print(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
           f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
           f"lines, {files['bad_records']} deliberately broken) in {landing}")
+    claude_dir = settings.sample_claude_projects_dir()
+    logs = write_claude_projects(claude_dir, ClaudeCodeConfig(seed=args.seed, days=args.days))
+    print(f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API responses) "
+          f"in {claude_dir}")
     return 0
 
 
@@ -238,6 +247,9 @@ def cmd_demo(args) -> int:
                                         reset=False))
     else:
         print("sample collector database already filled (use --reset to regenerate)")
+    if not os.environ.get("CLAUDE_PROJECTS_DIR"):
+        # The demo reads its own sample logs; set CLAUDE_PROJECTS_DIR for real ones.
+        os.environ["CLAUDE_PROJECTS_DIR"] = str(settings.sample_claude_projects_dir())
     print("materializing every asset (ingestion, dbt models, checks) ...")
     status = cmd_run(args)
     cmd_summary(args)

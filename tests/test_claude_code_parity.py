@@ -164,3 +164,21 @@ def test_claude_code_flows_into_the_shared_marts(loaded, dbt_manifest):
     sessions = _rows(loaded.warehouse, "select count(*) as n from marts.fct_session_summaries "
                      "where source_system = 'claude_code'")
     assert sessions[0]["n"] == 3
+
+
+def test_generated_logs_count_each_response_once(urls, tmp_path):
+    from ingestion.sample_data.claude_code_generator import (
+        ClaudeCodeConfig,
+        write_claude_projects,
+    )
+
+    written = write_claude_projects(tmp_path, ClaudeCodeConfig(seed=3, sessions=8,
+                                                               resumed_share=0.5))
+    with connect(urls.warehouse) as warehouse:
+        counts = load_projects(warehouse, "generated", [tmp_path])
+    assert counts.rows_loaded == written["lines"]
+    _dbt_build(urls.warehouse, "UTC")
+    responses = _rows(urls.warehouse, "select count(*) as n, max(copy_count) as copies "
+                      "from staging.stg_claude_code__api_responses")[0]
+    assert responses["n"] == written["responses"]
+    assert responses["copies"] > 2  # content blocks and resumed files repeat responses
