@@ -81,8 +81,12 @@ def _text_of(content) -> tuple[str, list[dict], list[dict]]:
         elif kind == "thinking":
             texts.append(str(block.get("thinking", "")))
         elif kind == "tool_use":
-            uses.append({"id": block.get("id"), "name": block.get("name"),
-                         "input_chars": len(json.dumps(block.get("input"), default=str))})
+            tool_input = block.get("input")
+            use = {"id": block.get("id"), "name": block.get("name"),
+                   "input_chars": len(json.dumps(tool_input, default=str))}
+            if isinstance(tool_input, dict) and tool_input.get("subagent_type"):
+                use["subagent_type"] = str(tool_input["subagent_type"])  # Task: which subagent
+            uses.append(use)
         elif kind == "tool_result":
             body = block.get("content")
             body_text = body if isinstance(body, str) else json.dumps(body, default=str)

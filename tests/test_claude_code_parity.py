@@ -182,3 +182,8 @@ def test_generated_logs_count_each_response_once(urls, tmp_path):
                       "from staging.stg_claude_code__api_responses")[0]
     assert responses["n"] == written["responses"]
     assert responses["copies"] > 2  # content blocks and resumed files repeat responses
+    agents = {r["agent_type"] for r in _rows(
+        urls.warehouse, "select distinct agent_type from staging.stg_claude_code__api_responses")}
+    assert "main" in agents and agents - {"main"} <= {"general-purpose", "code-reviewer",
+                                                        "test-runner"}
+    assert len(agents) > 1

@@ -63,6 +63,19 @@ class _Session:
     def user(self, text: str) -> None:
         self._line("user", {"role": "user", "content": text})
 
+    def task(self, model: str, subagent_type: str) -> None:
+        """The main agent calls the Task tool; the subagent's traffic follows as sidechain."""
+        rng = self.rng
+        message = {"id": _id(rng, "msg_"), "type": "message", "role": "assistant",
+                   "model": model, "stop_reason": "tool_use", "stop_sequence": None,
+                   "content": [{"type": "tool_use", "id": _id(rng, "toolu_"), "name": "Task",
+                                "input": {"description": "Review the change",
+                                          "prompt": "Review the diff for bugs.",
+                                          "subagent_type": subagent_type}}],
+                   "usage": {"input_tokens": 4, "cache_read_input_tokens": self.context,
+                             "cache_creation_input_tokens": 120, "output_tokens": 85}}
+        self._line("assistant", message, requestId=_id(rng, "req_"))
+
     def response(self, model: str, sidechain: bool = False, agent_id: str | None = None) -> None:
         rng = self.rng
         message_id, request_id = _id(rng, "msg_"), _id(rng, "req_")
@@ -117,6 +130,8 @@ def write_claude_projects(directory: Path, config: ClaudeCodeConfig) -> dict[str
                 session.response(model)
                 written["responses"] += 1
             if rng.random() < 0.3:  # a Task tool runs a subagent inline
+                session.task(model, rng.choice(SUBAGENT_TYPES))
+                written["responses"] += 1
                 agent_id = _id(rng, "agent_")[:14]
                 for _ in range(rng.randint(1, 4)):
                     session.response(model, sidechain=True, agent_id=agent_id)

@@ -83,7 +83,8 @@ metric_shaped as (
 ),
 
 {#- Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
-    ccusage counts it. Tenant = project; agent = main agent or subagent (sidechain). -#}
+    ccusage counts it. Tenant = project; agent = `claude-code` for the main agent,
+    `claude-code:<subagent type>` for subagent traffic. -#}
 claude_code_shaped as (
 
     select
@@ -92,7 +93,8 @@ claude_code_shaped as (
         project as tenant_id,
         null::text as host_id,
         session_id,
-        case when is_sidechain then 'claude-code-subagent' else 'claude-code' end as agent_name,
+        case when agent_type = 'main' then 'claude-code'
+            else 'claude-code:' || agent_type end as agent_name,
         null::text as hook_name,
         null::text as tool_name,
         model_name,

@@ -45,6 +45,7 @@ final as (
 
     select
         response_key,
+        agent_type,
         message_id,
         request_id,
         session_id,

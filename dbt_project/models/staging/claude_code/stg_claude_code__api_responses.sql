@@ -47,6 +47,32 @@ chosen as (
 
 ),
 
+-- Subagent traffic belongs to the subagent type of the latest Task call before it in the log.
+with_agent as (
+
+    select
+        chosen.*,
+        (
+            select task.tool_use ->> 'subagent_type'
+            from source as earlier
+            cross join lateral jsonb_array_elements(earlier.tool_uses) as task(tool_use)
+            where earlier.file_path = chosen.file_path
+                and earlier.line_number < chosen.line_number
+                and task.tool_use ->> 'name' = 'Task'
+            order by earlier.line_number desc
+            limit 1
+        ) as subagent_type
+    from chosen
+    where chosen.is_sidechain
+
+    union all
+
+    select chosen.*, null as subagent_type
+    from chosen
+    where not coalesce(chosen.is_sidechain, false)
+
+),
+
 renamed as (
 
     select
@@ -62,6 +88,10 @@ renamed as (
         -- strings
         'claude_code' as source_system,
         project,
+        case
+            when coalesce(is_sidechain, false) then coalesce(subagent_type, 'subagent')
+            else 'main'
+        end as agent_type,
         model as model_name,
         stop_reason,
         file_path,
@@ -87,7 +117,7 @@ renamed as (
         -- timestamps
         occurred_at
 
-    from chosen
+    from with_agent
 
 )
 
