@@ -27,8 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingestion import embedded_server, redaction, tokenizer  # noqa: E402
+from ingestion.claude_code import load_projects  # noqa: E402
 from ingestion.collector_events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
 from ingestion.connections import connect, target, with_database  # noqa: E402
+from ingestion.sample_data.claude_code_generator import (  # noqa: E402
+    ClaudeCodeConfig,
+    write_claude_projects,
+)
 from ingestion.sample_data.collector_generator import (  # noqa: E402
     GeneratorConfig,
     generate_collector,
@@ -183,6 +188,17 @@ def main() -> int:
     scan_seconds = time.perf_counter() - started
     print(f"secret scanner alone: {len(texts) / scan_seconds:,.0f} messages/s "
           f"({scan_seconds:.1f} s, {scan_seconds / seconds:.0%} of transcript ingestion time)")
+    claude_dir = Path(tempfile.mkdtemp()) / "projects"
+    logs = write_claude_projects(claude_dir, ClaudeCodeConfig(
+        seed=11, sessions=max(10, args.events // 2_000), end=end))
+    with connect(ours_wh) as warehouse:
+        started = time.perf_counter()
+        claude = load_projects(warehouse, "bench", [claude_dir])
+        claude_seconds = time.perf_counter() - started
+    assert claude.rows_loaded == logs["lines"]
+    print(f"Claude Code logs: {logs['files']:,} files, {logs['lines']:,} lines "
+          f"({logs['responses']:,} API responses): {logs['lines'] / claude_seconds:,.0f} lines/s "
+          f"({claude_seconds:.1f} s)")
     print(f"benchmark peak RSS (generator and checks): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     for url in (*collectors.values(), psql_wh, psql_like_wh, ours_wh, quarter_wh):
