@@ -30,7 +30,7 @@ RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
 GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
 MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage",
-               "marts.fct_claude_code_daily_usage")
+               "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks")
 
 
 def _prepare_dagster_home() -> Path:
