@@ -117,3 +117,43 @@ def test_session_summaries(built, events):
         assert float(got["avg_latency_ms"]) == pytest.approx(rows["latency_ms"].mean(), abs=1e-3)
         assert float(got["p95_latency_ms"]) == pytest.approx(
             rows["latency_ms"].quantile(0.95), abs=1e-3)
+
+
+def test_endpoint_functions(built):
+    import psycopg
+
+    with connect(built.warehouse) as conn:
+        trend = conn.execute("select * from marts.token_trend('laptop', 7)").fetchall()
+        assert len(trend) == 7
+        assert [r[0] for r in trend] == sorted(r[0] for r in trend)  # oldest first
+        default = conn.execute("select count(*) from marts.token_trend('laptop')").fetchone()[0]
+        assert default == 30
+        today = conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0]
+        expected = dict(conn.execute(
+            "select usage_date, total_tokens from marts.fct_daily_token_trends "
+            "where tenant_id = 'laptop' and usage_date > %s::date - 30", (today,)).fetchall())
+        got = dict((d, tokens) for d, _, tokens in conn.execute(
+            "select * from marts.token_trend('laptop', 30)").fetchall())
+        assert all(got[d] == t for d, t in expected.items())
+        assert all(t == 0 for d, t in got.items() if d not in expected)  # zero-filled
+        for bad in (0, 91):
+            with pytest.raises(psycopg.errors.InvalidParameterValue,
+                               match="days must be between 1 and 90"):
+                conn.execute("select * from marts.token_trend('laptop', %s)", (bad,))
+            conn.rollback()
+
+        cells = conn.execute("select * from marts.activity_heatmap('laptop')").fetchall()
+        assert cells and all(0 <= d <= 6 and 0 <= h <= 23 and n > 0 for d, h, n in cells)
+        total = conn.execute("select sum(call_count) from marts.fct_activity_heatmap "
+                             "where tenant_id = 'laptop'").fetchone()[0]
+        assert sum(n for *_, n in cells) == total
+
+        month = conn.execute("select max(usage_month) from marts.fct_agent_monthly_usage"
+                             ).fetchone()[0]
+        usage = conn.execute("select agent_name, total_tokens from marts.agent_usage(null, %s)",
+                             (month,)).fetchall()
+        expected_usage = conn.execute(
+            "select agent_name, sum(total_tokens) from marts.fct_agent_monthly_usage "
+            "where usage_month = %s group by 1", (month,)).fetchall()
+        assert sorted(usage) == sorted(expected_usage)
+        assert [t for _, t in usage] == sorted((t for _, t in usage), reverse=True)

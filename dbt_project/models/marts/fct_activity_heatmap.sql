@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ create_activity_heatmap_function() }}") }}
 {#- Calls by UTC day of week (0 = Sunday ... 6 = Saturday) and hour; only non-zero cells. -#}
 with
 

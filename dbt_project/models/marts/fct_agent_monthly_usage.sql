@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ create_agent_usage_function() }}") }}
 {#- Tokens and calls per agent per UTC calendar month and tenant. -#}
 with
 

@@ -1,3 +1,4 @@
+{{ config(post_hook="{{ create_token_trend_function() }}") }}
 {#- One row per UTC day and tenant over the whole loaded range, zero-filled. -#}
 with
 
