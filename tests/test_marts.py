@@ -93,6 +93,18 @@ def test_agent_monthly_usage(built, events):
     assert (got["total_tokens"] == got["tokens"]).all()
 
 
+def _seed_complexity(messages: int, tools: int, error_rate: float, seconds: float):
+    """SessionAnalyzer::assessComplexity of seed 003, transcribed."""
+    score = 0
+    score += 3 if messages > 50 else 2 if messages > 20 else 1 if messages > 10 else 0
+    score += 3 if tools > 10 else 2 if tools > 5 else 1 if tools > 2 else 0
+    score += 2 if error_rate > 0.2 else 1 if error_rate > 0.1 else 0
+    score += 2 if seconds > 3600 else 1 if seconds > 1800 else 0
+    label = ("very_high" if score >= 8 else "high" if score >= 6 else "medium" if score >= 4
+             else "low" if score >= 2 else "very_low")
+    return score, label
+
+
 def test_session_summaries(built, events):
     mart = _read(built.warehouse, "select * from marts.fct_session_summaries").set_index(
         "session_id")
@@ -117,6 +129,11 @@ def test_session_summaries(built, events):
         assert float(got["avg_latency_ms"]) == pytest.approx(rows["latency_ms"].mean(), abs=1e-3)
         assert float(got["p95_latency_ms"]) == pytest.approx(
             rows["latency_ms"].quantile(0.95), abs=1e-3)
+        tools = rows.loc[rows["tool_name"] != "", "tool_name"].nunique()
+        errors = (rows["decision"] == "ERROR").mean()
+        assert got["unique_tool_count"] == tools
+        assert (got["complexity_score"], got["complexity"]) == _seed_complexity(
+            len(rows), tools, errors, duration)
 
 
 def test_endpoint_functions(built):

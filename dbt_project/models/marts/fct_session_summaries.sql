@@ -6,6 +6,30 @@ sessions as (
 
 ),
 
+-- Seed 003's complexity score: message count, unique tools, error rate and duration.
+scored as (
+
+    select
+        *,
+        extract(epoch from ended_at - started_at)::numeric as session_seconds,
+        error_count::numeric / nullif(call_count, 0) as error_rate
+    from sessions
+
+),
+
+classified as (
+
+    select
+        *,
+        {{ threshold_points('call_count', var('complexity_message_count')) }}
+        + {{ threshold_points('unique_tool_count', var('complexity_unique_tools')) }}
+        + {{ threshold_points('coalesce(error_rate, 0)', var('complexity_error_rate')) }}
+        + {{ threshold_points('session_seconds', var('complexity_duration_seconds')) }}
+            as complexity_score
+    from scored
+
+),
+
 final as (
 
     select
@@ -16,12 +40,14 @@ final as (
 
         -- strings
         source_system,
+        {{ complexity_class('complexity_score') }} as complexity,
 
         -- numerics
         extract(epoch from ended_at - started_at)::numeric as duration_seconds,
         call_count,
         message_count,
         tool_call_count,
+        unique_tool_count,
         llm_call_count,
         error_count,
         prompt_tokens,
@@ -33,6 +59,8 @@ final as (
         round(success_rate, 6) as success_rate,
         round(avg_latency_ms, 3) as avg_latency_ms,
         round(p95_latency_ms, 3) as p95_latency_ms,
+        round(error_rate, 6) as error_rate,
+        complexity_score,
 
         -- booleans
         has_transcript,
@@ -41,7 +69,7 @@ final as (
         started_at,
         ended_at
 
-    from sessions
+    from classified
 
 )
 
