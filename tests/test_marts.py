@@ -93,6 +93,17 @@ def test_agent_monthly_usage(built, events):
     assert (got["total_tokens"] == got["tokens"]).all()
 
 
+# PatternAnalyzer::$errorPatterns of seed 003, transcribed.
+ERROR_PATTERNS = {
+    "rate_limit": r"rate.?limit|429|too.?many.?requests",
+    "timeout": r"timeout|timed.?out|deadline",
+    "auth_failure": r"auth|unauthorized|403|401",
+    "network": r"network|connection|refused|unreachable",
+    "validation": r"validation|invalid|schema",
+    "tool_error": r"tool.?error|tool.?failed",
+}
+
+
 def _seed_complexity(messages: int, tools: int, error_rate: float, seconds: float):
     """SessionAnalyzer::assessComplexity of seed 003, transcribed."""
     score = 0
@@ -134,6 +145,13 @@ def test_session_summaries(built, events):
         assert got["unique_tool_count"] == tools
         assert (got["complexity_score"], got["complexity"]) == _seed_complexity(
             len(rows), tools, errors, duration)
+        reasons = rows.loc[rows["decision"] == "ERROR", "decision_reason"].fillna("")
+        assert got["error_breakdown"]["patterns"] == {
+            name: int(reasons.str.contains(pattern, case=False, regex=True).sum())
+            for name, pattern in ERROR_PATTERNS.items()}
+        with_tool = rows[rows["tool_name"] != ""]
+        assert {tool: usage["count"] for tool, usage in got["tool_usage"].items()} == (
+            with_tool["tool_name"].value_counts().to_dict())
 
 
 def test_endpoint_functions(built):

@@ -34,7 +34,8 @@ collector_shaped as (
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
         null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
         null::bigint as cache_creation_1h_tokens, total_tokens,
-        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
+        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call,
+        decision_reason as reason_text, null::text as error_class, occurred_at
     from collector_events
 
     union all
@@ -45,7 +46,8 @@ collector_shaped as (
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
         null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
         null::bigint as cache_creation_1h_tokens, total_tokens,
-        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call, occurred_at
+        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call,
+        decision_reason as reason_text, null::text as error_class, occurred_at
     from landed_batch_events
 
 ),
@@ -77,6 +79,8 @@ metric_shaped as (
         is_success,
         is_llm_call,
         tool_call_count > 0 as is_tool_call,
+        error_code as reason_text,
+        error_class,
         occurred_at
     from landed_metric_events
 
@@ -113,6 +117,8 @@ claude_code_shaped as (
         true as is_success,
         true as is_llm_call,
         false as is_tool_call,
+        null::text as reason_text,
+        null::text as error_class,
         occurred_at
     from claude_code_responses
 
@@ -163,6 +169,9 @@ final as (
         is_success,
         is_llm_call,
         is_tool_call,
+        -- strings (reason texts were redacted at load)
+        reason_text,
+        error_class,
 
         -- timestamps
         occurred_at,

@@ -48,9 +48,51 @@ call_totals as (
         avg(is_success::integer)::numeric as success_rate,
         avg(latency_ms)::numeric as avg_latency_ms,
         percentile_cont(0.95) within group (order by latency_ms)::numeric as p95_latency_ms,
+        {{ pattern_counts(error_patterns(), 'reason_text', "decision = 'ERROR'") }}
+            as error_pattern_counts,
+        jsonb_strip_nulls(jsonb_build_object(
+        {%- for error_class in ['transient', 'quota', 'validation', 'upstream', 'policy', 'unknown'] %}
+            '{{ error_class }}', nullif(count(*) filter (where error_class = '{{ error_class }}'), 0){% if not loop.last %},{% endif %}
+        {%- endfor %}
+        )) as error_class_counts,
+        {{ pattern_counts(behavior_patterns(), 'reason_text') }} as behavior_pattern_counts,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at
     from calls
+    group by source_system, session_id
+
+),
+
+tool_stats as (
+
+    select
+        source_system,
+        session_id,
+        tool_name,
+        count(*) as call_count,
+        count(*) filter (where is_success) as success_count,
+        count(*) filter (where not is_success or decision = 'ERROR') as error_count,
+        coalesce(sum(latency_ms), 0) as total_time_ms
+    from calls
+    where tool_name is not null
+    group by source_system, session_id, tool_name
+
+),
+
+tool_usage as (
+
+    select
+        source_system,
+        session_id,
+        jsonb_object_agg(tool_name, jsonb_build_object(
+            'count', call_count,
+            'success_count', success_count,
+            'error_count', error_count,
+            'total_time_ms', total_time_ms,
+            'avg_time_ms', round(total_time_ms::numeric / call_count, 3),
+            'success_rate', round(success_count::numeric / call_count, 6)
+        )) as tool_usage
+    from tool_stats
     group by source_system, session_id
 
 ),
@@ -76,6 +118,12 @@ final as (
         call_totals.success_rate,
         call_totals.avg_latency_ms,
         call_totals.p95_latency_ms,
+        coalesce(tool_usage.tool_usage, '{}'::jsonb) as tool_usage,
+        jsonb_build_object(
+            'patterns', call_totals.error_pattern_counts,
+            'error_classes', call_totals.error_class_counts
+        ) as error_breakdown,
+        call_totals.behavior_pattern_counts as patterns,
         transcripts.session_id is not null as has_transcript,
         call_totals.started_at,
         call_totals.ended_at
@@ -87,6 +135,9 @@ final as (
     left join message_totals
         on call_totals.session_id = message_totals.session_id
         and call_totals.source_system = 'collector'
+    left join tool_usage
+        on call_totals.source_system = tool_usage.source_system
+        and call_totals.session_id = tool_usage.session_id
 
 )
 

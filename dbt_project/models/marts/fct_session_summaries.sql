@@ -62,6 +62,11 @@ final as (
         round(error_rate, 6) as error_rate,
         complexity_score,
 
+        -- json
+        tool_usage,
+        error_breakdown,
+        patterns,
+
         -- booleans
         has_transcript,
 
