@@ -98,7 +98,7 @@ def _text_of(content) -> tuple[str, list[dict], list[dict]]:
 
 
 def parse_line(record: dict) -> dict:
-    """The columns of one log line (anything but a JSON object is rejected by the caller)."""
+    """The columns of one log line; RowRejected for a timestamp that does not parse."""
     message = record.get("message") if isinstance(record.get("message"), dict) else {}
     usage = message.get("usage") if isinstance(message.get("usage"), dict) else {}
     breakdown = usage.get("cache_creation") if isinstance(usage.get("cache_creation"),
@@ -111,8 +111,11 @@ def parse_line(record: dict) -> dict:
         text, uses, results = _text_of(message.get("content"))
     timestamp = record.get("timestamp")
     occurred_at = None
-    if isinstance(timestamp, str):
-        occurred_at = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if timestamp is not None:
+        try:
+            occurred_at = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        except ValueError:
+            raise quarantine.RowRejected(quarantine.BAD_TIMESTAMP, "timestamp") from None
         if occurred_at.tzinfo is None:
             occurred_at = occurred_at.replace(tzinfo=UTC)
     return {

@@ -104,7 +104,8 @@ def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):
     log.write_bytes(b"".join(source[:20]) + source[20][:30])  # a line still being written
     with connect(urls.warehouse) as warehouse:
         first = load_projects(warehouse, "one", [tmp_path / "projects"])
-        log.write_bytes(b"".join(source) + b"{not json\n")
+        log.write_bytes(b"".join(source) + b"{not json\n"
+                        + b'{"type": "user", "timestamp": "yesterday"}\n')
         second = load_projects(warehouse, "two", [tmp_path / "projects"])
         third = load_projects(warehouse, "three", [tmp_path / "projects"])
         lines = warehouse.execute(
@@ -115,9 +116,11 @@ def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):
         fourth = load_projects(warehouse, "four", [tmp_path / "projects"])
         after_rewrite = warehouse.execute("select count(*) from raw.claude_code_lines"
                                           ).fetchone()[0]
-    assert (first.rows_read, second.rows_read, third.rows_read) == (20, len(source) - 20 + 1, 0)
+    assert (first.rows_read, second.rows_read, third.rows_read) == (20, len(source) - 20 + 2, 0)
     assert lines == (len(source), len(source))
-    assert quarantined == [(f"projects/demo/5c0375b4.jsonl:{len(source) + 1}", "malformed_json")]
+    assert sorted(quarantined) == [
+        (f"projects/demo/5c0375b4.jsonl:{len(source) + 1}", "malformed_json"),
+        (f"projects/demo/5c0375b4.jsonl:{len(source) + 2}", "unparseable_timestamp")]
     assert fourth.rows_read == 10 and after_rewrite == 10
 
 
