@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion import load_log, quarantine, redaction, tokenizer, watermarks
+from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
@@ -203,11 +204,7 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         for row, tokens in zip(rows, tokenizer.count_tokens([r["content_text"] for r in rows],
                                                             encoding), strict=True):
             row["estimated_tokens"] = tokens
-        with warehouse.cursor().copy(
-            f"copy raw.claude_code_lines ({', '.join(LINE_COLUMNS)}) from stdin"
-        ) as copy:
-            for row in rows:
-                copy.write_row(tuple(row[c] for c in LINE_COLUMNS))
+        copy_rows(warehouse, "raw.claude_code_lines", LINE_COLUMNS, rows)
         counts.rows_loaded = counts.rows_inserted = len(rows)
         counts.rows_quarantined = len(rejections)
         quarantine.record(warehouse, SOURCE, run_id, rejections)

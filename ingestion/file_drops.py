@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion import landing_parsers, load_log, quarantine, redaction, watermarks
+from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection, RowRejected
 from ingestion.settings import PROJECT_ROOT
@@ -155,11 +156,7 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str, now: datetim
                    extra_data=None if row["extra_data"] is None else json.dumps(row["extra_data"]))
         rows.append(row)
     warehouse.execute("delete from raw.landed_collector_events where file_path = %s", (key,))
-    with warehouse.cursor().copy(
-        f"copy raw.landed_collector_events ({', '.join(BATCH_COLUMNS)}) from stdin"
-    ) as copy:
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in BATCH_COLUMNS))
+    copy_rows(warehouse, "raw.landed_collector_events", BATCH_COLUMNS, rows)
     counts.rows_loaded = counts.rows_inserted = len(rows)
     counts.rows_quarantined = len(rejections)
     quarantine.record(warehouse, BATCH_SOURCE, run_id, rejections)
@@ -202,11 +199,7 @@ def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, now: dateti
     warehouse.execute(
         "create temp table _incoming_metrics (like raw.landed_metric_events including defaults) "
         "on commit drop")
-    with warehouse.cursor().copy(
-        f"copy _incoming_metrics ({', '.join(METRIC_COLUMNS)}) from stdin"
-    ) as copy:
-        for row in rows:
-            copy.write_row(tuple(row[c] for c in METRIC_COLUMNS))
+    copy_rows(warehouse, "_incoming_metrics", METRIC_COLUMNS, rows)
     # eventId makes the load idempotent: the first line carrying an id wins.
     inserted = warehouse.execute(
         f"""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingestion import embedded_server
-from ingestion.connections import connect, with_database
+from ingestion.connections import connect
 from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
 from ingestion.settings import Urls
 
@@ -85,10 +85,6 @@ def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
             f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {order_by}), '')) "
             f"from {table} as t"
         ).fetchone()
-
-
-def base_url_of(url: str) -> str:
-    return with_database(url, "postgres")
 
 
 RAW_TABLES = {
