@@ -26,8 +26,9 @@ claude_code_responses as (
 
 ),
 
+-- Collector events and collector batch files share the collector's columns.
 collector_shaped as (
-
+{% for relation in ['collector_events', 'landed_batch_events'] %}
     select
         source_system, event_id::text as source_event_id, tenant_id, host_id, session_id,
         agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
@@ -36,20 +37,9 @@ collector_shaped as (
         null::bigint as cache_creation_1h_tokens, total_tokens,
         cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call,
         decision_reason as reason_text, null::text as error_class, occurred_at
-    from collector_events
-
-    union all
-
-    select
-        source_system, event_id, tenant_id, host_id, session_id,
-        agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
-        null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
-        null::bigint as cache_creation_1h_tokens, total_tokens,
-        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call,
-        decision_reason as reason_text, null::text as error_class, occurred_at
-    from landed_batch_events
-
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+{% endfor %}
 ),
 
 metric_shaped as (
