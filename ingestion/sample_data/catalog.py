@@ -17,17 +17,23 @@ class Host:
     double_encodes_json: bool
     weight: float
     repos: tuple[str, ...]
+    # Clients before 2.0 start a new session id in every hook process, so the warehouse has to
+    # derive sessions; 1.8 clients also report no token usage (the warehouse estimates it).
+    per_process_session_ids: bool = False
+    reports_token_usage: bool = True
 
 
 HOSTS: tuple[Host, ...] = (
     Host("laptop", "2.3.1", 1, 4, False, 3.0,
          ("/home/tim/src/agent-framework", "/home/tim/src/nixos", "/home/tim/src/website")),
     Host("workstation", "1.9.4", 1, -95, True, 2.5,
-         ("/home/tim/src/agent-framework", "/home/tim/src/telemetry", "/home/tim/src/infra")),
+         ("/home/tim/src/agent-framework", "/home/tim/src/telemetry", "/home/tim/src/infra"),
+         per_process_session_ids=True),
     Host("ci-runner-1", "2.3.0", 0, 0, False, 1.2,
          ("/builds/agent-framework", "/builds/telemetry")),
     Host("mbp-anna", "1.8.2", -5, 37, True, 1.6,
-         ("/Users/anna/code/payments-api", "/Users/anna/code/mobile-app")),
+         ("/Users/anna/code/payments-api", "/Users/anna/code/mobile-app"),
+         per_process_session_ids=True, reports_token_usage=False),
     Host("devbox-raj", "2.2.7", 5, -12, False, 1.4,
          ("/home/raj/work/data-pipeline", "/home/raj/work/ml-serving", "/home/raj/work/docs")),
     Host("build-server", "2.1.0", 0, 210, False, 0.8, ("/srv/build/monorepo",)),

@@ -115,7 +115,9 @@ class _SessionWriter:
             if rng.random() < 0.04:
                 gap += rng.uniform(300, 1500)  # the user went for coffee
             at = at + timedelta(seconds=gap)
-            rows.append((at, self._event(host, session_id, working_dir, at, error_prone)))
+            event_session = (str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                             if host.per_process_session_ids and rows else session_id)
+            rows.append((at, self._event(host, event_session, working_dir, at, error_prone)))
         return rows
 
     def _event(self, host, session_id, working_dir, at, error_prone):
@@ -157,6 +159,7 @@ class _SessionWriter:
         error_count = rng.randint(1, 4) if decision == "ERROR" and is_llm else 0
 
         tier = model = generation_id = None
+        input_chars = rng.randint(10, 4000)
         prompt = completion = total = cached = reasoning = None
         if is_llm:
             tier = rng.choice(agent.tiers)
@@ -167,7 +170,11 @@ class _SessionWriter:
             cached = int(prompt * rng.uniform(0.3, 0.8)) if rng.random() < 0.45 else 0
             reasoning = int(completion * 0.3) if tier == "opus" and rng.random() < 0.5 else 0
             total = prompt + completion
+            # What the agent sent: about four characters a token, as cl100k counts prose.
+            input_chars = int(prompt * rng.uniform(3.6, 4.4))
             generation_id = "gen-" + uuid.UUID(int=rng.getrandbits(128)).hex
+            if not host.reports_token_usage:
+                prompt = completion = total = cached = reasoning = generation_id = None
         else:
             latency = rng.lognormvariate(math.log(14.0), 0.6)
         if rng.random() < 0.004:
@@ -175,7 +182,7 @@ class _SessionWriter:
         latency_ms = max(1, int(latency)) + error_count * 1000
 
         extra = {"permissionMode": rng.choice(("default", "acceptEdits", "plan")),
-                 "inputChars": rng.randint(10, 4000)}
+                 "inputChars": input_chars}
         if error_count:
             extra["retryAttempts"] = error_count
         created_at = at + timedelta(seconds=host.clock_skew_seconds + rng.uniform(-1.5, 1.5))
@@ -222,19 +229,23 @@ def generate_collector(conn: psycopg.Connection, config: GeneratorConfig) -> Gen
     for d in range(config.days + 1):
         day = first_day + timedelta(days=d)
         day_weights.append(0.3 if day.weekday() >= 5 else 1.0)
-    plans: dict[int, list[tuple[catalog.Host, int]]] = {}
+    plans: dict[int, list[tuple[catalog.Host, int, datetime | None]]] = {}
     for size in _session_sizes(rng, config.events):
         d = _weighted(rng, range(len(day_weights)), day_weights)
-        plans.setdefault(d, []).append((_weighted(rng, catalog.HOSTS, host_weights), size))
+        plans.setdefault(d, []).append((_weighted(rng, catalog.HOSTS, host_weights), size, None))
+    # Someone is always at work when the history ends: its newest rows still wait for the cost
+    # worker, and a load at `end` finds sessions in flight.
+    last = (end - first_day).days
+    plans.setdefault(last, []).append((catalog.HOSTS[0], 40, end - timedelta(minutes=40)))
 
     for d in sorted(plans):
         day = first_day + timedelta(days=d)
         day_batches = []
         transcripts = []
-        for host, size in plans[d]:
+        for host, size, fixed_start in plans[d]:
             local_hour = _weighted(rng, range(24), _HOUR_WEIGHTS)
-            start = day + timedelta(hours=(local_hour - host.utc_offset_hours) % 24,
-                                    seconds=rng.uniform(0, 3600))
+            start = fixed_start or day + timedelta(
+                hours=(local_hour - host.utc_offset_hours) % 24, seconds=rng.uniform(0, 3600))
             if start >= end:
                 continue
             session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))

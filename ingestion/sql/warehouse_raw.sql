@@ -241,3 +241,85 @@ create table if not exists raw.claude_code_lines (
     _loaded_at timestamptz not null default now(),
     primary key (file_path, line_number)
 );
+
+-- Incremental dbt models rebuild the UTC days whose raw rows changed since their last run. Inserts
+-- carry `_loaded_at`; updates bump it; updates and deletes also log the days they took rows from
+-- (a deleted row leaves nothing behind to carry a timestamp).
+create table if not exists raw.changed_days (
+    table_name text not null,
+    day date not null,
+    changed_at timestamptz not null default now()
+);
+
+-- TG_ARGV[0] names the table's event-time column.
+create or replace function raw.log_changed_days() returns trigger
+language plpgsql as $$
+begin
+    execute format(
+        'insert into raw.changed_days (table_name, day) '
+        'select distinct %L, (%I at time zone ''UTC'')::date from old_rows where %I is not null',
+        tg_table_name, tg_argv[0], tg_argv[0]);
+    return null;
+end;
+$$;
+
+create or replace function raw.bump_loaded_at() returns trigger
+language plpgsql as $$
+begin
+    new._loaded_at := now();
+    return new;
+end;
+$$;
+
+-- Only what is missing is created: `create index if not exists` and `create or replace
+-- trigger` lock their table even when nothing changes, and a loader setting up while another
+-- one writes would deadlock with it.
+do $$
+declare
+    source record;
+    index_name text;
+begin
+    for source in
+        select * from (values
+            ('collector_events', 'created_at'),
+            ('landed_collector_events', 'created_at'),
+            ('landed_metric_events', 'occurred_at'),
+            ('claude_code_lines', 'occurred_at')
+        ) as t (table_name, time_column)
+    loop
+        foreach index_name in array array['_loaded_at', source.time_column] loop
+            if to_regclass(format('raw.%I', source.table_name || '_' || ltrim(index_name, '_')))
+                    is null then
+                execute format('create index %I on raw.%I (%I)',
+                    source.table_name || '_' || ltrim(index_name, '_'), source.table_name,
+                    index_name);
+            end if;
+        end loop;
+        if not exists (
+            select 1 from pg_trigger
+            where tgrelid = format('raw.%I', source.table_name)::regclass
+                and tgname = 'log_deleted_days'
+        ) then
+            execute format('create trigger bump_loaded_at before update on raw.%I '
+                'for each row execute function raw.bump_loaded_at()', source.table_name);
+            execute format('create trigger log_updated_days after update on raw.%I '
+                'referencing old table as old_rows for each statement '
+                'execute function raw.log_changed_days(%L)', source.table_name,
+                source.time_column);
+            execute format('create trigger log_deleted_days after delete on raw.%I '
+                'referencing old table as old_rows for each statement '
+                'execute function raw.log_changed_days(%L)', source.table_name,
+                source.time_column);
+        end if;
+    end loop;
+end;
+$$;
+
+-- Alert acknowledgements: written by `atw ack`, read by dbt as a source, never rebuilt by it.
+create schema if not exists ops;
+create table if not exists ops.alert_acknowledgements (
+    alert_id text primary key,
+    acknowledged_by text not null check (acknowledged_by <> ''),
+    acknowledged_at timestamptz not null default now(),
+    note text
+);
