@@ -6,6 +6,7 @@
     atw run                             materialize every asset and run every check
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
+    atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
     atw psql [warehouse|collector]      open psql on a database (or print how to)
 """
 
@@ -236,6 +237,21 @@ def cmd_psql(args) -> int:
     os.execvpe(command[0], command, env)
 
 
+def cmd_ack(args) -> int:
+    from ingestion.alert_acknowledgements import AlertNotFound, acknowledge
+
+    with connect(settings.resolve_urls().warehouse) as conn:
+        try:
+            ack = acknowledge(conn, args.alert_id, args.by, args.note)
+        except (AlertNotFound, ValueError) as error:
+            print(f"atw ack: {error}", file=sys.stderr)
+            return 2
+    verb = "acknowledged" if ack.is_new else "already acknowledged"
+    at = ack.acknowledged_at.astimezone(UTC)
+    print(f"{ack.alert_id} {verb} by {ack.acknowledged_by} at {at:%Y-%m-%d %H:%M:%S} UTC")
+    return 0
+
+
 def cmd_demo(args) -> int:
     print("starting the embedded warehouse ...")
     urls = settings.resolve_urls()
@@ -290,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("load", help="run only the loaders").set_defaults(func=cmd_load)
     sub.add_parser("run", help="materialize every asset").set_defaults(func=cmd_run)
     sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
+    ack = sub.add_parser("ack", help="acknowledge an alert of marts.fct_alerts")
+    ack.add_argument("alert_id", help="the alert id (or its first 8+ characters)")
+    ack.add_argument("--by", default=os.environ.get("USER", ""),
+                     help="who acknowledges it (default: $USER)")
+    ack.add_argument("--note", help="why, or what was done")
+    ack.set_defaults(func=cmd_ack)
     psql = sub.add_parser("psql", help="open psql on the warehouse or the collector")
     psql.add_argument("database", nargs="?", choices=["warehouse", "collector"],
                       default="warehouse")

@@ -29,7 +29,9 @@ TRANSLATOR = WarehouseDbtTranslator()
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
            databases: TelemetryDatabases):
     export_dbt_env(databases.urls().warehouse)
-    yield from dbt.cli(["build"], context=context).stream()
+    # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
+    # singular test waits for the marts step instead of failing in the staging one.
+    yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
 
 
 @dbt_assets(

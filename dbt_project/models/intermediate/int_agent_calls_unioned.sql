@@ -1,28 +1,55 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='occurred_on',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_days() }}",
+        indexes=[
+            {'columns': ['occurred_on']},
+            {'columns': ['source_system', 'session_id']},
+            {'columns': ['source_loaded_at']},
+        ],
+    )
+}}
 {#- One row per agent call across sources, each with the same columns, so every mart reads a
-    single grain. Duplicates were already removed in staging. -#}
+    single grain. Duplicates were already removed in staging. Incremental by whole UTC day (see
+    macros/incremental_days.sql): a run reads and rewrites only the days it rebuilds. -#}
+{%- set days = rebuild_days() -%}
+{%- set gap = "interval '" ~ var('session_inactivity_gap_minutes') ~ " minutes'" -%}
 with
 
 collector_events as (
 
     select * from {{ ref('stg_collector__telemetry_events') }}
+    where {{ in_days('occurred_at', days) }}
 
 ),
 
 landed_batch_events as (
 
     select * from {{ ref('stg_landing__collector_events') }}
+    where {{ in_days('occurred_at', days) }}
 
 ),
 
 landed_metric_events as (
 
     select * from {{ ref('stg_landing__metric_events') }}
+    where {{ in_days('occurred_at', days) }}
 
 ),
 
 claude_code_responses as (
 
     select * from {{ ref('int_claude_code_responses_priced') }}
+    where {{ in_days('occurred_at', days) }}
+
+),
+
+model_prices as (
+
+    select * from {{ ref('model_prices') }}
 
 ),
 
@@ -30,13 +57,15 @@ claude_code_responses as (
 collector_shaped as (
 {% for relation in ['collector_events', 'landed_batch_events'] %}
     select
-        source_system, event_id::text as source_event_id, tenant_id, host_id, session_id,
-        agent_name, hook_name, tool_name, model_name, event_type, decision, latency_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
-        null::bigint as cache_creation_tokens, null::bigint as cache_creation_5m_tokens,
-        null::bigint as cache_creation_1h_tokens, total_tokens,
-        cost_usd, is_success, is_llm_call, tool_name is not null as is_tool_call,
-        decision_reason as reason_text, null::text as error_class, occurred_at
+        source_system, event_id::text as source_event_id, tenant_id, host_id, working_dir,
+        session_id as source_session_id, agent_name, hook_name, tool_name, model_name,
+        event_type, decision, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
+        reasoning_tokens, null::bigint as cache_creation_tokens,
+        null::bigint as cache_creation_5m_tokens, null::bigint as cache_creation_1h_tokens,
+        total_tokens, (extra_data ->> 'inputChars')::numeric as input_chars,
+        cost_usd, null::numeric as priced_cost_usd, coalesce(error_count, 0) as retry_count,
+        is_success, is_llm_call, tool_name is not null as is_tool_call,
+        decision_reason as reason_text, null::text as error_class, occurred_at, loaded_at
     from {{ relation }}
     {% if not loop.last %}union all{% endif %}
 {% endfor %}
@@ -49,7 +78,8 @@ metric_shaped as (
         event_id as source_event_id,
         tenant_id,
         null::text as host_id,
-        session_id,
+        null::text as working_dir,
+        session_id as source_session_id,
         agent_name,
         null::text as hook_name,
         null::text as tool_name,
@@ -65,20 +95,24 @@ metric_shaped as (
         null::bigint as cache_creation_5m_tokens,
         null::bigint as cache_creation_1h_tokens,
         total_tokens,
+        null::numeric as input_chars,
         null::numeric as cost_usd,
+        null::numeric as priced_cost_usd,
+        retries as retry_count,
         is_success,
         is_llm_call,
         tool_call_count > 0 as is_tool_call,
         error_code as reason_text,
         error_class,
-        occurred_at
+        occurred_at,
+        loaded_at
     from landed_metric_events
 
 ),
 
 {#- Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
     ccusage counts it. Tenant = project; agent = `claude-code` for the main agent,
-    `claude-code:<subagent type>` for subagent traffic. -#}
+    `claude-code:<subagent type>` for subagent traffic. Logs carry no cost: it is priced. -#}
 claude_code_shaped as (
 
     select
@@ -86,7 +120,8 @@ claude_code_shaped as (
         response_key as source_event_id,
         project as tenant_id,
         null::text as host_id,
-        session_id,
+        working_dir,
+        session_id as source_session_id,
         case when agent_type = 'main' then 'claude-code'
             else 'claude-code:' || agent_type end as agent_name,
         null::text as hook_name,
@@ -103,13 +138,17 @@ claude_code_shaped as (
         cache_creation_5m_tokens,
         cache_creation_1h_tokens,
         total_tokens,
-        cost_usd,
+        null::numeric as input_chars,
+        null::numeric as cost_usd,
+        cost_usd as priced_cost_usd,
+        0 as retry_count,
         true as is_success,
         true as is_llm_call,
         false as is_tool_call,
         null::text as reason_text,
         null::text as error_class,
-        occurred_at
+        occurred_at,
+        loaded_at
     from claude_code_responses
 
 ),
@@ -124,50 +163,239 @@ unioned as (
 
 ),
 
+-- An LLM call that reports no token counts at all gets its input estimated from the characters
+-- it sent; the output stays unknown (0).
+tokens as (
+
+    select
+        *,
+        source_system || ':' || source_event_id as call_id,
+        {{ utc('occurred_at') }}::date as occurred_on,
+        is_llm_call and input_chars is not null and prompt_tokens is null
+            and completion_tokens is null and total_tokens is null as is_token_estimated,
+        round(input_chars / {{ var('estimated_chars_per_token') }})::integer
+            as estimated_prompt_tokens
+    from unioned
+
+),
+
+-- A call the source sent without a cost is priced from the model_prices row in force that day.
+priced as (
+
+    select
+        tokens.*,
+        (
+            select round((
+                (greatest(coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0)
+                    - coalesce(tokens.cached_tokens, 0), 0)) * prices.input_per_mtok
+                + least(coalesce(tokens.cached_tokens, 0),
+                    coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0))
+                    * prices.cache_read_per_mtok
+                + coalesce(tokens.completion_tokens, 0) * prices.output_per_mtok
+            )::numeric / 1e6, 8)
+            from model_prices as prices
+            where prices.model_name = tokens.model_name
+                and prices.valid_from <= tokens.occurred_on
+            order by prices.valid_from desc
+            limit 1
+        ) as seed_priced_cost_usd
+    from tokens
+    where tokens.cost_usd is null and tokens.priced_cost_usd is null and tokens.is_llm_call
+    union all
+    select tokens.*, null::numeric as seed_priced_cost_usd
+    from tokens
+    where not (tokens.cost_usd is null and tokens.priced_cost_usd is null and tokens.is_llm_call)
+
+),
+
+-- Sessions. A host whose events that day average fewer than `session_min_events_per_id` events
+-- per session id starts a new id in every process: its sessions are derived from host + working
+-- directory, a new one after `session_inactivity_gap_minutes` without events.
+host_days as (
+
+    select
+        source_system,
+        host_id,
+        occurred_on,
+        count(*)::numeric / count(distinct source_session_id)
+            < {{ var('session_min_events_per_id') }} as has_per_process_ids
+    from priced
+    where host_id is not null
+    group by source_system, host_id, occurred_on
+
+),
+
+with_id_kind as (
+
+    select
+        priced.*,
+        coalesce(host_days.has_per_process_ids, false) as is_session_derived
+    from priced
+    left join host_days
+        on priced.source_system = host_days.source_system
+        and priced.host_id = host_days.host_id
+        and priced.occurred_on = host_days.occurred_on
+
+),
+
+{#- On an incremental run a derived session may have begun on a day this run does not rebuild:
+    the calls just before each rebuilt day carry their session id in as anchors. -#}
+anchors as (
+{% if days | length > 0 %}
+    select
+        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
+        session_id as anchor_session_id
+    from {{ this }}
+    where is_session_derived
+        and occurred_on not in ({% for day in days %}'{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        and ({% for day in days -%}
+            (occurred_at >= '{{ day }} 00:00+00'::timestamptz - {{ gap }}
+             and occurred_at < '{{ day }} 00:00+00'::timestamptz)
+            {%- if not loop.last %} or {% endif %}
+        {%- endfor %})
+{% else %}
+    select
+        null::text as call_id, null::text as source_system, null::text as host_id,
+        null::text as directory, null::timestamptz as occurred_at,
+        null::text as anchor_session_id
+    where false
+{% endif %}
+),
+
+derivable as (
+
+    select
+        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
+        null::text as anchor_session_id
+    from with_id_kind
+    where is_session_derived
+    union all
+    select * from anchors
+
+),
+
+gaps as (
+
+    select
+        *,
+        case
+            when occurred_at - lag(occurred_at) over directory_calls <= {{ gap }} then 0
+            else 1
+        end as starts_session
+    from derivable
+    window directory_calls as (
+        partition by source_system, host_id, directory order by occurred_at, call_id
+    )
+
+),
+
+islands as (
+
+    select
+        *,
+        sum(starts_session) over (
+            partition by source_system, host_id, directory order by occurred_at, call_id
+            rows unbounded preceding
+        ) as island
+    from gaps
+
+),
+
+derived_sessions as (
+
+    select
+        call_id,
+        anchor_session_id is not null as is_anchor,
+        coalesce(
+            first_value(anchor_session_id) over island_calls,
+            'derived:' || md5(
+                source_system || '|' || host_id || '|' || directory || '|'
+                || extract(epoch from first_value(occurred_at) over island_calls)::text
+            )
+        ) as session_id
+    from islands
+    window island_calls as (
+        partition by source_system, host_id, directory, island order by occurred_at, call_id
+    )
+
+),
+
 final as (
 
     select
         -- ids
-        source_system || ':' || source_event_id as call_id,
-        source_system,
-        tenant_id,
-        host_id,
-        session_id,
+        with_id_kind.call_id,
+        with_id_kind.source_system,
+        with_id_kind.tenant_id,
+        with_id_kind.host_id,
+        coalesce(derived_sessions.session_id, with_id_kind.source_session_id) as session_id,
+        with_id_kind.source_session_id,
 
         -- strings
-        agent_name,
-        hook_name,
-        tool_name,
-        model_name,
-        event_type,
-        decision,
+        with_id_kind.working_dir,
+        with_id_kind.agent_name,
+        with_id_kind.hook_name,
+        with_id_kind.tool_name,
+        with_id_kind.model_name,
+        {{ model_provider('with_id_kind.model_name') }} as model_provider,
+        with_id_kind.event_type,
+        with_id_kind.decision,
+        -- strings (reason texts were redacted at load)
+        with_id_kind.reason_text,
+        with_id_kind.error_class,
+        {{ error_category('with_id_kind.reason_text', "with_id_kind.decision = 'ERROR'") }} as error_category,
+        case
+            when with_id_kind.is_token_estimated then 'estimated'
+            when with_id_kind.is_llm_call
+                or coalesce(with_id_kind.total_tokens, with_id_kind.prompt_tokens,
+                    with_id_kind.completion_tokens) is not null then 'reported'
+        end as token_basis,
+        case
+            when with_id_kind.cost_usd is not null then 'reported'
+            when coalesce(with_id_kind.priced_cost_usd, with_id_kind.seed_priced_cost_usd)
+                is not null then 'priced'
+        end as cost_basis,
 
         -- numerics
-        latency_ms,
+        with_id_kind.latency_ms,
         -- integer per call, so that sums stay bigint rather than numeric
-        coalesce(prompt_tokens, 0)::integer as prompt_tokens,
-        coalesce(completion_tokens, 0)::integer as completion_tokens,
-        coalesce(cached_tokens, 0)::integer as cached_tokens,
-        coalesce(reasoning_tokens, 0)::integer as reasoning_tokens,
-        coalesce(cache_creation_tokens, 0)::integer as cache_creation_tokens,
-        coalesce(cache_creation_5m_tokens, 0)::integer as cache_creation_5m_tokens,
-        coalesce(cache_creation_1h_tokens, 0)::integer as cache_creation_1h_tokens,
-        coalesce(total_tokens, 0)::integer as total_tokens,
-        cost_usd,
+        case
+            when with_id_kind.is_token_estimated then with_id_kind.estimated_prompt_tokens
+            else coalesce(with_id_kind.prompt_tokens, 0)
+        end::integer as prompt_tokens,
+        coalesce(with_id_kind.completion_tokens, 0)::integer as completion_tokens,
+        coalesce(with_id_kind.cached_tokens, 0)::integer as cached_tokens,
+        coalesce(with_id_kind.reasoning_tokens, 0)::integer as reasoning_tokens,
+        coalesce(with_id_kind.cache_creation_tokens, 0)::integer as cache_creation_tokens,
+        coalesce(with_id_kind.cache_creation_5m_tokens, 0)::integer as cache_creation_5m_tokens,
+        coalesce(with_id_kind.cache_creation_1h_tokens, 0)::integer as cache_creation_1h_tokens,
+        case
+            when with_id_kind.is_token_estimated then with_id_kind.estimated_prompt_tokens
+            else coalesce(with_id_kind.total_tokens, 0)
+        end::integer as total_tokens,
+        coalesce(
+            with_id_kind.cost_usd, with_id_kind.priced_cost_usd, with_id_kind.seed_priced_cost_usd
+        ) as cost_usd,
+        with_id_kind.retry_count,
 
         -- booleans
-        is_success,
-        is_llm_call,
-        is_tool_call,
-        -- strings (reason texts were redacted at load)
-        reason_text,
-        error_class,
+        with_id_kind.is_success,
+        with_id_kind.decision = 'ERROR' as is_error,
+        with_id_kind.is_llm_call,
+        with_id_kind.is_tool_call,
+        with_id_kind.is_token_estimated,
+        with_id_kind.is_session_derived,
 
         -- timestamps
-        occurred_at,
-        {{ utc('occurred_at') }}::date as occurred_on
+        with_id_kind.occurred_at,
+        with_id_kind.occurred_on,
+        with_id_kind.loaded_at as source_loaded_at,
+        now() as rebuilt_at
 
-    from unioned
+    from with_id_kind
+    left join derived_sessions
+        on with_id_kind.call_id = derived_sessions.call_id
+        and not derived_sessions.is_anchor
 
 )
 

@@ -69,6 +69,8 @@ final as (
         copy_count,
         is_sidechain,
         occurred_at,
+        loaded_at,
+        working_dir,
         price_valid_from,
         cost_usd,
         cost_usd is not null as is_priced

@@ -1,8 +1,16 @@
+{#- One row per session (source system + session id, derived or as sent), with the seed-003
+    session metrics that need more than one pass over its calls. -#}
 with
 
 calls as (
 
     select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls') }}
 
 ),
 
@@ -18,37 +26,38 @@ transcript_messages as (
 
 ),
 
-message_totals as (
-
-    select
-        session_id,
-        count(*) as message_count,
-        sum(estimated_tokens) as estimated_message_tokens
-    from transcript_messages
-    group by session_id
-
-),
-
 call_totals as (
 
     select
         source_system,
         session_id,
         min(tenant_id) as tenant_id,
+        min(host_id) as host_id,
+        mode() within group (order by working_dir) as working_dir,
+        mode() within group (order by model_provider) as model_provider,
+        mode() within group (order by model_name) as model_name,
+        count(distinct model_name) as model_count,
+        count(distinct source_session_id) as source_session_count,
+        bool_or(is_session_derived) as is_session_derived,
         count(*) as call_count,
-        count(*) filter (where is_tool_call) as tool_call_count,
-        count(distinct tool_name) as unique_tool_count,
         count(*) filter (where is_llm_call) as llm_call_count,
-        count(*) filter (where decision = 'ERROR') as error_count,
+        count(*) filter (where is_error) as error_count,
+        sum(retry_count) as retry_count,
         sum(prompt_tokens) as prompt_tokens,
         sum(completion_tokens) as completion_tokens,
         sum(cached_tokens) as cached_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(cache_creation_tokens) as cache_creation_tokens,
         sum(total_tokens) as total_tokens,
+        bool_or(is_token_estimated) as has_estimated_tokens,
         sum(cost_usd) as cost_usd,
+        bool_or(cost_basis = 'priced') as has_priced_cost,
+        count(*) filter (where is_llm_call and cost_usd is null) as unpriced_llm_call_count,
+        count(*) filter (where is_success) as success_count,
         avg(is_success::integer)::numeric as success_rate,
         avg(latency_ms)::numeric as avg_latency_ms,
         percentile_cont(0.95) within group (order by latency_ms)::numeric as p95_latency_ms,
-        {{ pattern_counts(error_patterns(), 'reason_text', "decision = 'ERROR'") }}
+        {{ pattern_counts(error_patterns(), 'reason_text', 'is_error') }}
             as error_pattern_counts,
         jsonb_strip_nulls(jsonb_build_object(
         {%- for error_class in ['transient', 'quota', 'validation', 'upstream', 'policy', 'unknown'] %}
@@ -71,10 +80,9 @@ tool_stats as (
         tool_name,
         count(*) as call_count,
         count(*) filter (where is_success) as success_count,
-        count(*) filter (where not is_success or decision = 'ERROR') as error_count,
+        count(*) filter (where is_error) as error_count,
         coalesce(sum(latency_ms), 0) as total_time_ms
-    from calls
-    where tool_name is not null
+    from tool_calls
     group by source_system, session_id, tool_name
 
 ),
@@ -84,6 +92,8 @@ tool_usage as (
     select
         source_system,
         session_id,
+        sum(call_count)::bigint as tool_call_count,
+        count(*) as unique_tool_count,
         jsonb_object_agg(tool_name, jsonb_build_object(
             'count', call_count,
             'success_count', success_count,
@@ -97,47 +107,66 @@ tool_usage as (
 
 ),
 
+-- Transcripts are the collector's, keyed by the session id its client sent; a derived session
+-- holds the transcripts of every id it groups.
+session_source_ids as (
+
+    select distinct source_system, session_id, source_session_id
+    from calls
+    where source_system = 'collector'
+
+),
+
+message_totals as (
+
+    select
+        session_id,
+        count(*) as message_count,
+        sum(estimated_tokens) as estimated_tokens
+    from transcript_messages
+    group by session_id
+
+),
+
+session_transcripts as (
+
+    select
+        session_source_ids.source_system,
+        session_source_ids.session_id,
+        count(*) as transcript_count,
+        sum(message_totals.message_count)::bigint as message_count,
+        sum(message_totals.estimated_tokens)::bigint as estimated_tokens
+    from session_source_ids
+    inner join transcripts
+        on session_source_ids.source_session_id = transcripts.session_id
+    left join message_totals
+        on transcripts.session_id = message_totals.session_id
+    group by session_source_ids.source_system, session_source_ids.session_id
+
+),
+
 final as (
 
     select
-        call_totals.source_system,
-        call_totals.session_id,
-        call_totals.tenant_id,
-        call_totals.call_count,
-        coalesce(message_totals.message_count, 0) as message_count,
-        call_totals.tool_call_count,
-        call_totals.unique_tool_count,
-        call_totals.llm_call_count,
-        call_totals.error_count,
-        call_totals.prompt_tokens,
-        call_totals.completion_tokens,
-        call_totals.cached_tokens,
-        call_totals.total_tokens,
-        coalesce(message_totals.estimated_message_tokens, 0) as estimated_transcript_tokens,
-        call_totals.cost_usd,
-        call_totals.success_rate,
-        call_totals.avg_latency_ms,
-        call_totals.p95_latency_ms,
+        call_totals.*,
+        coalesce(tool_usage.tool_call_count, 0) as tool_call_count,
+        coalesce(tool_usage.unique_tool_count, 0) as unique_tool_count,
+        coalesce(session_transcripts.message_count, 0) as message_count,
+        coalesce(session_transcripts.estimated_tokens, 0) as estimated_transcript_tokens,
+        coalesce(session_transcripts.transcript_count, 0) > 0 as has_transcript,
         coalesce(tool_usage.tool_usage, '{}'::jsonb) as tool_usage,
         jsonb_build_object(
             'patterns', call_totals.error_pattern_counts,
             'error_classes', call_totals.error_class_counts
         ) as error_breakdown,
-        call_totals.behavior_pattern_counts as patterns,
-        transcripts.session_id is not null as has_transcript,
-        call_totals.started_at,
-        call_totals.ended_at
+        call_totals.behavior_pattern_counts as patterns
     from call_totals
-    -- Transcripts come from the collector only.
-    left join transcripts
-        on call_totals.session_id = transcripts.session_id
-        and call_totals.source_system = 'collector'
-    left join message_totals
-        on call_totals.session_id = message_totals.session_id
-        and call_totals.source_system = 'collector'
     left join tool_usage
         on call_totals.source_system = tool_usage.source_system
         and call_totals.session_id = tool_usage.session_id
+    left join session_transcripts
+        on call_totals.source_system = session_transcripts.source_system
+        and call_totals.session_id = session_transcripts.session_id
 
 )
 

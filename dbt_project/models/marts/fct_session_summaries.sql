@@ -37,25 +37,37 @@ final as (
         source_system || ':' || session_id as session_key,
         session_id,
         tenant_id,
+        host_id,
 
         -- strings
         source_system,
+        working_dir,
+        model_provider as provider,
+        model_name as model,
         {{ complexity_class('complexity_score') }} as complexity,
 
         -- numerics
-        extract(epoch from ended_at - started_at)::numeric as duration_seconds,
+        session_seconds as duration_seconds,
         call_count,
         message_count,
         tool_call_count,
         unique_tool_count,
         llm_call_count,
+        model_count,
+        source_session_count,
         error_count,
+        retry_count,
         prompt_tokens,
         completion_tokens,
         cached_tokens,
+        reasoning_tokens,
+        cache_creation_tokens,
         total_tokens,
         estimated_transcript_tokens,
+        round(completion_tokens::numeric / nullif(total_tokens, 0), 6) as token_efficiency,
+        round(total_tokens::numeric / nullif(success_count, 0), 3) as tokens_per_successful_call,
         cost_usd,
+        unpriced_llm_call_count,
         round(success_rate, 6) as success_rate,
         round(avg_latency_ms, 3) as avg_latency_ms,
         round(p95_latency_ms, 3) as p95_latency_ms,
@@ -68,7 +80,10 @@ final as (
         patterns,
 
         -- booleans
+        is_session_derived,
         has_transcript,
+        has_estimated_tokens,
+        has_priced_cost,
 
         -- timestamps
         started_at,

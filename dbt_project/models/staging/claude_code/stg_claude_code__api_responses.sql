@@ -97,6 +97,7 @@ renamed as (
         file_path,
         version as client_version,
         git_branch,
+        cwd as working_dir,
 
         -- numerics
         coalesce(input_tokens, 0) as input_tokens,
@@ -115,7 +116,8 @@ renamed as (
         coalesce(is_sidechain, false) as is_sidechain,
 
         -- timestamps
-        occurred_at
+        occurred_at,
+        _loaded_at as loaded_at
 
     from with_agent
 

@@ -15,14 +15,16 @@ fingerprinted as (
 
 ),
 
--- Retried batches repeat an event under new ids: keep the first copy, count the copies.
+-- Retried batches repeat an event under new ids: keep the first copy, count the copies. Copies
+-- share created_at (it is in the fingerprint); leading with it lets a filter on occurred_at reach
+-- the raw table's index through this view, so incremental models read only the days they rebuild.
 first_copies as (
 
-    select distinct on (event_fingerprint)
+    select distinct on (created_at, event_fingerprint)
         *,
-        count(*) over (partition by event_fingerprint) as copy_count
+        count(*) over (partition by created_at, event_fingerprint) as copy_count
     from fingerprinted
-    order by event_fingerprint, source_id
+    order by created_at, event_fingerprint, source_id
 
 ),
 

@@ -43,6 +43,7 @@ renamed as (
         {{ derived_total_tokens('prompt_tokens', 'completion_tokens', 'total_tokens') }}
             as total_tokens,
         cost as cost_usd,
+        {{ unwrap_jsonb('extra_data') }} as extra_data,
 
         -- booleans
         coalesce(success, decision <> 'ERROR') as is_success,

@@ -1,0 +1,84 @@
+{#- Whole-UTC-day incremental builds. A run rebuilds the days that raw rows were loaded into,
+    changed in or deleted from since this model last saw them (less a safety margin for loads
+    that committed late), plus the last `incremental_lookback_days` days. -#}
+
+{% macro rebuild_days() %}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set since -%}
+        (select coalesce(max(source_loaded_at), '-infinity'::timestamptz)
+            - make_interval(hours => {{ var('incremental_loaded_at_margin_hours') }})
+         from {{ this }})
+    {%- endset -%}
+    {%- set sources = [
+        (source('collector', 'collector_events'), 'created_at'),
+        (source('landing', 'landed_collector_events'), 'created_at'),
+        (source('landing', 'landed_metric_events'), 'occurred_at'),
+        (source('claude_code', 'claude_code_lines'), 'occurred_at'),
+    ] -%}
+    {%- set query -%}
+        select distinct day from (
+        {%- for relation, time_column in sources %}
+            select ({{ time_column }} at time zone 'UTC')::date as day
+            from {{ relation }}
+            where _loaded_at > {{ since }} and {{ time_column }} is not null
+            union all
+        {%- endfor %}
+            select day from {{ source('raw_ops', 'changed_days') }}
+            where changed_at > {{ since }}
+            union all
+            select generate_series(
+                (now() at time zone 'UTC')::date - {{ var('incremental_lookback_days') }} + 1,
+                (now() at time zone 'UTC')::date,
+                interval '1 day'
+            )::date
+        ) as days
+        order by day
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+{% endmacro %}
+
+{#- A predicate keeping `column` (a timestamptz) inside the given UTC days, as ranges an index
+    can use. No days (a full build) keeps everything. -#}
+{% macro in_days(column, days) -%}
+    {%- if days | length == 0 -%}
+        true
+    {%- else -%}
+        ({% for day in days -%}
+            ({{ column }} >= '{{ day }} 00:00+00'::timestamptz
+             and {{ column }} < '{{ day }} 00:00+00'::timestamptz + interval '1 day')
+            {%- if not loop.last %} or {% endif %}
+        {%- endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- delete+insert replaces the days a run produced rows for. A day whose raw rows were all
+    deleted (a rewritten drop file, a purge) produces none: this post-hook removes such days,
+    checking every day rows were ever deleted from against every source. -#}
+{% macro delete_vanished_days() %}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where occurred_on in (
+        select changed.day
+        from (
+            select distinct day from {{ source('raw_ops', 'changed_days') }}
+        ) as changed
+        where not exists (
+            {%- for relation, time_column in [
+                (source('collector', 'collector_events'), 'created_at'),
+                (source('landing', 'landed_collector_events'), 'created_at'),
+                (source('landing', 'landed_metric_events'), 'occurred_at'),
+                (source('claude_code', 'claude_code_lines'), 'occurred_at'),
+            ] %}
+            select 1 from {{ relation }}
+            where {{ time_column }} >= changed.day::timestamptz
+                and {{ time_column }} < changed.day::timestamptz + interval '1 day'
+            {%- if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        )
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}

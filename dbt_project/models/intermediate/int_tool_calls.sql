@@ -1,0 +1,93 @@
+{#- One row per tool call: collector hook events that name a tool, and each entry of a metric
+    event's toolCalls array (in array order, at the event's time). -#}
+with
+
+calls as (
+
+    select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+metric_events as (
+
+    select * from {{ ref('stg_landing__metric_events') }}
+
+),
+
+hook_tool_calls as (
+
+    select
+        call_id || '#0' as tool_call_id,
+        call_id,
+        source_system,
+        tenant_id,
+        session_id,
+        agent_name,
+        tool_name,
+        0 as tool_position,
+        decision,
+        coalesce(is_success, true) and not is_error as is_success,
+        latency_ms,
+        occurred_at,
+        occurred_on
+    from calls
+    where tool_name is not null
+
+),
+
+metric_tool_calls as (
+
+    select
+        calls.call_id || '#' || tool_call.position::text as tool_call_id,
+        calls.call_id,
+        calls.source_system,
+        calls.tenant_id,
+        calls.session_id,
+        calls.agent_name,
+        tool_call.entry ->> 'name' as tool_name,
+        tool_call.position::integer as tool_position,
+        case when tool_call.entry ->> 'status' = 'error' then 'ERROR' else 'SUCCESS' end
+            as decision,
+        coalesce(tool_call.entry ->> 'status', 'success') <> 'error' as is_success,
+        (tool_call.entry ->> 'latencyMs')::integer as latency_ms,
+        calls.occurred_at,
+        calls.occurred_on
+    from metric_events
+    cross join lateral jsonb_array_elements(metric_events.tool_calls)
+        with ordinality as tool_call(entry, position)
+    inner join calls
+        on calls.call_id = 'landing_metric:' || metric_events.event_id
+
+),
+
+unioned as (
+
+    select * from hook_tool_calls
+    union all
+    select * from metric_tool_calls
+
+),
+
+final as (
+
+    select
+        tool_call_id,
+        call_id,
+        source_system,
+        tenant_id,
+        session_id,
+        agent_name,
+        tool_name,
+        tool_position,
+        decision,
+        is_success,
+        not is_success as is_error,
+        decision = 'DENY' as is_denied,
+        latency_ms,
+        occurred_at,
+        occurred_on
+    from unioned
+
+)
+
+select * from final

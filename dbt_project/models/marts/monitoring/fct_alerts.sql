@@ -1,0 +1,197 @@
+{#- Seed 003's alerts (config/telemetry.php `alerts`, as dbt vars), evaluated per UTC day:
+    - high_error_rate: an agent's error rate over the day above `alert_error_rate_threshold`
+      (days with at least `alert_min_calls` calls);
+    - token_spike: a tenant's tokens over the day above `alert_token_spike_multiplier` times its
+      average over the `alert_token_trailing_days` days before (at least 3 of them with usage);
+    - slow_responses: an agent's p95 latency over the day above `alert_response_time_p95_ms`
+      (days with at least `alert_min_calls` calls);
+    - long_session: a session longer than `alert_session_duration_max_seconds`.
+    An alert's id hashes its type, subject and window, so rebuilding the marts keeps it and an
+    acknowledgement (ops.alert_acknowledgements) stays attached. -#}
+with
+
+calls as (
+
+    select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+daily_trends as (
+
+    select * from {{ ref('fct_daily_token_trends') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_session_summaries') }}
+
+),
+
+agent_days as (
+
+    select
+        tenant_id,
+        agent_name,
+        occurred_on,
+        count(*) as call_count,
+        count(*) filter (where is_error) as error_count,
+        count(*) filter (where is_error)::numeric / count(*) as error_rate,
+        count(latency_ms) as timed_call_count,
+        percentile_cont(0.95) within group (order by latency_ms) as p95_latency_ms
+    from calls
+    group by tenant_id, agent_name, occurred_on
+
+),
+
+high_error_rate as (
+
+    select
+        'high_error_rate' as alert_type,
+        'warning' as severity,
+        tenant_id,
+        agent_name,
+        null::text as session_key,
+        occurred_on::timestamptz as window_start,
+        occurred_on::timestamptz + interval '1 day' as window_end,
+        round(error_rate, 6) as observed_value,
+        {{ var('alert_error_rate_threshold') }}::numeric as threshold,
+        format('Error rate of %s on %s at %s%% (threshold: %s%%)', agent_name, occurred_on,
+            round(error_rate * 100, 1), {{ var('alert_error_rate_threshold') }} * 100)
+            as message,
+        jsonb_build_object('calls', call_count, 'errors', error_count) as context
+    from agent_days
+    where call_count >= {{ var('alert_min_calls') }}
+        and error_rate > {{ var('alert_error_rate_threshold') }}
+
+),
+
+slow_responses as (
+
+    select
+        'slow_responses' as alert_type,
+        'warning' as severity,
+        tenant_id,
+        agent_name,
+        null::text as session_key,
+        occurred_on::timestamptz as window_start,
+        occurred_on::timestamptz + interval '1 day' as window_end,
+        round(p95_latency_ms::numeric, 3) as observed_value,
+        {{ var('alert_response_time_p95_ms') }}::numeric as threshold,
+        format('p95 response time of %s on %s at %s ms (threshold: %s ms)', agent_name,
+            occurred_on, round(p95_latency_ms::numeric), {{ var('alert_response_time_p95_ms') }})
+            as message,
+        jsonb_build_object('timed_calls', timed_call_count) as context
+    from agent_days
+    where timed_call_count >= {{ var('alert_min_calls') }}
+        and p95_latency_ms > {{ var('alert_response_time_p95_ms') }}
+
+),
+
+tenant_days as (
+
+    select
+        tenant_id,
+        usage_date,
+        total_tokens,
+        avg(nullif(total_tokens, 0)) over trailing_window as trailing_avg_tokens,
+        count(nullif(total_tokens, 0)) over trailing_window as trailing_days_with_usage
+    from daily_trends
+    window trailing_window as (
+        partition by tenant_id order by usage_date
+        rows between {{ var('alert_token_trailing_days') }} preceding and 1 preceding
+    )
+
+),
+
+token_spike as (
+
+    select
+        'token_spike' as alert_type,
+        'info' as severity,
+        tenant_id,
+        null::text as agent_name,
+        null::text as session_key,
+        usage_date::timestamptz as window_start,
+        usage_date::timestamptz + interval '1 day' as window_end,
+        total_tokens::numeric as observed_value,
+        round({{ var('alert_token_spike_multiplier') }} * trailing_avg_tokens, 3) as threshold,
+        format('Token usage of %s on %s %sx above its %s-day average', tenant_id, usage_date,
+            round(total_tokens / trailing_avg_tokens, 1), {{ var('alert_token_trailing_days') }})
+            as message,
+        jsonb_build_object(
+            'trailing_avg_tokens', round(trailing_avg_tokens, 3),
+            'trailing_days_with_usage', trailing_days_with_usage
+        ) as context
+    from tenant_days
+    where trailing_days_with_usage >= 3
+        and total_tokens > {{ var('alert_token_spike_multiplier') }} * trailing_avg_tokens
+
+),
+
+long_session as (
+
+    select
+        'long_session' as alert_type,
+        'info' as severity,
+        tenant_id,
+        null::text as agent_name,
+        session_key,
+        started_at as window_start,
+        ended_at as window_end,
+        duration_seconds as observed_value,
+        {{ var('alert_session_duration_max_seconds') }}::numeric as threshold,
+        format('Session %s ran %s h (threshold: %s h)', session_key,
+            round(duration_seconds / 3600, 1),
+            round({{ var('alert_session_duration_max_seconds') }} / 3600.0, 1)) as message,
+        jsonb_build_object('calls', call_count, 'source_system', source_system) as context
+    from sessions
+    where duration_seconds > {{ var('alert_session_duration_max_seconds') }}
+
+),
+
+unioned as (
+
+    select * from high_error_rate
+    union all
+    select * from slow_responses
+    union all
+    select * from token_spike
+    union all
+    select * from long_session
+
+),
+
+final as (
+
+    select
+        -- ids
+        md5(concat_ws('|', alert_type, tenant_id, agent_name, session_key,
+            extract(epoch from window_start)::text)) as alert_id,
+        tenant_id,
+        agent_name,
+        session_key,
+
+        -- strings
+        alert_type,
+        severity,
+        message,
+
+        -- numerics
+        observed_value,
+        threshold,
+
+        -- json
+        context,
+
+        -- timestamps
+        window_start,
+        window_end,
+        -- the condition held once its window closed
+        window_end as triggered_at
+
+    from unioned
+
+)
+
+select * from final

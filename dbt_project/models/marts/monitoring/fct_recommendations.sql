@@ -1,0 +1,183 @@
+{#- Recommendations over the last `recommendation_window_days` days of data (up to the newest
+    call), one per rule and subject:
+    - tool_optimization (seed 003): a tool failing more than `recommend_tool_error_rate` of its
+      calls;
+    - retry_reduction (seed 003): an agent averaging more than `recommend_avg_retries` retries per
+      session it took part in;
+    - permission_friction: a tool denied by the approval hooks more than
+      `recommend_tool_deny_rate` of its calls; people are being asked about, or blocked from,
+      something routine;
+    - price_missing: LLM calls of a model with no reported cost and no model_prices row, so every
+      cost mart under-reports them.
+    Rules about tools and agents need `recommend_min_calls` calls to speak. -#}
+with
+
+calls as (
+
+    select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls') }}
+
+),
+
+bounds as (
+
+    select
+        max(occurred_at) as window_end,
+        max(occurred_at) - interval '{{ var("recommendation_window_days") }} days' as window_start
+    from calls
+
+),
+
+recent_calls as (
+
+    select calls.*
+    from calls
+    cross join bounds
+    where calls.occurred_at > bounds.window_start
+
+),
+
+recent_tool_calls as (
+
+    select tool_calls.*
+    from tool_calls
+    cross join bounds
+    where tool_calls.occurred_at > bounds.window_start
+
+),
+
+tool_stats as (
+
+    select
+        tool_name,
+        count(*) as call_count,
+        count(*) filter (where is_error)::numeric / count(*) as error_rate,
+        count(*) filter (where is_denied)::numeric / count(*) as deny_rate
+    from recent_tool_calls
+    group by tool_name
+    having count(*) >= {{ var('recommend_min_calls') }}
+
+),
+
+tool_optimization as (
+
+    select
+        'tool_optimization' as recommendation_type,
+        tool_name as subject,
+        format('Consider optimizing %s - %s%% error rate', tool_name, round(error_rate * 100, 1))
+            as message,
+        round(error_rate, 6) as observed_value,
+        {{ var('recommend_tool_error_rate') }}::numeric as threshold,
+        jsonb_build_object('calls', call_count) as evidence
+    from tool_stats
+    where error_rate > {{ var('recommend_tool_error_rate') }}
+
+),
+
+permission_friction as (
+
+    select
+        'permission_friction' as recommendation_type,
+        tool_name as subject,
+        format('%s is denied on %s%% of its calls - review its approval rules', tool_name,
+            round(deny_rate * 100, 1)) as message,
+        round(deny_rate, 6) as observed_value,
+        {{ var('recommend_tool_deny_rate') }}::numeric as threshold,
+        jsonb_build_object('calls', call_count) as evidence
+    from tool_stats
+    where deny_rate > {{ var('recommend_tool_deny_rate') }}
+
+),
+
+agent_sessions as (
+
+    select
+        agent_name,
+        source_system,
+        session_id,
+        count(*) as call_count,
+        sum(retry_count) as retry_count
+    from recent_calls
+    group by agent_name, source_system, session_id
+
+),
+
+retry_reduction as (
+
+    select
+        'retry_reduction' as recommendation_type,
+        agent_name as subject,
+        format('High retry rate detected for %s (%s retries per session) - review error handling',
+            agent_name, round(avg(retry_count), 2)) as message,
+        round(avg(retry_count), 6) as observed_value,
+        {{ var('recommend_avg_retries') }}::numeric as threshold,
+        jsonb_build_object('sessions', count(*), 'calls', sum(call_count)) as evidence
+    from agent_sessions
+    group by agent_name
+    having sum(call_count) >= {{ var('recommend_min_calls') }}
+        and avg(retry_count) > {{ var('recommend_avg_retries') }}
+
+),
+
+price_missing as (
+
+    select
+        'price_missing' as recommendation_type,
+        model_name as subject,
+        format('Add %s to the model_prices seed: %s LLM calls have no cost', model_name,
+            count(*)) as message,
+        count(*)::numeric as observed_value,
+        0::numeric as threshold,
+        jsonb_build_object('tokens', sum(total_tokens), 'sources', jsonb_agg(distinct source_system))
+            as evidence
+    from recent_calls
+    where is_llm_call and cost_usd is null and model_name is not null
+    group by model_name
+
+),
+
+unioned as (
+
+    select * from tool_optimization
+    union all
+    select * from permission_friction
+    union all
+    select * from retry_reduction
+    union all
+    select * from price_missing
+
+),
+
+final as (
+
+    select
+        -- ids
+        md5(recommendation_type || '|' || subject) as recommendation_id,
+
+        -- strings
+        unioned.recommendation_type,
+        unioned.subject,
+        unioned.message,
+
+        -- numerics
+        unioned.observed_value,
+        unioned.threshold,
+
+        -- json
+        unioned.evidence,
+
+        -- timestamps
+        bounds.window_start,
+        bounds.window_end
+
+    from unioned
+    cross join bounds
+
+)
+
+select * from final

@@ -1,0 +1,36 @@
+{#- One row per UTC day, tenant and tool: how often it ran, how it ended and how long it took. -#}
+with
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        occurred_on as usage_date,
+        tenant_id,
+        tool_name,
+
+        -- numerics
+        count(*) as call_count,
+        count(*) filter (where is_success) as success_count,
+        count(*) filter (where is_error) as error_count,
+        count(*) filter (where is_denied) as denied_count,
+        count(distinct source_system || ':' || session_id) as session_count,
+        count(distinct agent_name) as agent_count,
+        round(avg(is_success::integer)::numeric, 6) as success_rate,
+        coalesce(sum(latency_ms), 0) as total_time_ms,
+        round(avg(latency_ms)::numeric, 3) as avg_time_ms,
+        round((percentile_cont(0.95) within group (order by latency_ms))::numeric, 3)
+            as p95_time_ms
+
+    from tool_calls
+    group by occurred_on, tenant_id, tool_name
+
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- Every mart that counts calls, tool calls or tokens over all data agrees with the calls fact.
+with
+
+calls as (
+
+    select count(*) as call_count, sum(total_tokens) as total_tokens
+    from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+tool_calls as (
+
+    select count(*) as tool_call_count from {{ ref('int_tool_calls') }}
+
+),
+
+totals as (
+
+    select 'fct_session_summaries' as mart, sum(call_count) as call_count,
+        sum(total_tokens) as total_tokens, sum(tool_call_count) as tool_call_count
+    from {{ ref('fct_session_summaries') }}
+    union all
+    select 'fct_daily_token_trends', sum(call_count), sum(total_tokens), null
+    from {{ ref('fct_daily_token_trends') }}
+    union all
+    select 'fct_activity_heatmap', sum(call_count), sum(total_tokens), null
+    from {{ ref('fct_activity_heatmap') }}
+    union all
+    select 'dim_agents', sum(call_count), sum(total_tokens), null
+    from {{ ref('dim_agents') }}
+    union all
+    select 'fct_tool_usage', null, null, sum(call_count)
+    from {{ ref('fct_tool_usage') }}
+    union all
+    select 'dim_tools', null, null, sum(call_count)
+    from {{ ref('dim_tools') }}
+
+)
+
+select totals.*, calls.call_count as expected_calls, calls.total_tokens as expected_tokens,
+    tool_calls.tool_call_count as expected_tool_calls
+from totals
+cross join calls
+cross join tool_calls
+where (totals.call_count is not null and totals.call_count <> calls.call_count)
+    or (totals.total_tokens is not null and totals.total_tokens <> calls.total_tokens)
+    or (totals.tool_call_count is not null
+        and totals.tool_call_count <> tool_calls.tool_call_count)

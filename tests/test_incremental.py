@@ -1,0 +1,64 @@
+"""Incremental facts rebuild whole UTC days: exactly the days whose raw rows changed."""
+
+import json
+import os
+import subprocess
+
+from ingestion.all_sources import load_all_sources
+from ingestion.connections import connect
+from ingestion.dbt_env import dbt_env
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt import dbt_executable
+
+# No safety margin, so that the rows this test loaded a moment ago do not count as late.
+VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})
+
+
+def _build(url, *args):
+    subprocess.run(
+        [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/incremental",
+         "--select", "+int_agent_calls_unioned", "--indirect-selection", "buildable",
+         "--vars", VARS, *args],
+        env={**os.environ, **dbt_env(url)}, check=True)
+
+
+def _days(url):
+    with connect(url) as conn:
+        return {day: (calls, tokens, rebuilt) for day, calls, tokens, rebuilt in conn.execute(
+            "select occurred_on, count(*), sum(total_tokens), max(rebuilt_at) "
+            "from intermediate.int_agent_calls_unioned group by 1").fetchall()}
+
+
+def _staged_calls(url):
+    """Calls per day as the staging views, which always read raw, count them."""
+    with connect(url) as conn:
+        return dict(conn.execute(
+            "select occurred_at::date, count(*) from staging.stg_collector__telemetry_events "
+            "group by 1").fetchall())
+
+
+def test_an_incremental_run_rebuilds_exactly_the_changed_days(small_collector):
+    urls = small_collector
+    load_all_sources(urls, "incremental-1")
+    _build(urls.warehouse)
+    before = _days(urls.warehouse)
+    old_days = sorted(before)[:-4]  # older than the lookback window
+    changed, emptied = old_days[2], old_days[5]
+    with connect(urls.warehouse) as conn:
+        reporting = conn.execute(
+            "select count(*) from staging.stg_collector__telemetry_events "
+            "where occurred_at::date = %s and prompt_tokens is not null", (changed,)).fetchone()[0]
+        conn.execute("update raw.collector_events set prompt_tokens = prompt_tokens + 1000 "
+                     "where created_at::date = %s and prompt_tokens is not null", (changed,))
+        conn.execute("delete from raw.collector_events where created_at::date = %s", (emptied,))
+    _build(urls.warehouse)
+    after = _days(urls.warehouse)
+
+    assert emptied not in after
+    rebuilt = {day for day in after if after[day][2] != before[day][2]}
+    assert rebuilt == {changed}
+    assert {day: calls for day, (calls, _, _) in after.items()} == _staged_calls(urls.warehouse)
+    assert reporting > 0
+    assert after[changed][1] == before[changed][1] + 1000 * reporting
+    assert all(after[day] == before[day] for day in after if day != changed)
