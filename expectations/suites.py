@@ -91,9 +91,11 @@ def _session_summaries() -> list:
         gxe.ExpectColumnValuesToBeBetween(column="success_rate", min_value=0, max_value=1),
         *_non_negative("duration_seconds", "call_count", "message_count", "tool_call_count",
                        "total_tokens", "avg_latency_ms", "p95_latency_ms"),
+        # One metric event can carry several tool calls, so tool calls may outnumber calls.
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="call_count", column_B="tool_call_count", or_equal=True
+            column_A="tool_call_count", column_B="unique_tool_count", or_equal=True
         ),
+        gxe.ExpectColumnValuesToBeBetween(column="token_efficiency", min_value=0, max_value=1),
     ]
 
 

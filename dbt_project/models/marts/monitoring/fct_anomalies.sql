@@ -14,7 +14,9 @@ calls as (
 
 ),
 
-latency_baselines as (
+-- Sums over the frame minus the call itself: `exclude current row` would turn off PostgreSQL's
+-- moving aggregation and make every frame a full recount. Integer sums stay exact.
+latency_windows as (
 
     select
         call_id,
@@ -22,15 +24,30 @@ latency_baselines as (
         agent_name,
         latency_ms,
         occurred_at,
-        avg(latency_ms) over trailing_window as baseline_mean_ms,
-        stddev_samp(latency_ms) over trailing_window as baseline_stddev_ms,
-        count(latency_ms) over trailing_window as baseline_samples
+        count(*) over trailing_window - 1 as baseline_samples,
+        sum(latency_ms::bigint) over trailing_window - latency_ms as baseline_sum,
+        sum(latency_ms::bigint * latency_ms) over trailing_window
+            - latency_ms::bigint * latency_ms as baseline_sum_of_squares
     from calls
     where latency_ms is not null
     window trailing_window as (
         partition by agent_name order by occurred_at
-        range between {{ window }} preceding and current row exclude current row
+        range between {{ window }} preceding and current row
     )
+
+),
+
+latency_baselines as (
+
+    select
+        *,
+        baseline_sum::numeric / nullif(baseline_samples, 0) as baseline_mean_ms,
+        sqrt(greatest(
+            (baseline_sum_of_squares - baseline_sum::numeric * baseline_sum
+                / nullif(baseline_samples, 0)) / nullif(baseline_samples - 1, 0),
+            0
+        )) as baseline_stddev_ms
+    from latency_windows
 
 ),
 
