@@ -287,12 +287,14 @@ begin
             ('claude_code_lines', 'occurred_at')
         ) as t (table_name, time_column)
     loop
+        -- BRIN: rows arrive roughly in time order, so block ranges answer "loaded since" and
+        -- "this UTC day" almost as well as a btree, at a fraction of the load cost.
         foreach index_name in array array['_loaded_at', source.time_column] loop
-            if to_regclass(format('raw.%I', source.table_name || '_' || ltrim(index_name, '_')))
-                    is null then
-                execute format('create index %I on raw.%I (%I)',
-                    source.table_name || '_' || ltrim(index_name, '_'), source.table_name,
-                    index_name);
+            if to_regclass(format('raw.%I', source.table_name || '_' || ltrim(index_name, '_')
+                    || '_brin')) is null then
+                execute format('create index %I on raw.%I using brin (%I)',
+                    source.table_name || '_' || ltrim(index_name, '_') || '_brin',
+                    source.table_name, index_name);
             end if;
         end loop;
         if not exists (
