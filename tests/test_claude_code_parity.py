@@ -167,6 +167,23 @@ def test_claude_code_flows_into_the_shared_marts(loaded, dbt_manifest):
     sessions = _rows(loaded.warehouse, "select count(*) as n from marts.fct_session_summaries "
                      "where source_system = 'claude_code'")
     assert sessions[0]["n"] == 3
+    tool_use_ids = set()
+    for log in FIXTURES.rglob("*.jsonl"):
+        for line in log.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            content = (record.get("message") or {}).get("content") if isinstance(
+                record, dict) else None
+            if record.get("type") == "assistant" and isinstance(content, list):
+                tool_use_ids |= {block["id"] for block in content
+                                 if isinstance(block, dict) and block.get("type") == "tool_use"}
+    tools = _rows(loaded.warehouse, "select (select count(*) from intermediate.int_tool_calls "
+                  "where source_system = 'claude_code') as n, (select sum(call_count) from "
+                  "marts.fct_tool_usage where tenant_id in (select project from "
+                  "raw.claude_code_lines)) as in_mart")
+    assert tool_use_ids and tools[0]["n"] == len(tool_use_ids) == tools[0]["in_mart"]
 
 
 def test_generated_logs_count_each_response_once(urls, tmp_path):

@@ -6,3 +6,16 @@
         else coalesce({{ prompt }}, 0) + coalesce({{ completion }}, 0)
     end
 {%- endmacro %}
+
+{#- The token types every usage mart reports, in their column order. -#}
+{% macro token_types() %}
+    {{ return(['prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens',
+               'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'total_tokens']) }}
+{% endmacro %}
+
+{#- `sum(<type>) as <type>,` for every token type. -#}
+{% macro sum_token_types() -%}
+    {%- for column in token_types() %}
+        sum({{ column }}) as {{ column }},
+    {%- endfor %}
+{%- endmacro %}

@@ -1,5 +1,6 @@
-{#- One row per tool call: collector hook events that name a tool, and each entry of a metric
-    event's toolCalls array (in array order, at the event's time). -#}
+{#- One row per tool call: collector hook events that name a tool, each entry of a metric
+    event's toolCalls array (in array order, at the event's time), and each tool_use block of
+    the Claude Code logs (belonging to the API response that asked for it). -#}
 with
 
 calls as (
@@ -11,6 +12,12 @@ calls as (
 metric_events as (
 
     select * from {{ ref('stg_landing__metric_events') }}
+
+),
+
+claude_code_tool_calls as (
+
+    select * from {{ ref('stg_claude_code__tool_calls') }}
 
 ),
 
@@ -60,11 +67,37 @@ metric_tool_calls as (
 
 ),
 
+claude_code_shaped as (
+
+    select
+        calls.call_id || '#' || tool_calls.tool_use_id as tool_call_id,
+        calls.call_id,
+        calls.source_system,
+        calls.tenant_id,
+        calls.session_id,
+        calls.agent_name,
+        tool_calls.tool_name,
+        row_number() over (
+            partition by calls.call_id order by tool_calls.occurred_at, tool_calls.tool_use_id
+        )::integer as tool_position,
+        case when tool_calls.is_error then 'ERROR' else 'SUCCESS' end as decision,
+        not tool_calls.is_error as is_success,
+        tool_calls.latency_ms,
+        tool_calls.occurred_at,
+        calls.occurred_on
+    from claude_code_tool_calls as tool_calls
+    inner join calls
+        on calls.call_id = 'claude_code:' || tool_calls.response_key
+
+),
+
 unioned as (
 
     select * from hook_tool_calls
     union all
     select * from metric_tool_calls
+    union all
+    select * from claude_code_shaped
 
 ),
 

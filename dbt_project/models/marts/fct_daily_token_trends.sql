@@ -36,13 +36,7 @@ daily as (
         tenant_id,
         count(*) as call_count,
         count(*) filter (where is_llm_call) as llm_call_count,
-        sum(prompt_tokens) as prompt_tokens,
-        sum(completion_tokens) as completion_tokens,
-        sum(cached_tokens) as cached_tokens,
-        sum(reasoning_tokens) as reasoning_tokens,
-        sum(cache_creation_5m_tokens) as cache_creation_5m_tokens,
-        sum(cache_creation_1h_tokens) as cache_creation_1h_tokens,
-        sum(total_tokens) as total_tokens,
+        {{ sum_token_types() }}
         sum(cost_usd) as cost_usd
     from calls
     group by occurred_on, tenant_id
