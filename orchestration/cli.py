@@ -31,6 +31,9 @@ RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
 GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
 MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage",
+               "marts.fct_tool_usage", "marts.fct_tool_sequences", "marts.fct_anomalies",
+               "marts.fct_alerts", "marts.fct_recommendations", "marts.dim_agents",
+               "marts.dim_hosts", "marts.dim_models", "marts.dim_tools",
                "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks")
 
 
