@@ -8,8 +8,6 @@ from datetime import datetime
 
 import psycopg
 
-from ingestion.warehouse_schema import ensure_raw_schema
-
 
 class AlertNotFound(LookupError):
     pass
@@ -32,7 +30,7 @@ def acknowledge(conn: psycopg.Connection, alert_id: str, by: str,
         raise ValueError("say who acknowledges the alert (--by)")
     if len(alert_id) < 8:
         raise ValueError("give at least the first 8 characters of the alert id")
-    ensure_raw_schema(conn)
+    # The marts exist only after dbt has read ops.alert_acknowledgements, so it exists too.
     if conn.execute("select to_regclass('marts.fct_alerts')").fetchone()[0] is None:
         raise AlertNotFound("marts.fct_alerts does not exist yet: run the pipeline first")
     matches = [row[0] for row in conn.execute(

@@ -1,25 +1,31 @@
 {#- Whole-UTC-day incremental builds. A run rebuilds the days that raw rows were loaded into,
-    changed in or deleted from since this model last saw them (less a safety margin for loads
-    that committed late), plus the last `incremental_lookback_days` days. -#}
+    changed in or deleted from since the model's last run started (less a safety margin for loads
+    that committed late), plus the last `incremental_lookback_days` days. The watermark is the
+    run, not the newest row it wrote: raw lines that never become calls (Claude Code user lines,
+    say) must not look new forever. -#}
+
+{#- The raw tables behind the calls fact, each with its event-time column. -#}
+{% macro raw_event_sources() %}
+    {{ return([
+        (source('collector', 'collector_events'), 'created_at'),
+        (source('landing', 'landed_collector_events'), 'created_at'),
+        (source('landing', 'landed_metric_events'), 'occurred_at'),
+        (source('claude_code', 'claude_code_lines'), 'occurred_at'),
+    ]) }}
+{% endmacro %}
 
 {% macro rebuild_days() %}
     {%- if not (execute and is_incremental()) -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set since -%}
-        (select coalesce(max(source_loaded_at), '-infinity'::timestamptz)
+        (select coalesce(max(rebuilt_at), '-infinity'::timestamptz)
             - make_interval(hours => {{ var('incremental_loaded_at_margin_hours') }})
          from {{ this }})
     {%- endset -%}
-    {%- set sources = [
-        (source('collector', 'collector_events'), 'created_at'),
-        (source('landing', 'landed_collector_events'), 'created_at'),
-        (source('landing', 'landed_metric_events'), 'occurred_at'),
-        (source('claude_code', 'claude_code_lines'), 'occurred_at'),
-    ] -%}
     {%- set query -%}
         select distinct day from (
-        {%- for relation, time_column in sources %}
+        {%- for relation, time_column in raw_event_sources() %}
             select ({{ time_column }} at time zone 'UTC')::date as day
             from {{ relation }}
             where _loaded_at > {{ since }} and {{ time_column }} is not null
@@ -40,14 +46,15 @@
 {% endmacro %}
 
 {#- A predicate keeping `column` (a timestamptz) inside the given UTC days, as ranges an index
-    can use. No days (a full build) keeps everything. -#}
-{% macro in_days(column, days) -%}
+    can use; `starts`/`ends` shift each range from the day's midnight (default: the whole day).
+    No days (a full build) keeps everything. -#}
+{% macro in_days(column, days, starts="interval '0'", ends="interval '1 day'") -%}
     {%- if days | length == 0 -%}
         true
     {%- else -%}
         ({% for day in days -%}
-            ({{ column }} >= '{{ day }} 00:00+00'::timestamptz
-             and {{ column }} < '{{ day }} 00:00+00'::timestamptz + interval '1 day')
+            ({{ column }} >= '{{ day }} 00:00+00'::timestamptz + {{ starts }}
+             and {{ column }} < '{{ day }} 00:00+00'::timestamptz + {{ ends }})
             {%- if not loop.last %} or {% endif %}
         {%- endfor %})
     {%- endif -%}
@@ -65,12 +72,7 @@
             select distinct day from {{ source('raw_ops', 'changed_days') }}
         ) as changed
         where not exists (
-            {%- for relation, time_column in [
-                (source('collector', 'collector_events'), 'created_at'),
-                (source('landing', 'landed_collector_events'), 'created_at'),
-                (source('landing', 'landed_metric_events'), 'occurred_at'),
-                (source('claude_code', 'claude_code_lines'), 'occurred_at'),
-            ] %}
+            {%- for relation, time_column in raw_event_sources() %}
             select 1 from {{ relation }}
             where {{ time_column }} >= changed.day::timestamptz
                 and {{ time_column }} < changed.day::timestamptz + interval '1 day'

@@ -8,7 +8,7 @@
         indexes=[
             {'columns': ['occurred_on']},
             {'columns': ['source_system', 'session_id']},
-            {'columns': ['source_loaded_at']},
+            {'columns': ['rebuilt_at']},
         ],
     )
 }}
@@ -184,7 +184,8 @@ priced as (
 
     select
         tokens.*,
-        (
+        case when tokens.cost_usd is null and tokens.priced_cost_usd is null
+            and tokens.is_llm_call then (
             select round((
                 (greatest(coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0)
                     - coalesce(tokens.cached_tokens, 0), 0)) * prices.input_per_mtok
@@ -198,13 +199,8 @@ priced as (
                 and prices.valid_from <= tokens.occurred_on
             order by prices.valid_from desc
             limit 1
-        ) as seed_priced_cost_usd
+        ) end as seed_priced_cost_usd
     from tokens
-    where tokens.cost_usd is null and tokens.priced_cost_usd is null and tokens.is_llm_call
-    union all
-    select tokens.*, null::numeric as seed_priced_cost_usd
-    from tokens
-    where not (tokens.cost_usd is null and tokens.priced_cost_usd is null and tokens.is_llm_call)
 
 ),
 
@@ -247,12 +243,8 @@ anchors as (
         session_id as anchor_session_id
     from {{ this }}
     where is_session_derived
-        and occurred_on not in ({% for day in days %}'{{ day }}'{% if not loop.last %}, {% endif %}{% endfor %})
-        and ({% for day in days -%}
-            (occurred_at >= '{{ day }} 00:00+00'::timestamptz - {{ gap }}
-             and occurred_at < '{{ day }} 00:00+00'::timestamptz)
-            {%- if not loop.last %} or {% endif %}
-        {%- endfor %})
+        and not {{ in_days('occurred_at', days) }}
+        and {{ in_days('occurred_at', days, starts='- ' ~ gap, ends="interval '0'") }}
 {% else %}
     select
         null::text as call_id, null::text as source_system, null::text as host_id,

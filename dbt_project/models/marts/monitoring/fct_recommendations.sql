@@ -64,33 +64,32 @@ tool_stats as (
 
 ),
 
-tool_optimization as (
+-- The two rules about a tool: failing too often, denied too often.
+tool_rules as (
 
     select
-        'tool_optimization' as recommendation_type,
-        tool_name as subject,
-        format('Consider optimizing %s - %s%% error rate', tool_name, round(error_rate * 100, 1))
-            as message,
-        round(error_rate, 6) as observed_value,
-        {{ var('recommend_tool_error_rate') }}::numeric as threshold,
-        jsonb_build_object('calls', call_count) as evidence
+        rule.recommendation_type,
+        tool_stats.tool_name as subject,
+        rule.message,
+        round(rule.observed_value, 6) as observed_value,
+        rule.threshold,
+        jsonb_build_object('calls', tool_stats.call_count) as evidence
     from tool_stats
-    where error_rate > {{ var('recommend_tool_error_rate') }}
-
-),
-
-permission_friction as (
-
-    select
-        'permission_friction' as recommendation_type,
-        tool_name as subject,
-        format('%s is denied on %s%% of its calls - review its approval rules', tool_name,
-            round(deny_rate * 100, 1)) as message,
-        round(deny_rate, 6) as observed_value,
-        {{ var('recommend_tool_deny_rate') }}::numeric as threshold,
-        jsonb_build_object('calls', call_count) as evidence
-    from tool_stats
-    where deny_rate > {{ var('recommend_tool_deny_rate') }}
+    cross join lateral (values
+        (
+            'tool_optimization', tool_stats.error_rate,
+            {{ var('recommend_tool_error_rate') }}::numeric,
+            format('Consider optimizing %s - %s%% error rate', tool_stats.tool_name,
+                round(tool_stats.error_rate * 100, 1))
+        ),
+        (
+            'permission_friction', tool_stats.deny_rate,
+            {{ var('recommend_tool_deny_rate') }}::numeric,
+            format('%s is denied on %s%% of its calls - review its approval rules',
+                tool_stats.tool_name, round(tool_stats.deny_rate * 100, 1))
+        )
+    ) as rule (recommendation_type, observed_value, threshold, message)
+    where rule.observed_value > rule.threshold
 
 ),
 
@@ -143,9 +142,7 @@ price_missing as (
 
 unioned as (
 
-    select * from tool_optimization
-    union all
-    select * from permission_friction
+    select * from tool_rules
     union all
     select * from retry_reduction
     union all
