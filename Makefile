@@ -24,9 +24,7 @@ demo: install
 	$(BIN)/atw demo
 
 ui: install
-	@mkdir -p $(DAGSTER_HOME)
-	$(BIN)/atw warehouse start
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/atw ui
 
 run: install
 	$(BIN)/atw run

@@ -20,6 +20,7 @@ class ExpectationOutcome:
     success: bool
     observed_value: object
     failing_keys: list = field(default_factory=list)
+    description: str | None = None
 
 
 @dataclass
@@ -50,7 +51,12 @@ def _column_of(config) -> str | None:
 
 
 def _failing_keys(result: dict, key_columns: tuple[str, ...]) -> list:
-    """Up to five failing rows, identified by their key columns only."""
+    """Up to five failing rows, identified by their key columns only (the SQL rules select
+    nothing else)."""
+    unexpected_rows = (result.get("details") or {}).get("unexpected_rows")
+    if unexpected_rows is not None:
+        return [{k: str(v) for k, v in dict(row).items()}
+                for row in unexpected_rows[:MAX_FAILING_KEYS]]
     rows = result.get("unexpected_index_list") or []
     keys = []
     for row in rows[:MAX_FAILING_KEYS]:
@@ -59,6 +65,19 @@ def _failing_keys(result: dict, key_columns: tuple[str, ...]) -> list:
         else:
             keys.append(str(row))
     return keys
+
+
+def _error(item) -> str | None:
+    """The first line of the exception an expectation raised (a broken query, say)."""
+    info = item.exception_info or {}
+    candidates = [info] if "raised_exception" in info else list(info.values())
+    for candidate in candidates:
+        if isinstance(candidate, dict) and (candidate.get("exception_message")
+                                            or candidate.get("exception_traceback")):
+            text = candidate.get("exception_message") or candidate["exception_traceback"]
+            lines = [line for line in str(text).splitlines() if "Error" in line]
+            return (lines[0] if lines else str(text).splitlines()[-1]).strip()[:300]
+    return None
 
 
 def _observed(result: dict):
@@ -70,7 +89,8 @@ def _observed(result: dict):
     return None
 
 
-def run_suite(warehouse_url: str, spec: SuiteSpec) -> SuiteOutcome:
+def run_suite(warehouse_url: str, spec: SuiteSpec, blocking: bool = True) -> SuiteOutcome:
+    """Validate the blocking or the warning half of `spec` against the whole table."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -84,7 +104,8 @@ def run_suite(warehouse_url: str, spec: SuiteSpec) -> SuiteOutcome:
     )
     asset = source.add_table_asset(name=spec.name, table_name=spec.table, schema_name=spec.schema)
     batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
-    suite = context.suites.add(gx.ExpectationSuite(name=spec.name, expectations=spec.build()))
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(blocking)))
     result = batch.validate(
         suite,
         result_format={
@@ -98,12 +119,14 @@ def run_suite(warehouse_url: str, spec: SuiteSpec) -> SuiteOutcome:
     for item in result.results:
         config = item.expectation_config
         details = item.result or {}
+        error = None if item.success else _error(item)
         outcomes.append(ExpectationOutcome(
             expectation=config.type,
             column=_column_of(config),
             success=bool(item.success),
-            observed_value=_observed(details),
+            observed_value={"error": error} if error else _observed(details),
             failing_keys=[] if item.success else _failing_keys(details, spec.key_columns),
+            description=config.description,
         ))
     failed = [o for o in outcomes if not o.success]
     return SuiteOutcome(suite=spec.name, success=bool(result.success),

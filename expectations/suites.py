@@ -1,8 +1,11 @@
 """The suites, one per table that matters, stage by stage.
 
-`blocking=True`: a failure means what is downstream would be wrong, so the Dagster check stops
-the run's downstream assets. Every suite here guards keys, enums or ranges that marts rely on,
-so all of them block.
+Each suite has two halves, run as two Dagster checks on the table's asset:
+- `blocking`: schema, keys, enums, ranges, referential integrity and row conservation. A
+  failure means what is downstream would be wrong, so the check holds back the run's
+  downstream assets.
+- `warnings`: freshness of the newest row and volume against the trailing average. A failure
+  is suspicious, not wrong (a quiet weekend, a collector outage), so it only warns.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
 
+from expectations import sql_rules as rules
 from ingestion import vocabulary
 
 EVENT_TYPES = list(vocabulary.EVENT_TYPES)
@@ -19,6 +23,13 @@ DECISIONS = list(vocabulary.DECISIONS)
 EXECUTION_TYPES = list(vocabulary.EXECUTION_TYPES)
 MODES = list(vocabulary.MODES)
 MESSAGE_ROLES = list(vocabulary.MESSAGE_ROLES)
+SOURCE_SYSTEMS = ["collector", "landing_batch", "landing_metric", "claude_code"]
+SEVERITIES = ["info", "warning", "critical"]
+COMPLEXITIES = ["very_low", "low", "medium", "high", "very_high"]
+
+
+def _none() -> list:
+    return []
 
 
 @dataclass(frozen=True)
@@ -29,20 +40,50 @@ class SuiteSpec:
     table: str
     # Columns that identify a failing row in check metadata (never message text).
     key_columns: tuple[str, ...]
-    build: Callable[[], list]
-    blocking: bool = True
+    blocking: Callable[[], list]
+    warnings: Callable[[], list] = _none
 
     @property
     def asset_key_path(self) -> list[str]:
         return [self.schema, self.table]
+
+    def expectations(self, blocking: bool) -> list:
+        if not blocking:
+            return self.warnings()
+        built = self.blocking()
+        return [_schema(self.key_columns, built), *built]
+
+
+def _schema(key_columns: tuple[str, ...], expectations: list) -> gxe.ExpectTableColumnsToMatchSet:
+    """The columns the suite and downstream models rely on must all be there."""
+    columns = set(key_columns)
+    for expectation in expectations:
+        for field in ("column", "column_A", "column_B"):
+            if getattr(expectation, field, None):
+                columns.add(getattr(expectation, field))
+        columns.update(getattr(expectation, "column_list", None) or [])
+    return gxe.ExpectTableColumnsToMatchSet(column_set=sorted(columns), exact_match=False)
 
 
 def _non_negative(*columns: str) -> list:
     return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in columns]
 
 
+def _not_null(*columns: str) -> list:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
+
+
+def _in_set(column: str, values: list) -> gxe.ExpectColumnValuesToBeInSet:
+    return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)
+
+
+def _rate(*columns: str) -> list:
+    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
+            for c in columns]
+
+
 def _keys(*columns: str) -> list:
-    checks: list = [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in columns]
+    checks: list = _not_null(*columns)
     if len(columns) == 1:
         checks.append(gxe.ExpectColumnValuesToBeUnique(column=columns[0]))
     else:
@@ -50,52 +91,187 @@ def _keys(*columns: str) -> list:
     return checks
 
 
+def _timely(column: str) -> Callable[[], list]:
+    return lambda: [rules.fresh(column), rules.volume(column)]
+
+
+# --- raw: what the loaders wrote ------------------------------------------------------------
+
 def _raw_collector_events() -> list:
     return [
-        # No row count floor: an empty collector is suspicious (volume checks warn about it),
+        # No row count floor: an empty collector is suspicious (the volume warning says so),
         # not wrong, and must not block the other sources.
         *_keys("source_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="host_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="session_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="created_at"),
-        gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=EVENT_TYPES),
-        gxe.ExpectColumnValuesToBeInSet(column="decision", value_set=DECISIONS),
-        gxe.ExpectColumnValuesToBeInSet(column="execution_type", value_set=EXECUTION_TYPES),
-        gxe.ExpectColumnValuesToBeInSet(column="mode", value_set=MODES),
+        *_not_null("host_id", "session_id", "created_at"),
+        _in_set("event_type", EVENT_TYPES),
+        _in_set("decision", DECISIONS),
+        _in_set("execution_type", EXECUTION_TYPES),
+        _in_set("mode", MODES),
         *_non_negative("latency_ms", "error_count", "prompt_tokens", "completion_tokens",
                        "total_tokens", "cached_tokens", "reasoning_tokens", "cost"),
+        rules.conserved("collector.telemetry_events"),
+    ]
+
+
+def _raw_transcripts() -> list:
+    return [
+        *_keys("session_id"),
+        *_not_null("host_id", "created_at"),
+        *_non_negative("message_count"),
+        rules.conserved("collector.session_transcripts"),
     ]
 
 
 def _raw_transcript_messages() -> list:
     return [
         *_keys("session_id", "message_index"),
-        gxe.ExpectColumnValuesToBeInSet(column="role", value_set=MESSAGE_ROLES),
+        _in_set("role", MESSAGE_ROLES),
         *_non_negative("message_index", "token_count", "content_chars", "redaction_count"),
+        rules.conserved("collector.session_transcripts.messages"),
     ]
 
 
-def _stg_events() -> list:
+def _raw_landed_collector_events() -> list:
+    return [
+        *_keys("file_path", "event_index"),
+        *_not_null("host_id", "session_id", "created_at"),
+        _in_set("event_type", EVENT_TYPES),
+        _in_set("decision", DECISIONS),
+        *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "total_tokens",
+                       "cost"),
+        rules.conserved("landing.collector_batches"),
+    ]
+
+
+def _raw_landed_metric_events() -> list:
     return [
         *_keys("event_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="occurred_at"),
-        gxe.ExpectColumnValuesToNotBeNull(column="tenant_id"),
-        gxe.ExpectColumnValuesToBeInSet(column="decision", value_set=DECISIONS),
-        *_non_negative("latency_ms", "total_tokens", "prompt_tokens", "completion_tokens"),
+        *_not_null("tenant_id", "session_id", "occurred_at", "file_path"),
+        _in_set("metric", ["task_success", "task_error"]),
+        _in_set("error_class", list(vocabulary.ERROR_CLASSES)),
+        *_non_negative("prompt_tokens", "completion_tokens", "latency_ms", "retries"),
+        rules.conserved("landing.metric_events"),
     ]
 
+
+def _raw_claude_code_lines() -> list:
+    return [
+        *_keys("file_path", "line_number"),
+        *_not_null("project", "line_type"),
+        *_non_negative("line_number", "input_tokens", "output_tokens",
+                       "cache_creation_input_tokens", "cache_read_input_tokens",
+                       "content_chars", "redaction_count"),
+        rules.conserved("claude_code.session_logs"),
+    ]
+
+
+# --- reference and staging: what dbt cleaned -------------------------------------------------
+
+def _model_prices() -> list:
+    return [
+        *_keys("model_name", "valid_from"),
+        *_non_negative("input_per_mtok", "output_per_mtok", "cache_write_5m_per_mtok",
+                       "cache_write_1h_per_mtok", "cache_read_per_mtok"),
+    ]
+
+
+# The loaders quarantine events dated over 24 h ahead of the load; a row edited in raw
+# afterwards (or a loader bug) would put calls on days that have not happened yet.
+def _not_from_the_future(key: str) -> gxe.UnexpectedRowsExpectation:
+    return rules.rows_where("t.occurred_at > t.loaded_at + interval '24 hours'", f"t.{key}",
+                            "no event dated more than 24 h after it was loaded")
+
+
+def _stg_collector_events() -> list:
+    return [
+        *_keys("event_id"),
+        *_not_null("occurred_at", "tenant_id", "session_id"),
+        _in_set("decision", DECISIONS),
+        _in_set("event_type", EVENT_TYPES),
+        *_non_negative("latency_ms", "total_tokens", "prompt_tokens", "completion_tokens",
+                       "cost_usd", "copy_count"),
+        _not_from_the_future("event_id"),
+    ]
+
+
+def _stg_landing_collector_events() -> list:
+    return [
+        *_keys("event_id"),
+        *_not_null("occurred_at", "tenant_id", "session_id"),
+        _in_set("decision", DECISIONS),
+        *_non_negative("latency_ms", "total_tokens", "prompt_tokens", "completion_tokens"),
+        _not_from_the_future("event_id"),
+    ]
+
+
+def _stg_metric_events() -> list:
+    return [
+        *_keys("event_id"),
+        *_not_null("occurred_at", "tenant_id", "session_id", "agent_name"),
+        *_non_negative("latency_ms", "retries", "total_tokens", "tool_call_count"),
+    ]
+
+
+def _stg_api_responses() -> list:
+    return [
+        *_keys("response_key"),
+        *_not_null("session_id", "occurred_at", "model_name"),
+        *_non_negative("input_tokens", "output_tokens", "cache_creation_tokens",
+                       "cache_read_tokens", "total_tokens"),
+        gxe.ExpectColumnValuesToBeBetween(column="copy_count", min_value=1),
+    ]
+
+
+def _stg_tool_calls() -> list:
+    return [
+        *_keys("tool_use_id"),
+        *_not_null("response_key", "tool_name", "occurred_at"),
+        *_non_negative("latency_ms"),
+    ]
+
+
+# --- intermediate: the one row per call that every mart reads ---------------------------------
+
+def _calls() -> list:
+    return [
+        *_keys("call_id"),
+        *_not_null("source_system", "tenant_id", "session_id", "occurred_at", "occurred_on"),
+        _in_set("source_system", SOURCE_SYSTEMS),
+        _in_set("token_basis", ["reported", "estimated"]),
+        _in_set("cost_basis", ["reported", "priced"]),
+        *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
+                       "reasoning_tokens", "cache_creation_tokens", "total_tokens", "cost_usd",
+                       "retry_count"),
+        rules.rows_where("t.occurred_on <> (t.occurred_at at time zone 'UTC')::date",
+                         "t.call_id", "occurred_on is the UTC day of occurred_at"),
+    ]
+
+
+def _tool_calls() -> list:
+    return [
+        *_keys("tool_call_id"),
+        *_not_null("call_id", "tool_name", "occurred_at"),
+        *_non_negative("latency_ms", "tool_position"),
+        rules.references("call_id", "intermediate.int_agent_calls_unioned"),
+    ]
+
+
+# --- marts: what analysts and dashboards read -----------------------------------------------
 
 def _session_summaries() -> list:
     return [
         *_keys("session_key"),
-        gxe.ExpectColumnValuesToBeBetween(column="success_rate", min_value=0, max_value=1),
+        _in_set("source_system", SOURCE_SYSTEMS),
+        _in_set("complexity", COMPLEXITIES),
+        *_rate("success_rate", "error_rate", "token_efficiency"),
         *_non_negative("duration_seconds", "call_count", "message_count", "tool_call_count",
-                       "total_tokens", "avg_latency_ms", "p95_latency_ms"),
+                       "total_tokens", "avg_latency_ms", "p95_latency_ms", "cost_usd"),
         # One metric event can carry several tool calls, so tool calls may outnumber calls.
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="tool_call_count", column_B="unique_tool_count", or_equal=True
         ),
-        gxe.ExpectColumnValuesToBeBetween(column="token_efficiency", min_value=0, max_value=1),
+        rules.references("host_id", "marts.dim_hosts"),
+        rules.references("model", "marts.dim_models", "model_name"),
     ]
 
 
@@ -121,24 +297,118 @@ def _agent_monthly_usage() -> list:
     return [
         *_keys("usage_month", "tenant_id", "agent_name"),
         *_non_negative("call_count", "prompt_tokens", "completion_tokens", "total_tokens"),
+        rules.references("agent_name", "marts.dim_agents"),
     ]
 
 
+def _tool_usage() -> list:
+    return [
+        *_keys("usage_date", "tenant_id", "tool_name"),
+        *_rate("success_rate"),
+        *_non_negative("call_count", "error_count", "denied_count", "session_count"),
+        rules.references("tool_name", "marts.dim_tools"),
+    ]
+
+
+def _tool_sequences() -> list:
+    return [
+        *_keys("tool_sequence"),
+        gxe.ExpectColumnValuesToBeBetween(column="sequence_length", min_value=2, max_value=5),
+        gxe.ExpectColumnValuesToBeBetween(column="occurrence_count", min_value=1),
+        rules.references("first_tool", "marts.dim_tools", "tool_name"),
+        rules.references("last_tool", "marts.dim_tools", "tool_name"),
+    ]
+
+
+def _alerts() -> list:
+    return [
+        *_keys("alert_id"),
+        *_not_null("alert_type", "severity", "triggered_at"),
+        _in_set("alert_type", ["high_error_rate", "token_spike", "slow_responses",
+                               "long_session"]),
+        _in_set("severity", SEVERITIES),
+        rules.references("agent_name", "marts.dim_agents"),
+        rules.references("session_key", "marts.fct_session_summaries"),
+    ]
+
+
+def _anomalies() -> list:
+    return [
+        *_keys("anomaly_id"),
+        _in_set("anomaly_type", ["latency_spike", "error_cluster"]),
+        gxe.ExpectColumnValuesToBeBetween(column="call_count", min_value=1),
+        rules.references("agent_name", "marts.dim_agents"),
+    ]
+
+
+def _recommendations() -> list:
+    return [
+        *_keys("recommendation_id"),
+        _in_set("recommendation_type", ["tool_optimization", "retry_reduction",
+                                        "permission_friction", "price_missing"]),
+        *_not_null("subject", "message"),
+    ]
+
+
+def _dimension(key: str) -> Callable[[], list]:
+    return lambda: [*_keys(key), *_non_negative("call_count")]
+
+
+def _suite(name, stage, schema, table, keys, blocking, warnings=_none) -> SuiteSpec:
+    return SuiteSpec(name, stage, schema, table, keys, blocking, warnings)
+
+
 SUITES: tuple[SuiteSpec, ...] = (
-    SuiteSpec("raw_collector_events", "raw", "raw", "collector_events", ("source_id",),
-              _raw_collector_events),
-    SuiteSpec("raw_collector_transcript_messages", "raw", "raw", "collector_transcript_messages",
-              ("session_id", "message_index"), _raw_transcript_messages),
-    SuiteSpec("stg_collector__telemetry_events", "staging", "staging",
-              "stg_collector__telemetry_events", ("event_id",), _stg_events),
-    SuiteSpec("fct_session_summaries", "marts", "marts", "fct_session_summaries",
-              ("session_key",), _session_summaries),
-    SuiteSpec("fct_daily_token_trends", "marts", "marts", "fct_daily_token_trends",
-              ("usage_date", "tenant_id"), _daily_token_trends),
-    SuiteSpec("fct_activity_heatmap", "marts", "marts", "fct_activity_heatmap",
-              ("tenant_id", "day_of_week", "hour_of_day"), _activity_heatmap),
-    SuiteSpec("fct_agent_monthly_usage", "marts", "marts", "fct_agent_monthly_usage",
-              ("usage_month", "tenant_id", "agent_name"), _agent_monthly_usage),
+    _suite("raw_collector_events", "raw", "raw", "collector_events", ("source_id",),
+           _raw_collector_events, _timely("created_at")),
+    _suite("raw_collector_session_transcripts", "raw", "raw", "collector_session_transcripts",
+           ("session_id",), _raw_transcripts),
+    _suite("raw_collector_transcript_messages", "raw", "raw", "collector_transcript_messages",
+           ("session_id", "message_index"), _raw_transcript_messages),
+    _suite("raw_landed_collector_events", "raw", "raw", "landed_collector_events",
+           ("file_path", "event_index"), _raw_landed_collector_events),
+    _suite("raw_landed_metric_events", "raw", "raw", "landed_metric_events", ("event_id",),
+           _raw_landed_metric_events),
+    _suite("raw_claude_code_lines", "raw", "raw", "claude_code_lines",
+           ("file_path", "line_number"), _raw_claude_code_lines),
+    _suite("model_prices", "reference", "reference", "model_prices",
+           ("model_name", "valid_from"), _model_prices),
+    _suite("stg_collector__telemetry_events", "staging", "staging",
+           "stg_collector__telemetry_events", ("event_id",), _stg_collector_events),
+    _suite("stg_landing__collector_events", "staging", "staging",
+           "stg_landing__collector_events", ("event_id",), _stg_landing_collector_events),
+    _suite("stg_landing__metric_events", "staging", "staging", "stg_landing__metric_events",
+           ("event_id",), _stg_metric_events),
+    _suite("stg_claude_code__api_responses", "staging", "staging",
+           "stg_claude_code__api_responses", ("response_key",), _stg_api_responses),
+    _suite("stg_claude_code__tool_calls", "staging", "staging", "stg_claude_code__tool_calls",
+           ("tool_use_id",), _stg_tool_calls),
+    _suite("int_agent_calls_unioned", "intermediate", "intermediate", "int_agent_calls_unioned",
+           ("call_id",), _calls, _timely("occurred_at")),
+    _suite("int_tool_calls", "intermediate", "intermediate", "int_tool_calls",
+           ("tool_call_id",), _tool_calls),
+    _suite("fct_session_summaries", "marts", "marts", "fct_session_summaries",
+           ("session_key",), _session_summaries),
+    _suite("fct_daily_token_trends", "marts", "marts", "fct_daily_token_trends",
+           ("usage_date", "tenant_id"), _daily_token_trends),
+    _suite("fct_activity_heatmap", "marts", "marts", "fct_activity_heatmap",
+           ("tenant_id", "day_of_week", "hour_of_day"), _activity_heatmap),
+    _suite("fct_agent_monthly_usage", "marts", "marts", "fct_agent_monthly_usage",
+           ("usage_month", "tenant_id", "agent_name"), _agent_monthly_usage),
+    _suite("fct_tool_usage", "marts", "marts", "fct_tool_usage",
+           ("usage_date", "tenant_id", "tool_name"), _tool_usage),
+    _suite("fct_tool_sequences", "marts", "marts", "fct_tool_sequences", ("tool_sequence",),
+           _tool_sequences),
+    _suite("dim_agents", "marts", "marts", "dim_agents", ("agent_name",),
+           _dimension("agent_name")),
+    _suite("dim_hosts", "marts", "marts", "dim_hosts", ("host_id",), _dimension("host_id")),
+    _suite("dim_models", "marts", "marts", "dim_models", ("model_name",),
+           _dimension("model_name")),
+    _suite("dim_tools", "marts", "marts", "dim_tools", ("tool_name",), _dimension("tool_name")),
+    _suite("fct_alerts", "marts", "marts", "fct_alerts", ("alert_id",), _alerts),
+    _suite("fct_anomalies", "marts", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
+    _suite("fct_recommendations", "marts", "marts", "fct_recommendations",
+           ("recommendation_id",), _recommendations),
 )
 
 

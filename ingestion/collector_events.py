@@ -230,8 +230,12 @@ def pull_events(
     run_id: str,
     overlap: timedelta = DEFAULT_OVERLAP,
     now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
 ) -> LoadCounts:
-    """Load new and recently rewritten collector events; returns what happened to each row."""
+    """Load new and recently rewritten collector events; returns what happened to each row.
+
+    `window` (start inclusive, end exclusive) re-reads every row created in it as well, merged
+    by source id like the overlap: a backfill of those days, idempotent."""
     ensure_raw_schema(warehouse)
     started_at = datetime.now(UTC)
     now = now or started_at
@@ -247,7 +251,9 @@ def pull_events(
             warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
             old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
             snapshot = source.execute("select pg_export_snapshot()").fetchone()[0]
-            params = {"old_high": old_high, "since": now - overlap, "now": now}
+            start, end = window or (now, now)
+            params = {"old_high": old_high, "since": now - overlap, "now": now,
+                      "window_start": start, "window_end": end}
 
             # New rows: straight into raw.
             new_read, new_rejected = _stream(
@@ -258,7 +264,8 @@ def pull_events(
             warehouse.execute(_OVERLAP_DDL)
             overlap_read, overlap_rejected = _stream(
                 source, warehouse, snapshot,
-                "t.id <= %(old_high)s and t.created_at > %(since)s", params,
+                "t.id <= %(old_high)s and (t.created_at > %(since)s or (t.created_at >= "
+                "%(window_start)s and t.created_at < %(window_end)s))", params,
                 "_overlap_events", run_id, redactions)
             high_id = source.execute(
                 "select max(id) from telemetry_events where id > %s", (old_high,)).fetchone()[0]

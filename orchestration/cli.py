@@ -4,6 +4,8 @@
     atw generate [--events N] [--reset] fill the sample collector database
     atw load                            only the loaders: collector and landing files → raw
     atw run                             materialize every asset and run every check
+    atw backfill START [END]            re-read and rebuild UTC days START..END, one run
+    atw ui [-- dagster dev args]        the Dagster UI and daemon (schedule, sensors)
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
     atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
@@ -18,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ingestion import file_drops, settings
@@ -35,16 +37,6 @@ MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_alerts", "marts.fct_recommendations", "marts.dim_agents",
                "marts.dim_hosts", "marts.dim_models", "marts.dim_tools",
                "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks")
-
-
-def _prepare_dagster_home() -> Path:
-    home = settings.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
 
 
 def ensure_dbt_manifest() -> None:
@@ -147,46 +139,67 @@ def cmd_load(args) -> int:
 
 
 def run_pipeline(instance=None):
-    """Materialize every asset and run every check, recorded in the Dagster instance
-    (the one under DAGSTER_HOME unless another is given)."""
-    ensure_dbt_manifest()
-    from dagster import DagsterInstance
+    """Materialize every asset and run every check for today's partition."""
+    from orchestration.runs import run_job
 
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("everything")
-    # Step-by-step DEBUG events stay in the instance (and the UI); the console gets warnings.
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    if instance is not None:
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
-    _prepare_dagster_home()
-    with DagsterInstance.get() as home_instance:
-        return job.execute_in_process(instance=home_instance, raise_on_error=False,
-                                      run_config=quiet)
+    return run_job("everything", instance=instance)
 
 
-def _check_results(result) -> tuple[list[str], list[str]]:
-    passed, failed = [], []
+def _check_results(result) -> tuple[list[str], list[str], list[str]]:
+    """Names of the checks that passed, failed (blocking) and warned."""
+    passed, failed, warned = [], [], []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-            (passed if evaluation.passed else failed).append(name)
-    return passed, failed
+            if evaluation.passed:
+                passed.append(name)
+            elif evaluation.severity.value == "WARN":
+                warned.append(name)
+            else:
+                failed.append(name)
+    return passed, failed, warned
 
 
-def cmd_run(args) -> int:
-    started = time.monotonic()
-    result = run_pipeline()
-    passed, failed = _check_results(result)
+def _report(result, started: float) -> int:
+    passed, failed, warned = _check_results(result)
     materialized = sorted({e.asset_key.to_user_string() for e in result.all_events
                            if e.event_type_value == "ASSET_MATERIALIZATION"})
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in "
           f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
-          f"{len(passed)} checks passed, {len(failed)} failed")
+          f"{len(passed)} checks passed, {len(failed)} failed, {len(warned)} warned")
     for name in failed:
         print(f"  failed check: {name}")
+    for name in warned:
+        print(f"  warning:      {name} (suspicious, not blocking; see ops.dq_validation_results)")
     return 0 if result.success and not failed else 1
+
+
+def cmd_run(args) -> int:
+    started = time.monotonic()
+    return _report(run_pipeline(), started)
+
+
+def cmd_backfill(args) -> int:
+    """One run over the date range: re-read from the collector, rebuild, check."""
+    from orchestration.runs import run_job
+
+    started = time.monotonic()
+    print(f"backfilling {args.start} .. {args.end} (UTC days, both included) ...")
+    return _report(run_job("backfill", args.start, args.end), started)
+
+
+def cmd_ui(args) -> int:
+    """`dagster dev` on the workspace, with the instance configured from the settings."""
+    from orchestration.instance import prepare_dagster_home
+
+    ensure_dbt_manifest()
+    settings.resolve_urls()  # starts the embedded server unless URLs point elsewhere
+    home = prepare_dagster_home()
+    print(f"Dagster instance: {home / 'dagster.yaml'}")
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT /
+                                                           "workspace.yaml"), *args.dagster_args])
 
 
 def _row_counts(url: str, tables) -> list[tuple[str, int | None]]:
@@ -308,6 +321,15 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("load", help="run only the loaders").set_defaults(func=cmd_load)
     sub.add_parser("run", help="materialize every asset").set_defaults(func=cmd_run)
+    backfill = sub.add_parser("backfill", help="re-read and rebuild a range of UTC days")
+    backfill.add_argument("start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    backfill.add_argument("end", type=date.fromisoformat, nargs="?",
+                          help="last day, included (default: the first)")
+    backfill.set_defaults(func=cmd_backfill)
+    ui = sub.add_parser("ui", help="start the Dagster UI and daemon (dagster dev)")
+    ui.add_argument("dagster_args", nargs=argparse.REMAINDER,
+                    help="passed on to `dagster dev` (e.g. -p 3001)")
+    ui.set_defaults(func=cmd_ui)
     sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
     ack = sub.add_parser("ack", help="acknowledge an alert of marts.fct_alerts")
     ack.add_argument("alert_id", help="the alert id (or its first 8+ characters)")

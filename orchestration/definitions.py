@@ -11,8 +11,10 @@ from orchestration.defs.collector import (
     collector_transcripts_asset,
     landing_files_asset,
 )
-from orchestration.defs.dbt import dbt_mart_models, dbt_resource, dbt_staging_models
-from orchestration.defs.quality import gx_check
+from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
+from orchestration.defs.quality import gx_checks
+from orchestration.defs.sensors import SENSORS
+from orchestration.partitions import DAILY
 from orchestration.resources import TelemetryDatabases
 
 ASSETS = [
@@ -20,31 +22,51 @@ ASSETS = [
     collector_transcripts_asset,
     landing_files_asset,
     claude_code_logs_asset,
-    dbt_staging_models,
-    dbt_mart_models,
+    *DBT_ASSETS,
 ]
 
-ASSET_CHECKS = [gx_check(spec) for spec in SUITES]
+ASSET_CHECKS = gx_checks(SUITES)
 
 everything_job = dg.define_asset_job(
     name="everything",
     selection=dg.AssetSelection.all(),
-    description="Pull from the collector, build every dbt model, run every check.",
+    partitions_def=DAILY,
+    description="Pull everything new from every source, build every dbt model, run every "
+    "check. The partition (range) is re-read from the collector and rebuilt as well.",
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+backfill_job = dg.define_asset_job(
+    name="backfill",
+    selection=dg.AssetSelection.assets(["raw", "collector_events"]).downstream(),
+    partitions_def=DAILY,
+    description="Re-read a date range from the collector and rebuild it and everything "
+    "downstream, as one run. Idempotent: a second run changes nothing.",
+)
+
+# One process: the micro-batch path is latency-bound, and a process per step costs seconds.
+micro_batch_job = dg.define_asset_job(
+    name="micro_batch",
+    selection=dg.AssetSelection.all(),
+    partitions_def=DAILY,
+    executor_def=dg.in_process_executor,
+    description="Launched by the micro_batch sensor with only the affected assets.",
+)
+
+# 02:00 UTC: the run for the day that just ended, which also loads everything new.
+nightly_schedule = dg.build_schedule_from_partitioned_job(
+    everything_job,
     name="nightly",
-    job=everything_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="UTC",
+    hour_of_day=2,
+    minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=ASSET_CHECKS,
-    jobs=[everything_job],
+    jobs=[everything_job, backfill_job, micro_batch_job],
     schedules=[nightly_schedule],
+    sensors=SENSORS,
     resources={
         "databases": TelemetryDatabases(),
         "dbt": dbt_resource(),

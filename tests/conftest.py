@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
+import threading
 import uuid
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,26 @@ def content_checksums(url: str) -> dict:
                 f"::text, '|' order by {order})) from {table} as t"
             ).fetchone()
     return sums
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook(monkeypatch) -> list:
+    """A real HTTP server on localhost as ATW_WEBHOOK_URL; yields the JSON bodies it got."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ATW_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
+    yield server.received
+    server.shutdown()

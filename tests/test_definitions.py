@@ -1,18 +1,30 @@
-"""The Dagster definitions load; the job, the schedule and every check resolve."""
+"""The Dagster definitions load; jobs, schedule, sensors, partitions and every check resolve."""
 
-from dagster import AssetKey
+from dagster import AssetKey, DailyPartitionsDefinition
 
 from expectations.suites import SUITES
 from orchestration.definitions import defs
 
 
-def test_job_and_schedule_resolve(dbt_manifest):
-    job = defs.resolve_job_def("everything")
-    assert job.name == "everything"
+def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
+    for name in ("everything", "backfill", "micro_batch"):
+        assert isinstance(defs.resolve_job_def(name).partitions_def, DailyPartitionsDefinition)
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == "everything"
+    sensors = {s.name for s in defs.sensors}
+    assert sensors == {"micro_batch", "notify_run_failure", "notify_new_alerts"}
+
+
+def test_time_based_assets_are_daily_partitions_in_utc(dbt_manifest):
+    graph = defs.resolve_asset_graph()
+    for key in (["raw", "collector_events"], ["intermediate", "int_agent_calls_unioned"]):
+        partitions = graph.get(AssetKey(key)).partitions_def
+        assert partitions.timezone == "UTC" and partitions.cron_schedule == "0 0 * * *"
+        assert graph.get(AssetKey(key)).backfill_policy.max_partitions_per_run is None
+    # The marts aggregate all days, so they are not partitioned.
+    assert graph.get(AssetKey(["marts", "fct_session_summaries"])).partitions_def is None
 
 
 def test_every_stage_is_an_asset_and_every_suite_a_blocking_check(dbt_manifest):
@@ -26,9 +38,15 @@ def test_every_stage_is_an_asset_and_every_suite_a_blocking_check(dbt_manifest):
         assert expected in keys
     checks = {(key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
               for key in graph.asset_check_keys}
+    stages = set()
     for suite in SUITES:
-        spec = checks[(AssetKey(suite.asset_key_path).to_user_string(), f"gx_{suite.name}")]
-        assert spec.blocking
+        asset = AssetKey(suite.asset_key_path).to_user_string()
+        assert checks[(asset, f"gx_{suite.name}")].blocking
+        warning = checks.get((asset, f"gx_{suite.name}_warnings"))
+        assert (warning is not None) == bool(suite.warnings())
+        assert warning is None or not warning.blocking
+        stages.add(suite.stage)
+    assert stages == {"raw", "reference", "staging", "intermediate", "marts"}
     # dbt tests surface as checks too.
     assert ("marts/fct_session_summaries", "unique_fct_session_summaries_session_key") in checks
 

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import pandas as pd
 import pytest
@@ -9,6 +10,7 @@ from dagster import DagsterInstance
 
 from ingestion.connections import connect
 from orchestration.cli import run_pipeline
+from orchestration.defs.sensors import notify_new_alerts
 
 
 def _read(url, query):
@@ -280,3 +282,16 @@ def test_recommendations_and_anomalies_are_present(built):
     sequences = _read(built.warehouse, "select * from marts.fct_tool_sequences")
     assert set(sequences["sequence_length"]) == {2, 3, 4, 5}
     assert (sequences["session_count"] <= sequences["occurrence_count"]).all()
+
+
+def test_new_alerts_are_notified_once(built, webhook):
+    url = built.warehouse
+    alert_ids = {r[0] for r in _read(url, "select alert_id from marts.fct_alerts").itertuples(
+        index=False)}
+    assert alert_ids
+    hook_url = os.environ["ATW_WEBHOOK_URL"]
+    assert notify_new_alerts(url, hook_url, "run-1") == len(alert_ids)
+    assert len(webhook) == 1 and webhook[0]["count"] == len(alert_ids)
+    assert {a["alert_id"] for a in webhook[0]["alerts"]} <= alert_ids
+    assert notify_new_alerts(url, hook_url, "run-2") == 0
+    assert len(webhook) == 1

@@ -2,7 +2,8 @@
     changed in or deleted from since the model's last run started (less a safety margin for loads
     that committed late), plus the last `incremental_lookback_days` days. The watermark is the
     run, not the newest row it wrote: raw lines that never become calls (Claude Code user lines,
-    say) must not look new forever. -#}
+    say) must not look new forever. A Dagster partition run (or backfill) also passes
+    `partition_start`/`partition_end` (end exclusive): those days are rebuilt as well. -#}
 
 {#- The raw tables behind the calls fact, each with its event-time column. -#}
 {% macro raw_event_sources() %}
@@ -39,6 +40,14 @@
                 (now() at time zone 'UTC')::date,
                 interval '1 day'
             )::date
+        {%- if var('partition_start', none) and var('partition_end', none) %}
+            union all
+            select generate_series(
+                '{{ var("partition_start") }}'::date,
+                '{{ var("partition_end") }}'::date - 1,
+                interval '1 day'
+            )::date
+        {%- endif %}
         ) as days
         order by day
     {%- endset -%}

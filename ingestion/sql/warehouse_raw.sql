@@ -325,3 +325,37 @@ create table if not exists ops.alert_acknowledgements (
     acknowledged_at timestamptz not null default now(),
     note text
 );
+
+-- Every GX validation result, one row per expectation evaluated, written by the Dagster checks.
+create table if not exists ops.dq_validation_results (
+    result_id bigint generated always as identity primary key,
+    run_id text not null,
+    suite text not null,
+    check_name text not null,
+    stage text not null,
+    table_name text not null,
+    severity text not null check (severity in ('blocking', 'warning')),
+    expectation text not null,
+    column_name text,
+    description text,
+    success boolean not null,
+    observed_value jsonb,
+    failing_keys jsonb not null default '[]',
+    validated_at timestamptz not null default now()
+);
+-- Only when missing: `create index if not exists` still locks the table (see the BRIN block).
+do $$
+begin
+    if to_regclass('ops.dq_validation_results_validated_at') is null then
+        create index dq_validation_results_validated_at on ops.dq_validation_results
+            (validated_at);
+    end if;
+end;
+$$;
+
+-- Alerts already sent to the webhook, so each is notified once.
+create table if not exists ops.alert_notifications (
+    alert_id text primary key,
+    notified_at timestamptz not null default now(),
+    run_id text
+);

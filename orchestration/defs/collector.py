@@ -1,14 +1,43 @@
 """Ingestion assets: the collector's events and transcripts into the warehouse's raw schema."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
+import psycopg
 
 from ingestion import claude_code, collector_events, collector_transcripts, file_drops
 from ingestion.connections import connect
+from orchestration.partitions import DAILY, SINGLE_RUN, run_window
 from orchestration.resources import TelemetryDatabases
 
 # Source reads can fail on a flaky network; a few spaced retries heal that.
-SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+# Invalid authorization (class 28) and a missing database (3D000) do not heal by waiting.
+_HOPELESS_STATES = ("28000", "28P01", "3D000")
+
+
+def _is_hopeless(error: psycopg.Error) -> bool:
+    if error.sqlstate in _HOPELESS_STATES:
+        return True
+    # A failed connection attempt carries no SQLSTATE, only the server's message.
+    message = str(error)
+    return "password authentication failed" in message or (
+        "does not exist" in message and ("role " in message or "database " in message))
+
+
+@contextmanager
+def source_errors() -> Iterator[None]:
+    """Errors that cannot heal fail at once; the rest go to the asset's RetryPolicy."""
+    try:
+        yield
+    except psycopg.Error as error:
+        if _is_hopeless(error):
+            raise dg.Failure(
+                description=f"Not retried, fix the configuration: {error}".strip(),
+                allow_retries=False,
+            ) from error
+        raise
 
 
 def _metadata(counts) -> dict:
@@ -21,12 +50,16 @@ def _metadata(counts) -> dict:
     group_name="ingestion",
     kinds={"python", "postgres"},
     retry_policy=SOURCE_RETRY,
-    description="collector.telemetry_events → raw.collector_events (COPY, merged by source id).",
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    description="collector.telemetry_events → raw.collector_events (COPY, merged by source id). "
+    "Every run loads what is new; a partition (range) also re-reads the events created in it.",
 )
 def collector_events_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
     urls = databases.urls()
-    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
-        counts = collector_events.pull_events(source, warehouse, run_id=context.run_id)
+    with source_errors(), connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        counts = collector_events.pull_events(source, warehouse, run_id=context.run_id,
+                                              window=run_window(context))
     return dg.MaterializeResult(metadata=_metadata(counts))
 
 
@@ -44,7 +77,7 @@ def collector_events_asset(context: dg.AssetExecutionContext, databases: Telemet
 def collector_transcripts_asset(context: dg.AssetExecutionContext,
                                 databases: TelemetryDatabases):
     urls = databases.urls()
-    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+    with source_errors(), connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
         counts, message_counts = collector_transcripts.pull_transcripts(
             source, warehouse, run_id=context.run_id)
     metadata = {**_metadata(counts),

@@ -2,10 +2,13 @@
 
 The layers are separate steps so that a blocking GX check on a staging model stops the
 intermediate and mart models of the same run: dbt runs a whole selection in one process, and
-Dagster can only hold back what has not started yet.
+Dagster can only hold back what has not started yet. The calls fact is a step of its own
+because it is the one daily-partitioned model.
 """
 
 
+import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +18,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.dbt_env import export_dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.partitions import DAILY, SINGLE_RUN, dbt_vars, run_window
 from orchestration.resources import TelemetryDatabases
 from orchestration.translator import WarehouseDbtTranslator
 
@@ -27,16 +31,24 @@ TRANSLATOR = WarehouseDbtTranslator()
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-           databases: TelemetryDatabases):
+           databases: TelemetryDatabases, dbt_vars: dict | None = None):
     export_dbt_env(databases.urls().warehouse)
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
-    yield from dbt.cli(["build", "--indirect-selection", "buildable"], context=context).stream()
+    args = ["build", "--indirect-selection", "buildable"]
+    # ATW_DBT_VARS (a JSON object) overrides dbt_project.yml's vars, thresholds say, for the
+    # runs of this deployment; the run's partitions come on top.
+    merged = {**json.loads(os.environ.get("ATW_DBT_VARS") or "{}"), **(dbt_vars or {})}
+    if merged:
+        args += ["--vars", json.dumps(merged)]
+    yield from dbt.cli(args, context=context).stream()
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select="staging",
+    # The Claude Code pricing comes this early because the calls fact reads it.
+    select="staging resource_type:seed int_claude_code_responses_priced "
+    "int_claude_code_responses_sequenced",
     name="dbt_staging",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
@@ -48,7 +60,36 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select="intermediate marts resource_type:seed",
+    select="int_agent_calls_unioned",
+    name="dbt_calls",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+)
+def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                    databases: TelemetryDatabases):
+    """The incremental calls fact: the run's partitions are rebuilt on top of the days that
+    changed since its last build."""
+    yield from _build(context, dbt, databases, dbt_vars(run_window(context)))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="int_tool_calls int_sessions_aggregated",
+    name="dbt_intermediate",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+)
+def dbt_intermediate_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                            databases: TelemetryDatabases):
+    yield from _build(context, dbt, databases)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="marts",
+    exclude="marts.monitoring",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
@@ -56,6 +97,24 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                     databases: TelemetryDatabases):
     yield from _build(context, dbt, databases)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="marts.monitoring",
+    name="dbt_monitoring",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+)
+def dbt_monitoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                          databases: TelemetryDatabases):
+    """Anomalies, alerts and recommendations: they read the other marts, so a failed mart
+    check holds them back."""
+    yield from _build(context, dbt, databases)
+
+
+DBT_ASSETS = [dbt_staging_models, dbt_calls_model, dbt_intermediate_models, dbt_mart_models,
+              dbt_monitoring_models]
 
 
 def dbt_executable() -> str:

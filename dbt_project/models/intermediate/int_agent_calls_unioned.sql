@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='occurred_on',
         on_schema_change='fail',
+        pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
         post_hook="{{ delete_vanished_days() }}",
         indexes=[
             {'columns': ['occurred_on']},
@@ -12,6 +13,8 @@
         ],
     )
 }}
+{#- The pre-hook lock (inside the build's transaction): two runs, a backfill beside the
+    nightly run say, rebuild their days one after the other. -#}
 {#- One row per agent call across sources, each with the same columns, so every mart reads a
     single grain. Duplicates were already removed in staging. Incremental by whole UTC day (see
     macros/incremental_days.sql): a run reads and rewrites only the days it rebuilds. -#}

@@ -1,0 +1,136 @@
+"""Expectations GX has no built-in for, as `UnexpectedRowsExpectation`s over the warehouse.
+
+Each query returns one row per problem and only key columns and figures, never message text,
+because those rows become the failing keys shown in Dagster and stored in the results table.
+The queries run with the session time zone pinned to UTC, so `current_date` is a UTC day.
+"""
+
+from __future__ import annotations
+
+import os
+
+import great_expectations.expectations as gxe
+
+# The nightly run is 24 h apart; two more hours cover a slow run.
+DEFAULT_FRESHNESS_HOURS = 26
+# "A day with under half the usual rows is suspicious."
+VOLUME_RATIO = 0.5
+VOLUME_TRAILING_DAYS = 7
+PROBLEM_ROWS = 100
+
+
+def freshness_hours() -> float:
+    return float(os.environ.get("ATW_DQ_FRESHNESS_HOURS", DEFAULT_FRESHNESS_HOURS))
+
+
+def _rows(query: str, description: str) -> gxe.UnexpectedRowsExpectation:
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description)
+
+
+def fresh(column: str) -> gxe.UnexpectedRowsExpectation:
+    """The newest row is at most ATW_DQ_FRESHNESS_HOURS old (an empty table is stale)."""
+    hours = freshness_hours()
+    return _rows(
+        f"""
+        select max({column}) as newest,
+            round(extract(epoch from now() - max({column})) / 3600, 1) as age_hours
+        from {{batch}}
+        having max({column}) is null or max({column}) < now() - interval '{hours} hours'
+        """,
+        f"freshness: newest {column} at most {hours:g} h old",
+    )
+
+
+def volume(column: str) -> gxe.UnexpectedRowsExpectation:
+    """Yesterday (UTC) has at least half the average rows of the seven days before it."""
+    days = VOLUME_TRAILING_DAYS
+    return _rows(
+        f"""
+        with days as (
+            select generate_series(current_date - {days + 1}, current_date - 1,
+                interval '1 day')::date as day
+        ),
+        counts as (
+            select days.day, count(t.{column}) as row_count
+            from days
+            left join (select * from {{batch}}) as t
+                on t.{column} >= days.day and t.{column} < days.day + 1
+            group by days.day
+        ),
+        baseline as (
+            select avg(row_count) as average from counts where day < current_date - 1
+        )
+        select counts.day, counts.row_count, round(baseline.average, 1) as trailing_average
+        from counts cross join baseline
+        where counts.day = current_date - 1
+            and counts.row_count < {VOLUME_RATIO} * baseline.average
+        """,
+        f"volume: yesterday's rows by {column} at least {VOLUME_RATIO:g} x the "
+        f"{days}-day average",
+    )
+
+
+def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
+    """Every load of `source` balances (read = loaded + quarantined + duplicates), every
+    quarantined row has its reason row, and the table holds no row that no load inserted."""
+    return _rows(
+        f"""
+        with loads as (
+            select * from raw.load_log where source = '{source}'
+        ),
+        unbalanced as (
+            select run_id, 'unbalanced load' as problem, rows_read,
+                rows_loaded + rows_quarantined + rows_skipped_duplicate as rows_accounted
+            from loads
+            where rows_read <> rows_loaded + rows_quarantined + rows_skipped_duplicate
+                or rows_loaded <> rows_inserted + rows_updated
+        ),
+        unexplained_quarantine as (
+            select loads.run_id, 'quarantined rows without a reason row' as problem,
+                loads.rows_quarantined as rows_read, count(q.row_hash) as rows_accounted
+            from loads
+            left join raw.quarantine as q
+                on q.source = loads.source and loads.run_id in (q.run_id, q.last_run_id)
+            where loads.rows_quarantined > 0
+            group by loads.run_id, loads.rows_quarantined
+            having count(q.row_hash) = 0
+        ),
+        unloaded as (
+            select null::text as run_id, 'rows no load inserted' as problem,
+                (select count(*) from {{batch}}) as rows_read,
+                coalesce(sum(rows_inserted), 0) as rows_accounted
+            from loads
+            having (select count(*) from {{batch}}) > coalesce(sum(rows_inserted), 0)
+        )
+        select * from unbalanced
+        union all select * from unexplained_quarantine
+        union all select * from unloaded
+        limit {PROBLEM_ROWS}
+        """,
+        f"conservation: loads of {source} account for every row",
+    )
+
+
+def references(column: str, table: str, key: str | None = None) -> gxe.UnexpectedRowsExpectation:
+    """Every non-null `column` value exists in `table` (a dimension) as `key`."""
+    key = key or column
+    return _rows(
+        f"""
+        select distinct t.{column}
+        from (select * from {{batch}}) as t
+        where t.{column} is not null
+            and not exists (select 1 from {table} as d where d.{key} = t.{column})
+        limit {PROBLEM_ROWS}
+        """,
+        f"referential integrity: {column} in {table}.{key}",
+    )
+
+
+def rows_where(condition: str, key_columns: str, description: str
+               ) -> gxe.UnexpectedRowsExpectation:
+    """Rows for which `condition` holds are wrong; they are named by `key_columns`."""
+    return _rows(
+        f"select {key_columns} from (select * from {{batch}}) as t where {condition} "
+        f"limit {PROBLEM_ROWS}",
+        description,
+    )

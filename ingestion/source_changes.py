@@ -1,0 +1,58 @@
+"""What changed in the sources since the last look: cheap probes for the micro-batch sensor.
+
+A probe never reads payloads: the collector's highest event id and newest transcript update,
+and the size and modification time of every file the file loaders would read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingestion import claude_code, file_drops
+from ingestion.connections import connect
+
+COLLECTOR_EVENTS = "raw/collector_events"
+COLLECTOR_TRANSCRIPTS = "raw/collector_session_transcripts"
+LANDING_FILES = "raw/landed_collector_events"
+CLAUDE_CODE = "raw/claude_code_lines"
+
+
+def _files(paths) -> dict[str, list[int]]:
+    state = {}
+    for path in paths:
+        try:
+            stat = Path(path).stat()
+        except FileNotFoundError:  # removed between listing and stat: next probe sees it
+            continue
+        state[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return state
+
+
+def probe(collector_url: str) -> dict:
+    """The sources' state, as JSON-serializable values (a sensor cursor)."""
+    with connect(collector_url) as conn:
+        high_id, transcripts_at = conn.execute(
+            "select (select max(id) from telemetry_events), "
+            "(select max(updated_at)::text from session_transcripts)"
+        ).fetchone()
+    return {
+        COLLECTOR_EVENTS: high_id,
+        COLLECTOR_TRANSCRIPTS: transcripts_at,
+        LANDING_FILES: _files(p for p, _ in file_drops.discover(file_drops.landing_dir())),
+        CLAUDE_CODE: _files(f.path for root in claude_code.project_dirs()
+                            for f in claude_code.discover(root)),
+    }
+
+
+def changed(previous: dict, current: dict) -> list[str]:
+    """Asset keys (as `raw/<table>` strings) whose source has new or grown data."""
+    found = []
+    for key, now in current.items():
+        before = previous.get(key)
+        if isinstance(now, dict):
+            if any(before is None or before.get(path) != state
+                   for path, state in now.items()):
+                found.append(key)
+        elif now is not None and now != before:
+            found.append(key)
+    return found

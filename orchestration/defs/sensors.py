@@ -1,0 +1,154 @@
+"""Sensors: the micro-batch path, and notifications of failed runs and new alerts."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from ingestion import source_changes
+from ingestion.connections import connect
+from orchestration.resources import TelemetryDatabases
+from orchestration.webhook import post_json, webhook_url
+
+MICRO_BATCH_TAG = "atw/trigger"
+# A tick every few seconds keeps the lag from the collector to the marts under a minute.
+DEFAULT_INTERVAL_SECONDS = 5
+ALERTS_LISTED = 50
+
+
+def _interval() -> int:
+    return int(os.environ.get("ATW_MICRO_BATCH_INTERVAL_SECONDS", DEFAULT_INTERVAL_SECONDS))
+
+
+def _micro_batch_waiting(instance: dg.DagsterInstance) -> bool:
+    """A micro-batch run already queued will pick up what is new when it starts."""
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            tags={MICRO_BATCH_TAG: "micro_batch"},
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+                      dg.DagsterRunStatus.STARTING],
+        ),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def micro_batch_request(previous: dict | None, current: dict, asset_graph,
+                        now: datetime) -> dg.RunRequest | None:
+    """A run of the changed sources and everything downstream of them, for today's partition.
+    The first look only records the state: the nightly run covers what came before."""
+    if previous is None:
+        return None
+    keys = source_changes.changed(previous, current)
+    if not keys:
+        return None
+    selection = dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
+    # Staging models are views over raw: new rows need no rebuild, only their checks.
+    affected = {key for key in selection.downstream().resolve(asset_graph)
+                if key.path[0] != "staging"}
+    checks = selection.downstream().resolve_checks(asset_graph)
+    return dg.RunRequest(
+        asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
+        asset_check_keys=sorted(checks, key=lambda k: (k.asset_key.to_user_string(), k.name)),
+        partition_key=now.strftime("%Y-%m-%d"),
+        tags={MICRO_BATCH_TAG: "micro_batch", "atw/changed": ",".join(keys)},
+    )
+
+
+@dg.sensor(
+    name="micro_batch",
+    job_name="micro_batch",
+    minimum_interval_seconds=_interval(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs only what new collector rows or new/grown files affect, for today's "
+    "partition, so events reach the marts within a minute.",
+)
+def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: TelemetryDatabases):
+    current = source_changes.probe(databases.urls().collector)
+    previous = json.loads(context.cursor) if context.cursor else None
+    if previous is not None and _micro_batch_waiting(context.instance):
+        return dg.SkipReason("a micro-batch run is already queued")
+    request = micro_batch_request(previous, current, context.repository_def.asset_graph,
+                                  datetime.now(UTC))
+    context.update_cursor(json.dumps(current))
+    if request is None:
+        return dg.SkipReason("no new collector rows or files")
+    return request
+
+
+@dg.run_failure_sensor(
+    name="notify_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="POSTs every failed run to ATW_WEBHOOK_URL (nothing when it is unset).",
+)
+def run_failure_sensor(context: dg.RunFailureSensorContext):
+    url = webhook_url()
+    if url is None:
+        return dg.SkipReason("ATW_WEBHOOK_URL is not set")
+    run = context.dagster_run
+    post_json(url, {
+        "event": "run_failure",
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "partition": run.tags.get("dagster/partition"),
+        "message": context.failure_event.message,
+        "failed_steps": [event.step_key for event in context.get_step_failure_events()],
+    })
+    return None
+
+
+def pending_alerts(conn) -> list[dict]:
+    rows = conn.execute(
+        """
+        select a.alert_id, a.alert_type, a.severity, a.tenant_id, a.agent_name, a.session_key,
+            a.observed_value, a.threshold, a.triggered_at
+        from marts.fct_alerts as a
+        where not exists (
+            select 1 from ops.alert_notifications as n where n.alert_id = a.alert_id)
+        order by a.triggered_at, a.alert_id
+        """
+    ).fetchall()
+    columns = ("alert_id", "alert_type", "severity", "tenant_id", "agent_name", "session_key",
+               "observed_value", "threshold", "triggered_at")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def notify_new_alerts(warehouse_url: str, url: str, run_id: str | None) -> int:
+    """POST the alerts not yet notified, then remember them; returns how many were sent."""
+    with connect(warehouse_url) as conn:
+        if conn.execute("select to_regclass('marts.fct_alerts')").fetchone()[0] is None:
+            return 0
+        alerts = pending_alerts(conn)
+        if not alerts:
+            return 0
+        post_json(url, {"event": "new_alerts", "count": len(alerts),
+                        "alerts": alerts[:ALERTS_LISTED],
+                        "more": max(0, len(alerts) - ALERTS_LISTED)})
+        # Only after the webhook accepted them: a failed POST is retried on the next tick.
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into ops.alert_notifications (alert_id, run_id) values (%s, %s) "
+                "on conflict do nothing",
+                [(alert["alert_id"], run_id) for alert in alerts])
+    return len(alerts)
+
+
+@dg.asset_sensor(
+    asset_key=dg.AssetKey(["marts", "fct_alerts"]),
+    name="notify_new_alerts",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After fct_alerts is rebuilt, POSTs its new alerts to ATW_WEBHOOK_URL.",
+)
+def alert_sensor(context: dg.SensorEvaluationContext, asset_event,
+                 databases: TelemetryDatabases):
+    url = webhook_url()
+    if url is None:
+        return dg.SkipReason("ATW_WEBHOOK_URL is not set")
+    sent = notify_new_alerts(databases.urls().warehouse, url, asset_event.run_id)
+    return dg.SkipReason(f"notified {sent} new alert(s)")
+
+
+SENSORS = [micro_batch_sensor, run_failure_sensor, alert_sensor]

@@ -1,0 +1,46 @@
+"""Running the jobs without the daemon: `atw run`, `atw backfill`, the demo and the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+# Step-by-step DEBUG events stay in the instance (and the UI); the console gets warnings.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def partition_tags(start: date, end: date) -> dict:
+    """Tags that make one run cover the daily partitions start..end (both included)."""
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    return {"dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat()}
+
+
+def run_job(job_name: str = "everything", start: date | None = None, end: date | None = None,
+            instance=None):
+    """Execute `job_name` in this process for the partitions start..end (default: today's),
+    recorded in `instance` (the one under DAGSTER_HOME unless another is given)."""
+    from orchestration.cli import ensure_dbt_manifest
+
+    ensure_dbt_manifest()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+    from orchestration.instance import prepare_dagster_home
+
+    job = defs.resolve_job_def(job_name)
+    start = start or today()
+    tags = partition_tags(start, end or start)
+    if instance is not None:
+        return job.execute_in_process(instance=instance, raise_on_error=False,
+                                      run_config=QUIET, tags=tags)
+    prepare_dagster_home()
+    with DagsterInstance.get() as home_instance:
+        return job.execute_in_process(instance=home_instance, raise_on_error=False,
+                                      run_config=QUIET, tags=tags)
+
+

@@ -1,0 +1,194 @@
+"""Each stage's blocking GX check stops what is downstream of it in the same run.
+
+One pipeline builds a good state; each test then corrupts one stage on purpose, shows that its
+blocking check fails, that nothing downstream of it materialized, and that the marts kept their
+last good state, and finally undoes the corruption.
+"""
+
+import dagster as dg
+import pytest
+from dagster import DagsterInstance
+
+from expectations.suites import SUITES
+from ingestion.connections import connect
+from orchestration.cli import run_pipeline
+from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
+from tests.conftest import table_checksum
+
+MARTS = {"marts.fct_session_summaries": "t.session_key",
+         "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id",
+         "marts.fct_alerts": "t.alert_id"}
+
+
+def _materialized(result) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"}
+
+
+def _evaluation(result, name):
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.check_name == name:
+                return evaluation
+    raise AssertionError(f"check {name} did not run")
+
+
+def _failures(evaluation) -> dict[str, list]:
+    """Failing expectation (or rule) → its failing keys, from the check's metadata."""
+    metadata = evaluation.metadata
+    found = {}
+    for key in metadata:
+        if key.endswith("_expectation"):
+            prefix = key.removesuffix("_expectation")
+            rule = metadata[f"{prefix}_rule"].value or metadata[key].value
+            found[rule] = metadata[f"{prefix}_failing_keys"].value
+    return found
+
+
+def _marts(url) -> dict:
+    return {table: table_checksum(url, table, order) for table, order in MARTS.items()}
+
+
+@pytest.fixture(scope="module")
+def built(module_collector, dbt_manifest):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # No margin for late loads: rows loaded minutes ago must not make every day look new.
+        monkeypatch.setenv("ATW_DBT_VARS", '{"incremental_loaded_at_margin_hours": 0}')
+        instance = DagsterInstance.ephemeral()
+        result = run_pipeline(instance)
+        assert result.success
+        yield module_collector, instance
+
+
+def test_results_are_stored_for_analysts(built):
+    urls, _ = built
+    with connect(urls.warehouse) as conn:
+        rows = dict(conn.execute(
+            "select severity, count(*) from ops.dq_validation_results group by 1").fetchall())
+        stages = {r[0] for r in conn.execute(
+            "select distinct stage from ops.dq_validation_results").fetchall()}
+    assert rows == {
+        "blocking": sum(len(spec.expectations(blocking=True)) for spec in SUITES),
+        "warning": sum(len(spec.expectations(blocking=False)) for spec in SUITES),
+    }
+    assert stages == {"raw", "reference", "staging", "intermediate", "marts"}
+
+
+def test_raw_stage(built):
+    urls, instance = built
+    before = _marts(urls.warehouse)
+    with connect(urls.warehouse) as conn:
+        conn.execute(
+            """
+            insert into raw.collector_events (source_id, host_id, session_id, event_type,
+                agent_name, hook_name, decision, latency_ms, created_at, _run_id)
+            select source_id + 1000000000, host_id, session_id, 'not_an_event_type',
+                agent_name, hook_name, decision, -250, created_at, 'saboteur'
+            from raw.collector_events order by source_id limit 1
+            """
+        )
+    try:
+        result = run_pipeline(instance)
+        failures = _failures(_evaluation(result, "gx_raw_collector_events"))
+        assert set(failures) == {"event_type", "latency_ms",
+                                 "conservation: loads of collector.telemetry_events account "
+                                 "for every row"}
+        assert failures["latency_ms"][0]["source_id"].startswith("100")
+        assert failures["event_type"][0]["source_id"].startswith("100")
+        materialized = _materialized(result)
+        assert "raw/collector_events" in materialized
+        assert not any(k.startswith(("staging/", "intermediate/", "marts/"))
+                       for k in materialized)
+        assert _marts(urls.warehouse) == before
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute("delete from raw.collector_events where _run_id = 'saboteur'")
+
+
+def test_staging_stage(built):
+    """A raw row edited to a date in the future passes raw but not staging."""
+    urls, instance = built
+    before = _marts(urls.warehouse)
+    with connect(urls.warehouse) as conn:
+        source_id, created_at = conn.execute(
+            "update raw.collector_events set created_at = created_at + interval '400 days' "
+            "where source_id = (select max(source_id) from raw.collector_events) "
+            "returning source_id, created_at - interval '400 days'").fetchone()
+    try:
+        result = run_pipeline(instance)
+        evaluation = _evaluation(result, "gx_stg_collector__telemetry_events")
+        assert not evaluation.passed
+        failures = _failures(evaluation)
+        assert failures == {"no event dated more than 24 h after it was loaded":
+                            [{"event_id": str(source_id)}]}
+        materialized = _materialized(result)
+        assert "staging/stg_collector__telemetry_events" in materialized
+        assert not any(k.startswith(("intermediate/int_agent", "intermediate/int_tool",
+                                     "intermediate/int_sessions", "marts/"))
+                       for k in materialized)
+        assert _marts(urls.warehouse) == before
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute("update raw.collector_events set created_at = %s where source_id = %s",
+                         (created_at, source_id))
+
+
+def test_intermediate_stage(built):
+    """A corrupted old day of the incremental calls fact is not rebuilt by the next run, and
+    its check holds back every mart."""
+    urls, instance = built
+    before = _marts(urls.warehouse)
+    with connect(urls.warehouse) as conn:
+        call_id = conn.execute(
+            """
+            update intermediate.int_agent_calls_unioned set total_tokens = -5
+            where call_id = (
+                select min(call_id) from intermediate.int_agent_calls_unioned
+                where occurred_on = (
+                    select min(occurred_on) + 2 from intermediate.int_agent_calls_unioned)
+            )
+            returning call_id
+            """).fetchone()[0]
+    try:
+        result = run_pipeline(instance)
+        failures = _failures(_evaluation(result, "gx_int_agent_calls_unioned"))
+        assert failures == {"total_tokens": [{"call_id": call_id}]}
+        materialized = _materialized(result)
+        assert "intermediate/int_agent_calls_unioned" in materialized
+        assert not any(k.startswith("marts/") for k in materialized)
+        assert "intermediate/int_sessions_aggregated" not in materialized
+        assert _marts(urls.warehouse) == before
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute("update intermediate.int_agent_calls_unioned "
+                         "set total_tokens = -total_tokens where call_id = %s", (call_id,))
+
+
+def test_marts_stage(built):
+    """A run that re-validates a corrupted mart does not rebuild the monitoring marts that read
+    it: alerts keep their last good state."""
+    urls, _ = built
+    monitoring = [key for key in defs.resolve_asset_graph().get_all_asset_keys()
+                  if key.path[0] == "marts" and key.path[-1] in
+                  ("fct_alerts", "fct_anomalies", "fct_recommendations", "alert_inbox")]
+    recheck = dg.define_asset_job(
+        "recheck_sessions",
+        selection=dg.AssetSelection.checks(
+            dg.AssetCheckKey(dg.AssetKey(["marts", "fct_session_summaries"]),
+                             "gx_fct_session_summaries"))
+        | dg.AssetSelection.assets(*monitoring),
+    )
+    job = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[recheck],
+                         resources=defs.resources).resolve_job_def("recheck_sessions")
+    alerts_before = table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id")
+    with connect(urls.warehouse) as conn:
+        session_key = conn.execute(
+            "update marts.fct_session_summaries set success_rate = 1.5 "
+            "where session_key = (select min(session_key) from marts.fct_session_summaries) "
+            "returning session_key").fetchone()[0]
+    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    failures = _failures(_evaluation(result, "gx_fct_session_summaries"))
+    assert failures == {"success_rate": [{"session_key": session_key}]}
+    assert _materialized(result) == set()
+    assert table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id") == alerts_before
