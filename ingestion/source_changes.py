@@ -31,10 +31,15 @@ def _files(paths) -> dict[str, list[int]]:
 def probe(collector_url: str) -> dict:
     """The sources' state, as JSON-serializable values (a sensor cursor)."""
     with connect(collector_url) as conn:
-        high_id, transcripts_at = conn.execute(
-            "select (select max(id) from telemetry_events), "
-            "(select max(updated_at)::text from session_transcripts)"
-        ).fetchone()
+        # A collector without its tables yet (a fresh install) has nothing new.
+        if conn.execute("select to_regclass('session_transcripts') is null "
+                        "or to_regclass('telemetry_events') is null").fetchone()[0]:
+            high_id = transcripts_at = None
+        else:
+            high_id, transcripts_at = conn.execute(
+                "select (select max(id) from telemetry_events), "
+                "(select max(updated_at)::text from session_transcripts)"
+            ).fetchone()
     return {
         COLLECTOR_EVENTS: high_id,
         COLLECTOR_TRANSCRIPTS: transcripts_at,

@@ -46,9 +46,9 @@ def micro_batch_request(previous: dict | None, current: dict, asset_graph,
     if not keys:
         return None
     selection = dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
-    # Staging models are views over raw: new rows need no rebuild, only their checks.
-    affected = {key for key in selection.downstream().resolve(asset_graph)
-                if key.path[0] != "staging"}
+    # Staging views are kept although new rows need no view rebuilt: they carry the order
+    # (raw before the models reading it) and their tests.
+    affected = selection.downstream().resolve(asset_graph)
     checks = selection.downstream().resolve_checks(asset_graph)
     return dg.RunRequest(
         asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
