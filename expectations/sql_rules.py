@@ -89,8 +89,12 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
             select loads.run_id, 'quarantined rows without a reason row' as problem,
                 loads.rows_quarantined as rows_read, count(q.row_hash) as rows_accounted
             from loads
+            -- A row quarantined again by later loads keeps its first and last run only, so
+            -- match on time: first seen before this load ended, last seen after it started.
             left join raw.quarantine as q
-                on q.source = loads.source and loads.run_id in (q.run_id, q.last_run_id)
+                on q.source = loads.source
+                and q.quarantined_at <= loads.finished_at
+                and q.last_seen_at >= loads.started_at
             where loads.rows_quarantined > 0
             group by loads.run_id, loads.rows_quarantined
             having count(q.row_hash) = 0

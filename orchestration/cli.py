@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from ingestion import file_drops, settings
 from ingestion.connections import connect, redact, target
+from orchestration.dbt_manifest import ensure_dbt_manifest
 
 DEMO_EVENTS = 60_000
 RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
@@ -37,24 +37,6 @@ MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_alerts", "marts.fct_recommendations", "marts.dim_agents",
                "marts.dim_hosts", "marts.dim_models", "marts.dim_tools",
                "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks")
-
-
-def ensure_dbt_manifest() -> None:
-    """dagster-dbt loads models from target/manifest.json; (re)build it when it is missing or
-    older than any file of the dbt project."""
-    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for folder in ("models", "macros", "tests", "seeds")
-               for p in (settings.DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
-    sources += [settings.DBT_PROJECT_DIR / "dbt_project.yml"]
-    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
-        return
-    from orchestration.defs.dbt import dbt_executable
-
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
-         "--profiles-dir", str(settings.DBT_PROJECT_DIR)],
-        check=True,
-    )
 
 
 def cmd_warehouse(args) -> int:

@@ -16,14 +16,19 @@ from ingestion import settings
 MARKER = "# Written by `atw` from ATW_DAGSTER_STORAGE; edit the settings, not this file.\n"
 DAGSTER_DB = "dagster"
 
-# Two runs never work on the same partition at once: queued runs wait for the one before.
-_RUN_QUEUE = """run_queue:
-  max_concurrent_runs: 4
-  tag_concurrency_limits:
-    - key: dagster/partition
-      value:
-        applyLimitPerUniqueValue: true
-      limit: 1
+# Two runs never work on the same partition at once: queued runs wait for the one before,
+# and are picked up within a second of it ending (the default, 5 s, is micro-batch lag).
+_RUN_QUEUE = """run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 4
+    dequeue_interval_seconds: 1
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
 
 

@@ -12,7 +12,7 @@ from ingestion.connections import connect
 from ingestion.dbt_env import dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.cli import main
-from orchestration.defs.dbt import dbt_executable
+from orchestration.dbt_manifest import dbt_executable
 from orchestration.runs import run_job
 from tests.conftest import content_checksums
 

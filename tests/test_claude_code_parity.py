@@ -15,7 +15,7 @@ from ingestion.claude_code import load_projects
 from ingestion.connections import connect
 from ingestion.dbt_env import dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt import dbt_executable
+from orchestration.dbt_manifest import dbt_executable
 from tests.conftest import SHARED
 
 FIXTURES = SHARED / "fixtures" / "claude-code"

@@ -8,7 +8,7 @@ from ingestion.all_sources import load_all_sources
 from ingestion.connections import connect
 from ingestion.dbt_env import dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt import dbt_executable
+from orchestration.dbt_manifest import dbt_executable
 
 # No safety margin, so that the rows this test loaded a moment ago do not count as late.
 VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})

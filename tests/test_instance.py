@@ -31,6 +31,7 @@ def test_default_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
     prepare_dagster_home()
     with DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
         assert _partition_limit(instance) == [
             {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True},
              "limit": 1}]

@@ -250,7 +250,7 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
     from ingestion.dbt_env import dbt_env
     from ingestion.settings import DBT_PROJECT_DIR
     from orchestration import cli
-    from orchestration.defs.dbt import dbt_executable
+    from orchestration.dbt_manifest import dbt_executable
 
     alert_id = _read(built.warehouse, "select alert_id from marts.fct_alerts "
                                       "order by alert_id limit 1")["alert_id"][0]

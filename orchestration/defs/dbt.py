@@ -10,22 +10,21 @@ because it is the one daily-partitioned model.
 import json
 import os
 import shutil
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.dbt_env import export_dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.dbt_manifest import dbt_executable, ensure_dbt_manifest
 from orchestration.partitions import DAILY, SINGLE_RUN, dbt_vars, run_window
 from orchestration.resources import TelemetryDatabases
 from orchestration.translator import WarehouseDbtTranslator
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Under `dagster dev` the manifest is rebuilt from the working tree; elsewhere it must exist
-# already (`make install` and the CLI run `dbt parse`).
-dbt_project.prepare_if_dev()
+# Rebuilt from the working tree only when a dbt file changed. Not `prepare_if_dev`: under
+# `dagster dev` that re-parses the project in every run worker, seconds of micro-batch lag.
+ensure_dbt_manifest()
 
 TRANSLATOR = WarehouseDbtTranslator()
 
@@ -41,7 +40,11 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     merged = {**json.loads(os.environ.get("ATW_DBT_VARS") or "{}"), **(dbt_vars or {})}
     if merged:
         args += ["--vars", json.dumps(merged)]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    # Each invocation has a target folder of its own (megabytes); micro-batches would pile
+    # them up. A failed one keeps its folder for its logs.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 @dbt_assets(
@@ -76,19 +79,9 @@ def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select="int_tool_calls int_sessions_aggregated",
-    name="dbt_intermediate",
-    dagster_dbt_translator=TRANSLATOR,
-    project=dbt_project,
-)
-def dbt_intermediate_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                            databases: TelemetryDatabases):
-    yield from _build(context, dbt, databases)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    select="marts",
+    # The intermediate models after the calls fact build with the marts: one dbt process
+    # less per run (a second of work, four of start-up), their dbt tests still gating the marts.
+    select="int_tool_calls int_sessions_aggregated marts",
     exclude="marts.monitoring",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,
@@ -113,16 +106,7 @@ def dbt_monitoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     yield from _build(context, dbt, databases)
 
 
-DBT_ASSETS = [dbt_staging_models, dbt_calls_model, dbt_intermediate_models, dbt_mart_models,
-              dbt_monitoring_models]
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
-    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
+DBT_ASSETS = [dbt_staging_models, dbt_calls_model, dbt_mart_models, dbt_monitoring_models]
 
 
 def dbt_resource() -> DbtCliResource:

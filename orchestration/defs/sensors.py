@@ -16,6 +16,10 @@ from orchestration.webhook import post_json, webhook_url
 MICRO_BATCH_TAG = "atw/trigger"
 # A tick every few seconds keeps the lag from the collector to the marts under a minute.
 DEFAULT_INTERVAL_SECONDS = 5
+DEFAULT_MONITORING_SECONDS = 300
+ALERTS = dg.AssetKey(["marts", "fct_alerts"])
+MONITORING = {ALERTS, dg.AssetKey(["marts", "fct_anomalies"]),
+              dg.AssetKey(["marts", "fct_recommendations"]), dg.AssetKey(["marts", "alert_inbox"])}
 ALERTS_LISTED = 50
 
 
@@ -36,20 +40,40 @@ def _micro_batch_waiting(instance: dg.DagsterInstance) -> bool:
     return bool(runs)
 
 
+def _monitoring_interval() -> float:
+    return float(os.environ.get("ATW_MONITORING_REFRESH_SECONDS", DEFAULT_MONITORING_SECONDS))
+
+
+def _skipped(key: dg.AssetKey, monitoring_due: bool) -> bool:
+    # Staging views read raw as it is: new rows need no view rebuilt (the translator's raw
+    # edges keep each load before the models reading it). Their suites run in the nightly run.
+    if key.path[0] == "staging":
+        return True
+    return not monitoring_due and key in MONITORING
+
+
+def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
+    """Alerts, anomalies and recommendations are rebuilt at most every
+    ATW_MONITORING_REFRESH_SECONDS by micro-batches: a dbt step less in most runs."""
+    latest = instance.get_latest_materialization_event(ALERTS)
+    return latest is None or now.timestamp() - latest.timestamp >= _monitoring_interval()
+
+
 def micro_batch_request(previous: dict | None, current: dict, asset_graph,
-                        now: datetime) -> dg.RunRequest | None:
-    """A run of the changed sources and everything downstream of them, for today's partition.
-    The first look only records the state: the nightly run covers what came before."""
+                        now: datetime, with_monitoring: bool = True) -> dg.RunRequest | None:
+    """A run of the changed sources and what is downstream of them (see `_skipped`), for
+    today's partition. The first look only records the state: the nightly run covers what
+    came before."""
     if previous is None:
         return None
     keys = source_changes.changed(previous, current)
     if not keys:
         return None
     selection = dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
-    # Staging views are kept although new rows need no view rebuilt: they carry the order
-    # (raw before the models reading it) and their tests.
-    affected = selection.downstream().resolve(asset_graph)
-    checks = selection.downstream().resolve_checks(asset_graph)
+    affected = {key for key in selection.downstream().resolve(asset_graph)
+                if not _skipped(key, with_monitoring)}
+    checks = {check for check in selection.downstream().resolve_checks(asset_graph)
+              if check.asset_key in affected}
     return dg.RunRequest(
         asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
         asset_check_keys=sorted(checks, key=lambda k: (k.asset_key.to_user_string(), k.name)),
@@ -71,8 +95,9 @@ def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: Telemetry
     previous = json.loads(context.cursor) if context.cursor else None
     if previous is not None and _micro_batch_waiting(context.instance):
         return dg.SkipReason("a micro-batch run is already queued")
-    request = micro_batch_request(previous, current, context.repository_def.asset_graph,
-                                  datetime.now(UTC))
+    now = datetime.now(UTC)
+    request = micro_batch_request(previous, current, context.repository_def.asset_graph, now,
+                                  with_monitoring=monitoring_due(context.instance, now))
     context.update_cursor(json.dumps(current))
     if request is None:
         return dg.SkipReason("no new collector rows or files")
@@ -137,7 +162,7 @@ def notify_new_alerts(warehouse_url: str, url: str, run_id: str | None) -> int:
 
 
 @dg.asset_sensor(
-    asset_key=dg.AssetKey(["marts", "fct_alerts"]),
+    asset_key=ALERTS,
     name="notify_new_alerts",
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After fct_alerts is rebuilt, POSTs its new alerts to ATW_WEBHOOK_URL.",

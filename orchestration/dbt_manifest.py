@@ -1,0 +1,34 @@
+"""dbt's manifest, which the Dagster definitions read when they load: rebuilt only when stale."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ingestion import settings
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
+    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+def ensure_dbt_manifest() -> None:
+    """dagster-dbt loads models from target/manifest.json; (re)build it when it is missing or
+    older than any file of the dbt project."""
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for folder in ("models", "macros", "tests", "seeds")
+               for p in (settings.DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    sources += [settings.DBT_PROJECT_DIR / "dbt_project.yml"]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
+         "--profiles-dir", str(settings.DBT_PROJECT_DIR)],
+        check=True,
+    )
