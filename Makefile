@@ -46,4 +46,4 @@ psql: install
 
 clean:
 	-$(BIN)/atw warehouse stop
-	rm -rf $(VENV) .warehouse .dagster_home dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .warehouse .dagster_home reports dbt_project/target dbt_project/logs

@@ -13,6 +13,7 @@ from orchestration.defs.collector import (
 )
 from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
 from orchestration.defs.quality import gx_checks
+from orchestration.defs.report import telemetry_report
 from orchestration.defs.sensors import SENSORS
 from orchestration.partitions import DAILY
 from orchestration.resources import TelemetryDatabases
@@ -23,6 +24,7 @@ ASSETS = [
     landing_files_asset,
     claude_code_logs_asset,
     *DBT_ASSETS,
+    telemetry_report,
 ]
 
 ASSET_CHECKS = gx_checks(SUITES)

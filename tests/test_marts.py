@@ -3,6 +3,8 @@
 import json
 import math
 import os
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +13,8 @@ from dagster import DagsterInstance
 from ingestion.connections import connect
 from orchestration.cli import run_pipeline
 from orchestration.defs.sensors import notify_new_alerts
+from orchestration.report.panels import PANELS
+from tests import browser
 
 
 def _read(url, query):
@@ -20,10 +24,16 @@ def _read(url, query):
 
 
 @pytest.fixture(scope="module")
-def built(module_collector, dbt_manifest):
+def report_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("report") / "telemetry-report.html"
+
+
+@pytest.fixture(scope="module")
+def built(module_collector, dbt_manifest, report_file):
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("WAREHOUSE_URL", module_collector.warehouse)
         monkeypatch.setenv("COLLECTOR_URL", module_collector.collector)
+        monkeypatch.setenv("ATW_REPORT_PATH", str(report_file))
         result = run_pipeline(DagsterInstance.ephemeral())
     assert result.success
     return module_collector
@@ -295,3 +305,59 @@ def test_new_alerts_are_notified_once(built, webhook):
     assert {a["alert_id"] for a in webhook[0]["alerts"]} <= alert_ids
     assert notify_new_alerts(url, hook_url, "run-2") == 0
     assert len(webhook) == 1
+
+
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "telemetry-report.png"
+
+
+_POINTS = """id => {
+    const chart = document.getElementById(id);
+    if (!chart || !chart.data || !chart.querySelector('.main-svg')) return -1;
+    return chart.data.reduce((n, trace) => n + (trace.z || trace.x || []).length, 0);
+}"""
+
+
+@pytest.mark.skipif(browser.skip_reason() is not None, reason=browser.skip_reason() or "")
+def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_path):
+    """The HTML report in headless Chromium with every network request refused: every panel
+    renders with data, from the one file alone."""
+    assert report_file.stat().st_size > 1_000_000  # plotly.js is inside
+    errors, requests = [], []
+    with browser.chromium_page(width=1400, height=900) as page:
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        def refuse_the_network(route):
+            requests.append(route.request.url)
+            if route.request.url.startswith("file:"):
+                route.continue_()
+            else:
+                route.abort()
+
+        page.route("**/*", refuse_the_network)
+        page.goto(report_file.as_uri(), wait_until="load", timeout=60_000)
+        sections = page.eval_on_selector_all(
+            "section", "els => els.map(e => [e.id, e.dataset.kind, +e.dataset.rows])")
+        assert [s[0] for s in sections] == [p.key for p in PANELS]
+        # Charts must draw data; a table may be empty only when its mart is.
+        assert [key for key, kind, rows in sections if rows == 0 and kind != "table"] == []
+        assert page.locator("[data-empty]").count() == 0
+        for key, kind, rows in sections:
+            if kind == "table":
+                assert page.locator(f"#{key} tbody tr").count() == rows
+                assert rows > 0 or page.locator(f"#{key} .none").count() == 1
+            else:
+                page.wait_for_function(f"({_POINTS})('chart-{key}') > 0", timeout=30_000)
+                assert page.locator(f"#chart-{key} .main-svg").first.is_visible()
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert errors == []
+    assert all(url.startswith("file:") for url in requests)
+    with connect(built.warehouse) as conn:
+        assert conn.execute("select count(*) from marts.alert_inbox "
+                            "where not is_acknowledged").fetchone()[0] > 0
+        empty_tables = {key for key, kind, rows in sections if kind == "table" and rows == 0}
+        for key in empty_tables:
+            mart = {"open_alerts": "marts.alert_inbox", "recommendations":
+                    "marts.fct_recommendations"}[key]
+            assert conn.execute(f"select count(*) from {mart}").fetchone()[0] == 0
+    if os.environ.get("ATW_UPDATE_SCREENSHOT") == "1":
+        shutil.copy(tmp_path / "report.png", SCREENSHOT)

@@ -1,0 +1,1 @@
+"""The self-contained HTML report over the marts: panel queries and their rendering."""

@@ -1,0 +1,93 @@
+"""One query per panel of the report, over the marts and the data-quality history.
+
+Each query returns the columns its chart plots, in plotting order. Times are UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TOKEN_TYPES = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens",
+               "cache_creation_5m_tokens", "cache_creation_1h_tokens")
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    title: str
+    # stacked_bars: x, series, y | heatmap: x, y, z | bars: x, y (| series) | table: any columns
+    kind: str
+    sql: str
+    note: str = ""
+
+
+def _unpivot_tokens() -> str:
+    return "\n        union all ".join(
+        f"select usage_date, '{name.removesuffix('_tokens')}' as token_type, "
+        f"sum({name}) as tokens from marts.fct_daily_token_trends group by usage_date"
+        for name in TOKEN_TYPES)
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel("token_trends", "Tokens per day and token type", "stacked_bars", f"""
+        select usage_date, token_type, tokens from (
+        {_unpivot_tokens()}
+        ) as t where tokens > 0 order by usage_date, token_type"""),
+    Panel("activity_heatmap", "Calls by hour of day and day of week (UTC)", "heatmap", """
+        select hour_of_day, day_of_week, sum(call_count) as calls
+        from marts.fct_activity_heatmap group by 1, 2 order by 2, 1""",
+          "day of week: 0 = Sunday"),
+    Panel("agent_monthly_usage", "Tokens per agent and month (top 10 agents)", "stacked_bars",
+          """
+        with top as (
+            select agent_name from marts.fct_agent_monthly_usage
+            group by 1 order by sum(total_tokens) desc limit 10
+        )
+        select to_char(usage_month, 'YYYY-MM') as month, agent_name, sum(total_tokens) as tokens
+        from marts.fct_agent_monthly_usage join top using (agent_name)
+        group by 1, 2 order by 1, 2"""),
+    Panel("cost_by_model", "Cost by model (USD)", "bars", """
+        select model_name, round(cost_usd::numeric, 4) as cost_usd
+        from marts.dim_models where cost_usd > 0 order by cost_usd desc"""),
+    Panel("session_complexity", "Sessions by complexity", "bars", """
+        select complexity, count(*) as sessions
+        from marts.fct_session_summaries
+        group by 1
+        order by array_position(
+            array['very_low', 'low', 'medium', 'high', 'very_high'], complexity)"""),
+    Panel("tool_usage", "Tool calls and errors (top 15 tools)", "grouped_bars", """
+        select tool_name, measure, value from (
+            select tool_name, sum(call_count) as calls, sum(error_count) as errors,
+                sum(denied_count) as denied
+            from marts.fct_tool_usage group by 1 order by 2 desc limit 15
+        ) as t
+        cross join lateral (values ('calls', calls), ('errors', errors), ('denied', denied))
+            as v (measure, value)
+        order by tool_name, measure"""),
+    Panel("tool_sequences", "Top tool sequences", "bars", """
+        select tool_sequence, occurrence_count
+        from marts.fct_tool_sequences order by occurrence_count desc, tool_sequence limit 15"""),
+    Panel("error_taxonomy", "Errors per day by category", "stacked_bars", """
+        select started_at::date as day, pattern.key as category,
+            sum(pattern.value::integer) as errors
+        from marts.fct_session_summaries,
+            jsonb_each_text(error_breakdown -> 'patterns') as pattern
+        group by 1, 2 having sum(pattern.value::integer) > 0 order by 1, 2"""),
+    Panel("open_alerts", "Open alerts (newest 50)", "table", """
+        select triggered_at, severity, alert_type, coalesce(agent_name, session_key) as subject,
+            observed_value, threshold, left(alert_id, 12) as alert_id
+        from marts.alert_inbox where not is_acknowledged
+        order by triggered_at desc, alert_id limit 50"""),
+    Panel("recommendations", "Recommendations", "table", """
+        select recommendation_type, subject, message, observed_value, threshold
+        from marts.fct_recommendations order by recommendation_type, subject"""),
+    Panel("data_quality", "Expectations evaluated per day, by stage and outcome", "stacked_bars",
+          """
+        select validated_at::date as day,
+            stage || case when success then ' passed' else ' failed (' || severity || ')' end
+                as outcome,
+            count(*) as expectations
+        from ops.dq_validation_results
+        group by 1, 2 order by 1, 2""",
+          "every expectation evaluated is in ops.dq_validation_results"),
+)
