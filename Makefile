@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # dagster-dbt's `prepare_if_dev` (under `dagster dev`) runs `dbt` from PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo ui run test lint warehouse-start warehouse-stop psql clean
+.PHONY: install demo ui docs run test lint warehouse-start warehouse-stop psql clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -25,6 +25,9 @@ demo: install
 
 ui: install
 	$(BIN)/atw ui
+
+docs: install
+	$(BIN)/atw docs
 
 run: install
 	$(BIN)/atw run

@@ -6,6 +6,7 @@
     atw run                             materialize every asset and run every check
     atw backfill START [END]            re-read and rebuild UTC days START..END, one run
     atw ui [-- dagster dev args]        the Dagster UI and daemon (schedule, sensors)
+    atw docs [--port P] [--no-serve]    dbt docs of every model and column
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
     atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -172,6 +174,25 @@ def cmd_backfill(args) -> int:
     return _report(run_job("backfill", args.start, args.end), started)
 
 
+def cmd_docs(args) -> int:
+    """dbt docs generate (with the warehouse's catalog), then serve them."""
+    from ingestion.dbt_env import dbt_env
+    from orchestration.dbt_manifest import dbt_executable
+
+    env = {**os.environ, **dbt_env(settings.resolve_urls().warehouse)}
+    common = ["--project-dir", str(settings.DBT_PROJECT_DIR),
+              "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", "target/docs"]
+    subprocess.run([dbt_executable(), "docs", "generate", "--quiet", *common], env=env,
+                   check=True)
+    docs = settings.DBT_PROJECT_DIR / "target" / "docs" / "index.html"
+    print(f"dbt docs generated: {docs}")
+    if args.no_serve:
+        return 0
+    print(f"serving on http://127.0.0.1:{args.port} (Ctrl-C stops)")
+    return subprocess.run([dbt_executable(), "docs", "serve", "--no-browser",
+                           "--port", str(args.port), *common], env=env).returncode
+
+
 def cmd_ui(args) -> int:
     """`dagster dev` on the workspace, with the instance configured from the settings."""
     from orchestration.instance import prepare_dagster_home
@@ -310,6 +331,10 @@ def main(argv: list[str] | None = None) -> int:
     backfill.add_argument("end", type=date.fromisoformat, nargs="?",
                           help="last day, included (default: the first)")
     backfill.set_defaults(func=cmd_backfill)
+    docs = sub.add_parser("docs", help="generate dbt docs and serve them")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument("--no-serve", action="store_true", help="only generate them")
+    docs.set_defaults(func=cmd_docs)
     ui = sub.add_parser("ui", help="start the Dagster UI and daemon (dagster dev)")
     ui.add_argument("dagster_args", nargs=argparse.REMAINDER,
                     help="passed on to `dagster dev` (e.g. -p 3001)")

@@ -361,3 +361,22 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
             assert conn.execute(f"select count(*) from {mart}").fetchone()[0] == 0
     if os.environ.get("ATW_UPDATE_SCREENSHOT") == "1":
         shutil.copy(tmp_path / "report.png", SCREENSHOT)
+
+
+def _analyst_queries() -> list[str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
+
+
+def test_the_analyst_questions_of_the_readme_run(built):
+    queries = _analyst_queries()
+    assert len(queries) == 10
+    with connect(built.warehouse) as conn:
+        for query in queries:
+            cursor = conn.execute(query)
+            assert cursor.description, query
+            cursor.fetchall()
+        # The ones over the whole history answer with rows on the test data.
+        for index in (3, 6, 8, 9):
+            assert conn.execute(queries[index]).fetchall(), queries[index]
