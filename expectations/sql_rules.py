@@ -90,11 +90,13 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
                 loads.rows_quarantined as rows_read, count(q.row_hash) as rows_accounted
             from loads
             -- A row quarantined again by later loads keeps its first and last run only, so
-            -- match on time: first seen before this load ended, last seen after it started.
+            -- loads in between match on time: first seen before this load ended, last seen
+            -- after it started (both the server's clock: started_at is the client's).
             left join raw.quarantine as q
                 on q.source = loads.source
-                and q.quarantined_at <= loads.finished_at
-                and q.last_seen_at >= loads.started_at
+                and (loads.run_id in (q.run_id, q.last_run_id)
+                     or (q.quarantined_at <= loads.finished_at
+                         and q.last_seen_at >= loads.started_at))
             where loads.rows_quarantined > 0
             group by loads.run_id, loads.rows_quarantined
             having count(q.row_hash) = 0

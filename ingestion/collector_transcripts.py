@@ -126,9 +126,11 @@ def pull_transcripts(
             batch_counts, batch_message_counts = _load_batch(warehouse, batch, run_id, encoding)
             counts.add(batch_counts)
             message_counts.add(batch_message_counts)
-    with warehouse.transaction():
-        load_log.record(warehouse, run_id, counts, started_at)
-        load_log.record(warehouse, run_id, message_counts, started_at)
+    if not counts.rows_read:
+        # Nothing new: the load is still on record, as every load is.
+        with warehouse.transaction():
+            load_log.record(warehouse, run_id, counts, started_at)
+            load_log.record(warehouse, run_id, message_counts, started_at)
     return counts, message_counts
 
 
@@ -136,6 +138,7 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str):
     counts = LoadCounts(source=SOURCE, rows_read=len(batch))
     message_counts = LoadCounts(source=MESSAGES_SOURCE)
     cap = max_message_chars()
+    started_at = datetime.now(UTC)
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
         held = dict(warehouse.execute(
@@ -230,4 +233,8 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str):
         load_log.record_redactions(warehouse, run_id, MESSAGES_SOURCE, redactions)
         high_at = max(row[6] for row in batch)
         watermarks.advance(warehouse, SOURCE, max(row[0] for row in batch), high_at)
+        # Each batch commits its rows, so it records its load in the same transaction: a load
+        # cut short (or retried) leaves no row that no load_log row accounts for.
+        load_log.record(warehouse, run_id, counts, started_at)
+        load_log.record(warehouse, run_id, message_counts, started_at)
     return counts, message_counts

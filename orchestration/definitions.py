@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
 from expectations.suites import SUITES
@@ -29,10 +31,14 @@ ASSETS = [
 
 ASSET_CHECKS = gx_checks(SUITES)
 
+# The run queue lets one run with this tag write the warehouse at a time (see instance.py).
+WRITER_TAG = {"atw/writes": "warehouse"}
+
 everything_job = dg.define_asset_job(
     name="everything",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
+    tags=WRITER_TAG,
     description="Pull everything new from every source, build every dbt model, run every "
     "check. The partition (range) is re-read from the collector and rebuilt as well.",
 )
@@ -41,6 +47,7 @@ backfill_job = dg.define_asset_job(
     name="backfill",
     selection=dg.AssetSelection.assets(["raw", "collector_events"]).downstream(),
     partitions_def=DAILY,
+    tags=WRITER_TAG,
     description="Re-read a date range from the collector and rebuild it and everything "
     "downstream, as one run. Idempotent: a second run changes nothing.",
 )
@@ -50,18 +57,26 @@ micro_batch_job = dg.define_asset_job(
     name="micro_batch",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
+    tags=WRITER_TAG,
     executor_def=dg.in_process_executor,
     description="Launched by the micro_batch sensor with only the affected assets.",
 )
 
-# 02:00 UTC: the run for the day that just ended, which also loads everything new.
-nightly_schedule = dg.build_schedule_from_partitioned_job(
-    everything_job,
+
+
+@dg.schedule(
     name="nightly",
-    hour_of_day=2,
-    minute_of_hour=0,
+    job=everything_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """02:00 UTC: the run for the day that just ended (the partition definition's last
+    partition is today), which also loads everything new."""
+    day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day)
+
 
 defs = dg.Definitions(
     assets=ASSETS,

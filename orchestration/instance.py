@@ -16,8 +16,10 @@ from ingestion import settings
 MARKER = "# Written by `atw` from ATW_DAGSTER_STORAGE; edit the settings, not this file.\n"
 DAGSTER_DB = "dagster"
 
-# Two runs never work on the same partition at once: queued runs wait for the one before,
-# and are picked up within a second of it ending (the default, 5 s, is micro-batch lag).
+# One run of the project's jobs writes the warehouse at a time, so two runs never load or
+# rebuild the same partition at once (a range run carries no `dagster/partition` tag, so the
+# limit is on the jobs' own tag); queued runs start within a second of the one before ending
+# (the default, 5 s, is micro-batch lag).
 _RUN_QUEUE = """run_coordinator:
   module: dagster.core.run_coordinator
   class: QueuedRunCoordinator
@@ -25,9 +27,8 @@ _RUN_QUEUE = """run_coordinator:
     max_concurrent_runs: 4
     dequeue_interval_seconds: 1
     tag_concurrency_limits:
-      - key: dagster/partition
-        value:
-          applyLimitPerUniqueValue: true
+      - key: atw/writes
+        value: warehouse
         limit: 1
 """
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 
 TIMEOUT_SECONDS = 10
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect of a POST as a GET without the body, and its 2xx would
+    pass for a delivered notification."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"redirected to {newurl}", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def webhook_url() -> str | None:
@@ -21,5 +33,5 @@ def post_json(url: str, payload: dict) -> int:
         headers={"Content-Type": "application/json", "User-Agent": "agent-telemetry-warehouse"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+    with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
         return response.status

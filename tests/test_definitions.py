@@ -1,18 +1,27 @@
 """The Dagster definitions load; jobs, schedule, sensors, partitions and every check resolve."""
 
-from dagster import AssetKey, DailyPartitionsDefinition
+from datetime import UTC, datetime
+
+from dagster import AssetKey, DailyPartitionsDefinition, build_schedule_context
 
 from expectations.suites import SUITES
-from orchestration.definitions import defs
+from orchestration.definitions import defs, nightly_schedule
 
 
 def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
     for name in ("everything", "backfill", "micro_batch"):
-        assert isinstance(defs.resolve_job_def(name).partitions_def, DailyPartitionsDefinition)
+        job = defs.resolve_job_def(name)
+        assert isinstance(job.partitions_def, DailyPartitionsDefinition)
+        assert job.tags["atw/writes"] == "warehouse"  # one writer at a time in the run queue
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == "everything"
+    # At 02:00 the run is for the day that just ended, not for today's partition.
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    request = nightly_schedule(context)
+    assert request.partition_key == "2026-11-22"
     sensors = {s.name for s in defs.sensors}
     assert sensors == {"micro_batch", "notify_run_failure", "notify_new_alerts"}
 

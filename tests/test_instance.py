@@ -22,7 +22,7 @@ def _tiny():
 
 def _partition_limit(instance) -> list:
     limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
-    return [limit for limit in limits if limit["key"] == "dagster/partition"]
+    return [limit for limit in limits if limit["key"] == "atw/writes"]
 
 
 def test_default_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
@@ -33,8 +33,7 @@ def test_default_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert instance.run_coordinator.dequeue_interval_seconds == 1
         assert _partition_limit(instance) == [
-            {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True},
-             "limit": 1}]
+            {"key": "atw/writes", "value": "warehouse", "limit": 1}]
         assert _tiny.execute_in_process(instance=instance).success
     assert (tmp_path / "storage").is_dir()
 

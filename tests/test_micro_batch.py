@@ -83,7 +83,8 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collec
     assert result.success
     materialized = {e.asset_key for e in result.all_events
                     if e.event_type_value == "ASSET_MATERIALIZATION"}
-    assert AssetKey(["raw", "landed_collector_events"]) not in materialized
+    assert AssetKey(["raw", "collector_events"]) in materialized
+
     with connect(small_collector.warehouse) as conn:
         sessions = conn.execute(
             """
@@ -96,3 +97,21 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collec
             """).fetchall()
     # Its own session, or the derived one of its host and directory (see the README).
     assert len(sessions) == 1 and sessions[0][1] >= 2
+
+
+def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
+    """A loader that writes two tables is one step: a request names both or neither."""
+    job = defs.resolve_job_def("micro_batch")
+    graph = defs.resolve_asset_graph()
+    empty = {key: ({} if key in (source_changes.LANDING_FILES, source_changes.CLAUDE_CODE)
+                   else None) for key in (source_changes.COLLECTOR_EVENTS,
+                                          source_changes.COLLECTOR_TRANSCRIPTS,
+                                          source_changes.LANDING_FILES,
+                                          source_changes.CLAUDE_CODE)}
+    changes = {source_changes.COLLECTOR_EVENTS: 1, source_changes.COLLECTOR_TRANSCRIPTS: "t",
+               source_changes.LANDING_FILES: {"a.json": [1, 1]},
+               source_changes.CLAUDE_CODE: {"s.jsonl": [1, 1]}}
+    for key, value in changes.items():
+        request = micro_batch_request(empty, {**empty, key: value}, graph, datetime.now(UTC))
+        job.get_subset(asset_selection=set(request.asset_selection),
+                       asset_check_selection=set(request.asset_check_keys))

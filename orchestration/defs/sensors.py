@@ -69,7 +69,9 @@ def micro_batch_request(previous: dict | None, current: dict, asset_graph,
     keys = source_changes.changed(previous, current)
     if not keys:
         return None
-    selection = dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
+    # A loader that writes two tables is one step: both of its assets, or neither.
+    selection = dg.AssetSelection.assets(
+        *(dg.AssetKey.from_user_string(k) for k in keys)).required_multi_asset_neighbors()
     affected = {key for key in selection.downstream().resolve(asset_graph)
                 if not _skipped(key, with_monitoring)}
     checks = {check for check in selection.downstream().resolve_checks(asset_graph)

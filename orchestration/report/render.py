@@ -4,6 +4,7 @@ file works offline and from a mail attachment."""
 from __future__ import annotations
 
 import html
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,7 +109,9 @@ def write_report(conn, path: Path, title: str = "Agent telemetry report") -> dic
     """Query every panel, write the HTML file atomically; returns rows per panel."""
     results = query_panels(conn)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(render(results, title), encoding="utf-8")
-    partial.replace(path)
+    # A name of its own per writer: two runs rendering at once each publish a whole file.
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                     suffix=".partial", delete=False) as partial:
+        partial.write(render(results, title))
+    Path(partial.name).replace(path)
     return {key: len(rows) for key, (_, rows) in results.items()}
