@@ -53,10 +53,10 @@ from ingestion.sample_data.collector_generator import (  # noqa: E402
     generate_collector,
 )
 from ingestion.settings import DBT_PROJECT_DIR  # noqa: E402
+from orchestration.defs.sensors import MICRO_BATCH_TAG  # noqa: E402
 
 TARGET_SECONDS = 60.0
 POLL_SECONDS = 0.5
-MICRO_BATCH_TAG = "atw/trigger"
 MART = "marts.fct_session_summaries"
 MART_KEY = ("marts", "fct_session_summaries")
 
@@ -140,7 +140,7 @@ def _isolate_dbt_targets(target: Path) -> None:
     DBT_TARGET_PATH, by default the project's dbt_project/target: a benchmark launches dozens.
     The manifest the definitions load is refreshed first, where it belongs, and the partial
     parse file is copied along so that dbt does not parse the project from scratch each time."""
-    from orchestration.cli import ensure_dbt_manifest
+    from orchestration.dbt_manifest import ensure_dbt_manifest
 
     ensure_dbt_manifest()
     target.mkdir(parents=True, exist_ok=True)

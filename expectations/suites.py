@@ -35,13 +35,17 @@ def _none() -> list:
 @dataclass(frozen=True)
 class SuiteSpec:
     name: str
-    stage: str
+    # The warehouse's schemas are its stages: raw, reference, staging, intermediate, marts.
     schema: str
     table: str
     # Columns that identify a failing row in check metadata (never message text).
     key_columns: tuple[str, ...]
     blocking: Callable[[], list]
     warnings: Callable[[], list] = _none
+
+    @property
+    def stage(self) -> str:
+        return self.schema
 
     @property
     def asset_key_path(self) -> list[str]:
@@ -354,61 +358,57 @@ def _dimension(key: str) -> Callable[[], list]:
     return lambda: [*_keys(key), *_non_negative("call_count")]
 
 
-def _suite(name, stage, schema, table, keys, blocking, warnings=_none) -> SuiteSpec:
-    return SuiteSpec(name, stage, schema, table, keys, blocking, warnings)
-
-
 SUITES: tuple[SuiteSpec, ...] = (
-    _suite("raw_collector_events", "raw", "raw", "collector_events", ("source_id",),
-           _raw_collector_events, _timely("created_at")),
-    _suite("raw_collector_session_transcripts", "raw", "raw", "collector_session_transcripts",
-           ("session_id",), _raw_transcripts),
-    _suite("raw_collector_transcript_messages", "raw", "raw", "collector_transcript_messages",
-           ("session_id", "message_index"), _raw_transcript_messages),
-    _suite("raw_landed_collector_events", "raw", "raw", "landed_collector_events",
-           ("file_path", "event_index"), _raw_landed_collector_events),
-    _suite("raw_landed_metric_events", "raw", "raw", "landed_metric_events", ("event_id",),
-           _raw_landed_metric_events),
-    _suite("raw_claude_code_lines", "raw", "raw", "claude_code_lines",
-           ("file_path", "line_number"), _raw_claude_code_lines),
-    _suite("model_prices", "reference", "reference", "model_prices",
-           ("model_name", "valid_from"), _model_prices),
-    _suite("stg_collector__telemetry_events", "staging", "staging",
-           "stg_collector__telemetry_events", ("event_id",), _stg_collector_events),
-    _suite("stg_landing__collector_events", "staging", "staging",
-           "stg_landing__collector_events", ("event_id",), _stg_landing_collector_events),
-    _suite("stg_landing__metric_events", "staging", "staging", "stg_landing__metric_events",
-           ("event_id",), _stg_metric_events),
-    _suite("stg_claude_code__api_responses", "staging", "staging",
-           "stg_claude_code__api_responses", ("response_key",), _stg_api_responses),
-    _suite("stg_claude_code__tool_calls", "staging", "staging", "stg_claude_code__tool_calls",
-           ("tool_use_id",), _stg_tool_calls),
-    _suite("int_agent_calls_unioned", "intermediate", "intermediate", "int_agent_calls_unioned",
-           ("call_id",), _calls, _timely("occurred_at")),
-    _suite("int_tool_calls", "intermediate", "intermediate", "int_tool_calls",
-           ("tool_call_id",), _tool_calls),
-    _suite("fct_session_summaries", "marts", "marts", "fct_session_summaries",
-           ("session_key",), _session_summaries),
-    _suite("fct_daily_token_trends", "marts", "marts", "fct_daily_token_trends",
-           ("usage_date", "tenant_id"), _daily_token_trends),
-    _suite("fct_activity_heatmap", "marts", "marts", "fct_activity_heatmap",
-           ("tenant_id", "day_of_week", "hour_of_day"), _activity_heatmap),
-    _suite("fct_agent_monthly_usage", "marts", "marts", "fct_agent_monthly_usage",
-           ("usage_month", "tenant_id", "agent_name"), _agent_monthly_usage),
-    _suite("fct_tool_usage", "marts", "marts", "fct_tool_usage",
-           ("usage_date", "tenant_id", "tool_name"), _tool_usage),
-    _suite("fct_tool_sequences", "marts", "marts", "fct_tool_sequences", ("tool_sequence",),
-           _tool_sequences),
-    _suite("dim_agents", "marts", "marts", "dim_agents", ("agent_name",),
-           _dimension("agent_name")),
-    _suite("dim_hosts", "marts", "marts", "dim_hosts", ("host_id",), _dimension("host_id")),
-    _suite("dim_models", "marts", "marts", "dim_models", ("model_name",),
-           _dimension("model_name")),
-    _suite("dim_tools", "marts", "marts", "dim_tools", ("tool_name",), _dimension("tool_name")),
-    _suite("fct_alerts", "marts", "marts", "fct_alerts", ("alert_id",), _alerts),
-    _suite("fct_anomalies", "marts", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
-    _suite("fct_recommendations", "marts", "marts", "fct_recommendations",
-           ("recommendation_id",), _recommendations),
+    SuiteSpec("raw_collector_events", "raw", "collector_events", ("source_id",),
+              _raw_collector_events, _timely("created_at")),
+    SuiteSpec("raw_collector_session_transcripts", "raw", "collector_session_transcripts",
+              ("session_id",), _raw_transcripts),
+    SuiteSpec("raw_collector_transcript_messages", "raw", "collector_transcript_messages",
+              ("session_id", "message_index"), _raw_transcript_messages),
+    SuiteSpec("raw_landed_collector_events", "raw", "landed_collector_events",
+              ("file_path", "event_index"), _raw_landed_collector_events),
+    SuiteSpec("raw_landed_metric_events", "raw", "landed_metric_events", ("event_id",),
+              _raw_landed_metric_events),
+    SuiteSpec("raw_claude_code_lines", "raw", "claude_code_lines",
+              ("file_path", "line_number"), _raw_claude_code_lines),
+    SuiteSpec("model_prices", "reference", "model_prices",
+              ("model_name", "valid_from"), _model_prices),
+    SuiteSpec("stg_collector__telemetry_events", "staging",
+              "stg_collector__telemetry_events", ("event_id",), _stg_collector_events),
+    SuiteSpec("stg_landing__collector_events", "staging",
+              "stg_landing__collector_events", ("event_id",), _stg_landing_collector_events),
+    SuiteSpec("stg_landing__metric_events", "staging", "stg_landing__metric_events",
+              ("event_id",), _stg_metric_events),
+    SuiteSpec("stg_claude_code__api_responses", "staging",
+              "stg_claude_code__api_responses", ("response_key",), _stg_api_responses),
+    SuiteSpec("stg_claude_code__tool_calls", "staging", "stg_claude_code__tool_calls",
+              ("tool_use_id",), _stg_tool_calls),
+    SuiteSpec("int_agent_calls_unioned", "intermediate", "int_agent_calls_unioned",
+              ("call_id",), _calls, _timely("occurred_at")),
+    SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls",
+              ("tool_call_id",), _tool_calls),
+    SuiteSpec("fct_session_summaries", "marts", "fct_session_summaries",
+              ("session_key",), _session_summaries),
+    SuiteSpec("fct_daily_token_trends", "marts", "fct_daily_token_trends",
+              ("usage_date", "tenant_id"), _daily_token_trends),
+    SuiteSpec("fct_activity_heatmap", "marts", "fct_activity_heatmap",
+              ("tenant_id", "day_of_week", "hour_of_day"), _activity_heatmap),
+    SuiteSpec("fct_agent_monthly_usage", "marts", "fct_agent_monthly_usage",
+              ("usage_month", "tenant_id", "agent_name"), _agent_monthly_usage),
+    SuiteSpec("fct_tool_usage", "marts", "fct_tool_usage",
+              ("usage_date", "tenant_id", "tool_name"), _tool_usage),
+    SuiteSpec("fct_tool_sequences", "marts", "fct_tool_sequences", ("tool_sequence",),
+              _tool_sequences),
+    SuiteSpec("dim_agents", "marts", "dim_agents", ("agent_name",),
+              _dimension("agent_name")),
+    SuiteSpec("dim_hosts", "marts", "dim_hosts", ("host_id",), _dimension("host_id")),
+    SuiteSpec("dim_models", "marts", "dim_models", ("model_name",),
+              _dimension("model_name")),
+    SuiteSpec("dim_tools", "marts", "dim_tools", ("tool_name",), _dimension("tool_name")),
+    SuiteSpec("fct_alerts", "marts", "fct_alerts", ("alert_id",), _alerts),
+    SuiteSpec("fct_anomalies", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
+    SuiteSpec("fct_recommendations", "marts", "fct_recommendations",
+              ("recommendation_id",), _recommendations),
 )
 
 

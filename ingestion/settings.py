@@ -23,6 +23,12 @@ def sample_claude_projects_dir() -> Path:
     return PROJECT_ROOT / ".warehouse" / "sample-claude-projects"
 
 
+def report_path() -> Path:
+    """Where the HTML report is written (ATW_REPORT_PATH; gitignored by default)."""
+    return Path(os.environ.get("ATW_REPORT_PATH",
+                               PROJECT_ROOT / "reports" / "telemetry-report.html"))
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / ".dagster_home"))
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from ingestion import file_drops, settings
 from ingestion.connections import connect, redact, target
 from orchestration.dbt_manifest import ensure_dbt_manifest
-from orchestration.defs.report import report_path
 
 DEMO_EVENTS = 60_000
 RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
@@ -297,7 +296,7 @@ Where the results are:
   query       {psql} \\
                 -c 'select * from marts.fct_daily_token_trends order by usage_date desc limit 10'
               (or: .venv/bin/atw psql)
-  report      {report_path()} (open it in a browser; rebuilt by every run)
+  report      {settings.report_path()} (open it in a browser; rebuilt by every run)
   Dagster UI  make ui   → http://127.0.0.1:3000 (runs are stored in {settings.dagster_home()})
   at          {datetime.now(UTC):%Y-%m-%d %H:%M} UTC""")
     return status

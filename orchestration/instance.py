@@ -50,7 +50,7 @@ def postgres_storage_url() -> str:
 
         base = ensure_running(settings.embedded_data_dir())
         url = ensure_database(base, DAGSTER_DB)
-    scheme, _, rest = url.partition("://")
+    _, _, rest = url.partition("://")
     return f"postgresql+psycopg2://{rest}"
 
 

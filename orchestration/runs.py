@@ -24,11 +24,9 @@ def run_job(job_name: str = "everything", start: date | None = None, end: date |
             instance=None):
     """Execute `job_name` in this process for the partitions start..end (default: today's),
     recorded in `instance` (the one under DAGSTER_HOME unless another is given)."""
-    from orchestration.cli import ensure_dbt_manifest
-
-    ensure_dbt_manifest()
     from dagster import DagsterInstance
 
+    # Importing the definitions refreshes dbt's manifest when a dbt file changed.
     from orchestration.definitions import defs
     from orchestration.instance import prepare_dagster_home
 

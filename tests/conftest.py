@@ -71,7 +71,7 @@ def small_collector(urls) -> Urls:
 def pytest_configure(config):
     """Refresh dbt's manifest before any test module imports the Dagster definitions, which
     read it at import time."""
-    from orchestration.cli import ensure_dbt_manifest
+    from orchestration.dbt_manifest import ensure_dbt_manifest
 
     ensure_dbt_manifest()
 

@@ -20,7 +20,7 @@ def _tiny():
     _hello()
 
 
-def _partition_limit(instance) -> list:
+def _writer_limit(instance) -> list:
     limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
     return [limit for limit in limits if limit["key"] == "atw/writes"]
 
@@ -32,7 +32,7 @@ def test_default_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert instance.run_coordinator.dequeue_interval_seconds == 1
-        assert _partition_limit(instance) == [
+        assert _writer_limit(instance) == [
             {"key": "atw/writes", "value": "warehouse", "limit": 1}]
         assert _tiny.execute_in_process(instance=instance).success
     assert (tmp_path / "storage").is_dir()

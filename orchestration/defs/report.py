@@ -3,24 +3,16 @@ of them holds it back, so it is never rendered from data that failed."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import dagster as dg
 
 from ingestion.connections import connect
-from ingestion.settings import PROJECT_ROOT
+from ingestion.settings import report_path
 from orchestration.report.render import write_report
 from orchestration.resources import TelemetryDatabases
 
 MARTS_READ = ("fct_daily_token_trends", "fct_activity_heatmap", "fct_agent_monthly_usage",
               "dim_models", "fct_session_summaries", "fct_tool_usage", "fct_tool_sequences",
               "fct_alerts", "alert_inbox", "fct_recommendations")
-
-
-def report_path() -> Path:
-    return Path(os.environ.get("ATW_REPORT_PATH",
-                               PROJECT_ROOT / "reports" / "telemetry-report.html"))
 
 
 @dg.asset(
