@@ -354,6 +354,18 @@ def _recommendations() -> list:
     ]
 
 
+def _data_quality_daily() -> list:
+    return [
+        *_keys("dq_key"),
+        *_not_null("validated_on", "suite", "check_name", "expectation", "last_success"),
+        _in_set("severity", ["blocking", "warning"]),
+        gxe.ExpectColumnValuesToBeBetween(column="evaluation_count", min_value=1),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="evaluation_count",
+                                                    column_B="failure_count", or_equal=True),
+        *_non_negative("failure_count"),
+    ]
+
+
 def _dimension(key: str) -> Callable[[], list]:
     return lambda: [*_keys(key), *_non_negative("call_count")]
 
@@ -409,6 +421,8 @@ SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec("fct_anomalies", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
     SuiteSpec("fct_recommendations", "marts", "fct_recommendations",
               ("recommendation_id",), _recommendations),
+    SuiteSpec("fct_data_quality_daily", "marts", "fct_data_quality_daily", ("dq_key",),
+              _data_quality_daily),
 )
 
 

@@ -66,3 +66,14 @@ def with_database(url: str, dbname: str) -> str:
 def connect(url: str, **kwargs) -> psycopg.Connection:
     """A psycopg connection whose session time zone is UTC, whatever the server default."""
     return psycopg.connect(libpq_url(url), options="-c TimeZone=UTC", **kwargs)
+
+
+def usable_role(conn: psycopg.Connection, role: str) -> bool:
+    """Whether this login may act as `role` (`set role`) here: the role exists, the login is a
+    member, and `atw roles` has set it up in this database (roles are cluster-wide; the grant
+    of CREATE on the database is per database)."""
+    row = conn.execute(
+        "select pg_has_role(current_user, oid, 'member') "
+        "and has_database_privilege(oid, current_database(), 'create') "
+        "from pg_roles where rolname = %s", (role,)).fetchone()
+    return bool(row and row[0])

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import os
 
-from ingestion.connections import target
+from ingestion.connections import connect, target, usable_role
+
+TRANSFORMER_ROLE = "atw_transformer"
+
+
+def transformer_role(warehouse_url: str) -> str:
+    """atw_transformer once `atw roles` has made this login a member of it, else ''."""
+    with connect(warehouse_url) as conn:
+        return TRANSFORMER_ROLE if usable_role(conn, TRANSFORMER_ROLE) else ""
 
 
 def dbt_env(warehouse_url: str) -> dict[str, str]:
@@ -15,6 +23,7 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
         "ATW_PG_USER": pg.user,
         "ATW_PG_PASSWORD": pg.password,
         "ATW_PG_DBNAME": pg.dbname,
+        "ATW_DBT_ROLE": transformer_role(warehouse_url),
         # libpq reads PGOPTIONS: every dbt session runs with TimeZone=UTC.
         "PGOPTIONS": "-c TimeZone=UTC",
     }

@@ -10,6 +10,8 @@
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
     atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
+    atw roles [--rls on|off] [--analyst NAME [--tenant T]... [--password-env VAR]]
+                                        loader/transformer/analyst roles, grants, tenant scoping
     atw psql [warehouse|collector]      open psql on a database (or print how to)
 """
 
@@ -271,6 +273,34 @@ def cmd_ack(args) -> int:
     return 0
 
 
+def cmd_roles(args) -> int:
+    from ingestion import roles
+
+    with connect(settings.resolve_urls().warehouse) as conn:
+        roles.setup_roles(conn)
+        print(f"roles ready: {roles.LOADER} owns raw and ops, {roles.TRANSFORMER} owns staging, "
+              f"intermediate, marts and reference, {roles.ANALYST} reads the marts")
+        if args.rls is not None:
+            roles.set_row_level_security(conn, args.rls == "on")
+            print(f"row-level security: {args.rls} (analysts see "
+                  f"{'only their tenants' if args.rls == 'on' else 'every tenant'})")
+        if args.analyst:
+            password = None
+            if args.password_env:
+                password = os.environ.get(args.password_env)
+                if password is None:
+                    print(f"atw roles: ${args.password_env} is not set", file=sys.stderr)
+                    return 2
+            try:
+                roles.add_analyst(conn, args.analyst, args.tenant, password)
+            except ValueError as error:
+                print(f"atw roles: {error}", file=sys.stderr)
+                return 2
+            scope = ", ".join(args.tenant) if args.tenant else "unchanged"
+            print(f"analyst login {args.analyst}: tenants {scope}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     print("starting the embedded warehouse ...")
     urls = settings.resolve_urls()
@@ -285,6 +315,7 @@ def cmd_demo(args) -> int:
     if not os.environ.get("CLAUDE_PROJECTS_DIR"):
         # The demo reads its own sample logs; set CLAUDE_PROJECTS_DIR for real ones.
         os.environ["CLAUDE_PROJECTS_DIR"] = str(settings.sample_claude_projects_dir())
+    cmd_roles(argparse.Namespace(rls=None, analyst=None, tenant=None, password_env=None))
     print("materializing every asset (ingestion, dbt models, checks) ...")
     status = cmd_run(args)
     cmd_summary(args)
@@ -345,6 +376,16 @@ def main(argv: list[str] | None = None) -> int:
                      help="who acknowledges it (default: $USER)")
     ack.add_argument("--note", help="why, or what was done")
     ack.set_defaults(func=cmd_ack)
+    roles_parser = sub.add_parser("roles", help="create the roles and grants (idempotent)")
+    roles_parser.add_argument("--rls", choices=["on", "off"],
+                              help="analysts see only their tenants' mart rows (on) or all")
+    roles_parser.add_argument("--analyst", metavar="NAME",
+                              help="create or update an analyst login")
+    roles_parser.add_argument("--tenant", action="append", metavar="TENANT_ID",
+                              help="a tenant the analyst may see (repeat; replaces the list)")
+    roles_parser.add_argument("--password-env", metavar="VAR",
+                              help="set the analyst's password from this environment variable")
+    roles_parser.set_defaults(func=cmd_roles)
     psql = sub.add_parser("psql", help="open psql on the warehouse or the collector")
     psql.add_argument("database", nargs="?", choices=["warehouse", "collector"],
                       default="warehouse")

@@ -61,6 +61,37 @@ def module_collector(pg_base_url):
         yield result
 
 
+def login_url(url: str, login: str) -> str:
+    """The same database reached as another login (the embedded server trusts local logins)."""
+    from ingestion.connections import target
+
+    pg = target(url)
+    return f"postgresql://{login}@/{pg.dbname}?host={pg.host}&port={pg.port}"
+
+
+@pytest.fixture(scope="session")
+def secured_warehouse(pg_base_url, tmp_path_factory):
+    """The sample warehouse built by the whole pipeline after `atw roles`: dbt ran as the
+    transformer, loaders as the loader. Shared by the access and Grafana tests, which only read
+    (or restore what they change)."""
+    from dagster import DagsterInstance
+
+    from ingestion.roles import setup_roles
+    from orchestration.cli import run_pipeline
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = fresh_databases(pg_base_url, monkeypatch)
+        with connect(result.collector) as conn:
+            generate_collector(conn, SMALL)
+        with connect(result.warehouse) as conn:
+            setup_roles(conn)
+        monkeypatch.setenv("ATW_REPORT_PATH",
+                           str(tmp_path_factory.mktemp("report") / "report.html"))
+        run = run_pipeline(DagsterInstance.ephemeral())
+    assert run.success
+    return result
+
+
 @pytest.fixture
 def small_collector(urls) -> Urls:
     with connect(urls.collector) as conn:

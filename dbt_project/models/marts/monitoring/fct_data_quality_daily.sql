@@ -1,0 +1,55 @@
+{{ config(
+    materialized='incremental',
+    unique_key='dq_key',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['validated_on']}],
+) }}
+{#- The data-quality history at daily grain, for analysts and Grafana (they cannot read ops).
+    A build recomputes the newest day it holds and any later day; earlier days are final, so
+    the retention of ops.dq_validation_results never changes them. -#}
+with
+
+results as (
+
+    select * from {{ source('ops', 'dq_validation_results') }}
+    {% if is_incremental() %}
+    where validated_at >= (
+        select coalesce(max(validated_on), '-infinity'::date)::timestamptz from {{ this }}
+    )
+    {% endif %}
+
+),
+
+daily as (
+
+    select
+        (validated_at at time zone 'UTC')::date as validated_on,
+        suite,
+        check_name,
+        stage,
+        table_name,
+        severity,
+        expectation,
+        column_name,
+        count(*) as evaluation_count,
+        count(*) filter (where not success) as failure_count,
+        max(validated_at) as last_validated_at,
+        (array_agg(success order by validated_at desc, result_id desc))[1] as last_success,
+        (array_agg(observed_value order by validated_at desc, result_id desc))[1]
+            as last_observed_value
+    from results
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+
+),
+
+final as (
+
+    select
+        md5(concat_ws('|', validated_on, suite, check_name, expectation,
+                      coalesce(column_name, ''))) as dq_key,
+        *
+    from daily
+
+)
+
+select * from final
