@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 import uuid
@@ -77,12 +78,25 @@ def secured_warehouse(pg_base_url, tmp_path_factory):
     from dagster import DagsterInstance
 
     from ingestion.roles import setup_roles
+    from ingestion.sample_data.claude_code_generator import (
+        ClaudeCodeConfig,
+        write_claude_projects,
+    )
+    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
     from orchestration.cli import run_pipeline
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         result = fresh_databases(pg_base_url, monkeypatch)
         with connect(result.collector) as conn:
             generate_collector(conn, SMALL)
+        # Every source of the demo, so that every mart has rows.
+        write_landing_files(Path(os.environ["LANDING_DIR"]),
+                            LandingConfig(seed=7, batch_files=4, metric_files=3,
+                                          days=SMALL.days, end=SAMPLE_END))
+        claude = tmp_path_factory.mktemp("claude-projects")
+        write_claude_projects(claude, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days,
+                                                       end=SAMPLE_END))
+        monkeypatch.setenv("CLAUDE_PROJECTS_DIR", str(claude))
         with connect(result.warehouse) as conn:
             setup_roles(conn)
         monkeypatch.setenv("ATW_REPORT_PATH",

@@ -175,10 +175,12 @@ def test_policies_survive_a_rebuild_of_the_marts(row_level_security):
     assert _count(url, login, "select count(*) from marts.fct_session_summaries") > 0
 
 
-def test_the_loader_login_loads_raw_but_reads_no_marts(secured_warehouse):
+def test_the_loader_login_loads_raw_but_reads_no_marts(secured_warehouse, tmp_path, monkeypatch):
     from ingestion.all_sources import load_all_sources
     from ingestion.settings import Urls
 
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path))
+    monkeypatch.delenv("CLAUDE_PROJECTS_DIR", raising=False)
     url = secured_warehouse.warehouse
     name = f"loader_{uuid.uuid4().hex[:8]}"
     with connect(url) as conn:

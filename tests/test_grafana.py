@@ -1,0 +1,201 @@
+"""grafana/: the provisioning files hang together, and every panel's SQL, with Grafana's macros
+and the tenant variable expanded as Grafana 11 expands them, runs as an analyst login against a
+warehouse built from every sample source and returns rows with the columns the panel plots."""
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingestion.connections import connect
+from ingestion.roles import add_analyst
+from tests.conftest import SAMPLE_END, login_url
+
+GRAFANA = Path(__file__).resolve().parents[1] / "grafana"
+DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+DATASOURCE_UID = "atw-warehouse"
+# What each panel plots. A panel added to a dashboard must be added here too.
+EXPECTED_COLUMNS = {
+    'atw-overview': {
+        'Calls': ['calls'],
+        'Tokens': ['tokens'],
+        'Cost (USD)': ['cost_usd'],
+        'Sessions': ['sessions'],
+        'Session error rate': ['error_rate'],
+        'Open alerts': ['open_alerts'],
+        'Calls and tokens per day': ['time', 'calls', 'tokens'],
+        'Busiest hours (UTC, all time)': ['day', 'hour_of_day', 'calls'],
+    },
+    'atw-tokens-cost': {
+        'Tokens per day by type': [
+            'time', 'prompt', 'completion', 'cached', 'reasoning', 'cache_creation'],
+        'Cost per day (USD)': ['time', 'cost_usd'],
+        'Cost and tokens by model': ['model', 'sessions', 'tokens', 'cost_usd'],
+        'Usage per agent and month': ['month', 'agent_name', 'calls', 'tokens', 'cost_usd'],
+        'Claude Code cost per day by model (USD)': ['time', 'metric', 'cost_usd'],
+        'Claude Code 5-hour usage blocks': [
+            'block_start_at', 'block_end_at', 'response_count', 'total_tokens', 'cost_usd',
+            'models'],
+    },
+    'atw-sessions-tools': {
+        'Sessions per day by complexity': ['time', 'metric', 'sessions'],
+        'Most expensive sessions': [
+            'session_key', 'tenant_id', 'model', 'complexity', 'call_count', 'total_tokens',
+            'cost_usd', 'duration_seconds', 'started_at'],
+        'Tool calls per day (top 8 tools)': ['time', 'metric', 'calls'],
+        'Tools: success, errors, denials, time': [
+            'tool_name', 'calls', 'success_rate', 'error_rate', 'denied_rate', 'avg_time_ms'],
+        'Top tool sequences': [
+            'tool_sequence', 'sequence_length', 'occurrence_count', 'session_count',
+            'last_seen_at'],
+    },
+    'atw-errors-alerts': {
+        'Error rate per day': ['time', 'error_rate'],
+        'Errors per day by category': ['time', 'metric', 'errors'],
+        'Alerts per day by severity': ['time', 'metric', 'alerts'],
+        'Open alerts': [
+            'triggered_at', 'severity', 'alert_type', 'tenant_id', 'subject', 'observed_value',
+            'threshold', 'message', 'alert_id'],
+        'Anomalies': [
+            'started_at', 'anomaly_type', 'tenant_id', 'agent_name', 'observed_value',
+            'threshold', 'call_count'],
+        'Recommendations': [
+            'recommendation_type', 'subject', 'message', 'observed_value', 'threshold'],
+    },
+    'atw-data-quality': {
+        'Expectations passing per day': ['time', 'pass_rate'],
+        'Failures per day by stage and severity': ['time', 'metric', 'failures'],
+        'Latest outcome of each expectation': [
+            'check_name', 'stage', 'table_name', 'severity', 'expectation', 'column_name',
+            'last_success', 'last_observed_value', 'last_validated_at'],
+        'Evaluations and failures per table': [
+            'stage', 'table_name', 'evaluations', 'failures', 'blocking_failures'],
+    },}
+_MACRO = re.compile(r"\$(__[a-zA-Z]+)\(([^)]*)\)")
+
+
+def expand(sql: str, start: datetime, end: datetime, variables: dict[str, list[str]]) -> str:
+    """Grafana's PostgreSQL macros (pkg/tsdb/grafana-postgresql-datasource/macros.go) and
+    multi-value variables (quoted, comma-separated); anything else is an error here, as it
+    would be in Grafana."""
+    def rfc3339(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def macro(match: re.Match) -> str:
+        name, argument = match.group(1), match.group(2).strip()
+        if name == "__timeFilter":
+            return f"{argument} BETWEEN '{rfc3339(start)}' AND '{rfc3339(end)}'"
+        if name == "__timeFrom":
+            return f"'{rfc3339(start)}'"
+        if name == "__timeTo":
+            return f"'{rfc3339(end)}'"
+        raise AssertionError(f"macro ${name} is not expanded by this test: add it")
+
+    sql = _MACRO.sub(macro, sql)
+    for name, values in variables.items():
+        quoted = ",".join("'" + v.replace("'", "''") + "'" for v in values)
+        sql = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", quoted, sql)
+    leftover = re.search(r"\$\w+", sql)
+    assert leftover is None, f"unexpanded {leftover.group(0)} in {sql}"
+    return sql
+
+
+def _dashboard(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def test_there_are_five_dashboards_over_one_datasource():
+    datasource = (GRAFANA / "provisioning" / "datasources" / "warehouse.yaml").read_text()
+    assert f"uid: {DATASOURCE_UID}" in datasource
+    assert "type: grafana-postgresql-datasource" in datasource
+    provider = (GRAFANA / "provisioning" / "dashboards" / "warehouse.yaml").read_text()
+    assert "type: file" in provider
+    uids = [_dashboard(path)["uid"] for path in DASHBOARDS]
+    assert sorted(uids) == sorted(EXPECTED_COLUMNS)
+    for path in DASHBOARDS:
+        dashboard = _dashboard(path)
+        panels = {panel["title"]: panel for panel in dashboard["panels"]}
+        assert sorted(panels) == sorted(EXPECTED_COLUMNS[dashboard["uid"]]), path.name
+        ids = [panel["id"] for panel in dashboard["panels"]]
+        assert len(ids) == len(set(ids)), path.name
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] == DATASOURCE_UID
+            for target in panel["targets"]:
+                assert target["datasource"]["uid"] == DATASOURCE_UID
+                assert target["rawQuery"] and target["rawSql"].strip()
+
+
+@pytest.fixture(scope="module")
+def grafana_login(secured_warehouse) -> str:
+    """The datasource's login: in the analyst role, nothing more."""
+    name = f"grafana_{uuid.uuid4().hex[:8]}"
+    with connect(secured_warehouse.warehouse) as conn:
+        add_analyst(conn, name)
+    return login_url(secured_warehouse.warehouse, name)
+
+
+def _variables(url: str, dashboard: dict) -> dict[str, list[str]]:
+    values = {}
+    with connect(url) as conn:
+        for variable in dashboard["templating"]["list"]:
+            assert variable["type"] == "query"
+            values[variable["name"]] = [r[0] for r in conn.execute(variable["query"])]
+            assert values[variable["name"]], variable["name"]
+    return values
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
+def test_every_panel_returns_rows_with_its_columns(path, grafana_login):
+    dashboard = _dashboard(path)
+    # The sample data's 12 days, up to now (the data-quality history is written today).
+    start = SAMPLE_END - timedelta(days=30)
+    end = datetime.now(UTC) + timedelta(hours=1)
+    variables = _variables(grafana_login, dashboard)
+    empty, wrong = [], []
+    with connect(grafana_login) as conn:
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                cursor = conn.execute(expand(target["rawSql"], start, end, variables))
+                columns = [c.name for c in cursor.description]
+                rows = cursor.fetchall()
+                if columns != EXPECTED_COLUMNS[dashboard["uid"]][panel["title"]]:
+                    wrong.append((panel["title"], columns))
+                if not rows or all(v is None for v in rows[0]):
+                    empty.append(panel["title"])
+                if target["format"] == "time_series":
+                    assert columns[0] == "time", panel["title"]
+                    assert all(isinstance(row[0], datetime) for row in rows), panel["title"]
+    assert wrong == []
+    assert empty == []
+
+
+def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
+    from ingestion.roles import set_row_level_security
+
+    url = secured_warehouse.warehouse
+    overview = _dashboard(GRAFANA / "dashboards" / "overview.json")
+    name = f"grafana_{uuid.uuid4().hex[:8]}"
+    with connect(url) as conn:
+        tenant = conn.execute("select tenant_id from marts.fct_daily_token_trends "
+                              "where tenant_id is not null limit 1").fetchone()[0]
+        add_analyst(conn, name, [tenant])
+        set_row_level_security(conn, True)
+    try:
+        assert _variables(login_url(url, name), overview) == {"tenant": [tenant]}
+    finally:
+        with connect(url) as conn:
+            set_row_level_security(conn, False)
+
+
+def test_the_expansion_matches_grafana():
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    end = datetime(2026, 11, 2, 12, 30, tzinfo=UTC)
+    assert expand("where $__timeFilter(usage_date) and t in ($tenant) and x > $__timeFrom()",
+                  start, end, {"tenant": ["a", "o'b"]}) == (
+        "where usage_date BETWEEN '2026-11-01T00:00:00Z' AND '2026-11-02T12:30:00Z' "
+        "and t in ('a','o''b') and x > '2026-11-01T00:00:00Z'")
+    with pytest.raises(AssertionError, match="timeGroup"):
+        expand("select $__timeGroup(t, '1h')", start, end, {})
