@@ -70,6 +70,25 @@ def login_url(url: str, login: str) -> str:
     return f"postgresql://{login}@/{pg.dbname}?host={pg.host}&port={pg.port}"
 
 
+def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
+    """The demo's three sources at test size, so that every mart has rows: the collector,
+    landing files (in LANDING_DIR) and Claude Code logs (CLAUDE_PROJECTS_DIR := claude_dir)."""
+    from ingestion.sample_data.claude_code_generator import (
+        ClaudeCodeConfig,
+        write_claude_projects,
+    )
+    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
+
+    with connect(urls.collector) as conn:
+        generate_collector(conn, SMALL)
+    write_landing_files(Path(os.environ["LANDING_DIR"]),
+                        LandingConfig(seed=7, batch_files=4, metric_files=3, days=SMALL.days,
+                                      end=SAMPLE_END))
+    write_claude_projects(claude_dir, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days,
+                                                       end=SAMPLE_END))
+    monkeypatch.setenv("CLAUDE_PROJECTS_DIR", str(claude_dir))
+
+
 @pytest.fixture(scope="session")
 def secured_warehouse(pg_base_url, tmp_path_factory):
     """The sample warehouse built by the whole pipeline after `atw roles`: dbt ran as the
@@ -78,25 +97,11 @@ def secured_warehouse(pg_base_url, tmp_path_factory):
     from dagster import DagsterInstance
 
     from ingestion.roles import setup_roles
-    from ingestion.sample_data.claude_code_generator import (
-        ClaudeCodeConfig,
-        write_claude_projects,
-    )
-    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
     from orchestration.cli import run_pipeline
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         result = fresh_databases(pg_base_url, monkeypatch)
-        with connect(result.collector) as conn:
-            generate_collector(conn, SMALL)
-        # Every source of the demo, so that every mart has rows.
-        write_landing_files(Path(os.environ["LANDING_DIR"]),
-                            LandingConfig(seed=7, batch_files=4, metric_files=3,
-                                          days=SMALL.days, end=SAMPLE_END))
-        claude = tmp_path_factory.mktemp("claude-projects")
-        write_claude_projects(claude, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days,
-                                                       end=SAMPLE_END))
-        monkeypatch.setenv("CLAUDE_PROJECTS_DIR", str(claude))
+        fill_every_source(result, tmp_path_factory.mktemp("claude-projects"), monkeypatch)
         with connect(result.warehouse) as conn:
             setup_roles(conn)
         monkeypatch.setenv("ATW_REPORT_PATH",

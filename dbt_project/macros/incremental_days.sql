@@ -49,6 +49,8 @@
             )::date
         {%- endif %}
         ) as days
+        -- Days before the retention horizon are final (macros/retention.sql).
+        where day >= {{ retention_horizon() }}::date
         order by day
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | map('string') | list) }}
@@ -80,7 +82,8 @@
         from (
             select distinct day from {{ source('raw_ops', 'changed_days') }}
         ) as changed
-        where not exists (
+        where changed.day >= {{ retention_horizon() }}::date
+            and not exists (
             {%- for relation, time_column in raw_event_sources() %}
             select 1 from {{ relation }}
             where {{ time_column }} >= changed.day::timestamptz

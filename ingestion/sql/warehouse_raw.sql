@@ -242,6 +242,31 @@ create table if not exists raw.claude_code_lines (
     primary key (file_path, line_number)
 );
 
+-- Retention (the ops/retention asset): per run and table, the cutoff before which raw rows were
+-- deleted (or, for transcripts, their text blanked). dbt treats days before the latest cutoff as
+-- final (dbt_project/macros/retention.sql).
+create table if not exists raw.retention_runs (
+    run_id text not null,
+    table_name text not null,
+    cutoff timestamptz not null,
+    rows_affected bigint not null,
+    ran_at timestamptz not null default now(),
+    primary key (run_id, table_name)
+);
+
+-- When retention blanked a transcript message's text (its counts stay for the marts).
+do $$
+begin
+    if not exists (
+        select 1 from information_schema.columns
+        where table_schema = 'raw' and table_name = 'collector_transcript_messages'
+            and column_name = 'content_purged_at'
+    ) then
+        alter table raw.collector_transcript_messages add column content_purged_at timestamptz;
+    end if;
+end;
+$$;
+
 -- Incremental dbt models rebuild the UTC days whose raw rows changed since their last run. Inserts
 -- carry `_loaded_at`; updates bump it; updates and deletes also log the days they took rows from
 -- (a deleted row leaves nothing behind to carry a timestamp).

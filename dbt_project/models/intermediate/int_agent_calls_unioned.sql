@@ -395,3 +395,5 @@ final as (
 )
 
 select * from final
+{#- A full refresh rebuilds from raw what raw still holds and keeps the days retention purged. -#}
+{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('occurred_at') }}{% endif %}

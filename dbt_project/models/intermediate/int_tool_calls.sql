@@ -124,3 +124,4 @@ final as (
 )
 
 select * from final
+{{ keep_rows_before_retention_horizon('occurred_at') }}

@@ -27,11 +27,27 @@ events as (
 
 ),
 
-latest_versions as (
+versions_in_raw as (
 
     select distinct on (host_id) host_id, client_version
     from events
     order by host_id, occurred_at desc
+
+),
+
+{#- A host whose raw events retention deleted keeps the version this table last knew. -#}
+{%- set existing = load_relation(this) if execute and this is not none else none %}
+latest_versions as (
+
+    select * from versions_in_raw
+    {%- if existing is not none %}
+    union all
+    select previous.host_id, previous.latest_client_version
+    from {{ this }} as previous
+    where not exists (
+        select 1 from versions_in_raw where versions_in_raw.host_id = previous.host_id
+    )
+    {%- endif %}
 
 ),
 

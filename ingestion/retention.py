@@ -1,0 +1,95 @@
+"""Retention (seed 003: 90 days): raw events and transcript text older than the retention go.
+
+The marts keep what they were built from: each table's purge commits with its row in
+raw.retention_runs, and dbt treats days before the latest cutoff as final (never rebuilt from
+raw, never deleted; dbt_project/macros/retention.sql). Quarantine and the load log stay: they
+hold hashes and counts, no payload, and account for every row that ever came in.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import psycopg
+
+DEFAULT_RETENTION_DAYS = 90
+# The calls fact re-reads its last few days on every build; a retention that short would purge
+# days that are still being rebuilt.
+MINIMUM_RETENTION_DAYS = 7
+
+# Raw event tables and the column that says when the event happened. A Claude Code line without
+# a time of its own (a summary, say) goes by when it was loaded.
+EVENT_TABLES = (
+    ("raw.collector_events", "created_at"),
+    ("raw.landed_collector_events", "created_at"),
+    ("raw.landed_metric_events", "occurred_at"),
+    ("raw.claude_code_lines", "coalesce(occurred_at, _loaded_at)"),
+)
+TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
+DQ_RESULTS = "ops.dq_validation_results"
+
+
+@dataclass(frozen=True)
+class Purged:
+    table: str
+    cutoff: datetime
+    rows: int
+
+
+def retention_days() -> int:
+    """ATW_RETENTION_DAYS, default 90."""
+    raw = os.environ.get("ATW_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"ATW_RETENTION_DAYS must be a whole number of days, got {raw!r}") \
+            from None
+    if days < MINIMUM_RETENTION_DAYS:
+        raise ValueError(f"ATW_RETENTION_DAYS must be at least {MINIMUM_RETENTION_DAYS} "
+                         f"(the incremental models re-read recent days), got {days}")
+    return days
+
+
+def cutoff_for(now: datetime, days: int) -> datetime:
+    """Midnight UTC `days` days before today: whole UTC days go, never part of one."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
+
+
+def _record(conn: psycopg.Connection, run_id: str, table: str, cutoff: datetime,
+            rows: int) -> Purged:
+    conn.execute(
+        "insert into raw.retention_runs (run_id, table_name, cutoff, rows_affected) "
+        "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
+        "set rows_affected = raw.retention_runs.rows_affected + excluded.rows_affected",
+        (run_id, table, cutoff, rows))
+    return Purged(table, cutoff, rows)
+
+
+def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
+          days: int | None = None) -> list[Purged]:
+    """Delete raw events and blank transcript text older than the retention; delete check
+    results as old (marts.fct_data_quality_daily keeps their daily counts). Each table in its
+    own transaction, recorded with its cutoff in that same transaction."""
+    days = retention_days() if days is None else days
+    cutoff = cutoff_for(now or datetime.now(UTC), days)
+    purged = []
+    for table, when in EVENT_TABLES:
+        with conn.transaction():
+            rows = conn.execute(f"delete from {table} where {when} < %s", (cutoff,)).rowcount
+            purged.append(_record(conn, run_id, table, cutoff, rows))
+    with conn.transaction():
+        # The counts stay (sessions' message counts and token estimates come from them).
+        rows = conn.execute(
+            f"update {TRANSCRIPT_TEXT} as m set content = '', content_purged_at = now() "
+            "from raw.collector_session_transcripts as t "
+            "where t.session_id = m.session_id and t.updated_at < %s "
+            "and m.content_purged_at is null", (cutoff,)).rowcount
+        purged.append(_record(conn, run_id, TRANSCRIPT_TEXT, cutoff, rows))
+    with conn.transaction():
+        rows = conn.execute(f"delete from {DQ_RESULTS} where validated_at < %s",
+                            (cutoff,)).rowcount
+        purged.append(_record(conn, run_id, DQ_RESULTS, cutoff, rows))
+    return purged

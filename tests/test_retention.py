@@ -1,0 +1,128 @@
+"""Retention: raw events and transcript text older than ATW_RETENTION_DAYS go, and no mart
+number changes: not in the next run, not after a backfill of a purged day, not after a full
+refresh of every model."""
+
+import os
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from dagster import DagsterInstance
+
+from ingestion import retention
+from ingestion.connections import connect
+from ingestion.dbt_env import dbt_env
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.dbt_manifest import dbt_executable
+from orchestration.runs import run_job
+from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases
+
+
+def _mart_checksums(url: str) -> dict[str, tuple]:
+    """Every mart's rows (the data-quality mart: days before today, today's keeps growing).
+    Floating-point sums differ in their last bits with the order rows are added in, so floats
+    count to 9 decimals."""
+    with connect(url) as conn:
+        columns = {}
+        for mart, column, data_type in conn.execute(
+                "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+                "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 "
+                "and not a.attisdropped "
+                "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
+                "order by c.relname, a.attnum"):
+            columns.setdefault(mart, []).append(
+                f"round({column}::numeric, 9)" if data_type in ("double precision", "real")
+                else column)
+        sums = {}
+        for mart, selected in columns.items():
+            where = ("where validated_on < (now() at time zone 'UTC')::date"
+                     if mart == "fct_data_quality_daily" else "")
+            sums[mart] = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                f"from (select {', '.join(selected)} from marts.{mart} {where}) as t"
+            ).fetchone()
+    return sums
+
+
+def _run(job="everything", start=None, end=None):
+    result = run_job(job, start, end, instance=DagsterInstance.ephemeral())
+    assert result.success
+    return result
+
+
+def _oldest(url: str, table: str, column: str):
+    with connect(url) as conn:
+        return conn.execute(f"select min({column}) from {table}").fetchone()[0]
+
+
+@pytest.fixture
+def built(pg_base_url, tmp_path, monkeypatch):
+    urls = fresh_databases(pg_base_url, monkeypatch)
+    fill_every_source(urls, tmp_path / "claude", monkeypatch)
+    monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
+    _run()
+    return urls
+
+
+def test_purging_raw_data_changes_no_mart(built, monkeypatch):
+    url = built.warehouse
+    before = _mart_checksums(url)
+    assert sum(count for count, _ in before.values()) > 1000
+    # The default 90 days purged nothing from 5 to 16 day old sample data.
+    assert _oldest(url, "raw.collector_events", "created_at") < SAMPLE_END - timedelta(days=10)
+
+    # Keep the sample's last 5 days: its first 7 go.
+    cutoff = datetime.combine(SAMPLE_END.date() - timedelta(days=4), datetime.min.time(),
+                              tzinfo=UTC)
+    days = (datetime.now(UTC).date() - cutoff.date()).days
+    monkeypatch.setenv("ATW_RETENTION_DAYS", str(days))
+    _run()
+    with connect(url) as conn:
+        purged = dict(conn.execute(
+            "select table_name, rows_affected from raw.retention_runs where cutoff = %s",
+            (cutoff,)).fetchall())
+        blanked = conn.execute(
+            "select count(*) filter (where m.content = '' and m.content_purged_at is not null), "
+            "count(*) filter (where m.content <> '') "
+            "from raw.collector_transcript_messages m "
+            "join raw.collector_session_transcripts t using (session_id) "
+            "where t.updated_at < %s", (cutoff,)).fetchone()
+    for table, column in retention.EVENT_TABLES:
+        assert purged[table] > 0, table
+        assert _oldest(url, table, column) >= cutoff, table
+    assert purged[retention.TRANSCRIPT_TEXT] == blanked[0] > 0
+    assert blanked[1] == 0
+    assert _mart_checksums(url) == before
+
+    # The next run sees the deleted days (the delete triggers logged them) and leaves them be.
+    _run()
+    assert _mart_checksums(url) == before
+
+    # A backfill of a purged day re-reads the collector into raw but never rebuilds the day.
+    purged_day = cutoff.date() - timedelta(days=2)
+    _run("backfill", purged_day, purged_day)
+    assert _oldest(url, "raw.collector_events", "created_at").date() == purged_day
+    assert _mart_checksums(url) == before
+
+    # A full refresh rebuilds from raw what raw holds and carries the purged days over.
+    subprocess.run([dbt_executable(), "run", "--quiet", "--full-refresh",
+                    "--select", "intermediate", "marts",
+                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                    "--target-path", "target/test-retention"],
+                   env={**os.environ, **dbt_env(url)}, check=True)
+    assert _mart_checksums(url) == before
+
+
+def test_the_cutoff_is_a_utc_midnight_and_the_retention_is_checked(monkeypatch):
+    now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    assert retention.cutoff_for(now, 90) == datetime(2026, 8, 25, tzinfo=UTC)
+    monkeypatch.setenv("ATW_RETENTION_DAYS", "3")
+    with pytest.raises(ValueError, match="at least 7"):
+        retention.retention_days()
+    monkeypatch.setenv("ATW_RETENTION_DAYS", "ninety")
+    with pytest.raises(ValueError, match="whole number"):
+        retention.retention_days()
+    monkeypatch.delenv("ATW_RETENTION_DAYS")
+    assert retention.retention_days() == 90
+    assert date(2026, 8, 25) == retention.cutoff_for(now, retention.retention_days()).date()
