@@ -7,6 +7,7 @@
     atw backfill START [END]            re-read and rebuild UTC days START..END, one run
     atw ui [-- dagster dev args]        the Dagster UI and daemon (schedule, sensors)
     atw docs [--port P] [--no-serve]    dbt docs of every model and column
+    atw dbt ARGS...                     dbt against the warehouse, as the pipeline runs it
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
     atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
@@ -175,23 +176,39 @@ def cmd_backfill(args) -> int:
     return _report(run_job("backfill", args.start, args.end), started)
 
 
-def cmd_docs(args) -> int:
-    """dbt docs generate (with the warehouse's catalog), then serve them."""
+def _dbt_command(dbt_args: list[str], target_path: str) -> tuple[list[str], dict]:
+    """dbt with the warehouse's connection and, once `atw roles` ran, its transformer role (a
+    model built as another role would no longer be the pipeline's to rebuild)."""
     from ingestion.dbt_env import dbt_env
     from orchestration.dbt_manifest import dbt_executable
 
     env = {**os.environ, **dbt_env(settings.resolve_urls().warehouse)}
     common = ["--project-dir", str(settings.DBT_PROJECT_DIR),
-              "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", "target/docs"]
-    subprocess.run([dbt_executable(), "docs", "generate", "--quiet", *common], env=env,
-                   check=True)
+              "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", target_path]
+    return [dbt_executable(), *dbt_args, *common], env
+
+
+def cmd_dbt(args) -> int:
+    if not args.dbt_args:
+        print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`",
+              file=sys.stderr)
+        return 2
+    command, env = _dbt_command(args.dbt_args, "target/cli")
+    return subprocess.run(command, env=env).returncode
+
+
+def cmd_docs(args) -> int:
+    """dbt docs generate (with the warehouse's catalog), then serve them."""
+    command, env = _dbt_command(["docs", "generate", "--quiet"], "target/docs")
+    subprocess.run(command, env=env, check=True)
     docs = settings.DBT_PROJECT_DIR / "target" / "docs" / "index.html"
     print(f"dbt docs generated: {docs}")
     if args.no_serve:
         return 0
     print(f"serving on http://127.0.0.1:{args.port} (Ctrl-C stops)")
-    return subprocess.run([dbt_executable(), "docs", "serve", "--no-browser",
-                           "--port", str(args.port), *common], env=env).returncode
+    command, env = _dbt_command(["docs", "serve", "--no-browser", "--port", str(args.port)],
+                                "target/docs")
+    return subprocess.run(command, env=env).returncode
 
 
 def cmd_ui(args) -> int:
@@ -328,6 +345,9 @@ Where the results are:
                 -c 'select * from marts.fct_daily_token_trends order by usage_date desc limit 10'
               (or: .venv/bin/atw psql)
   report      {settings.report_path()} (open it in a browser; rebuilt by every run)
+  analysts    atw_loader, atw_transformer and analyst roles are set up; a login to read the
+              marts: .venv/bin/atw roles --analyst NAME [--tenant T] [--password-env VAR]
+  Grafana     grafana/ (datasource as an analyst login, five dashboards over the marts)
   Dagster UI  make ui   → http://127.0.0.1:3000 (runs are stored in {settings.dagster_home()})
   at          {datetime.now(UTC):%Y-%m-%d %H:%M} UTC""")
     return status
@@ -365,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     docs.add_argument("--port", type=int, default=8080)
     docs.add_argument("--no-serve", action="store_true", help="only generate them")
     docs.set_defaults(func=cmd_docs)
+    dbt = sub.add_parser("dbt", help="run dbt against the warehouse as the pipeline does")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER,
+                     help="the dbt command and its options, e.g. build --select marts")
+    dbt.set_defaults(func=cmd_dbt)
     ui = sub.add_parser("ui", help="start the Dagster UI and daemon (dagster dev)")
     ui.add_argument("dagster_args", nargs=argparse.REMAINDER,
                     help="passed on to `dagster dev` (e.g. -p 3001)")

@@ -77,10 +77,15 @@ EXPECTED_COLUMNS = {
 _MACRO = re.compile(r"\$(__[a-zA-Z]+)\(([^)]*)\)")
 
 
-def expand(sql: str, start: datetime, end: datetime, variables: dict[str, list[str]]) -> str:
+def sql_list(values: list[str]) -> str:
+    """How Grafana writes a multi-value variable's selection into SQL: quoted, comma-separated."""
+    return ",".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def expand(sql: str, start: datetime, end: datetime, variables: dict[str, str]) -> str:
     """Grafana's PostgreSQL macros (pkg/tsdb/grafana-postgresql-datasource/macros.go) and
-    multi-value variables (quoted, comma-separated); anything else is an error here, as it
-    would be in Grafana."""
+    variables (already written as SQL); anything else is an error here, as it would be in
+    Grafana."""
     def rfc3339(moment: datetime) -> str:
         return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -95,9 +100,8 @@ def expand(sql: str, start: datetime, end: datetime, variables: dict[str, list[s
         raise AssertionError(f"macro ${name} is not expanded by this test: add it")
 
     sql = _MACRO.sub(macro, sql)
-    for name, values in variables.items():
-        quoted = ",".join("'" + v.replace("'", "''") + "'" for v in values)
-        sql = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", quoted, sql)
+    for name, text in variables.items():
+        sql = re.sub(rf"\$(?:{name}\b|\{{{name}\}})", lambda _, text=text: text, sql)
     leftover = re.search(r"\$\w+", sql)
     assert leftover is None, f"unexpanded {leftover.group(0)} in {sql}"
     return sql
@@ -143,8 +147,19 @@ def _variables(url: str, dashboard: dict) -> dict[str, list[str]]:
         for variable in dashboard["templating"]["list"]:
             assert variable["type"] == "query"
             values[variable["name"]] = [r[0] for r in conn.execute(variable["query"])]
-            assert values[variable["name"]], variable["name"]
     return values
+
+
+def _selections(url: str, dashboard: dict) -> list[dict[str, str]]:
+    """Each variable as the dashboard opens (All: its custom all value, written as is) and with
+    every option ticked one by one (a quoted list)."""
+    options = _variables(url, dashboard)
+    for variable in dashboard["templating"]["list"]:
+        assert options[variable["name"]], variable["name"]
+        assert variable["current"]["value"] == ["$__all"] and variable["allValue"]
+    everything = {v["name"]: v["allValue"] for v in dashboard["templating"]["list"]}
+    ticked = {name: sql_list(values) for name, values in options.items()}
+    return [everything, ticked] if options else [{}]
 
 
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
@@ -153,21 +168,22 @@ def test_every_panel_returns_rows_with_its_columns(path, grafana_login):
     # The sample data's 12 days, up to now (the data-quality history is written today).
     start = SAMPLE_END - timedelta(days=30)
     end = datetime.now(UTC) + timedelta(hours=1)
-    variables = _variables(grafana_login, dashboard)
     empty, wrong = [], []
+    queries = [(panel, target, variables)
+               for variables in _selections(grafana_login, dashboard)
+               for panel in dashboard["panels"] for target in panel["targets"]]
     with connect(grafana_login) as conn:
-        for panel in dashboard["panels"]:
-            for target in panel["targets"]:
-                cursor = conn.execute(expand(target["rawSql"], start, end, variables))
-                columns = [c.name for c in cursor.description]
-                rows = cursor.fetchall()
-                if columns != EXPECTED_COLUMNS[dashboard["uid"]][panel["title"]]:
-                    wrong.append((panel["title"], columns))
-                if not rows or all(v is None for v in rows[0]):
-                    empty.append(panel["title"])
-                if target["format"] == "time_series":
-                    assert columns[0] == "time", panel["title"]
-                    assert all(isinstance(row[0], datetime) for row in rows), panel["title"]
+        for panel, target, variables in queries:
+            cursor = conn.execute(expand(target["rawSql"], start, end, variables))
+            columns = [c.name for c in cursor.description]
+            rows = cursor.fetchall()
+            if columns != EXPECTED_COLUMNS[dashboard["uid"]][panel["title"]]:
+                wrong.append((panel["title"], columns))
+            if not rows or all(v is None for v in rows[0]):
+                empty.append(panel["title"])
+            if target["format"] == "time_series":
+                assert columns[0] == "time", panel["title"]
+                assert all(isinstance(row[0], datetime) for row in rows), panel["title"]
     assert wrong == []
     assert empty == []
 
@@ -185,6 +201,14 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
         set_row_level_security(conn, True)
     try:
         assert _variables(login_url(url, name), overview) == {"tenant": [tenant]}
+        # A login that sees no tenant at all still gets valid SQL from "All".
+        empty_login = f"grafana_{uuid.uuid4().hex[:8]}"
+        with connect(url) as conn:
+            add_analyst(conn, empty_login, [])
+        with connect(login_url(url, empty_login)) as conn:
+            for panel in overview["panels"]:
+                conn.execute(expand(panel["targets"][0]["rawSql"], SAMPLE_END - timedelta(30),
+                                    SAMPLE_END, {"tenant": "tenant_id"}))
     finally:
         with connect(url) as conn:
             set_row_level_security(conn, False)
@@ -194,7 +218,7 @@ def test_the_expansion_matches_grafana():
     start = datetime(2026, 11, 1, tzinfo=UTC)
     end = datetime(2026, 11, 2, 12, 30, tzinfo=UTC)
     assert expand("where $__timeFilter(usage_date) and t in ($tenant) and x > $__timeFrom()",
-                  start, end, {"tenant": ["a", "o'b"]}) == (
+                  start, end, {"tenant": sql_list(["a", "o'b"])}) == (
         "where usage_date BETWEEN '2026-11-01T00:00:00Z' AND '2026-11-02T12:30:00Z' "
         "and t in ('a','o''b') and x > '2026-11-01T00:00:00Z'")
     with pytest.raises(AssertionError, match="timeGroup"):

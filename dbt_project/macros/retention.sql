@@ -9,15 +9,25 @@
      from {{ source('raw_ops', 'retention_runs') }})
 {%- endmacro %}
 
+{#- The model's own table as it stands, or none (first build; unit tests have no `this`). -#}
+{% macro existing_relation() -%}
+    {{ return(load_relation(this) if execute and this is not none else none) }}
+{%- endmacro %}
+
 {#- For a table model that reads raw-backed staging: its rows from the horizon on are rebuilt,
     its rows before the horizon are carried over from the table as it was. Append after the
-    model's final `select * from final`. On a first build there is nothing to carry over. A
-    change to the model's columns after a purge must carry the old rows over by hand. -#}
-{% macro keep_rows_before_retention_horizon(time_column) -%}
-    {#- Unit tests have no relation of their own (`this` is none there). -#}
-    {%- set existing = load_relation(this) if execute and this is not none else none -%}
-    {%- if existing is not none %}
+    model's final `select * from final`. A row whose key was carried over is not rebuilt: one
+    Claude Code response logs lines on both sides of midnight, and the purge takes only the
+    earlier ones. On a first build there is nothing to carry over. A change to the model's
+    columns after a purge must carry the old rows over by hand. -#}
+{% macro keep_rows_before_retention_horizon(time_column, key_column) -%}
+    {%- if existing_relation() is not none %}
     where {{ time_column }} >= {{ retention_horizon() }}
+        and not exists (
+            select 1 from {{ this }} as kept
+            where kept.{{ key_column }} = final.{{ key_column }}
+                and kept.{{ time_column }} < {{ retention_horizon() }}
+        )
     union all
     select * from {{ this }}
     where {{ time_column }} < {{ retention_horizon() }}

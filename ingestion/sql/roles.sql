@@ -18,7 +18,12 @@ declare
 begin
     foreach name in array array['atw_loader', 'atw_transformer', 'analyst'] loop
         if not exists (select 1 from pg_roles where rolname = name) then
-            execute format('create role %I nologin', name);
+            begin
+                execute format('create role %I nologin', name);
+            exception when duplicate_object then
+                -- Roles are the server's: `atw roles` in another database made it meanwhile.
+                null;
+            end;
         end if;
     end loop;
     -- The login running this (the pipeline's) acts as both pipeline roles.

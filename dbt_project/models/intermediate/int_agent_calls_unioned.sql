@@ -248,6 +248,16 @@ anchors as (
     where is_session_derived
         and not {{ in_days('occurred_at', days) }}
         and {{ in_days('occurred_at', days, starts='- ' ~ gap, ends="interval '0'") }}
+{% elif existing_relation() is not none %}
+    {#- A full refresh after a purge: sessions running into the retention horizon keep the ids
+        of the calls carried over from before it. -#}
+    select
+        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
+        session_id as anchor_session_id
+    from {{ this }}
+    where is_session_derived
+        and occurred_at < {{ retention_horizon() }}
+        and occurred_at >= {{ retention_horizon() }} - {{ gap }}
 {% else %}
     select
         null::text as call_id, null::text as source_system, null::text as host_id,
@@ -396,4 +406,4 @@ final as (
 
 select * from final
 {#- A full refresh rebuilds from raw what raw still holds and keeps the days retention purged. -#}
-{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('occurred_at') }}{% endif %}
+{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('occurred_at', 'call_id') }}{% endif %}

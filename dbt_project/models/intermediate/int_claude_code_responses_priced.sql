@@ -80,4 +80,4 @@ final as (
 )
 
 select * from final
-{{ keep_rows_before_retention_horizon('occurred_at') }}
+{{ keep_rows_before_retention_horizon('occurred_at', 'response_key') }}

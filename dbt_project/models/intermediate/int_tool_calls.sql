@@ -124,4 +124,4 @@ final as (
 )
 
 select * from final
-{{ keep_rows_before_retention_horizon('occurred_at') }}
+{{ keep_rows_before_retention_horizon('occurred_at', 'tool_call_id') }}

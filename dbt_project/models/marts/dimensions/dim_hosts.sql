@@ -31,12 +31,14 @@ versions_in_raw as (
 
     select distinct on (host_id) host_id, client_version
     from events
+    -- Rows a backfill re-read from before the retention horizon do not count.
+    where occurred_at >= {{ retention_horizon() }}
     order by host_id, occurred_at desc
 
 ),
 
 {#- A host whose raw events retention deleted keeps the version this table last knew. -#}
-{%- set existing = load_relation(this) if execute and this is not none else none %}
+{%- set existing = existing_relation() %}
 latest_versions as (
 
     select * from versions_in_raw

@@ -2,9 +2,11 @@
     materialized='incremental',
     unique_key='dq_key',
     incremental_strategy='delete+insert',
+    on_schema_change='fail',
     indexes=[{'columns': ['validated_on']}],
 ) }}
-{#- The data-quality history at daily grain, for analysts and Grafana (they cannot read ops).
+{#- The data-quality history at daily grain, for analysts and Grafana (they cannot read ops);
+    each SQL rule of a suite is its own row (its description tells them apart).
     A build recomputes the newest day it holds and any later day; earlier days are final, so
     the retention of ops.dq_validation_results never changes them. -#}
 with
@@ -31,6 +33,7 @@ daily as (
         severity,
         expectation,
         column_name,
+        description,
         count(*) as evaluation_count,
         count(*) filter (where not success) as failure_count,
         max(validated_at) as last_validated_at,
@@ -38,7 +41,7 @@ daily as (
         (array_agg(observed_value order by validated_at desc, result_id desc))[1]
             as last_observed_value
     from results
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 
 ),
 
@@ -46,10 +49,12 @@ final as (
 
     select
         md5(concat_ws('|', validated_on, suite, check_name, expectation,
-                      coalesce(column_name, ''))) as dq_key,
+                      coalesce(column_name, ''), coalesce(description, ''))) as dq_key,
         *
     from daily
 
 )
 
 select * from final
+{#- A full refresh keeps the days whose results retention deleted. -#}
+{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('validated_on', 'dq_key') }}{% endif %}
