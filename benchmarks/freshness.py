@@ -4,12 +4,13 @@ micro-batch path (the `micro_batch` sensor and its runs, under the Dagster daemo
     .venv/bin/python benchmarks/freshness.py [--events 60] [--interval 3] [--duration 180]
 
 Starts an embedded PostgreSQL of its own in a temp dir, fills a small collector (a few thousand
-events ending now), builds everything once in-process, then starts `dagster-daemon run` (or
-`dagster dev` with --server dev) on a temp DAGSTER_HOME. While the sensor runs, it inserts one
-event every --interval seconds (at most --events, for at most --duration seconds) into the
-collector's telemetry_events and polls marts.fct_session_summaries every 0.5 s until each event
-is counted there (sessions of --session-size events, like a real client's: one session per
-event would make the host look like a pre-2.0 client whose sessions the warehouse derives).
+events ending now), sets up the roles (`atw roles`), builds everything once in-process, then
+starts `dagster-daemon run` (or `dagster dev` with --server dev) on a temp DAGSTER_HOME. While
+the sensor runs, it inserts one event every --interval seconds (at most --events, for at most
+--duration seconds) into the collector's telemetry_events and polls
+marts.fct_session_summaries every 0.5 s until each event is counted there (sessions of
+--session-size events, like a real client's: one session per event would make the host look
+like a pre-2.0 client whose sessions the warehouse derives).
 Prints p50/p95/max lag, the micro-batch runs launched and where their time went, and PASS/FAIL
 against the 60 s target. Exits 0 either way unless something crashed; --keep keeps the temp dir
 (Dagster instance, daemon log, freshness.json with every event and run).
@@ -489,6 +490,12 @@ def main() -> int:
         with connect(urls["COLLECTOR_URL"]) as conn:
             generate_collector(conn, GeneratorConfig(seed=17, events=args.baseline_events,
                                                      days=7, end=end))
+
+        # As `make demo` does: dbt runs as atw_transformer, marts carry row-level security.
+        from ingestion.roles import setup_roles
+
+        with connect(urls["WAREHOUSE_URL"]) as conn:
+            setup_roles(conn)
 
         from orchestration.instance import prepare_dagster_home, storage_kind
         from orchestration.runs import run_job

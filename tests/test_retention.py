@@ -2,9 +2,11 @@
 number changes: not in the next run, not after a backfill of a purged day, not after a full
 refresh of every model."""
 
+import json
 import os
 import subprocess
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
@@ -16,6 +18,9 @@ from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.dbt_manifest import dbt_executable
 from orchestration.runs import run_job
 from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases
+
+# The sample's last 5 days stay, its first 7 go.
+CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
 
 
 def _mart_checksums(url: str) -> dict[str, tuple]:
@@ -56,10 +61,35 @@ def _oldest(url: str, table: str, column: str):
         return conn.execute(f"select min({column}) from {table}").fetchone()[0]
 
 
+def _write_response_across_the_cutoff(claude_dir: Path) -> None:
+    """One Claude Code response logged as two lines either side of the cutoff's midnight, with
+    the same usage: the first line is the copy counted, and only it is purged."""
+    session = "0b5e1d7e-5a1f-4c8e-9d61-3f0c2a7e9b11"
+    lines = []
+    for index, moment in enumerate((CUTOFF - timedelta(milliseconds=200),
+                                    CUTOFF + timedelta(milliseconds=300))):
+        lines.append({
+            "type": "assistant", "sessionId": session, "uuid": f"{session[:-1]}{index}",
+            "parentUuid": None, "isSidechain": False, "cwd": "/home/dev/midnight",
+            "version": "1.0.108", "gitBranch": "main", "requestId": "req_midnight_1",
+            "timestamp": moment.isoformat().replace("+00:00", "Z"),
+            "message": {"id": "msg_midnight_1", "type": "message", "role": "assistant",
+                        "model": "claude-sonnet-4-20250514", "stop_reason": None,
+                        "content": [{"type": "text", "text": f"block {index}"}],
+                        "usage": {"input_tokens": 12, "output_tokens": 40,
+                                  "cache_read_input_tokens": 900,
+                                  "cache_creation_input_tokens": 0}},
+        })
+    folder = claude_dir / "-home-dev-midnight"
+    folder.mkdir(parents=True)
+    (folder / f"{session}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
 @pytest.fixture
 def built(pg_base_url, tmp_path, monkeypatch):
     urls = fresh_databases(pg_base_url, monkeypatch)
     fill_every_source(urls, tmp_path / "claude", monkeypatch)
+    _write_response_across_the_cutoff(tmp_path / "claude")
     monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
     _run()
     return urls
@@ -72,9 +102,11 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     # The default 90 days purged nothing from 5 to 16 day old sample data.
     assert _oldest(url, "raw.collector_events", "created_at") < SAMPLE_END - timedelta(days=10)
 
-    # Keep the sample's last 5 days: its first 7 go.
-    cutoff = datetime.combine(SAMPLE_END.date() - timedelta(days=4), datetime.min.time(),
-                              tzinfo=UTC)
+    cutoff = CUTOFF
+    with connect(url) as conn:
+        assert conn.execute(
+            "select occurred_at < %s from intermediate.int_claude_code_responses_priced "
+            "where message_id = 'msg_midnight_1'", (cutoff,)).fetchall() == [(True,)]
     days = (datetime.now(UTC).date() - cutoff.date()).days
     monkeypatch.setenv("ATW_RETENTION_DAYS", str(days))
     _run()
@@ -94,10 +126,17 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     assert purged[retention.TRANSCRIPT_TEXT] == blanked[0] > 0
     assert blanked[1] == 0
     assert _mart_checksums(url) == before
+    with connect(url) as conn:
+        # Only the line after midnight is left; the response is still counted once.
+        assert conn.execute("select count(*) from raw.claude_code_lines "
+                            "where message_id = 'msg_midnight_1'").fetchone()[0] == 1
 
     # The next run sees the deleted days (the delete triggers logged them) and leaves them be.
     _run()
     assert _mart_checksums(url) == before
+    with connect(url) as conn:
+        assert conn.execute("select count(*) from intermediate.int_claude_code_responses_priced "
+                            "where message_id = 'msg_midnight_1'").fetchone()[0] == 1
 
     # A backfill of a purged day re-reads the collector into raw but never rebuilds the day.
     purged_day = cutoff.date() - timedelta(days=2)
