@@ -177,15 +177,9 @@ def cmd_backfill(args) -> int:
 
 
 def _dbt_command(dbt_args: list[str], target_path: str) -> tuple[list[str], dict]:
-    """dbt with the warehouse's connection and, once `atw roles` ran, its transformer role (a
-    model built as another role would no longer be the pipeline's to rebuild)."""
-    from ingestion.dbt_env import dbt_env
-    from orchestration.dbt_manifest import dbt_executable
+    from orchestration.dbt_manifest import dbt_command
 
-    env = {**os.environ, **dbt_env(settings.resolve_urls().warehouse)}
-    common = ["--project-dir", str(settings.DBT_PROJECT_DIR),
-              "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", target_path]
-    return [dbt_executable(), *dbt_args, *common], env
+    return dbt_command(settings.resolve_urls().warehouse, dbt_args, target_path)
 
 
 def cmd_dbt(args) -> int:

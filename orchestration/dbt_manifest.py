@@ -1,7 +1,9 @@
-"""dbt's manifest, which the Dagster definitions read when they load: rebuilt only when stale."""
+"""dbt's manifest, which the Dagster definitions read when they load: rebuilt only when stale;
+and dbt commands run outside Dagster."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,19 @@ def dbt_executable() -> str:
         if candidate.exists():
             return str(candidate)
     return shutil.which("dbt") or "dbt"
+
+
+def dbt_command(warehouse_url: str, dbt_args: list[str],
+                target_path: str) -> tuple[list[str], dict[str, str]]:
+    """A dbt command line and its environment: the warehouse's connection and, once
+    `atw roles` ran, its transformer role (a model built as another role would no longer be the
+    pipeline's to rebuild). Its artefacts go to dbt_project/<target_path>."""
+    from ingestion.dbt_env import dbt_env
+
+    project = str(settings.DBT_PROJECT_DIR)
+    command = [dbt_executable(), *dbt_args, "--project-dir", project, "--profiles-dir", project,
+               "--target-path", target_path]
+    return command, {**os.environ, **dbt_env(warehouse_url)}
 
 
 def ensure_dbt_manifest() -> None:

@@ -150,19 +150,15 @@ def test_row_level_security_scopes_an_analyst_to_its_tenants(row_level_security)
 
 
 def test_policies_survive_a_rebuild_of_the_marts(row_level_security):
-    import os
     import subprocess
 
-    from ingestion.dbt_env import dbt_env
-    from ingestion.settings import DBT_PROJECT_DIR
-    from orchestration.dbt_manifest import dbt_executable
+    from orchestration.dbt_manifest import dbt_command
 
     url = row_level_security.warehouse
     login = _analyst(url, ["no-such-tenant"])
-    subprocess.run([dbt_executable(), "run", "--quiet", "--select", "marts",
-                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                    "--target-path", "target/test-access"],
-                   env={**os.environ, **dbt_env(url)}, check=True)
+    command, env = dbt_command(url, ["run", "--quiet", "--select", "marts"],
+                               "target/test-access")
+    subprocess.run(command, env=env, check=True)
     with connect(url) as conn:
         unprotected = conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "

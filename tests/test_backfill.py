@@ -1,7 +1,6 @@
 """Daily partitions: a backfill re-reads its days from the collector and rebuilds them, from
 the CLI as from Dagster; running it twice changes nothing; two at once do not collide."""
 
-import os
 import subprocess
 import threading
 from datetime import date
@@ -9,10 +8,8 @@ from datetime import date
 from dagster import AssetKey, DagsterInstance
 
 from ingestion.connections import connect
-from ingestion.dbt_env import dbt_env
-from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.cli import main
-from orchestration.dbt_manifest import dbt_executable
+from orchestration.dbt_manifest import dbt_command
 from orchestration.runs import run_job
 from tests.conftest import content_checksums
 
@@ -80,18 +77,16 @@ def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(small_collec
     urls = small_collector
     assert run_job("everything", instance=DagsterInstance.ephemeral()).success
     before = _calls(urls.warehouse)
-    env = {**os.environ, **dbt_env(urls.warehouse)}
     vars_ = '{"partition_start": "2026-11-01", "partition_end": "2026-11-19"}'
 
-    def build(target: str, results: list) -> None:
-        results.append(subprocess.run(
-            [dbt_executable(), "run", "--quiet", "--select", "int_agent_calls_unioned",
-             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-             "--target-path", f"target/{target}", "--vars", vars_],
-            env=env, capture_output=True, text=True).returncode)
+    def build(command: list[str], env: dict, results: list) -> None:
+        results.append(subprocess.run(command, env=env, capture_output=True,
+                                      text=True).returncode)
 
     results: list = []
-    threads = [threading.Thread(target=build, args=(f"concurrent-{n}", results))
+    threads = [threading.Thread(target=build, args=(*dbt_command(
+        urls.warehouse, ["run", "--quiet", "--select", "int_agent_calls_unioned",
+                         "--vars", vars_], f"target/concurrent-{n}"), results))
                for n in range(2)]
     for thread in threads:
         thread.start()

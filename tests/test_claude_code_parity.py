@@ -13,9 +13,7 @@ import pytest
 
 from ingestion.claude_code import load_projects
 from ingestion.connections import connect
-from ingestion.dbt_env import dbt_env
-from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
+from orchestration.dbt_manifest import dbt_command
 from tests.conftest import SHARED
 
 FIXTURES = SHARED / "fixtures" / "claude-code"
@@ -28,14 +26,13 @@ TOKEN_FIELDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
 
 
 def _dbt_build(warehouse_url: str, timezone: str) -> None:
-    env = {**os.environ, **dbt_env(warehouse_url)}
-    subprocess.run(
-        [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/parity",
-         "--select", "model_prices", "stg_claude_code__api_responses+",
+    command, env = dbt_command(
+        warehouse_url,
+        ["build", "--quiet", "--select", "model_prices", "stg_claude_code__api_responses+",
          "--exclude", "int_agent_calls_unioned+",
          "--vars", json.dumps({"report_timezone": timezone})],
-        env=env, check=True)
+        "target/parity")
+    subprocess.run(command, env=env, check=True)
 
 
 def _expected(kind: str, timezone: str) -> dict:

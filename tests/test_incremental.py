@@ -1,26 +1,22 @@
 """Incremental facts rebuild whole UTC days: exactly the days whose raw rows changed."""
 
 import json
-import os
 import subprocess
 
 from ingestion.all_sources import load_all_sources
 from ingestion.connections import connect
-from ingestion.dbt_env import dbt_env
-from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
+from orchestration.dbt_manifest import dbt_command
 
 # No safety margin, so that the rows this test loaded a moment ago do not count as late.
 VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})
 
 
 def _build(url, *args):
-    subprocess.run(
-        [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/incremental",
-         "--select", "+int_agent_calls_unioned", "--indirect-selection", "buildable",
-         "--vars", VARS, *args],
-        env={**os.environ, **dbt_env(url)}, check=True)
+    command, env = dbt_command(
+        url, ["build", "--quiet", "--select", "+int_agent_calls_unioned",
+              "--indirect-selection", "buildable", "--vars", VARS, *args],
+        "target/incremental")
+    subprocess.run(command, env=env, check=True)
 
 
 def _days(url):

@@ -254,13 +254,10 @@ def test_every_mart_column_is_documented(built, dbt_manifest):
 
 
 def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
-    import os
     import subprocess
 
-    from ingestion.dbt_env import dbt_env
-    from ingestion.settings import DBT_PROJECT_DIR
     from orchestration import cli
-    from orchestration.dbt_manifest import dbt_executable
+    from orchestration.dbt_manifest import dbt_command
 
     alert_id = _read(built.warehouse, "select alert_id from marts.fct_alerts "
                                       "order by alert_id limit 1")["alert_id"][0]
@@ -273,11 +270,10 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
         assert f"{alert_id} acknowledged by anna" in capsys.readouterr().out
         assert cli.main(["ack", alert_id, "--by", "raj"]) == 0
         assert "already acknowledged by anna" in capsys.readouterr().out
-    subprocess.run(
-        [dbt_executable(), "build", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", "target/alerts",
-         "--select", "fct_alerts+", "--indirect-selection", "buildable"],
-        env={**os.environ, **dbt_env(built.warehouse)}, check=True)
+    command, env = dbt_command(
+        built.warehouse, ["build", "--quiet", "--select", "fct_alerts+",
+                          "--indirect-selection", "buildable"], "target/alerts")
+    subprocess.run(command, env=env, check=True)
     inbox = _read(built.warehouse, "select alert_id, is_acknowledged, acknowledged_by "
                                    "from marts.alert_inbox")
     acknowledged = inbox[inbox["is_acknowledged"]]

@@ -3,7 +3,6 @@ number changes: not in the next run, not after a backfill of a purged day, not a
 refresh of every model."""
 
 import json
-import os
 import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -13,9 +12,7 @@ from dagster import DagsterInstance
 
 from ingestion import retention
 from ingestion.connections import connect
-from ingestion.dbt_env import dbt_env
-from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
+from orchestration.dbt_manifest import dbt_command
 from orchestration.runs import run_job
 from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases
 
@@ -145,11 +142,10 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     assert _mart_checksums(url) == before
 
     # A full refresh rebuilds from raw what raw holds and carries the purged days over.
-    subprocess.run([dbt_executable(), "run", "--quiet", "--full-refresh",
-                    "--select", "intermediate", "marts",
-                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                    "--target-path", "target/test-retention"],
-                   env={**os.environ, **dbt_env(url)}, check=True)
+    command, env = dbt_command(
+        url, ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
+        "target/test-retention")
+    subprocess.run(command, env=env, check=True)
     assert _mart_checksums(url) == before
 
 
