@@ -140,3 +140,41 @@ def rows_where(condition: str, key_columns: str, description: str
         f"limit {PROBLEM_ROWS}",
         description,
     )
+
+
+# The latest downsample cutoff, as dbt's downsample_horizon() macro reads it.
+DOWNSAMPLE_CUTOFF = "(select coalesce(max(cutoff), '-infinity') from raw.downsample_runs)"
+
+
+def after_downsample_cutoff(column: str, key_columns: str) -> gxe.UnexpectedRowsExpectation:
+    """A detailed mart holds no row from before the latest downsample cutoff."""
+    return rows_where(f"t.{column} < {DOWNSAMPLE_CUTOFF}", key_columns,
+                      f"no row with {column} before the downsample cutoff")
+
+
+def daily_matches_detail(date_column: str, count_column: str, detail_table: str,
+                         detail_time: str) -> gxe.UnexpectedRowsExpectation:
+    """On every day from the downsample cutoff on, the daily mart counts exactly the detailed
+    mart's rows (before it, the detail is gone and the daily mart is the record)."""
+    return _rows(
+        f"""
+        with daily as (
+            select t.{date_column} as day, sum(t.{count_column}) as daily_rows
+            from (select * from {{batch}}) as t
+            where t.{date_column} >= ({DOWNSAMPLE_CUTOFF} at time zone 'UTC')::date
+            group by 1
+        ),
+        detail as (
+            select ({detail_time} at time zone 'UTC')::date as day, count(*) as detail_rows
+            from {detail_table}
+            group by 1
+        )
+        select coalesce(daily.day, detail.day) as day, daily.daily_rows, detail.detail_rows
+        from daily
+        full join detail on detail.day = daily.day
+        where daily.daily_rows is distinct from detail.detail_rows
+        limit {PROBLEM_ROWS}
+        """,
+        f"{count_column} per {date_column} equals the rows of {detail_table} from the "
+        "downsample cutoff on",
+    )

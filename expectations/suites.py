@@ -262,7 +262,7 @@ def _tool_calls() -> list:
 
 # --- marts: what analysts and dashboards read -----------------------------------------------
 
-def _session_summaries() -> list:
+def _scored_sessions() -> list:
     return [
         *_keys("session_key"),
         _in_set("source_system", SOURCE_SYSTEMS),
@@ -276,6 +276,24 @@ def _session_summaries() -> list:
         ),
         rules.references("host_id", "marts.dim_hosts"),
         rules.references("model", "marts.dim_models", "model_name"),
+    ]
+
+
+def _session_summaries() -> list:
+    return [*_scored_sessions(), rules.after_downsample_cutoff("started_at", "t.session_key")]
+
+
+def _sessions_daily() -> list:
+    return [
+        *_keys("sessions_daily_key"),
+        *_not_null("session_date", "tenant_id"),
+        _in_set("source_system", SOURCE_SYSTEMS),
+        _in_set("complexity", COMPLEXITIES),
+        gxe.ExpectColumnValuesToBeBetween(column="session_count", min_value=1),
+        *_non_negative("duration_seconds", "call_count", "tool_call_count", "total_tokens",
+                       "cost_usd"),
+        rules.daily_matches_detail("session_date", "session_count",
+                                   "marts.fct_session_summaries", "started_at"),
     ]
 
 
@@ -332,7 +350,8 @@ def _alerts() -> list:
                                "long_session"]),
         _in_set("severity", SEVERITIES),
         rules.references("agent_name", "marts.dim_agents"),
-        rules.references("session_key", "marts.fct_session_summaries"),
+        # Sessions older than the downsample cutoff are no longer in fct_session_summaries.
+        rules.references("session_key", "intermediate.int_sessions_scored"),
     ]
 
 
@@ -342,6 +361,39 @@ def _anomalies() -> list:
         _in_set("anomaly_type", ["latency_spike", "error_cluster"]),
         gxe.ExpectColumnValuesToBeBetween(column="call_count", min_value=1),
         rules.references("agent_name", "marts.dim_agents"),
+        rules.after_downsample_cutoff("started_at", "t.anomaly_id"),
+    ]
+
+
+def _anomalies_daily() -> list:
+    return [
+        *_keys("anomalies_daily_key"),
+        *_not_null("anomaly_date", "tenant_id"),
+        _in_set("anomaly_type", ["latency_spike", "error_cluster"]),
+        gxe.ExpectColumnValuesToBeBetween(column="anomaly_count", min_value=1),
+        rules.references("agent_name", "marts.dim_agents"),
+        rules.daily_matches_detail("anomaly_date", "anomaly_count", "marts.fct_anomalies",
+                                   "started_at"),
+    ]
+
+
+def _usage_blocks() -> list:
+    return [
+        *_keys("block_start_at"),
+        *_not_null("block_end_at", "first_activity_at", "last_activity_at"),
+        gxe.ExpectColumnValuesToBeBetween(column="response_count", min_value=1),
+        *_non_negative("total_tokens", "cost_usd"),
+        rules.after_downsample_cutoff("block_start_at", "t.block_start_at"),
+    ]
+
+
+def _usage_blocks_daily() -> list:
+    return [
+        *_keys("block_date"),
+        gxe.ExpectColumnValuesToBeBetween(column="block_count", min_value=1),
+        *_non_negative("response_count", "total_tokens", "cost_usd"),
+        rules.daily_matches_detail("block_date", "block_count", "marts.fct_usage_blocks",
+                                   "block_start_at"),
     ]
 
 
@@ -399,8 +451,17 @@ SUITES: tuple[SuiteSpec, ...] = (
               ("call_id",), _calls, _timely("occurred_at")),
     SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls",
               ("tool_call_id",), _tool_calls),
+    # Every session, whatever its age: fct_alerts and fct_sessions_daily read it.
+    SuiteSpec("int_sessions_scored", "intermediate", "int_sessions_scored", ("session_key",),
+              _scored_sessions),
     SuiteSpec("fct_session_summaries", "marts", "fct_session_summaries",
               ("session_key",), _session_summaries),
+    SuiteSpec("fct_sessions_daily", "marts", "fct_sessions_daily", ("sessions_daily_key",),
+              _sessions_daily),
+    SuiteSpec("fct_usage_blocks", "marts", "fct_usage_blocks", ("block_start_at",),
+              _usage_blocks),
+    SuiteSpec("fct_usage_blocks_daily", "marts", "fct_usage_blocks_daily", ("block_date",),
+              _usage_blocks_daily),
     SuiteSpec("fct_daily_token_trends", "marts", "fct_daily_token_trends",
               ("usage_date", "tenant_id"), _daily_token_trends),
     SuiteSpec("fct_activity_heatmap", "marts", "fct_activity_heatmap",
@@ -419,6 +480,8 @@ SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec("dim_tools", "marts", "dim_tools", ("tool_name",), _dimension("tool_name")),
     SuiteSpec("fct_alerts", "marts", "fct_alerts", ("alert_id",), _alerts),
     SuiteSpec("fct_anomalies", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
+    SuiteSpec("fct_anomalies_daily", "marts", "fct_anomalies_daily", ("anomalies_daily_key",),
+              _anomalies_daily),
     SuiteSpec("fct_recommendations", "marts", "fct_recommendations",
               ("recommendation_id",), _recommendations),
     SuiteSpec("fct_data_quality_daily", "marts", "fct_data_quality_daily", ("dq_key",),

@@ -41,7 +41,9 @@ MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_tool_usage", "marts.fct_tool_sequences", "marts.fct_anomalies",
                "marts.fct_alerts", "marts.fct_recommendations", "marts.dim_agents",
                "marts.dim_hosts", "marts.dim_models", "marts.dim_tools",
-               "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks")
+               "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks",
+               "marts.fct_sessions_daily", "marts.fct_usage_blocks_daily",
+               "marts.fct_anomalies_daily", "marts.fct_data_quality_daily")
 
 
 def cmd_warehouse(args) -> int:

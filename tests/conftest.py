@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -120,10 +120,15 @@ def small_collector(urls) -> Urls:
 
 def pytest_configure(config):
     """Refresh dbt's manifest before any test module imports the Dagster definitions, which
-    read it at import time."""
+    read it at import time. Pin retention and downsampling so that the fixed-date sample is
+    neither purged nor downsampled as the calendar moves on, unless a test says so."""
     from orchestration.dbt_manifest import ensure_dbt_manifest
 
     ensure_dbt_manifest()
+    oldest_sample_day = SAMPLE_END.date() - timedelta(days=40)
+    sample_age = (datetime.now(UTC).date() - oldest_sample_day).days
+    os.environ.setdefault("ATW_RETENTION_DAYS", str(max(90, sample_age)))
+    os.environ.setdefault("ATW_DOWNSAMPLE_DAYS", str(max(30, sample_age)))
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +154,34 @@ RAW_TABLES = {
 }
 # Columns that say when/by which run a row was written, not what it holds.
 VOLATILE = ("_run_id", "_loaded_at")
+
+
+def mart_checksums(url: str, filters: dict[str, str] | None = None) -> dict[str, tuple]:
+    """Every mart's row count and md5 (the data-quality mart: days before today, today's keeps
+    growing; `filters` narrows others: mart name -> `where ...`). Floating-point sums differ in
+    their last bits with the order rows are added in, so floats count to 9 decimals."""
+    with connect(url) as conn:
+        columns = {}
+        for mart, column, data_type in conn.execute(
+                "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+                "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 "
+                "and not a.attisdropped "
+                "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
+                "order by c.relname, a.attnum"):
+            columns.setdefault(mart, []).append(
+                f"round({column}::numeric, 9)" if data_type in ("double precision", "real")
+                else column)
+        sums = {}
+        for mart, selected in columns.items():
+            where = (filters or {}).get(mart, "")
+            if mart == "fct_data_quality_daily":
+                where = "where validated_on < (now() at time zone 'UTC')::date"
+            sums[mart] = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                f"from (select {', '.join(selected)} from marts.{mart} {where}) as t"
+            ).fetchone()
+    return sums
 
 
 def content_checksums(url: str) -> dict:

@@ -161,9 +161,13 @@ def test_claude_code_flows_into_the_shared_marts(loaded, dbt_manifest):
         day: totals["totalTokens"] for day, totals in expected.items()}
     assert {r["usage_date"].isoformat(): r["cache_creation_5m_tokens"] for r in days} == {
         day: totals["cacheCreationTokens"] for day, totals in expected.items()}
-    sessions = _rows(loaded.warehouse, "select count(*) as n from marts.fct_session_summaries "
-                     "where source_system = 'claude_code'")
+    # The fixtures are older than ATW_DOWNSAMPLE_DAYS: their sessions are kept at daily grain.
+    sessions = _rows(loaded.warehouse, "select sum(session_count) as n "
+                     "from marts.fct_sessions_daily where source_system = 'claude_code'")
     assert sessions[0]["n"] == 3
+    detail = _rows(loaded.warehouse, "select count(*) as n from marts.fct_session_summaries "
+                   "where source_system = 'claude_code'")
+    assert detail[0]["n"] == 0
     tool_use_ids = set()
     for log in FIXTURES.rglob("*.jsonl"):
         for line in log.read_text().splitlines():

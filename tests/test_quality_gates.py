@@ -166,29 +166,28 @@ def test_intermediate_stage(built):
 
 
 def test_marts_stage(built):
-    """A run that re-validates a corrupted mart does not rebuild the monitoring marts that read
-    it: alerts keep their last good state."""
+    """A run that re-validates a corrupted mart does not rebuild the marts that read it:
+    alerts keep their last good state."""
     urls, _ = built
-    monitoring = [key for key in defs.resolve_asset_graph().get_all_asset_keys()
-                  if key.path[0] == "marts" and key.path[-1] in
-                  ("fct_alerts", "fct_anomalies", "fct_recommendations", "alert_inbox")]
+    trends = dg.AssetKey(["marts", "fct_daily_token_trends"])
+    readers = [key for key in dg.AssetSelection.assets(trends).downstream(include_self=False)
+               .resolve(defs.resolve_asset_graph()) if key.path[0] == "marts"]
+    assert {key.path[-1] for key in readers} == {"fct_alerts", "alert_inbox"}
     recheck = dg.define_asset_job(
-        "recheck_sessions",
-        selection=dg.AssetSelection.checks(
-            dg.AssetCheckKey(dg.AssetKey(["marts", "fct_session_summaries"]),
-                             "gx_fct_session_summaries"))
-        | dg.AssetSelection.assets(*monitoring),
+        "recheck_trends",
+        selection=dg.AssetSelection.checks(dg.AssetCheckKey(trends, "gx_fct_daily_token_trends"))
+        | dg.AssetSelection.assets(*readers),
     )
     job = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[recheck],
-                         resources=defs.resources).resolve_job_def("recheck_sessions")
+                         resources=defs.resources).resolve_job_def("recheck_trends")
     alerts_before = table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id")
     with connect(urls.warehouse) as conn:
-        session_key = conn.execute(
-            "update marts.fct_session_summaries set success_rate = 1.5 "
-            "where session_key = (select min(session_key) from marts.fct_session_summaries) "
-            "returning session_key").fetchone()[0]
+        conn.execute(
+            "update marts.fct_daily_token_trends set total_tokens = -1 "
+            "where (usage_date, tenant_id) = (select usage_date, tenant_id "
+            "from marts.fct_daily_token_trends order by 1, 2 limit 1)")
     result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
-    failures = _failures(_evaluation(result, "gx_fct_session_summaries"))
-    assert failures == {"success_rate": [{"session_key": session_key}]}
+    failures = _failures(_evaluation(result, "gx_fct_daily_token_trends"))
+    assert list(failures) == ["total_tokens"] and len(failures["total_tokens"]) == 1
     assert _materialized(result) == set()
     assert table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id") == alerts_before

@@ -14,37 +14,10 @@ from ingestion import retention
 from ingestion.connections import connect
 from orchestration.dbt_manifest import dbt_command
 from orchestration.runs import run_job
-from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases
+from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
 
 # The sample's last 5 days stay, its first 7 go.
 CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
-
-
-def _mart_checksums(url: str) -> dict[str, tuple]:
-    """Every mart's rows (the data-quality mart: days before today, today's keeps growing).
-    Floating-point sums differ in their last bits with the order rows are added in, so floats
-    count to 9 decimals."""
-    with connect(url) as conn:
-        columns = {}
-        for mart, column, data_type in conn.execute(
-                "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
-                "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 "
-                "and not a.attisdropped "
-                "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
-                "order by c.relname, a.attnum"):
-            columns.setdefault(mart, []).append(
-                f"round({column}::numeric, 9)" if data_type in ("double precision", "real")
-                else column)
-        sums = {}
-        for mart, selected in columns.items():
-            where = ("where validated_on < (now() at time zone 'UTC')::date"
-                     if mart == "fct_data_quality_daily" else "")
-            sums[mart] = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
-                f"from (select {', '.join(selected)} from marts.{mart} {where}) as t"
-            ).fetchone()
-    return sums
 
 
 def _run(job="everything", start=None, end=None):
@@ -94,7 +67,7 @@ def built(pg_base_url, tmp_path, monkeypatch):
 
 def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     url = built.warehouse
-    before = _mart_checksums(url)
+    before = mart_checksums(url)
     assert sum(count for count, _ in before.values()) > 1000
     # The default 90 days purged nothing from 5 to 16 day old sample data.
     assert _oldest(url, "raw.collector_events", "created_at") < SAMPLE_END - timedelta(days=10)
@@ -122,7 +95,7 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
         assert _oldest(url, table, column) >= cutoff, table
     assert purged[retention.TRANSCRIPT_TEXT] == blanked[0] > 0
     assert blanked[1] == 0
-    assert _mart_checksums(url) == before
+    assert mart_checksums(url) == before
     with connect(url) as conn:
         # Only the line after midnight is left; the response is still counted once.
         assert conn.execute("select count(*) from raw.claude_code_lines "
@@ -130,7 +103,7 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
 
     # The next run sees the deleted days (the delete triggers logged them) and leaves them be.
     _run()
-    assert _mart_checksums(url) == before
+    assert mart_checksums(url) == before
     with connect(url) as conn:
         assert conn.execute("select count(*) from intermediate.int_claude_code_responses_priced "
                             "where message_id = 'msg_midnight_1'").fetchone()[0] == 1
@@ -139,14 +112,14 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     purged_day = cutoff.date() - timedelta(days=2)
     _run("backfill", purged_day, purged_day)
     assert _oldest(url, "raw.collector_events", "created_at").date() == purged_day
-    assert _mart_checksums(url) == before
+    assert mart_checksums(url) == before
 
     # A full refresh rebuilds from raw what raw holds and carries the purged days over.
     command, env = dbt_command(
         url, ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
         "target/test-retention")
     subprocess.run(command, env=env, check=True)
-    assert _mart_checksums(url) == before
+    assert mart_checksums(url) == before
 
 
 def test_the_cutoff_is_a_utc_midnight_and_the_retention_is_checked(monkeypatch):

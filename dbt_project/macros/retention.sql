@@ -33,3 +33,12 @@
     where {{ time_column }} < {{ retention_horizon() }}
     {%- endif %}
 {%- endmacro %}
+
+{#- Downsampling (seed 003 `downsample_after: 30`, same asset): a detailed mart - one row per
+    session, billing block or anomaly - keeps rows from the latest downsample cutoff on; its
+    `_daily` companion keeps every day. Both read the same intermediate model, which keeps
+    everything, so the daily numbers never change when detail goes. -#}
+{% macro downsample_horizon() -%}
+    (select coalesce(max(cutoff), '-infinity'::timestamptz)
+     from {{ source('raw_ops', 'downsample_runs') }})
+{%- endmacro %}

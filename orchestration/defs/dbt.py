@@ -81,7 +81,7 @@ def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     manifest=dbt_project.manifest_path,
     # The intermediate models after the calls fact build with the marts: one dbt process
     # less per run (a second of work, four of start-up), their dbt tests still gating the marts.
-    select="int_tool_calls int_sessions_aggregated marts",
+    select="int_tool_calls int_sessions_aggregated int_sessions_scored int_usage_blocks marts",
     exclude="marts.monitoring",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,
@@ -94,7 +94,7 @@ def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select="marts.monitoring",
+    select="int_anomalies marts.monitoring",
     name="dbt_monitoring",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,

@@ -1,9 +1,12 @@
 """The retention asset: after the models that keep detail have absorbed the raw rows, raw rows
-older than ATW_RETENTION_DAYS go (see ingestion/retention.py)."""
+older than ATW_RETENTION_DAYS go (see ingestion/retention.py); after the daily marts have
+counted them, the detailed marts' rows older than ATW_DOWNSAMPLE_DAYS go
+(ingestion/downsampling.py)."""
 
 import dagster as dg
 
 from ingestion.connections import connect
+from ingestion.downsampling import downsample
 from ingestion.retention import purge
 from ingestion.warehouse_schema import ensure_raw_schema
 from orchestration.resources import TelemetryDatabases
@@ -13,25 +16,35 @@ RETENTION = dg.AssetKey(["ops", "retention"])
 KEEPERS = (["intermediate", "int_agent_calls_unioned"], ["intermediate", "int_tool_calls"],
            ["intermediate", "int_claude_code_responses_priced"], ["marts", "dim_hosts"],
            ["marts", "fct_data_quality_daily"])
+# The detailed marts it downsamples, and the daily marts that keep what they lose.
+DOWNSAMPLED = (["marts", "fct_session_summaries"], ["marts", "fct_sessions_daily"],
+               ["marts", "fct_usage_blocks"], ["marts", "fct_usage_blocks_daily"],
+               ["marts", "fct_anomalies"], ["marts", "fct_anomalies_daily"])
 
 
 @dg.asset(
     key=RETENTION,
     group_name="retention",
     kinds={"python", "postgres"},
-    deps=[dg.AssetKey(path) for path in KEEPERS],
+    deps=[dg.AssetKey(path) for path in KEEPERS + DOWNSAMPLED],
     description="Deletes raw events, and blanks raw transcript text, older than "
     "ATW_RETENTION_DAYS (default 90) UTC days; deletes check results as old. Runs after the "
-    "models that keep detail, which treat days before the cutoff as final: no mart changes.",
+    "models that keep detail, which treat days before the cutoff as final: no mart changes. "
+    "Then downsamples: the detailed marts (sessions, usage blocks, anomalies) drop rows older "
+    "than ATW_DOWNSAMPLE_DAYS (default 30); their _daily marts keep those days.",
 )
 def retention(context: dg.AssetExecutionContext,
               databases: TelemetryDatabases) -> dg.MaterializeResult:
     with connect(databases.urls().warehouse) as conn:
         ensure_raw_schema(conn)
         purged = purge(conn, context.run_id)
-    for item in purged:
+        downsampled = downsample(conn, context.run_id)
+    for item in purged + downsampled:
         context.log.info(f"{item.table}: {item.rows:,} rows before {item.cutoff:%Y-%m-%d}")
     return dg.MaterializeResult(metadata={
         "cutoff": dg.MetadataValue.text(f"{purged[0].cutoff:%Y-%m-%d} 00:00 UTC"),
-        **{f"rows_{item.table.replace('.', '_')}": item.rows for item in purged},
+        "downsample_cutoff": dg.MetadataValue.text(
+            f"{downsampled[0].cutoff:%Y-%m-%d} 00:00 UTC"),
+        **{f"rows_{item.table.replace('.', '_')}": item.rows
+           for item in purged + downsampled},
     })

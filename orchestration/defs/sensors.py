@@ -19,8 +19,11 @@ MICRO_BATCH_TAG = "atw/trigger"
 DEFAULT_INTERVAL_SECONDS = 5
 DEFAULT_MONITORING_SECONDS = 300
 ALERTS = dg.AssetKey(["marts", "fct_alerts"])
-MONITORING = {ALERTS, dg.AssetKey(["marts", "fct_anomalies"]),
-              dg.AssetKey(["marts", "fct_recommendations"]), dg.AssetKey(["marts", "alert_inbox"])}
+MONITORING = {ALERTS, dg.AssetKey(["intermediate", "int_anomalies"]),
+              dg.AssetKey(["marts", "fct_anomalies"]),
+              dg.AssetKey(["marts", "fct_anomalies_daily"]),
+              dg.AssetKey(["marts", "fct_recommendations"]),
+              dg.AssetKey(["marts", "alert_inbox"])}
 ALERTS_LISTED = 50
 
 

@@ -50,8 +50,8 @@ PANELS: tuple[Panel, ...] = (
         select model_name, round(cost_usd::numeric, 4) as cost_usd
         from marts.dim_models where cost_usd > 0 order by cost_usd desc"""),
     Panel("session_complexity", "Sessions by complexity", "bars", """
-        select complexity, count(*) as sessions
-        from marts.fct_session_summaries
+        select complexity, sum(session_count) as sessions
+        from marts.fct_sessions_daily
         group by 1
         order by array_position(
             array['very_low', 'low', 'medium', 'high', 'very_high'], complexity)"""),
@@ -68,9 +68,9 @@ PANELS: tuple[Panel, ...] = (
         select tool_sequence, occurrence_count
         from marts.fct_tool_sequences order by occurrence_count desc, tool_sequence limit 15"""),
     Panel("error_taxonomy", "Errors per day by category", "stacked_bars", """
-        select started_at::date as day, pattern.key as category,
+        select session_date as day, pattern.key as category,
             sum(pattern.value::integer) as errors
-        from marts.fct_session_summaries,
+        from marts.fct_sessions_daily,
             jsonb_each_text(error_breakdown -> 'patterns') as pattern
         group by 1, 2 having sum(pattern.value::integer) > 0 order by 1, 2"""),
     Panel("open_alerts", "Open alerts (newest 50)", "table", """

@@ -1,5 +1,6 @@
 -- "100% of sessions analyzed" (seed 003): every session id any staging model holds reaches
--- fct_session_summaries, through the session (derived or not) its calls were given.
+-- the scored sessions behind fct_session_summaries and fct_sessions_daily, through the session
+-- (derived or not) its calls were given.
 with
 
 staged_sessions as (
@@ -27,7 +28,7 @@ call_sessions as (
 
 summaries as (
 
-    select session_key from {{ ref('fct_session_summaries') }}
+    select session_key from {{ ref('int_sessions_scored') }}
 
 )
 

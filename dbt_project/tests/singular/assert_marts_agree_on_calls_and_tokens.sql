@@ -16,9 +16,10 @@ tool_calls as (
 
 totals as (
 
-    select 'fct_session_summaries' as mart, sum(call_count) as call_count,
+    -- The daily grain, which keeps every session (the detailed mart only recent ones).
+    select 'fct_sessions_daily' as mart, sum(call_count) as call_count,
         sum(total_tokens) as total_tokens, sum(tool_call_count) as tool_call_count
-    from {{ ref('fct_session_summaries') }}
+    from {{ ref('fct_sessions_daily') }}
     union all
     select 'fct_daily_token_trends', sum(call_count), sum(total_tokens), null
     from {{ ref('fct_daily_token_trends') }}

@@ -24,7 +24,7 @@ daily_trends as (
 
 sessions as (
 
-    select * from {{ ref('fct_session_summaries') }}
+    select * from {{ ref('int_sessions_scored') }}
 
 ),
 

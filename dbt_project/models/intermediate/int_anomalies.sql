@@ -1,0 +1,175 @@
+{#- Seed 003's anomalies, one row each:
+    - latency_spike: a call slower than mean + `anomaly_latency_sigmas` standard deviations of
+      its agent's calls over the trailing `anomaly_window_days` days (the call itself excluded),
+      once that window holds at least `anomaly_min_samples` calls;
+    - error_cluster: at least `error_cluster_min_errors` errors of one tenant within
+      `error_cluster_window_minutes`; overlapping windows merge into one cluster. -#}
+{%- set window = "interval '" ~ var('anomaly_window_days') ~ " days'" -%}
+{%- set cluster_window = "interval '" ~ var('error_cluster_window_minutes') ~ " minutes'" -%}
+with
+
+calls as (
+
+    select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+-- Sums over the frame minus the call itself: `exclude current row` would turn off PostgreSQL's
+-- moving aggregation and make every frame a full recount. Integer sums stay exact.
+latency_windows as (
+
+    select
+        call_id,
+        tenant_id,
+        agent_name,
+        latency_ms,
+        occurred_at,
+        count(*) over trailing_window - 1 as baseline_samples,
+        sum(latency_ms::bigint) over trailing_window - latency_ms as baseline_sum,
+        sum(latency_ms::bigint * latency_ms) over trailing_window
+            - latency_ms::bigint * latency_ms as baseline_sum_of_squares
+    from calls
+    where latency_ms is not null
+    window trailing_window as (
+        partition by agent_name order by occurred_at
+        range between {{ window }} preceding and current row
+    )
+
+),
+
+latency_baselines as (
+
+    select
+        *,
+        baseline_sum::numeric / nullif(baseline_samples, 0) as baseline_mean_ms,
+        sqrt(greatest(
+            (baseline_sum_of_squares - baseline_sum::numeric * baseline_sum
+                / nullif(baseline_samples, 0)) / nullif(baseline_samples - 1, 0),
+            0
+        )) as baseline_stddev_ms
+    from latency_windows
+
+),
+
+latency_spikes as (
+
+    select
+        md5('latency_spike|' || call_id) as anomaly_id,
+        'latency_spike' as anomaly_type,
+        tenant_id,
+        agent_name,
+        call_id,
+        occurred_at as started_at,
+        occurred_at as ended_at,
+        latency_ms::numeric as observed_value,
+        round((baseline_mean_ms + {{ var('anomaly_latency_sigmas') }} * baseline_stddev_ms)::numeric, 3)
+            as threshold,
+        1 as call_count,
+        jsonb_build_object(
+            'baseline_mean_ms', round(baseline_mean_ms::numeric, 3),
+            'baseline_stddev_ms', round(baseline_stddev_ms::numeric, 3),
+            'baseline_samples', baseline_samples
+        ) as detail
+    from latency_baselines
+    where baseline_samples >= {{ var('anomaly_min_samples') }}
+        and latency_ms > baseline_mean_ms + {{ var('anomaly_latency_sigmas') }} * baseline_stddev_ms
+
+),
+
+errors as (
+
+    select
+        call_id,
+        tenant_id,
+        agent_name,
+        occurred_at,
+        count(*) over (
+            partition by tenant_id order by occurred_at
+            range between {{ cluster_window }} preceding and current row
+        ) as errors_in_window
+    from calls
+    where is_error
+
+),
+
+-- Each error that completes a window of enough errors opens an interval [its time - W, its
+-- time]; overlapping intervals of a tenant form one cluster.
+dense_windows as (
+
+    select
+        tenant_id,
+        occurred_at - {{ cluster_window }} as window_start,
+        occurred_at as window_end
+    from errors
+    where errors_in_window >= {{ var('error_cluster_min_errors') }}
+
+),
+
+window_islands as (
+
+    select
+        *,
+        sum(starts_cluster) over (
+            partition by tenant_id order by window_start, window_end rows unbounded preceding
+        ) as cluster_number
+    from (
+        select
+            *,
+            case
+                when window_start <= max(window_end) over (
+                    partition by tenant_id order by window_start, window_end
+                    rows between unbounded preceding and 1 preceding
+                ) then 0
+                else 1
+            end as starts_cluster
+        from dense_windows
+    ) as flagged
+
+),
+
+cluster_bounds as (
+
+    select tenant_id, cluster_number, min(window_start) as window_start,
+        max(window_end) as window_end
+    from window_islands
+    group by tenant_id, cluster_number
+
+),
+
+error_clusters as (
+
+    select
+        md5('error_cluster|' || cluster_bounds.tenant_id || '|'
+            || extract(epoch from min(errors.occurred_at))::text) as anomaly_id,
+        'error_cluster' as anomaly_type,
+        cluster_bounds.tenant_id,
+        case when count(distinct errors.agent_name) = 1 then min(errors.agent_name) end
+            as agent_name,
+        null::text as call_id,
+        min(errors.occurred_at) as started_at,
+        max(errors.occurred_at) as ended_at,
+        count(*)::numeric as observed_value,
+        {{ var('error_cluster_min_errors') }}::numeric as threshold,
+        count(*) as call_count,
+        jsonb_build_object(
+            'window_minutes', {{ var('error_cluster_window_minutes') }},
+            'agents', jsonb_agg(distinct errors.agent_name)
+        ) as detail
+    from cluster_bounds
+    inner join errors
+        on errors.tenant_id = cluster_bounds.tenant_id
+        and errors.occurred_at >= cluster_bounds.window_start
+        and errors.occurred_at <= cluster_bounds.window_end
+    group by cluster_bounds.tenant_id, cluster_bounds.cluster_number
+
+),
+
+final as (
+
+    select * from latency_spikes
+    union all
+    select * from error_clusters
+
+)
+
+select * from final

@@ -1,0 +1,96 @@
+with
+
+sessions as (
+
+    select * from {{ ref('int_sessions_aggregated') }}
+
+),
+
+-- Seed 003's complexity score: message count, unique tools, error rate and duration.
+scored as (
+
+    select
+        *,
+        extract(epoch from ended_at - started_at)::numeric as session_seconds,
+        error_count::numeric / nullif(call_count, 0) as error_rate
+    from sessions
+
+),
+
+classified as (
+
+    select
+        *,
+        {{ threshold_points('call_count', var('complexity_message_count')) }}
+        + {{ threshold_points('unique_tool_count', var('complexity_unique_tools')) }}
+        + {{ threshold_points('coalesce(error_rate, 0)', var('complexity_error_rate')) }}
+        + {{ threshold_points('session_seconds', var('complexity_duration_seconds')) }}
+            as complexity_score
+    from scored
+
+),
+
+final as (
+
+    select
+        -- ids
+        source_system || ':' || session_id as session_key,
+        session_id,
+        tenant_id,
+        host_id,
+
+        -- strings
+        source_system,
+        working_dir,
+        model_provider as provider,
+        model_name as model,
+        {{ complexity_class('complexity_score') }} as complexity,
+
+        -- numerics
+        session_seconds as duration_seconds,
+        call_count,
+        message_count,
+        tool_call_count,
+        unique_tool_count,
+        llm_call_count,
+        model_count,
+        source_session_count,
+        error_count,
+        retry_count,
+        prompt_tokens,
+        completion_tokens,
+        cached_tokens,
+        reasoning_tokens,
+        cache_creation_tokens,
+        total_tokens,
+        estimated_transcript_tokens,
+        round(completion_tokens::numeric / nullif(total_tokens, 0), 6) as token_efficiency,
+        round(total_tokens::numeric / nullif(success_count, 0), 3) as tokens_per_successful_call,
+        cost_usd,
+        unpriced_llm_call_count,
+        round(success_rate, 6) as success_rate,
+        round(avg_latency_ms, 3) as avg_latency_ms,
+        round(p95_latency_ms, 3) as p95_latency_ms,
+        round(error_rate, 6) as error_rate,
+        complexity_score,
+
+        -- json
+        tool_usage,
+        error_breakdown,
+        patterns,
+
+        -- booleans
+        is_session_derived,
+        has_transcript,
+        has_estimated_tokens,
+        has_priced_cost,
+
+        -- timestamps
+        started_at,
+        ended_at
+
+    from classified
+
+)
+
+select * from final
