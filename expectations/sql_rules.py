@@ -152,29 +152,27 @@ def after_downsample_cutoff(column: str, key_columns: str) -> gxe.UnexpectedRows
                       f"no row with {column} before the downsample cutoff")
 
 
-def daily_matches_detail(date_column: str, count_column: str, detail_table: str,
-                         detail_time: str) -> gxe.UnexpectedRowsExpectation:
-    """On every day from the downsample cutoff on, the daily mart counts exactly the detailed
-    mart's rows (before it, the detail is gone and the daily mart is the record)."""
+def daily_counts(date_column: str, count_column: str, source_table: str,
+                 source_time: str) -> gxe.UnexpectedRowsExpectation:
+    """A daily mart counts, on every UTC day, exactly the rows of the model it rolls up (which
+    keeps every row, unlike the detailed mart that loses its old days)."""
     return _rows(
         f"""
         with daily as (
             select t.{date_column} as day, sum(t.{count_column}) as daily_rows
             from (select * from {{batch}}) as t
-            where t.{date_column} >= ({DOWNSAMPLE_CUTOFF} at time zone 'UTC')::date
             group by 1
         ),
-        detail as (
-            select ({detail_time} at time zone 'UTC')::date as day, count(*) as detail_rows
-            from {detail_table}
+        source as (
+            select ({source_time} at time zone 'UTC')::date as day, count(*) as source_rows
+            from {source_table}
             group by 1
         )
-        select coalesce(daily.day, detail.day) as day, daily.daily_rows, detail.detail_rows
+        select coalesce(daily.day, source.day) as day, daily.daily_rows, source.source_rows
         from daily
-        full join detail on detail.day = daily.day
-        where daily.daily_rows is distinct from detail.detail_rows
+        full join source on source.day = daily.day
+        where daily.daily_rows is distinct from source.source_rows
         limit {PROBLEM_ROWS}
         """,
-        f"{count_column} per {date_column} equals the rows of {detail_table} from the "
-        "downsample cutoff on",
+        f"{count_column} per {date_column} equals the rows of {source_table} per UTC day",
     )

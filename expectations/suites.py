@@ -292,8 +292,8 @@ def _sessions_daily() -> list:
         gxe.ExpectColumnValuesToBeBetween(column="session_count", min_value=1),
         *_non_negative("duration_seconds", "call_count", "tool_call_count", "total_tokens",
                        "cost_usd"),
-        rules.daily_matches_detail("session_date", "session_count",
-                                   "marts.fct_session_summaries", "started_at"),
+        rules.daily_counts("session_date", "session_count", "intermediate.int_sessions_scored",
+                           "started_at"),
     ]
 
 
@@ -372,8 +372,8 @@ def _anomalies_daily() -> list:
         _in_set("anomaly_type", ["latency_spike", "error_cluster"]),
         gxe.ExpectColumnValuesToBeBetween(column="anomaly_count", min_value=1),
         rules.references("agent_name", "marts.dim_agents"),
-        rules.daily_matches_detail("anomaly_date", "anomaly_count", "marts.fct_anomalies",
-                                   "started_at"),
+        rules.daily_counts("anomaly_date", "anomaly_count", "intermediate.int_anomalies",
+                           "started_at"),
     ]
 
 
@@ -392,8 +392,8 @@ def _usage_blocks_daily() -> list:
         *_keys("block_date"),
         gxe.ExpectColumnValuesToBeBetween(column="block_count", min_value=1),
         *_non_negative("response_count", "total_tokens", "cost_usd"),
-        rules.daily_matches_detail("block_date", "block_count", "marts.fct_usage_blocks",
-                                   "block_start_at"),
+        rules.daily_counts("block_date", "block_count", "intermediate.int_usage_blocks",
+                           "block_start_at"),
     ]
 
 

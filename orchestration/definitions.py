@@ -16,7 +16,7 @@ from orchestration.defs.collector import (
 from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.report import telemetry_report
-from orchestration.defs.retention import RETENTION, retention
+from orchestration.defs.retention import DOWNSAMPLE, RETENTION, downsample_detail, retention
 from orchestration.defs.sensors import SENSORS
 from orchestration.partitions import DAILY
 from orchestration.resources import TelemetryDatabases
@@ -29,6 +29,7 @@ ASSETS = [
     *DBT_ASSETS,
     telemetry_report,
     retention,
+    downsample_detail,
 ]
 
 ASSET_CHECKS = gx_checks(SUITES)
@@ -42,14 +43,14 @@ everything_job = dg.define_asset_job(
     partitions_def=DAILY,
     tags=WRITER_TAG,
     description="Pull everything new from every source, build every dbt model, run every "
-    "check, then apply retention. The partition (range) is re-read from the collector and "
-    "rebuilt as well.",
+    "check, then apply retention and downsampling. The partition (range) is re-read from the "
+    "collector and rebuilt as well.",
 )
 
 backfill_job = dg.define_asset_job(
     name="backfill",
     selection=dg.AssetSelection.assets(["raw", "collector_events"]).downstream()
-    - dg.AssetSelection.assets(RETENTION),
+    - dg.AssetSelection.assets(RETENTION, DOWNSAMPLE),
     partitions_def=DAILY,
     tags=WRITER_TAG,
     description="Re-read a date range from the collector and rebuild it and everything "
@@ -77,7 +78,7 @@ micro_batch_job = dg.define_asset_job(
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """02:00 UTC: the run for the day that just ended (the partition definition's last
-    partition is today), which also loads everything new and applies retention."""
+    partition is today), which also loads everything new and applies retention and downsampling."""
     day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
     return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day)
 

@@ -133,3 +133,40 @@ def test_the_downsample_setting_is_checked(monkeypatch):
         downsampling.downsample_days()
     monkeypatch.delenv("ATW_DOWNSAMPLE_DAYS")
     assert downsampling.downsample_days() == 30
+
+
+def test_downsampling_without_roles_deletes_as_the_login(small_collector, tmp_path,
+                                                         monkeypatch):
+    """Where `atw roles` never ran, the login deletes as itself and stays itself."""
+    url = small_collector.warehouse
+    monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
+    _run()
+    with connect(url) as conn:
+        old = conn.execute("select count(*) from marts.fct_session_summaries "
+                           "where started_at < %s", (CUTOFF,)).fetchone()[0]
+        assert old > 0
+        login = conn.execute("select current_user").fetchone()[0]
+        done = downsampling.downsample(conn, "no-roles", now=datetime.now(UTC),
+                                       days=(datetime.now(UTC).date() - CUTOFF.date()).days)
+        assert {item.table: item.rows for item in done}["marts.fct_session_summaries"] == old
+        assert conn.execute("select current_user").fetchone()[0] == login
+        assert conn.execute("select count(*) from marts.fct_session_summaries "
+                            "where started_at < %s", (CUTOFF,)).fetchone()[0] == 0
+
+
+def test_downsampling_before_the_marts_exist_records_the_cutoff(urls):
+    """A warehouse dbt has not built yet: nothing to delete, the cutoff is still recorded, and
+    a later, longer setting does not move the latest cutoff back."""
+    from ingestion.warehouse_schema import ensure_raw_schema
+
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    with connect(urls.warehouse) as conn:
+        ensure_raw_schema(conn)
+        done = downsampling.downsample(conn, "first", now=now, days=30)
+        downsampling.downsample(conn, "second", now=now, days=60)
+        latest = conn.execute("select max(cutoff) from raw.downsample_runs").fetchone()[0]
+        recorded = conn.execute("select count(*) from raw.downsample_runs").fetchone()[0]
+    assert [(item.table, item.rows) for item in done] == [
+        (table, 0) for table, _ in downsampling.DETAILED_MARTS]
+    assert recorded == 2 * len(downsampling.DETAILED_MARTS)
+    assert latest == datetime(2026, 10, 24, tzinfo=UTC)

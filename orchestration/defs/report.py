@@ -11,7 +11,7 @@ from orchestration.report.render import write_report
 from orchestration.resources import TelemetryDatabases
 
 MARTS_READ = ("fct_daily_token_trends", "fct_activity_heatmap", "fct_agent_monthly_usage",
-              "dim_models", "fct_session_summaries", "fct_sessions_daily", "fct_tool_usage",
+              "dim_models", "fct_sessions_daily", "fct_tool_usage",
               "fct_tool_sequences", "fct_alerts", "alert_inbox", "fct_recommendations")
 
 

@@ -1,7 +1,9 @@
-"""The retention asset: after the models that keep detail have absorbed the raw rows, raw rows
-older than ATW_RETENTION_DAYS go (see ingestion/retention.py); after the daily marts have
-counted them, the detailed marts' rows older than ATW_DOWNSAMPLE_DAYS go
-(ingestion/downsampling.py)."""
+"""Seed 003's storage policy as two assets, last in every `everything` run:
+- ops/retention: after the models that keep detail have absorbed the raw rows, raw rows older
+  than ATW_RETENTION_DAYS go (ingestion/retention.py);
+- ops/downsample: after the daily marts have counted them (and passed their checks), the
+  detailed marts' rows older than ATW_DOWNSAMPLE_DAYS go (ingestion/downsampling.py).
+Separate, so that a failed mart check never holds back the purge of raw text."""
 
 import dagster as dg
 
@@ -12,6 +14,7 @@ from ingestion.warehouse_schema import ensure_raw_schema
 from orchestration.resources import TelemetryDatabases
 
 RETENTION = dg.AssetKey(["ops", "retention"])
+DOWNSAMPLE = dg.AssetKey(["ops", "downsample"])
 # The models that carry days before the retention horizon over from their own last build.
 KEEPERS = (["intermediate", "int_agent_calls_unioned"], ["intermediate", "int_tool_calls"],
            ["intermediate", "int_claude_code_responses_priced"], ["marts", "dim_hosts"],
@@ -26,25 +29,40 @@ DOWNSAMPLED = (["marts", "fct_session_summaries"], ["marts", "fct_sessions_daily
     key=RETENTION,
     group_name="retention",
     kinds={"python", "postgres"},
-    deps=[dg.AssetKey(path) for path in KEEPERS + DOWNSAMPLED],
+    deps=[dg.AssetKey(path) for path in KEEPERS],
     description="Deletes raw events, and blanks raw transcript text, older than "
     "ATW_RETENTION_DAYS (default 90) UTC days; deletes check results as old. Runs after the "
-    "models that keep detail, which treat days before the cutoff as final: no mart changes. "
-    "Then downsamples: the detailed marts (sessions, usage blocks, anomalies) drop rows older "
-    "than ATW_DOWNSAMPLE_DAYS (default 30); their _daily marts keep those days.",
+    "models that keep detail, which treat days before the cutoff as final: no mart changes.",
 )
 def retention(context: dg.AssetExecutionContext,
               databases: TelemetryDatabases) -> dg.MaterializeResult:
     with connect(databases.urls().warehouse) as conn:
         ensure_raw_schema(conn)
         purged = purge(conn, context.run_id)
+    return _result(context, purged)
+
+
+@dg.asset(
+    key=DOWNSAMPLE,
+    group_name="retention",
+    kinds={"python", "postgres"},
+    deps=[dg.AssetKey(path) for path in DOWNSAMPLED],
+    description="Deletes the detailed marts' rows (sessions, usage blocks, anomalies) older than "
+    "ATW_DOWNSAMPLE_DAYS (default 30) UTC days, and records the cutoff that their dbt models "
+    "filter on. Runs after their _daily marts, which keep every day, passed their checks.",
+)
+def downsample_detail(context: dg.AssetExecutionContext,
+                      databases: TelemetryDatabases) -> dg.MaterializeResult:
+    with connect(databases.urls().warehouse) as conn:
+        ensure_raw_schema(conn)
         downsampled = downsample(conn, context.run_id)
-    for item in purged + downsampled:
+    return _result(context, downsampled)
+
+
+def _result(context: dg.AssetExecutionContext, items: list) -> dg.MaterializeResult:
+    for item in items:
         context.log.info(f"{item.table}: {item.rows:,} rows before {item.cutoff:%Y-%m-%d}")
     return dg.MaterializeResult(metadata={
-        "cutoff": dg.MetadataValue.text(f"{purged[0].cutoff:%Y-%m-%d} 00:00 UTC"),
-        "downsample_cutoff": dg.MetadataValue.text(
-            f"{downsampled[0].cutoff:%Y-%m-%d} 00:00 UTC"),
-        **{f"rows_{item.table.replace('.', '_')}": item.rows
-           for item in purged + downsampled},
+        "cutoff": dg.MetadataValue.text(f"{items[0].cutoff:%Y-%m-%d} 00:00 UTC"),
+        **{f"rows_{item.table.replace('.', '_')}": item.rows for item in items},
     })

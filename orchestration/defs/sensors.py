@@ -10,7 +10,7 @@ import dagster as dg
 
 from ingestion import source_changes
 from ingestion.connections import connect
-from orchestration.defs.retention import RETENTION
+from orchestration.defs.retention import DOWNSAMPLE, RETENTION
 from orchestration.resources import TelemetryDatabases
 from orchestration.webhook import post_json, webhook_url
 
@@ -53,8 +53,8 @@ def _skipped(key: dg.AssetKey, monitoring_due: bool) -> bool:
     # edges keep each load before the models reading it). Their suites run in the nightly run.
     if key.path[0] == "staging":
         return True
-    # Retention is the nightly run's: nothing new ever makes raw rows old.
-    if key == RETENTION:
+    # Retention and downsampling are the nightly run's: nothing new ever makes rows old.
+    if key in (RETENTION, DOWNSAMPLE):
         return True
     return not monitoring_due and key in MONITORING
 

@@ -13,20 +13,23 @@ keyed as (
 
     select
         *,
-        md5(concat_ws('|', {{ utc('started_at') }}::date, tenant_id, source_system,
-            coalesce(provider, '~'), coalesce(model, '~'), complexity)) as sessions_daily_key
+        -- to_char: the key must not depend on the server's DateStyle.
+        md5(concat_ws('|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
+            source_system, coalesce(provider, '~'), coalesce(model, '~'), complexity))
+            as sessions_daily_key
     from sessions
 
 ),
 
--- Each session's error counts by seed 003 pattern and by metric error class, summed per key.
-error_counts as (
+-- Each session's counts by seed 003 error pattern, by metric error class and by behaviour
+-- pattern (retries, fallbacks, ...), summed per key.
+counts as (
 
     select
         keyed.sessions_daily_key,
         counted.kind,
         counted.key,
-        sum(counted.value::bigint) as errors
+        sum(counted.value::bigint) as occurrences
     from keyed
     cross join lateral (
         select 'patterns' as kind, key, value
@@ -34,22 +37,27 @@ error_counts as (
         union all
         select 'error_classes', key, value
         from jsonb_each_text(keyed.error_breakdown -> 'error_classes')
+        union all
+        select 'behaviour', key, value
+        from jsonb_each_text(keyed.patterns)
     ) as counted
     group by 1, 2, 3
 
 ),
 
-error_breakdowns as (
+summed_counts as (
 
     select
         sessions_daily_key,
         jsonb_build_object(
             'patterns', coalesce(
-                jsonb_object_agg(key, errors) filter (where kind = 'patterns'), '{}'),
+                jsonb_object_agg(key, occurrences) filter (where kind = 'patterns'), '{}'),
             'error_classes', coalesce(
-                jsonb_object_agg(key, errors) filter (where kind = 'error_classes'), '{}')
-        ) as error_breakdown
-    from error_counts
+                jsonb_object_agg(key, occurrences) filter (where kind = 'error_classes'), '{}')
+        ) as error_breakdown,
+        coalesce(jsonb_object_agg(key, occurrences) filter (where kind = 'behaviour'), '{}')
+            as patterns
+    from counts
     group by 1
 
 ),
@@ -102,12 +110,13 @@ final as (
         daily.*,
 
         -- json
-        coalesce(error_breakdowns.error_breakdown,
-            '{"patterns": {}, "error_classes": {}}'::jsonb) as error_breakdown
+        coalesce(summed_counts.error_breakdown,
+            '{"patterns": {}, "error_classes": {}}'::jsonb) as error_breakdown,
+        coalesce(summed_counts.patterns, '{}'::jsonb) as patterns
 
     from daily
-    left join error_breakdowns
-        on daily.sessions_daily_key = error_breakdowns.sessions_daily_key
+    left join summed_counts
+        on daily.sessions_daily_key = summed_counts.sessions_daily_key
 
 )
 

@@ -12,8 +12,8 @@ final as (
 
     select
         -- ids
-        md5(concat_ws('|', {{ utc('started_at') }}::date, tenant_id, anomaly_type,
-            coalesce(agent_name, '~'))) as anomalies_daily_key,
+        md5(concat_ws('|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
+            anomaly_type, coalesce(agent_name, '~'))) as anomalies_daily_key,
         {{ utc('started_at') }}::date as anomaly_date,
         tenant_id,
 
@@ -28,7 +28,7 @@ final as (
         max(observed_value) as max_observed_value
 
     from anomalies
-    group by 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5
 
 )
 
