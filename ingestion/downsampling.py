@@ -7,7 +7,6 @@ on the latest one (dbt_project/macros/retention.sql), so a rebuild does not brin
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ import psycopg
 
 from ingestion.connections import usable_role
 from ingestion.dbt_env import TRANSFORMER_ROLE
-from ingestion.retention import cutoff_for
+from ingestion.retention import cutoff_for, days_setting
 
 DEFAULT_DOWNSAMPLE_DAYS = 30
 
@@ -36,15 +35,7 @@ class Downsampled:
 
 def downsample_days() -> int:
     """ATW_DOWNSAMPLE_DAYS, default 30."""
-    raw = os.environ.get("ATW_DOWNSAMPLE_DAYS", str(DEFAULT_DOWNSAMPLE_DAYS))
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ValueError(f"ATW_DOWNSAMPLE_DAYS must be a whole number of days, got {raw!r}") \
-            from None
-    if days < 1:
-        raise ValueError(f"ATW_DOWNSAMPLE_DAYS must be at least 1, got {days}")
-    return days
+    return days_setting("ATW_DOWNSAMPLE_DAYS", DEFAULT_DOWNSAMPLE_DAYS, 1)
 
 
 def downsample(conn: psycopg.Connection, run_id: str, now: datetime | None = None,

@@ -38,18 +38,22 @@ class Purged:
     rows: int
 
 
-def retention_days() -> int:
-    """ATW_RETENTION_DAYS, default 90."""
-    raw = os.environ.get("ATW_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+def days_setting(variable: str, default: int, minimum: int, why: str = "") -> int:
+    """A whole number of days from the environment, at least `minimum` (`why` says why)."""
+    raw = os.environ.get(variable, str(default))
     try:
         days = int(raw)
     except ValueError:
-        raise ValueError(f"ATW_RETENTION_DAYS must be a whole number of days, got {raw!r}") \
-            from None
-    if days < MINIMUM_RETENTION_DAYS:
-        raise ValueError(f"ATW_RETENTION_DAYS must be at least {MINIMUM_RETENTION_DAYS} "
-                         f"(the incremental models re-read recent days), got {days}")
+        raise ValueError(f"{variable} must be a whole number of days, got {raw!r}") from None
+    if days < minimum:
+        raise ValueError(f"{variable} must be at least {minimum}{why}, got {days}")
     return days
+
+
+def retention_days() -> int:
+    """ATW_RETENTION_DAYS, default 90."""
+    return days_setting("ATW_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, MINIMUM_RETENTION_DAYS,
+                        " (the incremental models re-read recent days)")
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
