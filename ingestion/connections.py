@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -77,3 +79,17 @@ def usable_role(conn: psycopg.Connection, role: str) -> bool:
         "and has_database_privilege(oid, current_database(), 'create') "
         "from pg_roles where rolname = %s", (role,)).fetchone()
     return bool(row and row[0])
+
+
+@contextmanager
+def acting_as(conn: psycopg.Connection, role: str) -> Iterator[None]:
+    """Inside the caller's transaction, act as `role` where `usable_role` says so, then as
+    before. `set local` would outlive the block when the transaction encloses more; on an
+    error the transaction's rollback undoes it."""
+    if not usable_role(conn, role):
+        yield
+        return
+    previous = conn.execute("select current_setting('role')").fetchone()[0]
+    conn.execute(f"set local role {role}")
+    yield
+    conn.execute("select set_config('role', %s, true)", (previous,))

@@ -29,10 +29,13 @@ EVENT_TABLES = (
 )
 TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
 DQ_RESULTS = "ops.dq_validation_results"
+RUNS = "raw.retention_runs"
 
 
 @dataclass(frozen=True)
-class Purged:
+class Cut:
+    """The rows one table lost (deleted or blanked) before a cutoff."""
+
     table: str
     cutoff: datetime
     rows: int
@@ -62,18 +65,19 @@ def cutoff_for(now: datetime, days: int) -> datetime:
     return datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
 
 
-def _record(conn: psycopg.Connection, run_id: str, table: str, cutoff: datetime,
-            rows: int) -> Purged:
+def record(conn: psycopg.Connection, log: str, run_id: str, table: str, cutoff: datetime,
+           rows: int) -> Cut:
+    """Log a cut in `log` (raw.retention_runs or raw.downsample_runs, one shape)."""
     conn.execute(
-        "insert into raw.retention_runs (run_id, table_name, cutoff, rows_affected) "
+        f"insert into {log} as logged (run_id, table_name, cutoff, rows_affected) "
         "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
-        "set rows_affected = raw.retention_runs.rows_affected + excluded.rows_affected",
+        "set rows_affected = logged.rows_affected + excluded.rows_affected",
         (run_id, table, cutoff, rows))
-    return Purged(table, cutoff, rows)
+    return Cut(table, cutoff, rows)
 
 
 def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
-          days: int | None = None) -> list[Purged]:
+          days: int | None = None) -> list[Cut]:
     """Delete raw events and blank transcript text older than the retention; delete check
     results as old (marts.fct_data_quality_daily keeps their daily counts). Each table in its
     own transaction, recorded with its cutoff in that same transaction."""
@@ -83,7 +87,7 @@ def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
     for table, when in EVENT_TABLES:
         with conn.transaction():
             rows = conn.execute(f"delete from {table} where {when} < %s", (cutoff,)).rowcount
-            purged.append(_record(conn, run_id, table, cutoff, rows))
+            purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).
         rows = conn.execute(
@@ -91,9 +95,9 @@ def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
             "from raw.collector_session_transcripts as t "
             "where t.session_id = m.session_id and t.updated_at < %s "
             "and m.content_purged_at is null", (cutoff,)).rowcount
-        purged.append(_record(conn, run_id, TRANSCRIPT_TEXT, cutoff, rows))
+        purged.append(record(conn, RUNS, run_id, TRANSCRIPT_TEXT, cutoff, rows))
     with conn.transaction():
         rows = conn.execute(f"delete from {DQ_RESULTS} where validated_at < %s",
                             (cutoff,)).rowcount
-        purged.append(_record(conn, run_id, DQ_RESULTS, cutoff, rows))
+        purged.append(record(conn, RUNS, run_id, DQ_RESULTS, cutoff, rows))
     return purged

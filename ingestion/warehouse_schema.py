@@ -6,7 +6,7 @@ from importlib import resources
 
 import psycopg
 
-from ingestion.connections import usable_role
+from ingestion.connections import acting_as
 
 # Serialises DDL across concurrent loaders: `create ... if not exists` races otherwise.
 _DDL_LOCK = 0x61747701
@@ -18,11 +18,5 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         # Once `atw roles` has run, what the loaders create belongs to the loader role.
-        if not usable_role(conn, LOADER_ROLE):
+        with acting_as(conn, LOADER_ROLE):
             conn.execute(ddl)
-            return
-        # `set local` outlives this block when the caller's transaction encloses it.
-        previous = conn.execute("select current_setting('role')").fetchone()[0]
-        conn.execute(f"set local role {LOADER_ROLE}")
-        conn.execute(ddl)
-        conn.execute("select set_config('role', %s, true)", (previous,))

@@ -254,17 +254,10 @@ create table if not exists raw.retention_runs (
     primary key (run_id, table_name)
 );
 
--- Downsampling (the ops/retention asset): per run, the cutoff before which the detailed marts
--- (one row per session, billing block or anomaly) keep no rows and rows_affected, the rows it
--- deleted from them. Their `_daily` companions keep every day (dbt_project/macros/retention.sql).
-create table if not exists raw.downsample_runs (
-    run_id text not null,
-    table_name text not null,
-    cutoff timestamptz not null,
-    rows_affected bigint not null,
-    ran_at timestamptz not null default now(),
-    primary key (run_id, table_name)
-);
+-- Downsampling (the ops/downsample asset), in the same shape: per run and detailed mart (one
+-- row per session, billing block or anomaly), the cutoff before which it keeps no rows and the
+-- rows deleted. Their `_daily` companions keep every day (dbt_project/macros/retention.sql).
+create table if not exists raw.downsample_runs (like raw.retention_runs including all);
 
 -- When retention blanked a transcript message's text (its counts stay for the marts).
 do $$
