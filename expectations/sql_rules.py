@@ -23,8 +23,11 @@ def freshness_hours() -> float:
     return float(os.environ.get("ATW_DQ_FRESHNESS_HOURS", DEFAULT_FRESHNESS_HOURS))
 
 
-def _rows(query: str, description: str) -> gxe.UnexpectedRowsExpectation:
-    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description)
+def _rows(query: str, description: str, columns: list[str] | None = None
+          ) -> gxe.UnexpectedRowsExpectation:
+    """`columns`: the table's columns the query reads (the suite's schema rule needs them)."""
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description,
+                                         meta={"columns": columns or []})
 
 
 def fresh(column: str) -> gxe.UnexpectedRowsExpectation:
@@ -114,6 +117,26 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
         limit {PROBLEM_ROWS}
         """,
         f"conservation: loads of {source} account for every row",
+    )
+
+
+def contract(model, key_columns: tuple[str, ...]) -> gxe.UnexpectedRowsExpectation:
+    """Every row keeps the record contract its loader enforced (ingestion/contracts.py): the
+    same declaration, written as SQL. A row the loader accepted cannot fail it; a row written
+    or edited around the loader can."""
+    from ingestion.contract_fields import rules, violation_sql
+
+    violation = violation_sql(model, "t", "t._loaded_at").replace("{", "{{").replace("}", "}}")
+    keys = ", ".join(f"v.{c}" for c in key_columns)
+    return _rows(
+        f"""
+        select {keys}, v.broken_rule
+        from (select t.*, {violation} as broken_rule from (select * from {{batch}}) as t) as v
+        where v.broken_rule is not null
+        limit {PROBLEM_ROWS}
+        """,
+        f"contract: every row keeps contracts.{model.__name__}",
+        sorted({rule.column for rule in rules(model)}),
     )
 
 

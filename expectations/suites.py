@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import great_expectations.expectations as gxe
 
 from expectations import sql_rules as rules
-from ingestion import vocabulary
+from ingestion import contracts, vocabulary
 
 EVENT_TYPES = list(vocabulary.EVENT_TYPES)
 DECISIONS = list(vocabulary.DECISIONS)
@@ -66,6 +66,7 @@ def _schema(key_columns: tuple[str, ...], expectations: list) -> gxe.ExpectTable
             if getattr(expectation, field, None):
                 columns.add(getattr(expectation, field))
         columns.update(getattr(expectation, "column_list", None) or [])
+        columns.update((getattr(expectation, "meta", None) or {}).get("columns", []))
     return gxe.ExpectTableColumnsToMatchSet(column_set=sorted(columns), exact_match=False)
 
 
@@ -100,73 +101,13 @@ def _timely(column: str) -> Callable[[], list]:
 
 
 # --- raw: what the loaders wrote ------------------------------------------------------------
+# Keys, the loader's own record contract (generated from the same declaration, so a record the
+# loader accepted can never fail it) and row conservation. No row count floor: an empty source
+# is suspicious (the volume warning says so), not wrong, and must not block the other sources.
 
-def _raw_collector_events() -> list:
-    return [
-        # No row count floor: an empty collector is suspicious (the volume warning says so),
-        # not wrong, and must not block the other sources.
-        *_keys("source_id"),
-        *_not_null("host_id", "session_id", "created_at"),
-        _in_set("event_type", EVENT_TYPES),
-        _in_set("decision", DECISIONS),
-        _in_set("execution_type", EXECUTION_TYPES),
-        _in_set("mode", MODES),
-        *_non_negative("latency_ms", "error_count", "prompt_tokens", "completion_tokens",
-                       "total_tokens", "cached_tokens", "reasoning_tokens", "cost"),
-        rules.conserved("collector.telemetry_events"),
-    ]
-
-
-def _raw_transcripts() -> list:
-    return [
-        *_keys("session_id"),
-        *_not_null("host_id", "created_at"),
-        *_non_negative("message_count"),
-        rules.conserved("collector.session_transcripts"),
-    ]
-
-
-def _raw_transcript_messages() -> list:
-    return [
-        *_keys("session_id", "message_index"),
-        _in_set("role", MESSAGE_ROLES),
-        *_non_negative("message_index", "token_count", "content_chars", "redaction_count"),
-        rules.conserved("collector.session_transcripts.messages"),
-    ]
-
-
-def _raw_landed_collector_events() -> list:
-    return [
-        *_keys("file_path", "event_index"),
-        *_not_null("host_id", "session_id", "created_at"),
-        _in_set("event_type", EVENT_TYPES),
-        _in_set("decision", DECISIONS),
-        *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "total_tokens",
-                       "cost"),
-        rules.conserved("landing.collector_batches"),
-    ]
-
-
-def _raw_landed_metric_events() -> list:
-    return [
-        *_keys("event_id"),
-        *_not_null("tenant_id", "session_id", "occurred_at", "file_path"),
-        _in_set("metric", ["task_success", "task_error"]),
-        _in_set("error_class", list(vocabulary.ERROR_CLASSES)),
-        *_non_negative("prompt_tokens", "completion_tokens", "latency_ms", "retries"),
-        rules.conserved("landing.metric_events"),
-    ]
-
-
-def _raw_claude_code_lines() -> list:
-    return [
-        *_keys("file_path", "line_number"),
-        *_not_null("project", "line_type"),
-        *_non_negative("line_number", "input_tokens", "output_tokens",
-                       "cache_creation_input_tokens", "cache_read_input_tokens",
-                       "content_chars", "redaction_count"),
-        rules.conserved("claude_code.session_logs"),
-    ]
+def _raw(model, keys: tuple[str, ...], *sources: str) -> Callable[[], list]:
+    return lambda: [*_keys(*keys), rules.contract(model, keys),
+                    *(rules.conserved(source) for source in sources)]
 
 
 # --- reference and staging: what dbt cleaned -------------------------------------------------
@@ -424,17 +365,25 @@ def _dimension(key: str) -> Callable[[], list]:
 
 SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec("raw_collector_events", "raw", "collector_events", ("source_id",),
-              _raw_collector_events, _timely("created_at")),
+              _raw(contracts.CollectorEvent, ("source_id",), "collector.telemetry_events"),
+              _timely("created_at")),
     SuiteSpec("raw_collector_session_transcripts", "raw", "collector_session_transcripts",
-              ("session_id",), _raw_transcripts),
+              ("session_id",), _raw(contracts.TranscriptHeader, ("session_id",),
+                                    "collector.session_transcripts")),
     SuiteSpec("raw_collector_transcript_messages", "raw", "collector_transcript_messages",
-              ("session_id", "message_index"), _raw_transcript_messages),
+              ("session_id", "message_index"),
+              _raw(contracts.TranscriptMessage, ("session_id", "message_index"),
+                   "collector.session_transcripts.messages")),
     SuiteSpec("raw_landed_collector_events", "raw", "landed_collector_events",
-              ("file_path", "event_index"), _raw_landed_collector_events),
+              ("file_path", "event_index"),
+              _raw(contracts.BatchEvent, ("file_path", "event_index"),
+                   "landing.collector_batches")),
     SuiteSpec("raw_landed_metric_events", "raw", "landed_metric_events", ("event_id",),
-              _raw_landed_metric_events),
+              _raw(contracts.MetricEvent, ("event_id",), "landing.metric_events")),
     SuiteSpec("raw_claude_code_lines", "raw", "claude_code_lines",
-              ("file_path", "line_number"), _raw_claude_code_lines),
+              ("file_path", "line_number"),
+              _raw(contracts.ClaudeCodeLine, ("file_path", "line_number"),
+                   "claude_code.session_logs")),
     SuiteSpec("model_prices", "reference", "model_prices",
               ("model_name", "valid_from"), _model_prices),
     SuiteSpec("stg_collector__telemetry_events", "staging",

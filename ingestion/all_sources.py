@@ -1,17 +1,66 @@
-"""Every source in one call: what `atw load` and the tests run without Dagster or dbt."""
+"""Every source in one call: what `atw load` and the tests run without Dagster or dbt.
+
+Each source loads on its own connections: one that fails (an unreachable collector, say) is
+reported after the others have loaded, never instead of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ingestion import claude_code, collector_events, collector_transcripts, file_drops
 from ingestion.connections import connect
+from ingestion.load_errors import describe
 from ingestion.load_log import LoadCounts
 from ingestion.settings import Urls
 
 
-def load_all_sources(urls: Urls, run_id: str) -> list[LoadCounts]:
+class SourcesFailed(RuntimeError):
+    """Some sources failed; `counts` holds what the others loaded."""
+
+    def __init__(self, failures: dict[str, str], counts: list[LoadCounts]):
+        super().__init__("; ".join(f"{name}: {why}" for name, why in failures.items()))
+        self.failures = failures
+        self.counts = counts
+
+
+def _collector_events(urls: Urls, run_id: str) -> list[LoadCounts]:
     with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
-        events = collector_events.pull_events(source, warehouse, run_id)
-        transcripts, messages = collector_transcripts.pull_transcripts(source, warehouse, run_id)
-        landed = file_drops.load_landing_dir(warehouse, run_id)
-        claude = claude_code.load_projects(warehouse, run_id)
-    return [events, transcripts, messages, *landed.values(), claude]
+        return [collector_events.pull_events(source, warehouse, run_id, reconcile_all=True)]
+
+
+def _collector_transcripts(urls: Urls, run_id: str) -> list[LoadCounts]:
+    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        return list(collector_transcripts.pull_transcripts(source, warehouse, run_id))
+
+
+def _landing_files(urls: Urls, run_id: str) -> list[LoadCounts]:
+    with connect(urls.warehouse) as warehouse:
+        return list(file_drops.load_landing_dir(warehouse, run_id, reconcile_all=True).values())
+
+
+def _claude_code(urls: Urls, run_id: str) -> list[LoadCounts]:
+    with connect(urls.warehouse) as warehouse:
+        return [claude_code.load_projects(warehouse, run_id, reconcile_all=True)]
+
+
+LOADERS: dict[str, Callable[[Urls, str], list[LoadCounts]]] = {
+    collector_events.SOURCE: _collector_events,
+    collector_transcripts.SOURCE: _collector_transcripts,
+    "landing": _landing_files,
+    claude_code.SOURCE: _claude_code,
+}
+
+
+def load_all_sources(urls: Urls, run_id: str) -> list[LoadCounts]:
+    """Load every source; SourcesFailed (after all of them ran) if any failed."""
+    counts: list[LoadCounts] = []
+    failures: dict[str, str] = {}
+    for name, load in LOADERS.items():
+        try:
+            counts += load(urls, run_id)
+        except Exception as error:  # noqa: BLE001 - reported once the other sources loaded
+            failures[name] = describe(error)
+    if failures:
+        raise SourcesFailed(failures, counts)
+    return counts

@@ -20,8 +20,18 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion import load_log, quarantine, redaction, tokenizer, watermarks
+from ingestion import (
+    contracts,
+    load_log,
+    quarantine,
+    reconciliation,
+    redaction,
+    tokenizer,
+    watermarks,
+)
+from ingestion.contract_fields import check, load_context, parse_json
 from ingestion.copy_rows import copy_rows
+from ingestion.file_drops import strip_bom
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
@@ -53,177 +63,201 @@ class LogFile:
     is_subagent: bool
 
 
-def discover(root: Path) -> list[LogFile]:
-    """Session logs under a projects directory; subagent logs belong to their parent session."""
+def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
+    """Session logs under a projects directory; subagent logs belong to their parent session.
+    Entries named *.jsonl that are not readable files are returned too (and quarantined as
+    such); folder links are not followed. Keys, projects and session ids come from paths, so
+    they are redacted like any other identifier."""
     found = []
-    for path in sorted(root.rglob("*.jsonl")):
-        parts = path.relative_to(root).parts
-        if len(parts) < 2:
-            continue
-        project = parts[0]
-        is_subagent = "subagents" in parts[:-1]
-        session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
-        found.append(LogFile(path, f"{root.name}/{'/'.join(parts)}", project, session_id,
-                             is_subagent))
-    return found
+    for folder, subfolders, files in os.walk(root, onerror=lambda error: None):
+        for entry in sorted(files + subfolders):
+            if not entry.endswith(".jsonl"):
+                continue
+            path = Path(folder) / entry
+            parts = path.relative_to(root).parts
+            if len(parts) < 2:
+                continue
+            is_subagent = "subagents" in parts[:-1]
+            session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
+
+            def clean(value: str) -> str:
+                return redaction.redact_identifier(value, fingerprint_key)[0]
+
+            found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(parts[0]),
+                                 clean(session_id), is_subagent))
+    return sorted(found, key=lambda log_file: str(log_file.path))
 
 
-def _text_of(content) -> tuple[str, list[dict], list[dict]]:
-    """Readable text, tool_use blocks and tool_result blocks of a message's content."""
-    if isinstance(content, str):
-        return content, [], []
-    texts, uses, results = [], [], []
-    for block in content if isinstance(content, list) else []:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "text":
-            texts.append(str(block.get("text", "")))
-        elif kind == "thinking":
-            texts.append(str(block.get("thinking", "")))
-        elif kind == "tool_use":
-            tool_input = block.get("input")
-            use = {"id": block.get("id"), "name": block.get("name"),
-                   "input_chars": len(json.dumps(tool_input, default=str))}
-            if isinstance(tool_input, dict) and tool_input.get("subagent_type"):
-                use["subagent_type"] = str(tool_input["subagent_type"])  # Task: which subagent
-            uses.append(use)
-        elif kind == "tool_result":
-            body = block.get("content")
-            body_text = body if isinstance(body, str) else json.dumps(body, default=str)
-            texts.append(body_text)
-            results.append({"tool_use_id": block.get("tool_use_id"),
-                            "is_error": bool(block.get("is_error", False)),
-                            "content_chars": len(body_text)})
-    return "\n".join(t for t in texts if t), uses, results
-
-
-def parse_line(record: dict) -> dict:
-    """The columns of one log line; RowRejected for a timestamp that does not parse."""
-    message = record.get("message") if isinstance(record.get("message"), dict) else {}
-    usage = message.get("usage") if isinstance(message.get("usage"), dict) else {}
-    breakdown = usage.get("cache_creation") if isinstance(usage.get("cache_creation"),
-                                                           dict) else None
-    if record.get("type") == "summary":
-        text, uses, results = str(record.get("summary", "")), [], []
-    elif record.get("type") == "system":
-        text, uses, results = str(record.get("content", "")), [], []
+def line_row(line: contracts.ClaudeCodeLine) -> dict:
+    """The columns of one validated log line."""
+    message = line.message
+    usage = message.usage if message else None
+    breakdown = usage.cache_creation if usage else None
+    if line.type == "summary":
+        content = contracts.MessageContent(line.summary or "")
+    elif message is not None:
+        content = message.content
     else:
-        text, uses, results = _text_of(message.get("content"))
-    timestamp = record.get("timestamp")
-    occurred_at = None
-    if timestamp is not None:
-        try:
-            occurred_at = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
-        except ValueError:
-            raise quarantine.RowRejected(quarantine.BAD_TIMESTAMP, "timestamp") from None
-        if occurred_at.tzinfo is None:
-            occurred_at = occurred_at.replace(tzinfo=UTC)
+        content = line.content  # system and queue lines keep their text here
     return {
-        "line_type": record.get("type"), "session_id": record.get("sessionId"),
-        "uuid": record.get("uuid"), "parent_uuid": record.get("parentUuid"),
-        "occurred_at": occurred_at, "version": record.get("version"), "cwd": record.get("cwd"),
-        "git_branch": record.get("gitBranch"), "is_sidechain": record.get("isSidechain"),
-        "agent_id": record.get("agentId"), "request_id": record.get("requestId"),
-        "message_id": message.get("id"), "message_role": message.get("role"),
-        "model": message.get("model"), "stop_reason": message.get("stop_reason"),
-        "input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens"),
-        "cache_creation_input_tokens": usage.get("cache_creation_input_tokens"),
-        "cache_creation_5m_tokens": (breakdown or {}).get("ephemeral_5m_input_tokens"),
-        "cache_creation_1h_tokens": (breakdown or {}).get("ephemeral_1h_input_tokens"),
-        "cache_read_input_tokens": usage.get("cache_read_input_tokens"),
+        "line_type": line.type, "session_id": line.session_id, "uuid": line.uuid,
+        "parent_uuid": line.parent_uuid, "occurred_at": line.timestamp, "version": line.version,
+        "cwd": line.cwd, "git_branch": line.git_branch, "is_sidechain": line.is_sidechain,
+        "agent_id": line.agent_id, "request_id": line.request_id,
+        "message_id": message.id if message else None,
+        "message_role": message.role if message else None,
+        "model": message.model if message else None,
+        "stop_reason": message.stop_reason if message else None,
+        "input_tokens": usage.input_tokens if usage else None,
+        "output_tokens": usage.output_tokens if usage else None,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens if usage else None,
+        "cache_creation_5m_tokens": breakdown.ephemeral_5m_input_tokens if breakdown else None,
+        "cache_creation_1h_tokens": breakdown.ephemeral_1h_input_tokens if breakdown else None,
+        "cache_read_input_tokens": usage.cache_read_input_tokens if usage else None,
         "has_cache_creation_breakdown": breakdown is not None,
-        "content_text": text,
-        "tool_uses": json.dumps(uses) if uses else None,
-        "tool_results": json.dumps(results) if results else None,
+        "content_text": content.text,
+        "tool_uses": json.dumps(list(content.tool_uses)) if content.tool_uses else None,
+        "tool_results": json.dumps(list(content.tool_results)) if content.tool_results else None,
     }
 
 
-def load_projects(warehouse: psycopg.Connection, run_id: str,
-                  roots: list[Path] | None = None) -> LoadCounts:
+def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] | None = None,
+                  reconcile_all: bool = False) -> LoadCounts:
+    """Read every new or grown log; then reconcile the logs this load read (with
+    `reconcile_all`, every log ever read) with raw."""
     roots = project_dirs() if roots is None else roots
     ensure_raw_schema(warehouse)
     encoding = tokenizer.encoding_name()
+    key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
+    warehouse.commit()
     totals = LoadCounts(SOURCE)
+    read = []
     for root in roots:
-        for log_file in discover(root):
+        for log_file in discover(root, key_material):
             counts = load_file(warehouse, log_file, run_id, encoding)
             if counts is not None:
                 totals.add(counts)
+                read.append(log_file.key)
+    with warehouse.transaction():
+        reconciliation.claude_code_logs(warehouse, run_id, None if reconcile_all else read,
+                                        SOURCE)
     return totals
 
 
 def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadCounts | None:
-    data = log_file.path.read_bytes()
     started_at = datetime.now(UTC)
+    try:
+        data = log_file.path.read_bytes()
+    except OSError as error:
+        counts = LoadCounts(SOURCE, rows_read=1, rows_quarantined=1)
+        with warehouse.transaction():
+            quarantine.record(warehouse, SOURCE, run_id, [Rejection(
+                log_file.key, quarantine.UNREADABLE_FILE, quarantine.row_hash(log_file.key),
+                type(error).__name__)])
+            load_log.record(warehouse, run_id, counts, started_at)
+        return counts
     with warehouse.transaction():
         watermarks.lock(warehouse, f"{SOURCE}:{log_file.key}")
         held = warehouse.execute(
-            "select consumed_bytes, consumed_sha256, lines_consumed from raw.claude_code_files "
+            "select consumed_bytes, consumed_sha256, lines_consumed, lines_read, "
+            "lines_quarantined, responses_read from raw.claude_code_files "
             "where file_path = %s", (log_file.key,)).fetchone()
-        start, first_line = 0, 1
+        start, first_line, before = 0, 1, (0, 0, 0)
         if held and held[0] <= len(data) and hashlib.sha256(
                 data[:held[0]]).hexdigest() == held[1]:
-            start, first_line = held[0], held[2] + 1
+            start, first_line, before = held[0], held[2] + 1, held[3:]
         elif held:  # rewritten: what was read before no longer stands
             warehouse.execute("delete from raw.claude_code_lines where file_path = %s",
                               (log_file.key,))
         end = data.rfind(b"\n") + 1  # only whole lines; a line being written waits
         if end <= start:
             return None
+        context = load_context(warehouse)
         counts, rows, rejections, redactions = LoadCounts(SOURCE), [], [], Counter()
-        for offset, raw_line in enumerate(data[start:end].split(b"\n")[:-1]):
+        lines = data[start:end].split(b"\n")[:-1]
+        if start == 0 and lines:
+            lines[0] = strip_bom(lines[0])
+        for offset, raw_line in enumerate(lines):
             line_number = first_line + offset
             if not raw_line.strip():
                 continue
             counts.rows_read += 1
             key = f"{log_file.key}:{line_number}"
             try:
-                record = json.loads(raw_line.decode("utf-8"))
-                if not isinstance(record, dict):
-                    raise quarantine.RowRejected(quarantine.WRONG_TYPE, "line is not an object")
-                row = parse_line(record)
-            except quarantine.RowRejected as exc:
-                rejections.append(Rejection(key, exc.reason_code, quarantine.row_hash(raw_line),
-                                            exc.detail))
+                line = check(contracts.ClaudeCodeLine, _line_object(raw_line), context)
+                row = line_row(line)
+            except Exception as error:  # noqa: BLE001 - one bad line never stops the file
+                rejections.append(quarantine.rejection(key, error, raw_line))
                 continue
-            except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
-                reason = (quarantine.INVALID_UTF8 if isinstance(exc, UnicodeDecodeError)
-                          else quarantine.MALFORMED_JSON if isinstance(exc, json.JSONDecodeError)
-                          else quarantine.WRONG_TYPE)
-                rejections.append(Rejection(key, reason, quarantine.row_hash(raw_line),
-                                            type(exc).__name__))
-                continue
-            text, found = redaction.redact(row["content_text"].replace("\x00", ""))
-            redactions.update(found)
+            redactions.update(context.redactions)
             row.update(file_path=log_file.key, line_number=line_number,
                        project=log_file.project, file_session_id=log_file.session_id,
-                       content_text=text, content_chars=len(text),
-                       redaction_count=sum(found.values()), _run_id=run_id)
+                       content_chars=len(row["content_text"]),
+                       redaction_count=sum(context.redactions.values()), _run_id=run_id)
             rows.append(row)
-        for row, tokens in zip(rows, tokenizer.count_tokens([r["content_text"] for r in rows],
-                                                            encoding), strict=True):
+        counted = tokenizer.count_tokens_each([r["content_text"] for r in rows], encoding)
+        kept = []
+        for row, tokens in zip(rows, counted, strict=True):
+            if tokens is None:
+                key = f"{row['file_path']}:{row['line_number']}"
+                rejections.append(Rejection(key, quarantine.UNEXPECTED_ERROR,
+                                            quarantine.row_hash(key), "token count"))
+                continue
             row["estimated_tokens"] = tokens
-        copy_rows(warehouse, "raw.claude_code_lines", LINE_COLUMNS, rows)
-        counts.rows_loaded = counts.rows_inserted = len(rows)
+            kept.append(row)
+        refused = copy_rows(warehouse, "raw.claude_code_lines", LINE_COLUMNS, kept,
+                            key_of=lambda row: f"{row['file_path']}:{row['line_number']}")
+        rejections += refused
+        counts.rows_loaded = counts.rows_inserted = len(kept) - len(refused)
         counts.rows_quarantined = len(rejections)
         quarantine.record(warehouse, SOURCE, run_id, rejections)
         load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
         lines_consumed = first_line - 1 + data[start:end].count(b"\n")
+        refused_keys = {r.source_key for r in refused}
+        responses = sum(1 for row in kept if _is_response(row)
+                        and f"{row['file_path']}:{row['line_number']}" not in refused_keys)
+        # What was read of this version of the file, for its reconciliation (a rewritten file
+        # starts again; retention's purges are counted by retention).
+        read = (before[0] + counts.rows_read, before[1] + counts.rows_quarantined,
+                before[2] + responses)
         warehouse.execute(
             """
             insert into raw.claude_code_files (file_path, project, session_id,
                 is_subagent_file, size_bytes, consumed_bytes, consumed_sha256, lines_consumed,
-                run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                lines_read, lines_quarantined, responses_read, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (file_path) do update set
                 size_bytes = excluded.size_bytes, consumed_bytes = excluded.consumed_bytes,
                 consumed_sha256 = excluded.consumed_sha256,
-                lines_consumed = excluded.lines_consumed, run_id = excluded.run_id,
-                processed_at = now()
+                lines_consumed = excluded.lines_consumed, lines_read = excluded.lines_read,
+                lines_quarantined = excluded.lines_quarantined,
+                responses_read = excluded.responses_read,
+                lines_purged = case when %s then 0 else raw.claude_code_files.lines_purged end,
+                responses_purged = case when %s then 0
+                    else raw.claude_code_files.responses_purged end,
+                run_id = excluded.run_id, processed_at = now()
             """,
             (log_file.key, log_file.project, log_file.session_id, log_file.is_subagent,
-             len(data), end, hashlib.sha256(data[:end]).hexdigest(), lines_consumed, run_id),
+             len(data), end, hashlib.sha256(data[:end]).hexdigest(), lines_consumed, *read,
+             run_id, start == 0, start == 0),
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def _is_response(row: dict) -> bool:
+    """A line that reports an API response's usage (what reconciliation counts)."""
+    return row["message_id"] is not None and row["input_tokens"] is not None
+
+
+def _line_object(raw_line: bytes) -> dict:
+    """A line's JSON object. JSON's own escapes may hold lone surrogates, which Claude Code
+    writes and ccusage reads; bytes that are not UTF-8 are a broken line."""
+    try:
+        text = raw_line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise quarantine.RowRejected(quarantine.INVALID_UTF8, "line is not UTF-8") from None
+    record = parse_json(text)
+    if not isinstance(record, dict):
+        raise quarantine.RowRejected(quarantine.WRONG_TYPE, "line is not an object")
+    return record

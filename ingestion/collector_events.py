@@ -1,42 +1,51 @@
 """Pull `telemetry_events` from the collector into `raw.collector_events`.
 
-Two paths, one transaction:
+Two paths, one transaction, one REPEATABLE READ snapshot of the collector:
 
-- **New rows** (`id` above the watermark) stream from the collector's `COPY ... TO STDOUT`
-  straight into the warehouse's `COPY ... FROM STDIN`: every row is written once, as the
-  collector holds it, except that the collector's own query redacts secrets in
-  `decision_reason` (so none crosses the wire). No row passes through Python. A concurrent
-  query on the same snapshot finds the invalid rows, which then move to `raw.quarantine` in the
-  same transaction, and counts the redactions.
-- **The overlap window** re-reads rows with lower ids whose `created_at` is within `overlap` of
-  now: rows the collector's cost worker may still rewrite (tokens and `cost`, up to 24 h after
-  insert, judged on the client's `created_at`) and rows committed late below the watermark. They
-  land in a temp table and are merged by source id, touching only rows whose content changed.
+- **Rows that need nothing** stream from the collector's `COPY ... TO STDOUT` straight into
+  the warehouse's `COPY ... FROM STDIN`: no row passes through Python.
+- **Rows that may break the record contract or hold a secret** (`contracts.CollectorEvent`'s
+  `route_sql`: a cheap superset, evaluated by the collector) are read on a second connection
+  sharing the snapshot, as JSON, and validated, redacted and written by Python; those that
+  break a rule go to `raw.quarantine` with its reason.
 
-Rerunning a window changes nothing. Retried-batch copies stay in raw; staging fingerprints them
-and counts each event once.
+Which ids are read: every id above the watermark (new rows), and every id above the watermark
+that a pull recorded at least `late_window` (26 h) before the previous pull: rows the collector's
+cost worker may still rewrite (tokens and cost, up to 24 h after insert) and rows committed late
+below the watermark. The window is measured on the collector's own clock, between pulls this
+warehouse recorded (`raw.collector_pulls`), never on `created_at`, which is the client's clock.
+Re-read rows land in a temp table and are merged by source id, touching only rows whose content
+changed. A `window` (backfill) re-reads every row created in it as well.
+
+After the merge, the collector and raw are compared per UTC day on the same snapshot
+(`reconciliation.collector_days`). Rerunning a window changes nothing. Retried-batch copies stay
+in raw; staging fingerprints them and counts each event once.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
-import re
 import tempfile
 import threading
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import psycopg.sql
 
-from ingestion import load_log, quarantine, redaction, vocabulary, watermarks
+from ingestion import contracts, load_log, quarantine, reconciliation, watermarks
+from ingestion.contract_fields import LoadContext, check, load_context, parse_json, route_sql
+from ingestion.copy_rows import copy_rows
+from ingestion.load_errors import LoadError, describe
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "collector.telemetry_events"
-# 24 h of cost-worker rewrites plus 2 h for client clocks that run behind.
-DEFAULT_OVERLAP = timedelta(hours=26)
+# The cost worker rewrites rows up to 24 h after insert and clients commit up to 24 h late; 2 h
+# more for the gap between a pull's snapshot and its record.
+DEFAULT_LATE_HOURS = 26
 
 SOURCE_COLUMNS = (
     "id", "host_id", "session_id", "event_type", "agent_name", "hook_name", "mode",
@@ -50,52 +59,11 @@ RAW_COLUMNS = ("source_id",) + SOURCE_COLUMNS[1:]
 _VALUE_COLUMNS = RAW_COLUMNS[1:]
 
 
-def _enum_list(values) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-# First failing rule wins; the detail names fields, never values. `{t}` is the table alias.
-_RULES = (
-    ("missing_required_key", ("host_id", "session_id", "event_type", "agent_name", "decision",
-                              "latency_ms", "created_at"), "{t}.{c} is null"),
-    ("unknown_enum", (("event_type", vocabulary.EVENT_TYPES), ("decision", vocabulary.DECISIONS),
-                      ("execution_type", vocabulary.EXECUTION_TYPES), ("mode", vocabulary.MODES),
-                      ("model_tier", vocabulary.MODEL_TIERS)), "{t}.{c} not in {values}"),
-    ("negative_value", ("latency_ms", "error_count", "prompt_tokens", "completion_tokens",
-                        "total_tokens", "cached_tokens", "reasoning_tokens", "cost"),
-     "{t}.{c} < 0"),
-    ("future_timestamp", ("created_at",), "{t}.{c} > %(now)s::timestamptz + interval '24 hours'"),
-)
-
-
-def _conditions(alias: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    rules = []
-    for reason, columns, template in _RULES:
-        checks = []
-        for column in columns:
-            if isinstance(column, tuple):
-                column, values = column
-                checks.append((column, template.format(t=alias, c=column,
-                                                       values=_enum_list(values))))
-            else:
-                checks.append((column, template.format(t=alias, c=column)))
-        rules.append((reason, checks))
-    return rules
-
-
-def reject_reason_sql(alias: str) -> str:
-    """SQL: the reason a row must be quarantined, or null."""
-    whens = [f"when {' or '.join(c for _, c in checks)} then '{reason}'"
-             for reason, checks in _conditions(alias)]
-    return "case " + " ".join(whens) + " end"
-
-
-def reject_detail_sql(alias: str) -> str:
-    whens = []
-    for _, checks in _conditions(alias):
-        fields = ", ".join(f"case when {c} then '{column}' end" for column, c in checks)
-        whens.append(f"when {' or '.join(c for _, c in checks)} then concat_ws(',', {fields})")
-    return "case " + " ".join(whens) + " end"
+def late_window() -> timedelta:
+    """ATW_COLLECTOR_LATE_HOURS (default 26): how long after insert a collector row may still
+    change (cost rewrites, late commits), by the collector's clock."""
+    return timedelta(hours=float(os.environ.get("ATW_COLLECTOR_LATE_HOURS",
+                                                DEFAULT_LATE_HOURS)))
 
 
 _OVERLAP_DDL = """
@@ -125,21 +93,20 @@ with merged as (
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
 """
 
-# The collector redacts decision_reason in its own COPY query (redaction.sql_redact), so no
-# secret crosses the wire or is written, and no row needs Python. `%` doubled: the query has
-# bind parameters.
-_REDACTED_REASON = redaction.sql_redact("t.decision_reason").replace("%", "%%")
-_SUSPECT = ("t.decision_reason like any (array["
-            + ", ".join(f"'{t}'" for t in redaction.SQL_TRIGGERS) + "])").replace("%", "%%")
-_MARKER = re.compile(r"\[REDACTED:([a-z_]+)\]")
-_CHUNK_BYTES = 256 * 1024
 _SIDE_BATCH = 5_000
+_CHUNK_BYTES = 256 * 1024
 
 
-class _SideRows:
-    """What the main stream cannot tell by itself: the invalid rows (to quarantine) and the
-    redactions made (to count), read concurrently on a second connection sharing the main
-    query's snapshot, and spooled to disk past 64 MiB so memory stays flat whatever their
+def _route(now_parameter: str) -> str:
+    """`route_sql` for the collector's rows, `%` doubled for a query with bind parameters."""
+    marker = "\x00now\x00"
+    return route_sql(contracts.CollectorEvent, "t", marker).replace("%", "%%").replace(
+        marker, now_parameter)
+
+
+class _RoutedRows:
+    """The rows that go through Python, read concurrently on a second connection sharing the
+    main query's snapshot, and spooled to disk past 64 MiB so memory stays flat whatever their
     number."""
 
     def __init__(self, source: psycopg.Connection, snapshot: str, where: str, params: dict):
@@ -158,87 +125,113 @@ class _SideRows:
                 with side.transaction():
                     side.execute(psycopg.sql.SQL("set transaction snapshot {}").format(
                         psycopg.sql.Literal(snapshot)))
-                    with side.cursor(name="atw_side_rows") as cursor:
+                    with side.cursor(name="atw_routed_rows") as cursor:
                         cursor.execute(
-                            f"""select t.id, {reject_reason_sql('t')}, {reject_detail_sql('t')},
-                                encode(sha256(convert_to(t::text, 'UTF8')), 'hex'),
-                                case when {_SUSPECT} then {_REDACTED_REASON} end
-                            from telemetry_events as t
-                            where {where}
-                                and (({reject_reason_sql('t')}) is not null or {_SUSPECT})""",
-                            params)
+                            f"select t.id, row_to_json(t)::text from telemetry_events as t "
+                            f"where ({where}) and {_route('%(now)s')}", params)
                         while rows := cursor.fetchmany(_SIDE_BATCH):
                             pickle.dump(rows, self.spool)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the loading thread
-            self.error = exc
+        except BaseException as error:  # noqa: BLE001 - raised again in the loading thread
+            self.error = error
 
-    def outcome(self) -> tuple[list[Rejection], Counter]:
-        """Rejections, and redactions per kind among the rows that load."""
+    def batches(self):
         self._thread.join()
         if self.error is not None:
-            raise self.error
-        rejections: list[Rejection] = []
-        redactions: Counter = Counter()
+            failure = describe(self.error)
+            self.error = None
+            raise LoadError(f"{SOURCE}: reading rows to validate failed ({failure})")
         self.spool.seek(0)
         while True:
             try:
-                batch = pickle.load(self.spool)
+                yield pickle.load(self.spool)
             except EOFError:
-                return rejections, redactions
-            for source_id, reason, detail, row_hash, redacted in batch:
-                if reason is not None:
-                    rejections.append(Rejection(str(source_id), reason, row_hash, detail))
-                elif redacted:
-                    redactions.update(_MARKER.findall(redacted))
+                return
+
+
+def _validated(batches, context: LoadContext, run_id: str, redactions: Counter):
+    """Rows of the routed records that keep the contract, and rejections of those that do
+    not."""
+    rows, rejections = [], []
+    for batch in batches:
+        for source_id, record in batch:
+            key = str(source_id)
+            try:
+                event = check(contracts.CollectorEvent, parse_json(record), context)
+            except Exception as error:  # noqa: BLE001 - one bad row never stops the pull
+                rejections.append(quarantine.rejection(key, error, record))
+                continue
+            redactions.update(context.redactions)
+            row = event.model_dump()
+            row["source_id"] = source_id
+            rows.append(row)
+    return rows, rejections
 
 
 def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: str,
-            run_id: str, redactions: Counter) -> tuple[int, int]:
-    """COPY the collector rows matching `where` into `target`, then move the invalid ones to
-    quarantine. Returns (rows read, rows quarantined)."""
-    side = _SideRows(source, snapshot, where, params)
-    columns = ", ".join(_REDACTED_REASON if c == "decision_reason" else "t." + c
-                        for c in SOURCE_COLUMNS)
-    select = f"copy (select {columns} from telemetry_events as t where {where}) to stdout"
-    with warehouse.cursor() as cursor:
-        with source.cursor().copy(select, params) as out, cursor.copy(
-            f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
-        ) as into:
-            # The server sends a message per row; writing in large chunks saves Python work.
-            chunk = bytearray()
-            for block in out:
-                chunk += block
-                if len(chunk) >= _CHUNK_BYTES:
-                    into.write(chunk)
-                    chunk = bytearray()
-            into.write(chunk)
-        read = cursor.rowcount
-    rejections, found = side.outcome()
-    redactions.update(found)
-    if rejections:
-        warehouse.execute(
-            psycopg.sql.SQL("delete from {} where source_id = any(%s)").format(
-                psycopg.sql.SQL(target)),
-            ([int(r.source_key) for r in rejections],))
-        quarantine.record(warehouse, SOURCE, run_id, rejections)
-    return read, len(rejections)
+            run_id: str, context: LoadContext, redactions: Counter
+            ) -> tuple[int, list[Rejection]]:
+    """Load the collector rows matching `where` into `target`: COPY those that need nothing,
+    Python for the rest. Returns (rows read, rejections)."""
+    routed = _RoutedRows(source, snapshot, where, params)
+    columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
+    select = (f"copy (select {columns} from telemetry_events as t where ({where}) "
+              f"and not {_route('%(now)s')}) to stdout")
+    failure = None
+    try:
+        with warehouse.cursor() as cursor:
+            with source.cursor().copy(select, params) as out, cursor.copy(
+                f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
+            ) as into:
+                # The server sends a message per row; writing in large chunks saves Python work.
+                chunk = bytearray()
+                for block in out:
+                    chunk += block
+                    if len(chunk) >= _CHUNK_BYTES:
+                        into.write(chunk)
+                        chunk = bytearray()
+                into.write(chunk)
+            read = cursor.rowcount
+    except psycopg.Error as error:
+        failure = describe(error)
+    if failure is not None:
+        # Raised outside the handler, so that no traceback carries the database's message
+        # (which quotes the value).
+        raise LoadError(f"{SOURCE}: copying into {target} failed ({failure})")
+    rows, rejections = _validated(routed.batches(), context, run_id, redactions)
+    read += len(rows) + len(rejections)
+    # Rows the database still refuses (not expected: the contract makes them fit) are
+    # quarantined too.
+    rejections += copy_rows(warehouse, target, RAW_COLUMNS, rows,
+                            key_of=lambda row: str(row["source_id"]))
+    return read, rejections
+
+
+def overlap_floor(warehouse, late: timedelta) -> int:
+    """The id at or below which no collector row can change any more: the watermark found by
+    the latest pull at least `late` before the previous one (0 when there is none yet)."""
+    return warehouse.execute(
+        """
+        select coalesce(max(high_id), 0) from raw.collector_pulls
+        where pulled_at <= (select max(pulled_at) from raw.collector_pulls) - %s
+        """, (late,)).fetchone()[0]
 
 
 def pull_events(
     source: psycopg.Connection,
     warehouse: psycopg.Connection,
     run_id: str,
-    overlap: timedelta = DEFAULT_OVERLAP,
     now: datetime | None = None,
     window: tuple[datetime, datetime] | None = None,
+    reconcile_all: bool = False,
 ) -> LoadCounts:
-    """Load new and recently rewritten collector events; returns what happened to each row.
+    """Load new and recently changed collector events; returns what happened to each row.
 
+    `now` is the load's clock for the contract's timestamp window (default: the warehouse's).
     `window` (start inclusive, end exclusive) re-reads every row created in it as well, merged
-    by source id like the overlap: a backfill of those days, idempotent."""
+    by source id like the overlap: a backfill of those days, idempotent. The reconciliation
+    covers the days this pull read, or with `reconcile_all` every day inside retention."""
     ensure_raw_schema(warehouse)
     started_at = datetime.now(UTC)
-    now = now or started_at
     counts = LoadCounts(source=SOURCE)
     redactions: Counter = Counter()
     source.rollback()
@@ -249,42 +242,74 @@ def pull_events(
         with warehouse.transaction():
             watermarks.lock(warehouse, SOURCE)
             warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
+            context = load_context(warehouse)
+            context.now = now or context.now
             old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
-            snapshot = source.execute("select pg_export_snapshot()").fetchone()[0]
-            start, end = window or (now, now)
-            params = {"old_high": old_high, "since": now - overlap, "now": now,
+            floor = overlap_floor(warehouse, late_window())
+            snapshot, pulled_at = source.execute(
+                "select pg_export_snapshot(), now()").fetchone()
+            start, end = window or (context.now, context.now)
+            params = {"old_high": old_high, "floor": floor, "now": context.now,
                       "window_start": start, "window_end": end}
 
             # New rows: straight into raw.
             new_read, new_rejected = _stream(
                 source, warehouse, snapshot, "t.id > %(old_high)s", params,
-                "raw.collector_events", run_id, redactions)
+                "raw.collector_events", run_id, context, redactions)
 
-            # The overlap window: merged by source id.
+            # Rows that may have changed since they were read: merged by source id.
             warehouse.execute(_OVERLAP_DDL)
+            overlap = ("t.id <= %(old_high)s and (t.id > %(floor)s or (t.created_at >= "
+                       "%(window_start)s and t.created_at < %(window_end)s))")
             overlap_read, overlap_rejected = _stream(
-                source, warehouse, snapshot,
-                "t.id <= %(old_high)s and (t.created_at > %(since)s or (t.created_at >= "
-                "%(window_start)s and t.created_at < %(window_end)s))", params,
-                "_overlap_events", run_id, redactions)
-            high_id = source.execute(
-                "select max(id) from telemetry_events where id > %s", (old_high,)).fetchone()[0]
-            source.commit()  # end the read transaction; nothing is written to the collector
+                source, warehouse, snapshot, overlap, params, "_overlap_events", run_id,
+                context, redactions)
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
+            if overlap_rejected:
+                # Its current version breaks the contract: the old one no longer stands either.
+                warehouse.execute("delete from raw.collector_events where source_id = any(%s)",
+                                  ([int(r.source_key) for r in overlap_rejected],))
+            quarantine.record(warehouse, SOURCE, run_id, new_rejected + overlap_rejected)
+
+            high_id = source.execute("select max(id) from telemetry_events").fetchone()[0]
+            touched = None if reconcile_all else _days_read(source, params)
+            reconciliation.collector_days(source, warehouse, run_id, touched, SOURCE)
+            source.commit()  # end the read transaction; nothing is written to the collector
 
             counts.rows_read = new_read + overlap_read
-            counts.rows_quarantined = new_rejected + overlap_rejected
-            counts.rows_inserted = new_read - new_rejected + inserted
+            counts.rows_quarantined = len(new_rejected) + len(overlap_rejected)
+            counts.rows_inserted = new_read - len(new_rejected) + inserted
             counts.rows_updated = updated
             counts.rows_loaded = counts.rows_inserted + counts.rows_updated
             counts.rows_skipped_duplicate = (
                 counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
             load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
-            if high_id is not None:
-                # The id is the mark; the overlap is judged on the collector's clock.
-                watermarks.advance(warehouse, SOURCE, high_id, None)
+            high_id = max(old_high, high_id or 0)
+            watermarks.advance(warehouse, SOURCE, high_id, None)
+            _record_pull(warehouse, run_id, pulled_at, high_id)
             load_log.record(warehouse, run_id, counts, started_at)
     finally:
         source.rollback()
         source.isolation_level = previous_isolation
     return counts
+
+
+def _days_read(source, params: dict) -> list[date]:
+    """The UTC days of the rows this pull read (new, re-read and backfilled)."""
+    return [day for day, in source.execute(
+        "select distinct (t.created_at at time zone 'UTC')::date from telemetry_events as t "
+        "where t.id > %(floor)s or (t.created_at >= %(window_start)s "
+        "and t.created_at < %(window_end)s)", params)]
+
+
+def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int) -> None:
+    """Record the mark this pull found, on the collector's clock, and forget the marks no later
+    pull needs (those before the one that will be the next pull's floor)."""
+    warehouse.execute("insert into raw.collector_pulls (run_id, pulled_at, high_id) "
+                      "values (%s, %s, %s)", (run_id, pulled_at, high_id))
+    warehouse.execute(
+        """
+        delete from raw.collector_pulls
+        where pulled_at < (select max(pulled_at) from raw.collector_pulls
+                           where pulled_at <= %s::timestamptz - %s)
+        """, (pulled_at, late_window()))

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from ingestion import load_log, quarantine, redaction, tokenizer, vocabulary, watermarks
+from ingestion import contracts, load_log, quarantine, redaction, tokenizer, watermarks
+from ingestion.contract_fields import check, load_context, parse_json
+from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import RowRejected
 from ingestion.warehouse_schema import ensure_raw_schema
@@ -32,61 +34,15 @@ MESSAGE_COLUMNS = (
 )
 
 
-def max_message_chars() -> int:
-    """Messages longer than this go to quarantine (MAX_MESSAGE_CHARS, default 1,000,000)."""
-    return int(os.environ.get("MAX_MESSAGE_CHARS", "1000000"))
-
-
-def unwrap_json(text: str | None):
-    """Parse a jsonb value; a JSON string holding JSON (double-encoded) is parsed again."""
-    if text is None:
-        return None
-    value = json.loads(text)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def parse_transcript(text: str | None) -> list:
-    try:
-        transcript = json.loads(text) if text is not None else None
-        if isinstance(transcript, str):  # double-encoded: the string must hold JSON
-            transcript = json.loads(transcript)
-    except json.JSONDecodeError as exc:
-        raise RowRejected(quarantine.MALFORMED_JSON, f"transcript_data: {exc.msg}") from None
+    """The messages of a transcript's `transcript_data` (double-encoded: a JSON string holding
+    the array), or RowRejected."""
+    transcript = parse_json(text) if text is not None else None
+    if isinstance(transcript, str):
+        transcript = parse_json(transcript)
     if not isinstance(transcript, list):
-        raise RowRejected(quarantine.WRONG_TYPE,
-                          f"transcript_data is a {type(transcript).__name__}, not an array")
+        raise RowRejected(quarantine.WRONG_TYPE, "transcript_data is not an array")
     return transcript
-
-
-def validate_message(message, position: int, cap: int) -> tuple[int, str, str]:
-    """(index, role, content) of one message, or RowRejected."""
-    if not isinstance(message, dict):
-        raise RowRejected(quarantine.WRONG_TYPE, f"message is a {type(message).__name__}")
-    missing = [k for k in ("role", "content") if k not in message]
-    if missing:
-        raise RowRejected(quarantine.MISSING_REQUIRED_KEY, ",".join(missing))
-    role, content = message["role"], message["content"]
-    if role not in vocabulary.MESSAGE_ROLES:
-        raise RowRejected(quarantine.UNKNOWN_ENUM, "role")
-    if not isinstance(content, str):
-        raise RowRejected(quarantine.WRONG_TYPE, "content is not a string")
-    if "\x00" in content:
-        raise RowRejected(quarantine.NUL_BYTE, "content")
-    try:
-        content.encode("utf-8")
-    except UnicodeEncodeError:
-        raise RowRejected(quarantine.INVALID_UTF8, "content has unpaired surrogates") from None
-    if len(content) > cap:
-        raise RowRejected(quarantine.OVERSIZE, f"content over {cap} characters")
-    index = message.get("index", position)
-    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-        raise RowRejected(quarantine.WRONG_TYPE, "index")
-    return index, role, content
 
 
 def pull_transcripts(
@@ -111,6 +67,7 @@ def pull_transcripts(
     since = (mark.high_at - overlap) if mark.high_at else datetime(1970, 1, 1, tzinfo=UTC)
 
     with source.transaction(), source.cursor(name="atw_transcripts") as cursor:
+        collector_now = source.execute("select now()").fetchone()[0]
         cursor.itersize = batch_size
         cursor.execute(
             """
@@ -123,7 +80,8 @@ def pull_transcripts(
             (since,),
         )
         while batch := cursor.fetchmany(batch_size):
-            batch_counts, batch_message_counts = _load_batch(warehouse, batch, run_id, encoding)
+            batch_counts, batch_message_counts = _load_batch(warehouse, batch, run_id, encoding,
+                                                             collector_now)
             counts.add(batch_counts)
             message_counts.add(batch_message_counts)
     if not counts.rows_read:
@@ -134,54 +92,48 @@ def pull_transcripts(
     return counts, message_counts
 
 
-def _load_batch(warehouse, batch, run_id: str, encoding: str):
+def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: datetime):
     counts = LoadCounts(source=SOURCE, rows_read=len(batch))
     message_counts = LoadCounts(source=MESSAGES_SOURCE)
-    cap = max_message_chars()
     started_at = datetime.now(UTC)
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
+        context = load_context(warehouse)
+        ids = {row[0]: redaction.redact_identifier(str(row[2] or ""), context.fingerprint_key)[0]
+               for row in batch}
         held = dict(warehouse.execute(
             "select session_id, updated_at from raw.collector_session_transcripts "
-            "where session_id = any(%s)",
-            ([row[2] for row in batch],),
-        ).fetchall())
-        fresh = [row for row in batch if held.get(row[2]) != row[6]]
+            "where session_id = any(%s)", (list(ids.values()),)).fetchall())
+        fresh = [row for row in batch if held.get(ids[row[0]]) != row[6]]
         counts.rows_skipped_duplicate = len(batch) - len(fresh)
 
         headers, messages, rejections, message_rejections = [], [], [], []
         redactions: Counter = Counter()
         for source_id, host_id, session_id, data, counts_text, created_at, updated_at in fresh:
             try:
+                header = check(contracts.TranscriptHeader, {
+                    "host_id": host_id, "session_id": session_id,
+                    "message_counts": parse_json(counts_text) if counts_text else None,
+                    "created_at": created_at, "updated_at": updated_at}, context)
+                redactions.update(context.redactions)
                 transcript = parse_transcript(data)
-            except RowRejected as rejected:
-                rejections.append(quarantine.Rejection(
-                    str(source_id), rejected.reason_code, quarantine.row_hash(data or ""),
-                    f"session {session_id}: {rejected.detail}"))
+            except Exception as error:  # noqa: BLE001 - one bad transcript never stops a batch
+                rejections.append(quarantine.rejection(str(source_id), error, data or ""))
                 continue
             message_counts.rows_read += len(transcript)
-            try:
-                counts_json = unwrap_json(counts_text)
-            except json.JSONDecodeError:
-                counts_json = None
-            loaded_here = 0
             for position, message in enumerate(transcript):
                 try:
-                    index, role, content = validate_message(message, position, cap)
-                except RowRejected as rejected:
-                    message_rejections.append(quarantine.Rejection(
-                        f"{session_id}:{position}", rejected.reason_code,
-                        quarantine.row_hash(json.dumps(message, sort_keys=True)),
-                        rejected.detail))
+                    valid = check(contracts.TranscriptMessage, message, context)
+                except Exception as error:  # noqa: BLE001 - one bad message never stops it
+                    message_rejections.append(quarantine.rejection(
+                        f"{header.session_id}:{position}", error, _payload(message)))
                     continue
-                redacted, found = redaction.redact(content)
-                redactions.update(found)
-                messages.append([session_id, index, role, redacted, len(redacted),
-                                 sum(found.values())])
-                loaded_here += 1
-            headers.append((session_id, source_id, host_id,
-                            None if counts_json is None else json.dumps(counts_json),
-                            len(transcript), created_at, updated_at, run_id))
+                redactions.update(context.redactions)
+                index = position if valid.index is None else valid.index
+                messages.append([header.session_id, index, valid.role, valid.content,
+                                 len(valid.content), sum(context.redactions.values())])
+            headers.append((header.session_id, source_id, header.host_id, header.message_counts,
+                            len(transcript), header.created_at, header.updated_at, run_id))
         counts.rows_quarantined = len(rejections)
         counts.rows_updated = sum(1 for h in headers if h[0] in held)
         counts.rows_inserted = len(headers) - counts.rows_updated
@@ -197,22 +149,31 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str):
                 continue
             seen.add(key)
             unique_messages.append(message)
-        message_counts.rows_quarantined = len(message_rejections)
-        message_counts.rows_loaded = message_counts.rows_inserted = len(unique_messages)
 
-        token_counts = tokenizer.count_tokens([m[3] for m in unique_messages], encoding)
+        token_counts = tokenizer.count_tokens_each([m[3] for m in unique_messages], encoding)
+        rows = []
+        for message, tokens in zip(unique_messages, token_counts, strict=True):
+            session, index, role, content, chars, redaction_count = message
+            if tokens is None:
+                key = f"{session}:{index}"
+                message_rejections.append(quarantine.Rejection(
+                    key, quarantine.UNEXPECTED_ERROR, quarantine.row_hash(key), "token count"))
+                continue
+            rows.append(dict(zip(MESSAGE_COLUMNS, (
+                session, index, role, content, chars, tokens, True, encoding, redaction_count,
+                run_id), strict=True)))
         sessions = [h[0] for h in headers]
         warehouse.execute(
             "delete from raw.collector_transcript_messages where session_id = any(%s)",
             (sessions,),
         )
-        with warehouse.cursor().copy(
-            f"copy raw.collector_transcript_messages ({', '.join(MESSAGE_COLUMNS)}) from stdin"
-        ) as copy:
-            for message, tokens in zip(unique_messages, token_counts, strict=True):
-                session_id, index, role, content, chars, redaction_count = message
-                copy.write_row((session_id, index, role, content, chars, tokens, True, encoding,
-                                redaction_count, run_id))
+        message_rejections += copy_rows(
+            warehouse, "raw.collector_transcript_messages", MESSAGE_COLUMNS, rows,
+            key_of=lambda row: f"{row['session_id']}:{row['message_index']}")
+        message_counts.rows_quarantined = len(message_rejections)
+        message_counts.rows_loaded = message_counts.rows_inserted = (
+            message_counts.rows_read - message_counts.rows_quarantined
+            - message_counts.rows_skipped_duplicate)
         with warehouse.cursor() as cursor:
             cursor.executemany(
                 """
@@ -231,10 +192,19 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str):
         quarantine.record(warehouse, SOURCE, run_id, rejections)
         quarantine.record(warehouse, MESSAGES_SOURCE, run_id, message_rejections)
         load_log.record_redactions(warehouse, run_id, MESSAGES_SOURCE, redactions)
-        high_at = max(row[6] for row in batch)
+        # The collector stamps updated_at itself; should a row claim a later time, the mark
+        # still never passes the collector's own clock, so no later upsert is missed.
+        high_at = min(max(row[6] for row in batch if row[6] is not None), collector_now)
         watermarks.advance(warehouse, SOURCE, max(row[0] for row in batch), high_at)
         # Each batch commits its rows, so it records its load in the same transaction: a load
         # cut short (or retried) leaves no row that no load_log row accounts for.
         load_log.record(warehouse, run_id, counts, started_at)
         load_log.record(warehouse, run_id, message_counts, started_at)
     return counts, message_counts
+
+
+def _payload(message) -> str:
+    try:
+        return json.dumps(message, sort_keys=True, ensure_ascii=True, default=repr)
+    except (ValueError, RecursionError):
+        return repr(type(message))

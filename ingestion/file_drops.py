@@ -1,6 +1,10 @@
 """Load files dropped in LANDING_DIR: collector batch payloads (*.json) and metric/value events
 (*.ndjson, *.jsonl). Each file is processed once per content hash, in one transaction with its
 `raw.landed_files` record; a changed file replaces what its previous version loaded.
+
+Every record is validated by its contract (`contracts.BatchEvent`, `contracts.MetricEvent`),
+which also redacts it. Whatever goes wrong with one record quarantines that record; a file
+that cannot be read at all gets one quarantine row; neither stops the other files.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion import landing_parsers, load_log, quarantine, redaction, watermarks
+from ingestion import contracts, load_log, quarantine, reconciliation, redaction, watermarks
+from ingestion.contract_fields import LoadContext, check, load_context, parse_json
 from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection, RowRejected
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 BATCH_SOURCE = "landing.collector_batches"
 METRIC_SOURCE = "landing.metric_events"
 FORMATS = {".json": BATCH_SOURCE, ".ndjson": METRIC_SOURCE, ".jsonl": METRIC_SOURCE}
+BOM = b"\xef\xbb\xbf"
 
 BATCH_COLUMNS = (
     "file_path", "event_index", "host_id", "session_id", "event_type", "agent_name", "hook_name",
@@ -54,38 +60,73 @@ def max_line_bytes() -> int:
 
 
 def discover(directory: Path) -> list[tuple[Path, str]]:
+    """Every entry named *.json, *.ndjson or *.jsonl below `directory`, files or not (an entry
+    that is not a readable file is quarantined as such). Symbolic links to folders are not
+    followed, so a link loop cannot stall the load."""
     if not directory.exists():
         return []
     found = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        source = FORMATS.get(path.suffix.lower())
-        if source is None:
-            log.info("ignoring %s: not .json, .ndjson or .jsonl", path)
-            continue
-        found.append((path, source))
-    return found
+    for folder, subfolders, files in os.walk(directory, onerror=_unlistable):
+        for entry in sorted(files + subfolders):
+            source = FORMATS.get(Path(entry).suffix.lower())
+            if source is not None:
+                found.append((Path(folder) / entry, source))
+    return sorted(found)
+
+
+def _unlistable(error: OSError) -> None:
+    log.warning("cannot list a folder under LANDING_DIR (%s); its files are skipped",
+                type(error).__name__)
+
+
+def strip_bom(data: bytes) -> bytes:
+    """Text editors on Windows start UTF-8 files with a byte-order mark: it is not data."""
+    return data[len(BOM):] if data.startswith(BOM) else data
+
+
+RAW_TABLES = {BATCH_SOURCE: "raw.landed_collector_events",
+              METRIC_SOURCE: "raw.landed_metric_events"}
 
 
 def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path | None = None,
-                     now: datetime | None = None) -> dict[str, LoadCounts]:
-    """Process every new or changed file; returns counts per source."""
+                     now: datetime | None = None,
+                     reconcile_all: bool = False) -> dict[str, LoadCounts]:
+    """Process every new or changed file; returns counts per source. Then reconcile the files
+    this load processed (with `reconcile_all`, every file ever loaded) with raw."""
     directory = directory or landing_dir()
     ensure_raw_schema(warehouse)
+    key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
+    warehouse.commit()
     totals = {BATCH_SOURCE: LoadCounts(BATCH_SOURCE), METRIC_SOURCE: LoadCounts(METRIC_SOURCE)}
+    processed = []
     for path, source in discover(directory):
-        counts = load_file(warehouse, path, source, str(path.relative_to(directory)), run_id,
-                           now or datetime.now(UTC))
+        # Keys are paths: redacted like any other identifier.
+        key, _ = redaction.redact_identifier(str(path.relative_to(directory)), key_material)
+        counts = load_file(warehouse, path, source, key, run_id, now)
         if counts is not None:
             totals[source].add(counts)
+            processed.append(key)
+    with warehouse.transaction():
+        reconciliation.landed_files(warehouse, run_id, None if reconcile_all else processed,
+                                    RAW_TABLES)
     return totals
 
 
+def _read(path: Path) -> tuple[bytes | None, BaseException | None]:
+    try:
+        return path.read_bytes(), None
+    except OSError as error:
+        return None, error
+
+
 def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
-              now: datetime) -> LoadCounts | None:
+              now: datetime | None = None) -> LoadCounts | None:
     """Load one file unless this exact content was loaded before; None when skipped."""
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    data, error = _read(path)
     started_at = datetime.now(UTC)
+    if data is None:
+        return _unreadable(warehouse, source, key, run_id, error, started_at)
+    digest = hashlib.sha256(data).hexdigest()
     with warehouse.transaction():
         watermarks.lock(warehouse, f"{source}:{key}")
         held = warehouse.execute(
@@ -93,11 +134,15 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
         ).fetchone()
         if held and held[0] == digest:
             return None
-        file_time = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        context = load_context(warehouse)
+        if now is not None:
+            context.now = now
+        data = strip_bom(data)
         if source == BATCH_SOURCE:
-            counts = _load_batch_file(warehouse, data, key, run_id, now)
+            counts = _load_batch_file(warehouse, data, key, run_id, context)
         else:
-            counts = _load_metric_file(warehouse, data, key, run_id, now, file_time)
+            file_time = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            counts = _load_metric_file(warehouse, data, key, run_id, context, file_time)
         warehouse.execute(
             """
             insert into raw.landed_files (file_path, file_format, content_sha256, size_bytes,
@@ -117,11 +162,34 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
     return counts
 
 
-def _reject(rejections: list, key: str, exc: RowRejected, payload: bytes | str) -> None:
-    rejections.append(Rejection(key, exc.reason_code, quarantine.row_hash(payload), exc.detail))
+def _unreadable(warehouse, source: str, key: str, run_id: str, error: BaseException,
+                started_at: datetime) -> LoadCounts:
+    """A folder named like a file, a file that vanished or may not be read: one quarantine row
+    (again on every run while it stays so); the rest of the folder loads."""
+    counts = LoadCounts(source, rows_read=1, rows_quarantined=1)
+    with warehouse.transaction():
+        quarantine.record(warehouse, source, run_id, [Rejection(
+            key, quarantine.UNREADABLE_FILE, quarantine.row_hash(key), type(error).__name__)])
+        load_log.record(warehouse, run_id, counts, started_at)
+    return counts
 
 
-def _load_batch_file(warehouse, data: bytes, key: str, run_id: str, now: datetime) -> LoadCounts:
+def _payload(record) -> str:
+    """A record's text for its quarantine hash, whatever it holds."""
+    try:
+        return json.dumps(record, sort_keys=True, ensure_ascii=True, default=repr)
+    except (ValueError, RecursionError):
+        return repr(type(record))
+
+
+def batch_row(event: contracts.BatchEvent, context: LoadContext) -> dict:
+    row = event.model_dump()
+    row["decision_reason_redactions"] = sum(context.redactions.values())
+    return row
+
+
+def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
+                     context: LoadContext) -> LoadCounts:
     counts = LoadCounts(BATCH_SOURCE)
     rejections: list[Rejection] = []
     rows = []
@@ -133,42 +201,79 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str, now: datetim
         payload = json.loads(data.decode("utf-8", "surrogateescape"))
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
             raise RowRejected(quarantine.WRONG_TYPE, 'expected {"events": [...]}')
-    except (json.JSONDecodeError, RowRejected) as exc:
-        reason = exc if isinstance(exc, RowRejected) else RowRejected(
-            quarantine.MALFORMED_JSON, f"line {exc.lineno}: {exc.msg}")
-        _reject(rejections, key, reason, data)
-        payload = {"events": []}
-        counts.rows_read = 1
-    events = payload["events"]
+        events = payload["events"]
+    except json.JSONDecodeError as error:
+        rejections.append(Rejection(key, quarantine.MALFORMED_JSON, quarantine.row_hash(data),
+                                    f"line {error.lineno} column {error.colno}"))
+        events, counts.rows_read = [], 1
+    except Exception as error:  # noqa: BLE001 - any failure of the file is its quarantine row
+        rejections.append(quarantine.rejection(key, _as_malformed(error), data))
+        events, counts.rows_read = [], 1
     counts.rows_read += len(events)
     for index, event in enumerate(events):
+        event_key = f"{key}#{index}"
         try:
-            row = landing_parsers.collector_batch_event(event, now)
-        except RowRejected as exc:
-            _reject(rejections, f"{key}#{index}", exc,
-                    json.dumps(event, sort_keys=True, ensure_ascii=True))
+            record = check(contracts.BatchEvent, event, context)
+            row = batch_row(record, context)
+        except Exception as error:  # noqa: BLE001 - one bad event never stops the file
+            rejections.append(quarantine.rejection(event_key, error, _payload(event)))
             continue
-        reason, found = redaction.redact(row["decision_reason"] or "")
-        redactions.update(found)
-        row.update(file_path=key, event_index=index, _run_id=run_id,
-                   decision_reason=reason if row["decision_reason"] is not None else None,
-                   decision_reason_redactions=sum(found.values()),
-                   extra_data=None if row["extra_data"] is None else json.dumps(row["extra_data"]))
+        redactions.update(context.redactions)
+        row.update(file_path=key, event_index=index, _run_id=run_id)
         rows.append(row)
     warehouse.execute("delete from raw.landed_collector_events where file_path = %s", (key,))
-    copy_rows(warehouse, "raw.landed_collector_events", BATCH_COLUMNS, rows)
-    counts.rows_loaded = counts.rows_inserted = len(rows)
+    refused = copy_rows(warehouse, "raw.landed_collector_events", BATCH_COLUMNS, rows,
+                        key_of=lambda row: f"{row['file_path']}#{row['event_index']}")
+    rejections += refused
+    counts.rows_loaded = counts.rows_inserted = len(rows) - len(refused)
     counts.rows_quarantined = len(rejections)
     quarantine.record(warehouse, BATCH_SOURCE, run_id, rejections)
     load_log.record_redactions(warehouse, run_id, BATCH_SOURCE, redactions)
     return counts
 
 
-def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, now: datetime,
+def _as_malformed(error: BaseException) -> BaseException:
+    """A whole file that is not JSON: malformed unless the reason is more specific."""
+    if isinstance(error, RowRejected | RecursionError | UnicodeError):
+        return error
+    return RowRejected(quarantine.MALFORMED_JSON, type(error).__name__)
+
+
+def metric_row(event: contracts.MetricEvent, file_time: datetime) -> dict:
+    value = event.value
+    occurred_at = event.timestamp or value.occurred_at
+    usage = value.token_usage
+    return {
+        "event_id": value.event_id,
+        "metric": event.metric,
+        "agent_id": value.agent_id,
+        # Seed 001: tenantId is omitted or equals agentId when an agent is its own tenant.
+        "tenant_id": value.tenant_id or value.agent_id,
+        "session_id": value.session_id,
+        "trace_id": value.trace_id,
+        "span_id": value.span_id,
+        "model_id": value.model_id,
+        "agent_version": value.version,
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "latency_ms": value.latency_ms,
+        "retries": value.retries,
+        "error_class": value.error_class,
+        "error_code": value.error_code,
+        "tool_calls": json.dumps([
+            {"name": call.name, "status": call.status, "latencyMs": call.latency_ms}
+            for call in value.tool_calls or []]),
+        "occurred_at": occurred_at or file_time,
+        "is_time_inferred": occurred_at is None,
+    }
+
+
+def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, context: LoadContext,
                       file_time: datetime) -> LoadCounts:
     counts = LoadCounts(METRIC_SOURCE)
     rejections: list[Rejection] = []
     rows = []
+    redactions: Counter = Counter()
     cap = max_line_bytes()
     for line_number, raw_line in enumerate(data.split(b"\n"), start=1):
         if not raw_line.strip():
@@ -176,30 +281,19 @@ def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, now: dateti
         counts.rows_read += 1
         source_key = f"{key}:{line_number}"
         try:
-            if len(raw_line) > cap:
-                raise RowRejected(quarantine.OVERSIZE, f"line over {cap} bytes")
-            try:
-                text = raw_line.decode("utf-8")
-            except UnicodeDecodeError:
-                raise RowRejected(quarantine.INVALID_UTF8, "line is not UTF-8") from None
-            if "\x00" in text:
-                raise RowRejected(quarantine.NUL_BYTE, "line")
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise RowRejected(quarantine.MALFORMED_JSON, exc.msg) from None
-            row = landing_parsers.metric_event(record, now, file_time)
-        except RowRejected as exc:
-            _reject(rejections, source_key, exc, raw_line)
+            row = _metric_line(raw_line, cap, context, file_time)
+        except Exception as error:  # noqa: BLE001 - one bad line never stops the file
+            rejections.append(quarantine.rejection(source_key, error, raw_line))
             continue
-        row.update(file_path=key, line_number=line_number, _run_id=run_id,
-                   tool_calls=json.dumps(row["tool_calls"]))
+        redactions.update(context.redactions)
+        row.update(file_path=key, line_number=line_number, _run_id=run_id)
         rows.append(row)
     warehouse.execute("delete from raw.landed_metric_events where file_path = %s", (key,))
     warehouse.execute(
         "create temp table _incoming_metrics (like raw.landed_metric_events including defaults) "
         "on commit drop")
-    copy_rows(warehouse, "_incoming_metrics", METRIC_COLUMNS, rows)
+    rejections += copy_rows(warehouse, "_incoming_metrics", METRIC_COLUMNS, rows,
+                            key_of=lambda row: f"{row['file_path']}:{row['line_number']}")
     # eventId makes the load idempotent: the first line carrying an id wins.
     inserted = warehouse.execute(
         f"""
@@ -211,6 +305,18 @@ def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, now: dateti
     ).rowcount
     counts.rows_loaded = counts.rows_inserted = inserted
     counts.rows_quarantined = len(rejections)
-    counts.rows_skipped_duplicate = len(rows) - inserted
+    counts.rows_skipped_duplicate = counts.rows_read - counts.rows_quarantined - inserted
     quarantine.record(warehouse, METRIC_SOURCE, run_id, rejections)
+    load_log.record_redactions(warehouse, run_id, METRIC_SOURCE, redactions)
     return counts
+
+
+def _metric_line(raw_line: bytes, cap: int, context: LoadContext, file_time: datetime) -> dict:
+    if len(raw_line) > cap:
+        raise RowRejected(quarantine.OVERSIZE, f"line over {cap} bytes")
+    try:
+        text = raw_line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RowRejected(quarantine.INVALID_UTF8, "line is not UTF-8") from None
+    return metric_row(check(contracts.MetricEvent, parse_json(text), context), file_time)
+

@@ -20,13 +20,32 @@ DEFAULT_RETENTION_DAYS = 90
 MINIMUM_RETENTION_DAYS = 7
 
 # Raw event tables and the column that says when the event happened. A Claude Code line without
-# a time of its own (a summary, say) goes by when it was loaded.
+# a time of its own (a summary, say) goes by when it was loaded. Where rows come from files,
+# the purge is also counted per file, so the files' reconciliation still balances.
 EVENT_TABLES = (
     ("raw.collector_events", "created_at"),
     ("raw.landed_collector_events", "created_at"),
     ("raw.landed_metric_events", "occurred_at"),
     ("raw.claude_code_lines", "coalesce(occurred_at, _loaded_at)"),
 )
+_PER_FILE = {
+    "raw.landed_collector_events": """
+        update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
+        from (select file_path, count(*) as n from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+    "raw.landed_metric_events": """
+        update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
+        from (select file_path, count(*) as n from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+    "raw.claude_code_lines": """
+        update raw.claude_code_files as f set lines_purged = f.lines_purged + gone.n,
+            responses_purged = f.responses_purged + gone.responses
+        from (select file_path, count(*) as n,
+                count(*) filter (where message_id is not null and input_tokens is not null)
+                    as responses
+              from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+}
 TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
 DQ_RESULTS = "ops.dq_validation_results"
 RUNS = "raw.retention_runs"
@@ -86,7 +105,14 @@ def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
     purged = []
     for table, when in EVENT_TABLES:
         with conn.transaction():
-            rows = conn.execute(f"delete from {table} where {when} < %s", (cutoff,)).rowcount
+            if table in _PER_FILE:
+                rows = conn.execute(
+                    f"with purged as (delete from {table} where {when} < %s returning *), "
+                    f"counted as ({_PER_FILE[table]} returning 1) "
+                    "select count(*) from purged", (cutoff,)).fetchone()[0]
+            else:
+                rows = conn.execute(f"delete from {table} where {when} < %s",
+                                    (cutoff,)).rowcount
             purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).

@@ -58,3 +58,20 @@ def count_tokens(texts: list[str], name: str | None = None) -> list[int]:
     """Token counts for a batch of texts (special tokens counted as plain text)."""
     encoding = load_encoding(name or encoding_name())
     return [len(tokens) for tokens in encoding.encode_ordinary_batch(texts)]
+
+
+def count_tokens_each(texts: list[str], name: str | None = None) -> list[int | None]:
+    """Like `count_tokens`, but a text the encoder fails on gets None instead of failing the
+    batch (the loader quarantines its record)."""
+    try:
+        return count_tokens(texts, name)
+    except EncodingUnavailable:
+        raise
+    except Exception:  # noqa: BLE001 - find the text that failed
+        counted: list[int | None] = []
+        for text in texts:
+            try:
+                counted.append(count_tokens([text], name)[0])
+            except Exception:  # noqa: BLE001 - its record goes to quarantine
+                counted.append(None)
+        return counted

@@ -117,14 +117,21 @@ def cmd_generate(args) -> int:
 def cmd_load(args) -> int:
     import uuid
 
-    from ingestion.all_sources import load_all_sources
+    from ingestion.all_sources import SourcesFailed, load_all_sources
 
     run_id = f"cli-{uuid.uuid4()}"
-    for counts in load_all_sources(settings.resolve_urls(), run_id):
+    failures: dict[str, str] = {}
+    try:
+        loaded = load_all_sources(settings.resolve_urls(), run_id)
+    except SourcesFailed as failed:
+        loaded, failures = failed.counts, failed.failures
+    for counts in loaded:
         print(f"{counts.source:<42} read {counts.rows_read:>9,}  "
               f"loaded {counts.rows_loaded:>9,}  quarantined {counts.rows_quarantined:>6,}  "
               f"skipped {counts.rows_skipped_duplicate:>9,}")
-    return 0
+    for source, why in failures.items():
+        print(f"{source:<42} FAILED: {why}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def run_pipeline(instance=None):

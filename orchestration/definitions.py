@@ -15,6 +15,7 @@ from orchestration.defs.collector import (
 )
 from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
 from orchestration.defs.quality import gx_checks
+from orchestration.defs.reconciliation import reconciliation_checks
 from orchestration.defs.report import telemetry_report
 from orchestration.defs.retention import DOWNSAMPLE, RETENTION, downsample_detail, retention
 from orchestration.defs.sensors import SENSORS
@@ -32,7 +33,7 @@ ASSETS = [
     downsample_detail,
 ]
 
-ASSET_CHECKS = gx_checks(SUITES)
+ASSET_CHECKS = [*gx_checks(SUITES), *reconciliation_checks()]
 
 # The run queue lets one run with this tag write the warehouse at a time (see instance.py).
 WRITER_TAG = {"atw/writes": "warehouse"}

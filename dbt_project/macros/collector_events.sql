@@ -1,10 +1,23 @@
 {#- The collector double-encodes jsonb written by old clients: a JSON string holding the JSON.
-    A string that is not JSON stays what it is. (`is json` needs PostgreSQL 16+.) -#}
+    A string that jsonb cannot hold (not JSON, or JSON with a \u0000) stays what it is.
+    (`pg_input_is_valid` needs PostgreSQL 16+.) -#}
 {% macro unwrap_jsonb(column) -%}
     case
-        when jsonb_typeof({{ column }}) = 'string' and ({{ column }} #>> '{}') is json
+        when jsonb_typeof({{ column }}) = 'string'
+            and pg_input_is_valid({{ column }} #>> '{}', 'jsonb')
             then ({{ column }} #>> '{}')::jsonb
         else {{ column }}
+    end
+{%- endmacro %}
+
+{#- A count read from a JSON object: the number at `key` when it is one and fits an integer,
+    else null. The loaders' contracts refuse anything else; this keeps a model from failing on
+    a value written around them. -#}
+{% macro json_count(column, key) -%}
+    case
+        when jsonb_typeof({{ column }} -> '{{ key }}') = 'number'
+            and ({{ column }} ->> '{{ key }}')::numeric between 0 and 2147483647
+            then round(({{ column }} ->> '{{ key }}')::numeric)::integer
     end
 {%- endmacro %}
 

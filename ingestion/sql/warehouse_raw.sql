@@ -65,6 +65,26 @@ create table if not exists raw.collector_transcript_messages (
     primary key (session_id, message_index)
 );
 
+-- The key that fingerprints ids which held a secret (ingestion/redaction.py): one per warehouse,
+-- made once, readable by the loaders only.
+create table if not exists raw.redaction_key (
+    key text not null,
+    created_at timestamptz not null default now(),
+    one_row boolean primary key default true check (one_row)
+);
+insert into raw.redaction_key (key)
+select encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')),
+    'hex')
+where not exists (select 1 from raw.redaction_key);
+-- dbt reads raw, but not this.
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'atw_transformer') then
+        revoke all on raw.redaction_key from atw_transformer;
+    end if;
+end;
+$$;
+
 create table if not exists raw.watermarks (
     source text primary key,
     high_id bigint,
@@ -259,15 +279,68 @@ create table if not exists raw.retention_runs (
 -- rows deleted. Their `_daily` companions keep every day (dbt_project/macros/retention.sql).
 create table if not exists raw.downsample_runs (like raw.retention_runs including all);
 
--- When retention blanked a transcript message's text (its counts stay for the marts).
+-- Columns added after a table's first release, each added only where missing (`add column if
+-- not exists` would lock the table even when nothing changes): when retention blanked a
+-- transcript message's text; what retention purged of a landed file or a Claude Code log; what
+-- was read of a log, for its reconciliation.
+do $$
+declare
+    addition record;
+begin
+    for addition in
+        select * from (values
+            ('collector_transcript_messages', 'content_purged_at', 'timestamptz'),
+            ('landed_files', 'rows_purged', 'bigint not null default 0'),
+            ('claude_code_files', 'lines_read', 'bigint not null default 0'),
+            ('claude_code_files', 'lines_quarantined', 'bigint not null default 0'),
+            ('claude_code_files', 'lines_purged', 'bigint not null default 0'),
+            ('claude_code_files', 'responses_read', 'bigint not null default 0'),
+            ('claude_code_files', 'responses_purged', 'bigint not null default 0')
+        ) as t (table_name, column_name, definition)
+    loop
+        if not exists (
+            select 1 from information_schema.columns
+            where table_schema = 'raw' and table_name = addition.table_name
+                and column_name = addition.column_name
+        ) then
+            execute format('alter table raw.%I add column %I ' || addition.definition,
+                addition.table_name, addition.column_name);
+        end if;
+    end loop;
+end;
+$$;
+
+-- The collector's id watermark as each pull found it, with the collector's own clock: rows
+-- with ids at or below the mark of a pull 26 h before the previous one can no longer change, so
+-- every pull re-reads the ids above it (ingestion/collector_events.py).
+create table if not exists raw.collector_pulls (
+    run_id text not null,
+    pulled_at timestamptz not null,
+    high_id bigint not null,
+    primary key (pulled_at, run_id)
+);
+
+-- Every comparison of the warehouse with a source (ingestion/reconciliation.py): per source and
+-- scope (a UTC day of collector events, a landed file, a Claude Code log).
+create table if not exists raw.reconciliation (
+    reconciliation_id bigint generated always as identity primary key,
+    run_id text not null,
+    source text not null,
+    scope text not null,
+    source_rows bigint not null,
+    warehouse_rows bigint not null,
+    set_aside_rows bigint not null,
+    source_tokens bigint,
+    warehouse_tokens bigint,
+    source_cost numeric,
+    warehouse_cost numeric,
+    checked_at timestamptz not null default now()
+);
 do $$
 begin
-    if not exists (
-        select 1 from information_schema.columns
-        where table_schema = 'raw' and table_name = 'collector_transcript_messages'
-            and column_name = 'content_purged_at'
-    ) then
-        alter table raw.collector_transcript_messages add column content_purged_at timestamptz;
+    if to_regclass('raw.reconciliation_latest') is null then
+        create index reconciliation_latest on raw.reconciliation
+            (source, scope, checked_at desc, reconciliation_id desc);
     end if;
 end;
 $$;

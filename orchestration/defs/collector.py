@@ -40,6 +40,12 @@ def source_errors() -> Iterator[None]:
         raise
 
 
+def _reconciles_everything(context: dg.AssetExecutionContext) -> bool:
+    """Micro-batches reconcile the days and files they read; every other run (the nightly
+    `everything`, `atw run`, a backfill) every day inside retention and every file."""
+    return context.run.job_name != "micro_batch"
+
+
 def _metadata(counts) -> dict:
     return {name: dg.MetadataValue.int(value) for name, value in counts.as_dict().items()
             if name != "source"}
@@ -59,7 +65,8 @@ def collector_events_asset(context: dg.AssetExecutionContext, databases: Telemet
     urls = databases.urls()
     with source_errors(), connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
         counts = collector_events.pull_events(source, warehouse, run_id=context.run_id,
-                                              window=run_window(context))
+                                              window=run_window(context),
+                                              reconcile_all=_reconciles_everything(context))
     return dg.MaterializeResult(metadata=_metadata(counts))
 
 
@@ -100,7 +107,8 @@ def collector_transcripts_asset(context: dg.AssetExecutionContext,
 )
 def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
     with connect(databases.urls().warehouse) as warehouse:
-        totals = file_drops.load_landing_dir(warehouse, run_id=context.run_id)
+        totals = file_drops.load_landing_dir(warehouse, run_id=context.run_id,
+                                             reconcile_all=_reconciles_everything(context))
     yield dg.MaterializeResult(asset_key=["raw", "landed_collector_events"],
                                metadata=_metadata(totals[file_drops.BATCH_SOURCE]))
     yield dg.MaterializeResult(asset_key=["raw", "landed_metric_events"],
@@ -115,5 +123,6 @@ def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryD
 )
 def claude_code_logs_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
     with connect(databases.urls().warehouse) as warehouse:
-        counts = claude_code.load_projects(warehouse, run_id=context.run_id)
+        counts = claude_code.load_projects(warehouse, run_id=context.run_id,
+                                           reconcile_all=_reconciles_everything(context))
     return dg.MaterializeResult(metadata=_metadata(counts))

@@ -65,7 +65,7 @@ collector_shaped as (
         event_type, decision, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
         reasoning_tokens, null::bigint as cache_creation_tokens,
         null::bigint as cache_creation_5m_tokens, null::bigint as cache_creation_1h_tokens,
-        total_tokens, (extra_data ->> 'inputChars')::numeric as input_chars,
+        total_tokens, {{ json_count('extra_data', 'inputChars') }}::numeric as input_chars,
         cost_usd, null::numeric as priced_cost_usd, coalesce(error_count, 0) as retry_count,
         is_success, is_llm_call, tool_name is not null as is_tool_call,
         decision_reason as reason_text, null::text as error_class, occurred_at, loaded_at

@@ -55,9 +55,13 @@ renamed as (
         tool_uses.project,
         tool_uses.tool_name,
 
-        -- numerics
-        (extract(epoch from tool_results.result_at - tool_uses.occurred_at) * 1000)::integer
-            as latency_ms,
+        -- numerics: unknown when the clocks of the two lines disagree or lie far apart
+        case
+            when tool_results.result_at - tool_uses.occurred_at
+                between interval '0' and interval '24 days'
+                then (extract(epoch from tool_results.result_at - tool_uses.occurred_at)
+                    * 1000)::integer
+        end as latency_ms,
 
         -- booleans
         tool_results.tool_use_id is not null as has_result,

@@ -16,9 +16,9 @@ renamed as (
 
         -- numerics
         message_count,
-        coalesce((message_counts ->> 'user')::integer, 0) as user_message_count,
-        coalesce((message_counts ->> 'assistant')::integer, 0) as assistant_message_count,
-        coalesce((message_counts ->> 'tool_result')::integer, 0) as tool_result_message_count,
+        coalesce({{ json_count('message_counts', 'user') }}, 0) as user_message_count,
+        coalesce({{ json_count('message_counts', 'assistant') }}, 0) as assistant_message_count,
+        coalesce({{ json_count('message_counts', 'tool_result') }}, 0) as tool_result_message_count,
 
         -- timestamps
         created_at as transcript_created_at,

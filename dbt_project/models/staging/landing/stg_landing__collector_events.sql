@@ -6,11 +6,33 @@ source as (
 
 ),
 
+fingerprinted as (
+
+    select
+        *,
+        {{ collector_event_fingerprint() }} as event_fingerprint
+    from source
+
+),
+
+-- The same event dropped in two files (a batch re-sent under another name, a copy of a file):
+-- keep the first copy by file and position, count the copies, as for the collector's retries.
+first_copies as (
+
+    select distinct on (created_at, event_fingerprint)
+        *,
+        count(*) over (partition by created_at, event_fingerprint) as copy_count
+    from fingerprinted
+    order by created_at, event_fingerprint, file_path, event_index
+
+),
+
 renamed as (
 
     select
         -- ids
         file_path || '#' || event_index::text as event_id,
+        event_fingerprint,
         host_id as tenant_id,
         host_id,
         session_id,
@@ -43,6 +65,7 @@ renamed as (
         {{ derived_total_tokens('prompt_tokens', 'completion_tokens', 'total_tokens') }}
             as total_tokens,
         cost as cost_usd,
+        copy_count,
         {{ unwrap_jsonb('extra_data') }} as extra_data,
 
         -- booleans
@@ -54,7 +77,7 @@ renamed as (
         created_at as occurred_at,
         _loaded_at as loaded_at
 
-    from source
+    from first_copies
 
 )
 
