@@ -9,6 +9,7 @@ README's "Record contracts" table is printed from them by `atw contracts`.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -194,6 +195,9 @@ class MessageContent:
     tool_results: tuple[dict, ...] = ()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps_any(value: Any) -> str:
     """Any parsed JSON as text, to measure or read it (never stored as JSON)."""
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -204,8 +208,7 @@ def _readable(value: Any, context: LoadContext) -> str:
     occur in real logs and cannot be stored), secrets redacted."""
     if not isinstance(value, str):
         value = dumps_any(value)
-    value = value.replace("\x00", "")
-    value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    value = _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
     redacted, found = redaction.redact(value)
     context.redactions.update(found)
     return redacted

@@ -60,9 +60,17 @@ class Pattern:
     route: str | None = None
 
 
+def _ascii(regex: str | re.Pattern) -> re.Pattern:
+    """Secrets are ASCII: digits, spaces and word characters mean ASCII ones, as in the SQL
+    routing (Python's would also match Devanagari digits and Unicode spaces)."""
+    if isinstance(regex, str):
+        return re.compile(regex, re.ASCII)
+    return re.compile(regex.pattern, (regex.flags & ~re.UNICODE) | re.ASCII)
+
+
 def _ours(kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0,
           route: str | None = None) -> Pattern:
-    return Pattern(kind, re.compile(pattern), triggers, group, route)
+    return Pattern(kind, _ascii(pattern), triggers, group, route)
 
 
 # A value after `password=`, `"secret": ` and the like: quoted, or up to a separator.
@@ -88,7 +96,7 @@ _OWN_FIRST: tuple[Pattern, ...] = (
           ("://",), group=1, route=_URL_PASSWORD),
     _ours("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}", ("sk-ant-",)),
     _ours("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", ("sk-",),
-          route=r"\ysk-[a-z0-9_-]{20}"),
+          route=r"sk-[a-z0-9_-]{20}"),
     _ours("google_api_key", r"AIza[0-9A-Za-z_\-]{35}", ("aiza",)),
     _ours("google_client_secret", r"GOCSPX-[A-Za-z0-9_\-]{20,}", ("gocspx-",)),
     _ours("azure_client_secret", r"[A-Za-z0-9_~.\-]{3}8Q~[A-Za-z0-9_~.\-]{31,34}", ("8q~",)),
@@ -158,7 +166,8 @@ def _detect_secrets_patterns() -> tuple[Pattern, ...]:
             raise RuntimeError(f"detect-secrets' {plugin.__name__} changed: its patterns need "
                                "their triggers reviewed in ingestion/redaction.py")
         for regex, (trigger, group, *route) in zip(plugin.denylist, triggers, strict=True):
-            patterns.append(Pattern(kind, regex, trigger, group, route[0] if route else None))
+            patterns.append(Pattern(kind, _ascii(regex), trigger, group,
+                                    route[0] if route else None))
     return tuple(patterns)
 
 

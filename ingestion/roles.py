@@ -13,6 +13,8 @@ from ingestion.warehouse_schema import LOADER_ROLE as LOADER
 from ingestion.warehouse_schema import ensure_raw_schema
 
 ANALYST = "analyst"
+# Marks the logins `atw roles --analyst` created: the only ones it will change.
+ANALYST_LOGIN_COMMENT = "analyst login created by atw roles"
 # Serialises `atw roles` with itself and with the loaders' DDL.
 _ROLES_LOCK = 0x61747702
 _LOGIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -55,9 +57,17 @@ def add_analyst(conn: psycopg.Connection, name: str, tenants: list[str] | None =
         raise RuntimeError("the analyst role does not exist yet: run `atw roles` first")
     login = sql.Identifier(name)
     with conn.transaction():
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone()
+        exists = conn.execute(
+            "select shobj_description(oid, 'pg_authid') is not distinct from %s "
+            "from pg_roles where rolname = %s", (ANALYST_LOGIN_COMMENT, name)).fetchone()
+        if exists and not exists[0]:
+            raise ValueError(f"a role named {name!r} already exists and was not created by "
+                             "`atw roles --analyst`: choose another name (its password and "
+                             "grants are left as they are)")
         if not exists:
             conn.execute(sql.SQL("create role {} login").format(login))
+            conn.execute(sql.SQL("comment on role {} is {}").format(
+                login, sql.Literal(ANALYST_LOGIN_COMMENT)))
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(ANALYST), login))
         if password is not None:
             conn.execute(sql.SQL("alter role {} password {}").format(login,

@@ -28,9 +28,10 @@ def dbt_command(warehouse_url: str, dbt_args: list[str],
     from ingestion.dbt_env import dbt_env
 
     project = str(settings.DBT_PROJECT_DIR)
-    command = [dbt_executable(), *dbt_args, "--project-dir", project, "--profiles-dir", project,
-               "--target-path", target_path]
-    return command, {**os.environ, **dbt_env(warehouse_url)}
+    command = [dbt_executable(), *dbt_args, "--project-dir", project, "--profiles-dir", project]
+    # An environment variable, not `--target-path`: not every dbt command takes that flag
+    # (`dbt debug` does not).
+    return command, {**os.environ, **dbt_env(warehouse_url), "DBT_TARGET_PATH": target_path}
 
 
 def ensure_dbt_manifest() -> None:

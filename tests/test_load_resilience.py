@@ -20,7 +20,7 @@ from ingestion.sample_data.landing_generator import LandingConfig, write_landing
 from ingestion.settings import Urls
 from orchestration.cli import run_pipeline
 from tests.conftest import SAMPLE_END, SMALL, content_checksums
-from tests.test_text_safety import PLANTED
+from tests.test_redaction import PLANTED
 
 KILLABLE_LOAD = (
     "from ingestion.all_sources import load_all_sources\n"

@@ -8,7 +8,6 @@ because it is the one daily-partitioned model.
 
 
 import json
-import os
 import shutil
 
 import dagster as dg
@@ -17,6 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from ingestion.dbt_env import export_dbt_env
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.dbt_manifest import dbt_executable, ensure_dbt_manifest
+from orchestration.dbt_vars import deployment_vars
 from orchestration.partitions import DAILY, SINGLE_RUN, dbt_vars, run_window
 from orchestration.resources import TelemetryDatabases
 from orchestration.translator import WarehouseDbtTranslator
@@ -37,7 +37,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     args = ["build", "--indirect-selection", "buildable"]
     # ATW_DBT_VARS (a JSON object) overrides dbt_project.yml's vars, thresholds say, for the
     # runs of this deployment; the run's partitions come on top.
-    merged = {**json.loads(os.environ.get("ATW_DBT_VARS") or "{}"), **(dbt_vars or {})}
+    merged = {**deployment_vars(), **(dbt_vars or {})}
     if merged:
         args += ["--vars", json.dumps(merged)]
     invocation = dbt.cli(args, context=context)

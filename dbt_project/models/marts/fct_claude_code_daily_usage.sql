@@ -1,5 +1,7 @@
 {#- Claude Code token usage per day, project and model. Days are calendar days in the dbt var
-    `report_timezone` (an IANA name, default UTC), the same as ccusage's --timezone. -#}
+    `report_timezone` (an IANA name, default UTC, checked by the macro of that name), the same as
+    ccusage's --timezone. -#}
+{%- set timezone = report_timezone() -%}
 with
 
 responses as (
@@ -11,10 +13,10 @@ responses as (
 final as (
 
     select
-        (occurred_at at time zone '{{ var("report_timezone", "UTC") }}')::date as usage_date,
+        (occurred_at at time zone '{{ timezone }}')::date as usage_date,
         project,
         model_name,
-        '{{ var("report_timezone", "UTC") }}' as report_timezone,
+        '{{ timezone }}' as report_timezone,
         count(*) as response_count,
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
