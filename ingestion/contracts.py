@@ -263,7 +263,7 @@ def _content(value: Any, info: ValidationInfo) -> MessageContent:
     return MessageContent("\n".join(t for t in texts if t), tuple(uses), tuple(results))
 
 
-Content = Annotated[Any, AfterValidator(_content), Field(None)]
+Content = Annotated[Any, AfterValidator(_content), Field(None, validate_default=True)]
 
 
 class CacheCreation(Record):

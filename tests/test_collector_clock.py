@@ -1,0 +1,135 @@
+"""A collector whose clients' clocks lag: rows committed late below the watermark and the cost
+worker's rewrites of rows dated days ago arrive on the next plain run; a pull that misses them
+fails the blocking reconciliation check, and keeps failing until the rows arrive."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+from dagster import DagsterInstance
+
+from ingestion import collector_events
+from ingestion.connections import connect
+from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
+from orchestration.partitions import DAILY
+from orchestration.runs import QUIET, partition_tags, today
+
+COLLECTOR = dg.AssetKey(["raw", "collector_events"])
+
+
+def _pull_job():
+    """The collector's asset and its checks, as `atw run` runs them, and nothing else."""
+    job = dg.define_asset_job("pull_collector", selection=dg.AssetSelection.assets(COLLECTOR),
+                              partitions_def=DAILY)
+    return dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[job],
+                          resources=defs.resources).resolve_job_def("pull_collector")
+
+
+def _run(job):
+    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                                    run_config=QUIET, tags=partition_tags(today(), today()))
+    checks = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            checks[evaluation.check_name] = evaluation
+    return result, checks
+
+
+def _late_rows_and_rewrites(url: str, first_id: int, count: int, rewrites: int) -> int:
+    """Rows committed late with ids below the watermark, stamped by a clock three days
+    behind, and the cost worker's rewrite of rows dated days ago. Returns the rewritten sum."""
+    with connect(url) as conn:
+        conn.execute(
+            """
+            insert into telemetry_events (id, host_id, session_id, event_type, agent_name,
+                hook_name, mode, execution_type, decision, tool_name, working_dir, latency_ms,
+                created_at, prompt_tokens, completion_tokens, cost)
+            select i, 'laggy-laptop', 'late-session', 'agent_execution', 'claude-code',
+                'PostToolUse', 'direct', 'llm', 'SUCCESS', 'Bash', '/home/dev/x', 40,
+                now() - interval '3 days' - i * interval '1 second', 100, 20, 0.001
+            from generate_series(%s::bigint, %s::bigint) as i
+            """, (first_id, first_id + count - 1))
+        conn.execute(
+            """
+            update telemetry_events set cost = coalesce(cost, 0) + 0.01,
+                completion_tokens = coalesce(completion_tokens, 0) + 7
+            where id in (select id from telemetry_events where created_at < now() - interval
+                         '2 days' and host_id <> 'laggy-laptop' order by id limit %s)
+            """, (rewrites,))
+        return conn.execute("select sum(cost) from telemetry_events").fetchone()[0]
+
+
+def _warehouse_cost(url: str):
+    with connect(url) as conn:
+        return conn.execute("select sum(cost) from raw.collector_events").fetchone()[0]
+
+
+def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collector,
+                                                                    monkeypatch):
+    urls = small_collector
+    with connect(urls.collector) as conn:
+        top = conn.execute("select max(id) from telemetry_events").fetchone()[0]
+        # Ids top+1 .. top+200 are taken by transactions that commit later.
+        conn.execute("select setval('telemetry_events_id_seq', %s)", (top + 200,))
+        conn.execute("insert into telemetry_events (host_id, session_id, event_type, "
+                     "agent_name, hook_name, mode, execution_type, decision, tool_name, "
+                     "working_dir, latency_ms) values ('h', 's', 'commit', 'a', 'x', 'direct', "
+                     "'llm', 'SUCCESS', 'Bash', '/w', 1)")
+    job = _pull_job()
+    result, checks = _run(job)
+    assert result.success and checks["reconciliation"].passed
+
+    expected_cost = _late_rows_and_rewrites(urls.collector, top + 1, 16, 98)
+    result, checks = _run(job)
+    assert result.success and checks["reconciliation"].passed
+    assert _warehouse_cost(urls.warehouse) == expected_cost
+    with connect(urls.warehouse) as conn:
+        late = conn.execute("select count(*) from raw.collector_events "
+                            "where host_id = 'laggy-laptop'").fetchone()[0]
+    assert late == 16
+
+    # The first version's overlap chose rows by created_at, which saw none of these: as if
+    # nothing below the watermark could change any more.
+    with monkeypatch.context() as reverted:
+        reverted.setattr(collector_events, "overlap_floor",
+                         lambda warehouse, late: collector_events.watermarks.read(
+                             warehouse, collector_events.SOURCE).high_id)
+        expected_cost = _late_rows_and_rewrites(urls.collector, top + 17, 16, 98)
+        result, checks = _run(job)
+        assert not checks["reconciliation"].passed
+        metadata = checks["reconciliation"].metadata
+        assert metadata["missing_rows"].value == 16
+        day = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+        shown = [metadata[k].value for k in metadata if k.startswith("out_of_balance_")]
+        assert any(p["scope"] == day and p["missing_rows"] > 0 for p in shown)
+        assert any(p["missing_rows"] == 0 and p["source_cost"] != p["warehouse_cost"]
+                   for p in shown), "a day with rewrites only: sums differ"
+        # Never green again while the rows are missing...
+        result, checks = _run(job)
+        assert not checks["reconciliation"].passed
+
+    # ... and green once a run finds them.
+    result, checks = _run(job)
+    assert result.success and checks["reconciliation"].passed
+    assert _warehouse_cost(urls.warehouse) == expected_cost
+
+
+def test_the_overlap_floor_is_the_mark_of_a_pull_26_hours_before_the_last(urls):
+    from ingestion.warehouse_schema import ensure_raw_schema
+
+    now = datetime.now(UTC)
+    with connect(urls.warehouse) as conn:
+        ensure_raw_schema(conn)
+        assert collector_events.overlap_floor(conn, timedelta(hours=26)) == 0
+        conn.execute(
+            "insert into raw.collector_pulls (run_id, pulled_at, high_id) values "
+            "('a', %s, 100), ('b', %s, 200), ('c', %s, 300), ('d', %s, 400)",
+            (now - timedelta(hours=60), now - timedelta(hours=30), now - timedelta(hours=20),
+             now - timedelta(hours=1)))
+        # The last pull was an hour ago: rows inserted before 27 h ago can no longer change.
+        assert collector_events.overlap_floor(conn, timedelta(hours=26)) == 200
+        collector_events._record_pull(conn, "e", now, 500)
+        remaining = [r for r, in conn.execute(
+            "select run_id from raw.collector_pulls order by pulled_at")]
+    # Pulls older than the next floor's are forgotten: "b" (30 h ago) is the next floor.
+    assert remaining == ["b", "c", "d", "e"]
