@@ -35,7 +35,14 @@ import psycopg
 import psycopg.sql
 
 from ingestion import contracts, load_log, quarantine, reconciliation, watermarks
-from ingestion.contract_fields import LoadContext, check, load_context, parse_json, route_sql
+from ingestion.contract_fields import (
+    LoadContext,
+    check,
+    load_context,
+    parse_json,
+    route_sql,
+    timestamp_floor,
+)
 from ingestion.copy_rows import copy_rows
 from ingestion.load_errors import LoadError, describe
 from ingestion.load_log import LoadCounts
@@ -295,11 +302,14 @@ def pull_events(
 
 
 def _days_read(source, params: dict) -> list[date]:
-    """The UTC days of the rows this pull read (new, re-read and backfilled)."""
+    """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
+    contract's window (rows dated outside it were quarantined)."""
     return [day for day, in source.execute(
         "select distinct (t.created_at at time zone 'UTC')::date from telemetry_events as t "
-        "where t.id > %(floor)s or (t.created_at >= %(window_start)s "
-        "and t.created_at < %(window_end)s)", params)]
+        "where (t.id > %(floor)s or (t.created_at >= %(window_start)s "
+        "and t.created_at < %(window_end)s)) and t.created_at >= %(timestamp_floor)s "
+        "and t.created_at < %(now)s::timestamptz + interval '2 days'",
+        {**params, "timestamp_floor": timestamp_floor()})]
 
 
 def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int) -> None:

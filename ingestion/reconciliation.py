@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ingestion.contract_fields import timestamp_floor
+
 # Every token column, added up: a rewrite that changes any of them changes the sum.
 _TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
            "reasoning_tokens")
@@ -65,8 +67,11 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
         "where q.source = %s and q.source_key ~ '^[0-9]{1,18}$' "
         "and not exists (select 1 from raw.collector_events as e "
         "where e.source_id = q.source_key::bigint)", (name,))]
-    params = {"days": days, "cutoff": cutoff, "set_aside": set_aside}
-    since = "t.created_at >= %(cutoff)s" if cutoff is not None else "true"
+    # Days the contract accepts at all (rows dated outside it are all set aside anyway), and
+    # inside retention.
+    floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
+    params = {"days": days, "floor": floor, "set_aside": set_aside}
+    since = ("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
     kept = "q.id is null"
     in_source = {row[0]: row[1:] for row in source.execute(
         f"""
