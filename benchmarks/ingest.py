@@ -14,6 +14,7 @@ WAREHOUSE_URL's server) with throwaway databases.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -30,6 +31,7 @@ from ingestion import embedded_server, redaction, tokenizer  # noqa: E402
 from ingestion.claude_code import load_projects  # noqa: E402
 from ingestion.collector_events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
 from ingestion.connections import connect, target, with_database  # noqa: E402
+from ingestion.file_drops import load_landing_dir  # noqa: E402
 from ingestion.sample_data.claude_code_generator import (  # noqa: E402
     ClaudeCodeConfig,
     write_claude_projects,
@@ -37,6 +39,10 @@ from ingestion.sample_data.claude_code_generator import (  # noqa: E402
 from ingestion.sample_data.collector_generator import (  # noqa: E402
     GeneratorConfig,
     generate_collector,
+)
+from ingestion.sample_data.landing_generator import (  # noqa: E402
+    LandingConfig,
+    write_landing_files,
 )
 from ingestion.warehouse_schema import ensure_raw_schema  # noqa: E402
 
@@ -199,6 +205,42 @@ def main() -> int:
     print(f"Claude Code logs: {logs['files']:,} files, {logs['lines']:,} lines "
           f"({logs['responses']:,} API responses): {logs['lines'] / claude_seconds:,.0f} lines/s "
           f"({claude_seconds:.1f} s)")
+    # File drops and Claude Code logs through their record contracts, next to what parsing the
+    # same lines alone costs (json.loads: the floor for any loader that reads JSON).
+    landing = Path(tempfile.mkdtemp()) / "landing"
+    write_landing_files(landing, LandingConfig(
+        seed=11, batch_files=max(4, args.events // 20_000),
+        metric_files=max(4, args.events // 20_000), lines_per_metric_file=2_000, end=end))
+    drop_lines = [line for path in landing.rglob("*.ndjson")
+                  for line in path.read_bytes().split(b"\n") if line.strip()]
+    drop_events = sum(len(json.loads(p.read_bytes())["events"])
+                      for p in landing.rglob("*.json"))
+    with connect(ours_wh) as warehouse:
+        started = time.perf_counter()
+        totals = load_landing_dir(warehouse, "bench", landing)
+        drop_seconds = time.perf_counter() - started
+    read = sum(t.rows_read for t in totals.values())
+    started = time.perf_counter()
+    for line in drop_lines:
+        try:
+            json.loads(line)
+        except ValueError:
+            pass
+    for path in landing.rglob("*.json"):
+        json.loads(path.read_bytes())
+    parse_seconds = time.perf_counter() - started
+    print(f"file drops: {drop_events:,} batch events + {len(drop_lines):,} metric lines: "
+          f"{read / drop_seconds:,.0f} records/s ({drop_seconds:.1f} s); json.loads alone "
+          f"{read / parse_seconds:,.0f} records/s; "
+          f"loader/parse time {drop_seconds / parse_seconds:.1f}")
+    claude_lines = [line for path in claude_dir.rglob("*.jsonl")
+                    for line in path.read_bytes().split(b"\n") if line.strip()]
+    started = time.perf_counter()
+    for line in claude_lines:
+        json.loads(line)
+    claude_parse = time.perf_counter() - started
+    print(f"Claude Code lines: json.loads alone {len(claude_lines) / claude_parse:,.0f} lines/s; "
+          f"loader/parse time {claude_seconds / claude_parse:.1f}")
     print(f"benchmark peak RSS (generator and checks): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     for url in (*collectors.values(), psql_wh, psql_like_wh, ours_wh, quarter_wh):

@@ -100,6 +100,14 @@ with merged as (
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
 """
 
+_KEEP_PURGED_OUT = """
+delete from _overlap_events as i
+where i.created_at < (select max(cutoff) from raw.retention_runs
+                      where table_name = 'raw.collector_events')
+    and not (i.created_at >= %(window_start)s and i.created_at < %(window_end)s)
+    and not exists (select 1 from raw.collector_events as e where e.source_id = i.source_id)
+"""
+
 _SIDE_BATCH = 5_000
 _CHUNK_BYTES = 256 * 1024
 
@@ -271,6 +279,9 @@ def pull_events(
             overlap_read, overlap_rejected = _stream(
                 source, warehouse, snapshot, overlap, params, "_overlap_events", run_id,
                 context, redactions)
+            # What retention purged stays purged: a re-read brings back no row dated before
+            # its cutoff (a backfill of those days does, as asked; retention removes it again).
+            warehouse.execute(_KEEP_PURGED_OUT, params)
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
             if overlap_rejected:
                 # Its current version breaks the contract: the old one no longer stands either.

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -114,6 +114,7 @@ class Rule:
     minimum: float | None = None
     maximum: float | None = None
     max_bytes: int | None = None
+    epoch_ms: bool = False
     # SQL over the (unwrapped) jsonb column: the reason a value breaks its shape, or null.
     shape_sql: Callable[[str], str] | None = None
 
@@ -297,7 +298,7 @@ def _timestamp(epoch_ms: bool, required: bool):
 def timestamp(column: str | None, *, required: bool = False, epoch_ms: bool = False):
     """ISO-8601 (naive means UTC), or with `epoch_ms` also epoch milliseconds; inside the
     accepted window: not before ATW_TIMESTAMP_FLOOR, not more than 24 h past the load."""
-    rule = Rule(column, "timestamp", required)
+    rule = Rule(column, "timestamp", required, epoch_ms=epoch_ms)
     return Annotated[datetime | None, BeforeValidator(_timestamp(epoch_ms, required)),
                      _default(required), rule]
 
@@ -399,8 +400,10 @@ def number_in(value: Any, path: str, maximum: float) -> None:
 # --- records -------------------------------------------------------------------------------
 
 class Record(BaseModel):
-    """A source record: unknown fields are ignored; each field is also read in camelCase."""
+    """A source record: unknown fields are ignored; each field is also read in camelCase
+    (`source_case` says how the source itself spells them, for the documentation)."""
 
+    source_case: ClassVar[str] = "snake"
     model_config = ConfigDict(
         extra="ignore",
         alias_generator=AliasGenerator(
@@ -585,3 +588,70 @@ def route_sql(model: type[Record], alias: str, now: str) -> str:
         # that did not need it.
         conditions.append(redaction.trigger_sql(f"concat_ws(chr(1), {', '.join(texts)})"))
     return "(" + " or ".join(f"coalesce({c}, false)" for c in conditions) + ")"
+
+
+# --- the declarations as a table (README, `atw contracts`) --------------------------------
+
+def _describe(rule: Rule) -> str:
+    if rule.kind == "text":
+        size = (f"at most {rule.max_chars:,} characters" if rule.max_chars
+                else "at most MAX_MESSAGE_CHARS characters")
+        return f"text, {size}, no NUL, redacted"
+    if rule.kind == "enum":
+        return "one of " + ", ".join(f"`{v}`" for v in rule.values)
+    if rule.kind == "integer":
+        return f"whole number, {rule.minimum:,.0f} to {rule.maximum:,.0f}"
+    if rule.kind == "number":
+        return f"number, {rule.minimum:g} to {rule.maximum}"
+    if rule.kind == "boolean":
+        return "true or false"
+    if rule.kind == "timestamp":
+        forms = "ISO 8601 or epoch milliseconds" if rule.epoch_ms else "ISO 8601"
+        return (f"timestamp ({forms}; no offset means UTC), ATW_TIMESTAMP_FLOOR to 24 h after "
+                "the load")
+    shape = ", its counts numbers that fit" if rule.shape_sql else ""
+    return (f"any JSON, at most ATW_MAX_JSON_DEPTH deep and {rule.max_bytes:,} bytes, finite "
+            f"numbers, every string redacted{shape}")
+
+
+def contract_rows(model: type[BaseModel], prefix: str = "",
+                  inside: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(field as the source spells it, raw column, rule, required) for every declared field;
+    `inside`: the JSON column a list's items are kept in."""
+    rows = []
+    camel = getattr(model, "source_case", "snake") == "camel"
+    for field_name, info in model.model_fields.items():
+        spelled = to_camel(field_name) if camel else field_name
+        if info.alias_priority == 2 and isinstance(info.validation_alias, AliasChoices):
+            # A field with names of its own: (ours, the camelCase source's, ...).
+            spelled = info.validation_alias.choices[1 if camel else 0]
+        path = f"{prefix}{spelled}"
+        rule = next((m for m in info.metadata if isinstance(m, Rule)), None)
+        required = "yes" if info.is_required() else ""
+        if rule is not None:
+            column = rule.column or (f"inside {inside}" if inside else "content_text")
+            rows.append((path, column, _describe(rule), required))
+            continue
+        annotation = info.annotation
+        is_list = get_origin(annotation) is list or any(
+            get_origin(a) is list for a in get_args(annotation))
+        for sub in _submodels(annotation):
+            if is_list:
+                rows.append((path, field_name, f"a list of at most {info.metadata[-1].max_length:,}"
+                             " objects as below" if info.metadata else "a list", required))
+                rows += contract_rows(sub, f"{path}[].", field_name)
+            else:
+                rows += contract_rows(sub, f"{path}.", inside)
+        if not _submodels(annotation):
+            rows.append((path, "content_text, tool_uses, tool_results",
+                         "any JSON; its text is kept (NUL dropped, broken surrogates replaced, "
+                         "redacted); tool calls need a text id and name", required))
+    return rows
+
+
+def contract_table(contracts: dict[str, type[BaseModel]]) -> str:
+    lines = ["| record | field | lands in | rule | required |", "| --- | --- | --- | --- | --- |"]
+    for title, model in contracts.items():
+        for field_path, column, rule, required in contract_rows(model):
+            lines.append(f"| {title} | `{field_path}` | {column} | {rule} | {required} |")
+    return "\n".join(lines)

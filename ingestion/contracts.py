@@ -11,7 +11,7 @@ README's "Record contracts" table is printed from them by `atw contracts`.
 import json
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationInfo
 
@@ -93,6 +93,8 @@ class _EventFields(Record):
 class BatchEvent(_EventFields):
     """One event of a collector batch payload (`{"events": [...]}`, camelCase)."""
 
+    source_case: ClassVar[str] = "camel"
+
 
 class CollectorEvent(_EventFields):
     """A row of the collector's `telemetry_events`."""
@@ -147,17 +149,20 @@ def _as_text(value: Any) -> Any:
 
 
 class TokenUsage(Record):
+    source_case: ClassVar[str] = "camel"
     prompt_tokens: integer("prompt_tokens", maximum=TOKENS_MAX)
     completion_tokens: integer("completion_tokens", maximum=TOKENS_MAX)
 
 
 class ToolCall(Record):
+    source_case: ClassVar[str] = "camel"
     name: name(None, required=True)
     status: name(None)
     latency_ms: integer(None)
 
 
 class MetricValue(Record):
+    source_case: ClassVar[str] = "camel"
     event_id: Annotated[identifier("event_id", required=True), BeforeValidator(_as_text)]
     agent_id: name("agent_id")
     tenant_id: identifier("tenant_id")
@@ -178,6 +183,7 @@ class MetricValue(Record):
 class MetricEvent(Record):
     """One line of a metric/value NDJSON file."""
 
+    source_case: ClassVar[str] = "camel"
     metric: name("metric", required=True, max_chars=128)
     value: MetricValue
     timestamp: timestamp("occurred_at", epoch_ms=True)
@@ -291,6 +297,7 @@ class ClaudeCodeMessage(Record):
 class ClaudeCodeLine(Record):
     """One line of a Claude Code session log. Unknown fields and line types are fine."""
 
+    source_case: ClassVar[str] = "camel"
     type: name("line_type")
     session_id: identifier("session_id")
     uuid: identifier("uuid")

@@ -10,6 +10,7 @@
     atw dbt ARGS...                     dbt against the warehouse, as the pipeline runs it
     atw demo [--events N] [--reset]     all of the above, then print where the results are
     atw summary                         rows per table and the latest checks
+    atw contracts                       the record contracts, as a Markdown table
     atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
     atw roles [--rls on|off] [--analyst NAME [--tenant T]... [--password-env VAR]]
                                         loader/transformer/analyst roles, grants, tenant scoping
@@ -265,6 +266,15 @@ def _psql_command(url: str) -> list[str]:
     return [psql, "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d", pg.dbname]
 
 
+def cmd_contracts(args) -> int:
+    """The record contracts as a Markdown table (the README's is this output)."""
+    from ingestion.contract_fields import contract_table
+    from ingestion.contracts import CONTRACTS
+
+    print(contract_table(CONTRACTS))
+    return 0
+
+
 def cmd_psql(args) -> int:
     urls = settings.resolve_urls()
     url = urls.collector if args.database == "collector" else urls.warehouse
@@ -397,6 +407,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="passed on to `dagster dev` (e.g. -p 3001)")
     ui.set_defaults(func=cmd_ui)
     sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
+    sub.add_parser("contracts", help="print the record contracts as a Markdown table"
+                   ).set_defaults(func=cmd_contracts)
     ack = sub.add_parser("ack", help="acknowledge an alert of marts.fct_alerts")
     ack.add_argument("alert_id", help="the alert id (or its first 8+ characters)")
     ack.add_argument("--by", default=os.environ.get("USER", ""),

@@ -8,12 +8,13 @@ last good state, and finally undoes the corruption.
 import dagster as dg
 import pytest
 from dagster import DagsterInstance
+from psycopg.types.json import Jsonb
 
 from expectations.suites import SUITES
 from ingestion.connections import connect
 from orchestration.cli import run_pipeline
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
-from tests.conftest import table_checksum
+from tests.conftest import fill_every_source, fresh_databases, table_checksum
 
 MARTS = {"marts.fct_session_summaries": "t.session_key",
          "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id",
@@ -51,14 +52,17 @@ def _marts(url) -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(module_collector, dbt_manifest):
+def built(pg_base_url, tmp_path_factory, dbt_manifest):
     with pytest.MonkeyPatch.context() as monkeypatch:
+        urls = fresh_databases(pg_base_url, monkeypatch)
+        fill_every_source(urls, tmp_path_factory.mktemp("claude"), monkeypatch)
+        monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path_factory.mktemp("r") / "r.html"))
         # No margin for late loads: rows loaded minutes ago must not make every day look new.
         monkeypatch.setenv("ATW_DBT_VARS", '{"incremental_loaded_at_margin_hours": 0}')
         instance = DagsterInstance.ephemeral()
         result = run_pipeline(instance)
         assert result.success
-        yield module_collector, instance
+        yield urls, instance
 
 
 def test_results_are_stored_for_analysts(built):
@@ -91,11 +95,13 @@ def test_raw_stage(built):
     try:
         result = run_pipeline(instance)
         failures = _failures(_evaluation(result, "gx_raw_collector_events"))
-        assert set(failures) == {"event_type", "latency_ms",
-                                 "conservation: loads of collector.telemetry_events account "
-                                 "for every row"}
-        assert failures["latency_ms"][0]["source_id"].startswith("100")
-        assert failures["event_type"][0]["source_id"].startswith("100")
+        contract = "contract: every row keeps contracts.CollectorEvent"
+        assert set(failures) == {contract, "conservation: loads of collector.telemetry_events "
+                                           "account for every row"}
+        # The first rule the row breaks, in the order the contract declares them.
+        assert failures[contract] == [{"source_id": failures[contract][0]["source_id"],
+                                       "broken_rule": "unknown_enum(event_type)"}]
+        assert failures[contract][0]["source_id"].startswith("100")
         materialized = _materialized(result)
         assert "raw/collector_events" in materialized
         assert not any(k.startswith(("staging/", "intermediate/", "marts/"))
@@ -107,31 +113,40 @@ def test_raw_stage(built):
 
 
 def test_staging_stage(built):
-    """A raw row edited to a date in the future passes raw but not staging."""
+    """A raw row edited around the loader so that it keeps raw's contract but not what staging
+    guarantees (a Claude Code tool call without a name) fails the staging check."""
     urls, instance = built
     before = _marts(urls.warehouse)
     with connect(urls.warehouse) as conn:
-        source_id, created_at = conn.execute(
-            "update raw.collector_events set created_at = created_at + interval '400 days' "
-            "where source_id = (select max(source_id) from raw.collector_events) "
-            "returning source_id, created_at - interval '400 days'").fetchone()
+        key, tool_uses = conn.execute(
+            "update raw.claude_code_lines as l set tool_uses = jsonb_build_array("
+            "(l.tool_uses -> 0) - 'name') "
+            "where (file_path, line_number) = (select file_path, line_number "
+            "from raw.claude_code_lines as c where jsonb_array_length(tool_uses) = 1 "
+            "and message_id is not null and (select count(*) from raw.claude_code_lines as d "
+            "where d.tool_uses @> jsonb_build_array(jsonb_build_object('id', "
+            "c.tool_uses -> 0 ->> 'id'))) = 1 "
+            "order by file_path, line_number limit 1) "
+            "returning l.tool_uses -> 0 ->> 'id', "
+            "(select tool_uses from raw.claude_code_lines as o where o.file_path = l.file_path "
+            "and o.line_number = l.line_number)").fetchone()
     try:
         result = run_pipeline(instance)
-        evaluation = _evaluation(result, "gx_stg_collector__telemetry_events")
+        evaluation = _evaluation(result, "gx_stg_claude_code__tool_calls")
         assert not evaluation.passed
-        failures = _failures(evaluation)
-        assert failures == {"no event dated more than 24 h after it was loaded":
-                            [{"event_id": str(source_id)}]}
+        assert _failures(evaluation) == {"tool_name": [{"tool_use_id": key}]}
+        assert _evaluation(result, "gx_raw_claude_code_lines").passed
         materialized = _materialized(result)
-        assert "staging/stg_collector__telemetry_events" in materialized
-        assert not any(k.startswith(("intermediate/int_agent", "intermediate/int_tool",
-                                     "intermediate/int_sessions", "marts/"))
+        assert "staging/stg_claude_code__tool_calls" in materialized
+        # What reads tool calls waits (the calls fact does not read them).
+        assert not any(k.startswith(("intermediate/int_tool", "intermediate/int_sessions",
+                                     "marts/"))
                        for k in materialized)
         assert _marts(urls.warehouse) == before
     finally:
         with connect(urls.warehouse) as conn:
-            conn.execute("update raw.collector_events set created_at = %s where source_id = %s",
-                         (created_at, source_id))
+            conn.execute("update raw.claude_code_lines set tool_uses = %s "
+                         "where tool_uses -> 0 ->> 'id' = %s", (Jsonb(tool_uses), key))
 
 
 def test_intermediate_stage(built):
