@@ -31,7 +31,7 @@ from ingestion import (
 )
 from ingestion.contract_fields import check, load_context, parse_json
 from ingestion.copy_rows import copy_rows
-from ingestion.file_drops import strip_bom
+from ingestion.file_drops import path_key, read_file, strip_bom, unreadable
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
@@ -81,7 +81,7 @@ def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
             session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
 
             def clean(value: str) -> str:
-                return redaction.redact_identifier(value, fingerprint_key)[0]
+                return redaction.redact_identifier(path_key(value), fingerprint_key)[0]
 
             found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(parts[0]),
                                  clean(session_id), is_subagent))
@@ -146,32 +146,27 @@ def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] 
 
 def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadCounts | None:
     started_at = datetime.now(UTC)
-    try:
-        data = log_file.path.read_bytes()
-    except OSError as error:
-        counts = LoadCounts(SOURCE, rows_read=1, rows_quarantined=1)
-        with warehouse.transaction():
-            quarantine.record(warehouse, SOURCE, run_id, [Rejection(
-                log_file.key, quarantine.UNREADABLE_FILE, quarantine.row_hash(log_file.key),
-                type(error).__name__)])
-            load_log.record(warehouse, run_id, counts, started_at)
-        return counts
+    data, _, why = read_file(log_file.path)
+    if data is None:
+        return unreadable(warehouse, SOURCE, log_file.key, run_id, why, started_at)
     with warehouse.transaction():
         watermarks.lock(warehouse, f"{SOURCE}:{log_file.key}")
         held = warehouse.execute(
             "select consumed_bytes, consumed_sha256, lines_consumed, lines_read, "
             "lines_quarantined, responses_read from raw.claude_code_files "
             "where file_path = %s", (log_file.key,)).fetchone()
-        start, first_line, before = 0, 1, (0, 0, 0)
+        start, first_line, before, rewritten = 0, 1, (0, 0, 0), False
         if held and held[0] <= len(data) and hashlib.sha256(
                 data[:held[0]]).hexdigest() == held[1]:
             start, first_line, before = held[0], held[2] + 1, held[3:]
         elif held:  # rewritten: what was read before no longer stands
             warehouse.execute("delete from raw.claude_code_lines where file_path = %s",
                               (log_file.key,))
+            rewritten = True
         end = data.rfind(b"\n") + 1  # only whole lines; a line being written waits
-        if end <= start:
-            return None
+        if end <= start and not rewritten:
+            return None  # nothing new (a rewritten file is recorded even while empty)
+        end = max(end, start)
         context = load_context(warehouse)
         counts, rows, rejections, redactions = LoadCounts(SOURCE), [], [], Counter()
         lines = data[start:end].split(b"\n")[:-1]

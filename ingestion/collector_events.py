@@ -100,6 +100,14 @@ with merged as (
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
 """
 
+# Rows above the overlap floor that changed since the previous pull's snapshot: written by a
+# transaction that was still running when it was taken, or began after (their xmin is at least
+# that snapshot's xmin; `age` compares transaction ids across wraparound). A row committed late
+# or rewritten by the cost worker always is; one that did not change is not read again.
+_CHANGED = ("(t.id > %(floor)s and (%(previous_xmin)s::bigint is null or age(t.xmin) <= "
+            "age((%(previous_xmin)s::bigint %% 4294967296)::text::xid)))")
+_IN_WINDOW = "(t.created_at >= %(window_start)s and t.created_at < %(window_end)s)"
+
 _KEEP_PURGED_OUT = """
 delete from _overlap_events as i
 where i.created_at < (select max(cutoff) from raw.retention_runs
@@ -112,11 +120,12 @@ _SIDE_BATCH = 5_000
 _CHUNK_BYTES = 256 * 1024
 
 
-def _route(now_parameter: str) -> str:
-    """`route_sql` for the collector's rows, `%` doubled for a query with bind parameters."""
+def _route(unwraps: bool) -> str:
+    """`route_sql` for the collector's rows, `%` doubled for a query with bind parameters
+    (the load's clock is the parameter `now`)."""
     marker = "\x00now\x00"
-    return route_sql(contracts.CollectorEvent, "t", marker).replace("%", "%%").replace(
-        marker, now_parameter)
+    return route_sql(contracts.CollectorEvent, "t", marker, unwraps).replace(
+        "%", "%%").replace(marker, "%(now)s")
 
 
 class _RoutedRows:
@@ -131,6 +140,10 @@ class _RoutedRows:
             target=self._read, args=(source, snapshot, where, params), daemon=True)
         self._thread.start()
 
+    def close(self) -> None:
+        self._thread.join()
+        self.spool.close()
+
     def _read(self, source, snapshot, where, params) -> None:
         try:
             info = source.info
@@ -143,7 +156,7 @@ class _RoutedRows:
                     with side.cursor(name="atw_routed_rows") as cursor:
                         cursor.execute(
                             f"select t.id, row_to_json(t)::text from telemetry_events as t "
-                            f"where ({where}) and {_route('%(now)s')}", params)
+                            f"where ({where}) and {params['route']}", params)
                         while rows := cursor.fetchmany(_SIDE_BATCH):
                             pickle.dump(rows, self.spool)
         except BaseException as error:  # noqa: BLE001 - raised again in the loading thread
@@ -163,7 +176,7 @@ class _RoutedRows:
                 return
 
 
-def _validated(batches, context: LoadContext, run_id: str, redactions: Counter):
+def _validated(batches, context: LoadContext, redactions: Counter):
     """Rows of the routed records that keep the contract, and rejections of those that do
     not."""
     rows, rejections = [], []
@@ -190,7 +203,7 @@ def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: 
     routed = _RoutedRows(source, snapshot, where, params)
     columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
     select = (f"copy (select {columns} from telemetry_events as t where ({where}) "
-              f"and not {_route('%(now)s')}) to stdout")
+              f"and not {params['route']}) to stdout")
     failure = None
     try:
         with warehouse.cursor() as cursor:
@@ -209,10 +222,14 @@ def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: 
     except psycopg.Error as error:
         failure = describe(error)
     if failure is not None:
+        routed.close()
         # Raised outside the handler, so that no traceback carries the database's message
         # (which quotes the value).
         raise LoadError(f"{SOURCE}: copying into {target} failed ({failure})")
-    rows, rejections = _validated(routed.batches(), context, run_id, redactions)
+    try:
+        rows, rejections = _validated(routed.batches(), context, redactions)
+    finally:
+        routed.close()
     read += len(rows) + len(rejections)
     # Rows the database still refuses (not expected: the contract makes them fit) are
     # quarantined too.
@@ -261,11 +278,14 @@ def pull_events(
             context.now = now or context.now
             old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
             floor = overlap_floor(warehouse, late_window())
-            snapshot, pulled_at = source.execute(
-                "select pg_export_snapshot(), now()").fetchone()
+            snapshot, pulled_at, snapshot_xmin = source.execute(
+                "select pg_export_snapshot(), now(), "
+                "pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
             start, end = window or (context.now, context.now)
             params = {"old_high": old_high, "floor": floor, "now": context.now,
-                      "window_start": start, "window_end": end}
+                      "window_start": start, "window_end": end,
+                      "previous_xmin": _previous_xmin(warehouse),
+                      "route": _route(source.info.server_version >= 160000)}
 
             # New rows: straight into raw.
             new_read, new_rejected = _stream(
@@ -274,8 +294,7 @@ def pull_events(
 
             # Rows that may have changed since they were read: merged by source id.
             warehouse.execute(_OVERLAP_DDL)
-            overlap = ("t.id <= %(old_high)s and (t.id > %(floor)s or (t.created_at >= "
-                       "%(window_start)s and t.created_at < %(window_end)s))")
+            overlap = f"t.id <= %(old_high)s and ({_CHANGED} or {_IN_WINDOW})"
             overlap_read, overlap_rejected = _stream(
                 source, warehouse, snapshot, overlap, params, "_overlap_events", run_id,
                 context, redactions)
@@ -304,7 +323,7 @@ def pull_events(
             load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
             high_id = max(old_high, high_id or 0)
             watermarks.advance(warehouse, SOURCE, high_id, None)
-            _record_pull(warehouse, run_id, pulled_at, high_id)
+            _record_pull(warehouse, run_id, pulled_at, high_id, snapshot_xmin)
             load_log.record(warehouse, run_id, counts, started_at)
     finally:
         source.rollback()
@@ -317,17 +336,26 @@ def _days_read(source, params: dict) -> list[date]:
     contract's window (rows dated outside it were quarantined)."""
     return [day for day, in source.execute(
         "select distinct (t.created_at at time zone 'UTC')::date from telemetry_events as t "
-        "where (t.id > %(floor)s or (t.created_at >= %(window_start)s "
-        "and t.created_at < %(window_end)s)) and t.created_at >= %(timestamp_floor)s "
+        f"where (t.id > %(old_high)s or {_CHANGED} or {_IN_WINDOW}) "
+        "and t.created_at >= %(timestamp_floor)s "
         "and t.created_at < %(now)s::timestamptz + interval '2 days'",
         {**params, "timestamp_floor": timestamp_floor()})]
 
 
-def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int) -> None:
-    """Record the mark this pull found, on the collector's clock, and forget the marks no later
-    pull needs (those before the one that will be the next pull's floor)."""
-    warehouse.execute("insert into raw.collector_pulls (run_id, pulled_at, high_id) "
-                      "values (%s, %s, %s)", (run_id, pulled_at, high_id))
+def _previous_xmin(warehouse) -> int | None:
+    """The oldest transaction still running when the previous pull took its snapshot."""
+    row = warehouse.execute("select snapshot_xmin from raw.collector_pulls "
+                            "order by pulled_at desc, run_id desc limit 1").fetchone()
+    return row[0] if row else None
+
+
+def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int,
+                 snapshot_xmin: int | None = None) -> None:
+    """Record the mark this pull found and its snapshot, on the collector's clock, and forget
+    the marks no later pull needs (those before the one that will be the next pull's floor)."""
+    warehouse.execute("insert into raw.collector_pulls (run_id, pulled_at, high_id, "
+                      "snapshot_xmin) values (%s, %s, %s, %s)",
+                      (run_id, pulled_at, high_id, snapshot_xmin))
     warehouse.execute(
         """
         delete from raw.collector_pulls

@@ -72,7 +72,7 @@ def pull_transcripts(
         cursor.execute(
             """
             select id, host_id, session_id, transcript_data::text, message_counts::text,
-                created_at, updated_at
+                created_at::text, updated_at::text
             from session_transcripts
             where updated_at >= %s
             order by updated_at, id
@@ -104,7 +104,9 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
         held = dict(warehouse.execute(
             "select session_id, updated_at from raw.collector_session_transcripts "
             "where session_id = any(%s)", (list(ids.values()),)).fetchall())
-        fresh = [row for row in batch if held.get(ids[row[0]]) != row[6]]
+        # Times come as text: a year 10000 or `infinity` is the contract's to reject, and
+        # would fail the whole batch as a native value.
+        fresh = [row for row in batch if held.get(ids[row[0]]) != _moment(row[6])]
         counts.rows_skipped_duplicate = len(batch) - len(fresh)
 
         headers, messages, rejections, message_rejections = [], [], [], []
@@ -194,13 +196,22 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
         load_log.record_redactions(warehouse, run_id, MESSAGES_SOURCE, redactions)
         # The collector stamps updated_at itself; should a row claim a later time, the mark
         # still never passes the collector's own clock, so no later upsert is missed.
-        high_at = min(max(row[6] for row in batch if row[6] is not None), collector_now)
+        moments = [m for m in (_moment(row[6]) for row in batch) if m is not None]
+        high_at = min(max(moments), collector_now) if moments else None
         watermarks.advance(warehouse, SOURCE, max(row[0] for row in batch), high_at)
         # Each batch commits its rows, so it records its load in the same transaction: a load
         # cut short (or retried) leaves no row that no load_log row accounts for.
         load_log.record(warehouse, run_id, counts, started_at)
         load_log.record(warehouse, run_id, message_counts, started_at)
     return counts, message_counts
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A timestamptz printed by PostgreSQL, or None where Python's calendar ends."""
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _payload(message) -> str:

@@ -43,7 +43,6 @@ from ingestion import quarantine, redaction
 from ingestion.quarantine import RowRejected
 
 INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
 # A token count of one call: the models add up to four token types of a call as an integer.
 TOKENS_MAX = 2**29 - 1
 # numeric(12, 8): the largest value that still fits once rounded to 8 decimals.
@@ -305,8 +304,11 @@ def timestamp(column: str | None, *, required: bool = False, epoch_ms: bool = Fa
 
 # --- JSON ----------------------------------------------------------------------------------
 
+# ASCII only and case-folded by the regex, as PostgreSQL's `~*` folds: `.lower()` would also fold
+# the Kelvin sign into a k.
 _SECRET_KEY = re.compile(r"(?:password|passwd|pwd|secret|token|apikey|api_key|api-key"
-                         r"|privatekey|private_key|private-key|credentials?)$")
+                         r"|privatekey|private_key|private-key|credentials?)\Z",
+                         re.IGNORECASE | re.ASCII)
 
 
 def _walk(value: Any, context: LoadContext, depth: int) -> Any:
@@ -327,8 +329,8 @@ def _walk(value: Any, context: LoadContext, depth: int) -> Any:
     if isinstance(value, dict):
         walked = {}
         for key, item in value.items():
-            clean_key = _clean_text(str(key), context, fingerprinted=True, max_chars=NAME_CHARS)
-            if isinstance(item, str) and item and _SECRET_KEY.search(clean_key.lower()):
+            clean_key = _clean_text(str(key), context, fingerprinted=True, max_chars=JSON_BYTES)
+            if isinstance(item, str) and item and _SECRET_KEY.search(clean_key):
                 context.redactions["password"] += 1
                 walked[clean_key] = f"{redaction.MARKER}password]"
             else:
@@ -338,12 +340,17 @@ def _walk(value: Any, context: LoadContext, depth: int) -> Any:
 
 
 def unwrap(value: Any) -> Any:
-    """A JSON string holding a JSON object or array (double-encoded) is that object or array."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
+    """A JSON string holding a JSON object or array (double-encoded) is that object or array,
+    as staging's `unwrap_jsonb` reads it (whitespace around it allowed)."""
+    if isinstance(value, str) and value.lstrip(" \t\n\r")[:1] in ("{", "["):
         try:
             inner = json.loads(value)
-        except (ValueError, RecursionError):
+        except json.JSONDecodeError:
             return value
+        except RecursionError:
+            raise contract_error(quarantine.TOO_DEEP) from None
+        except ValueError:  # an integer of more digits than Python converts: jsonb would
+            raise contract_error(quarantine.OUT_OF_RANGE) from None
         if isinstance(inner, dict | list):
             return inner
     return value
@@ -539,9 +546,16 @@ def _conditions(rule: Rule, c: str, loaded_at: str, floor: str) -> list[tuple[st
     return found
 
 
+def _looks_like_json(c: str) -> str:
+    """SQL: `c` is a JSON string whose text starts like an object or an array."""
+    return (f"jsonb_typeof({c}) = 'string' "
+            f"and left(ltrim({c} #>> '{{}}', E' \\t\\n\\r'), 1) in ('{{', '[')")
+
+
 def _unwrapped(c: str) -> str:
-    return (f"(case when jsonb_typeof({c}) = 'string' and pg_input_is_valid({c} #>> '{{}}', "
-            f"'jsonb') then ({c} #>> '{{}}')::jsonb else {c} end)")
+    """SQL: a double-encoded object or array unwrapped, as `unwrap` does (PostgreSQL 16+)."""
+    return (f"(case when {_looks_like_json(c)} and pg_input_is_valid({c} #>> '{{}}', 'jsonb') "
+            f"then ({c} #>> '{{}}')::jsonb else {c} end)")
 
 
 def violation_sql(model: type[Record], alias: str, loaded_at: str) -> str:
@@ -560,10 +574,11 @@ def violation_sql(model: type[Record], alias: str, loaded_at: str) -> str:
     return "case " + " ".join(whens) + " end" if whens else "null::text"
 
 
-def route_sql(model: type[Record], alias: str, now: str) -> str:
+def route_sql(model: type[Record], alias: str, now: str, unwraps: bool = True) -> str:
     """SQL: whether a source row (columns named as the record's fields) must go through Python:
     it may break a rule, or hold a secret. Never false for a row that `check` would reject or
-    redact; true for a few more."""
+    redact; true for a few more. Without `unwraps` (a server older than PostgreSQL 16, which
+    lacks `pg_input_is_valid`), every double-encoded object or array goes through Python."""
     floor = f"{_literal(timestamp_floor().isoformat())}::timestamptz"
     conditions, texts = [], []
     for rule in rules(model):
@@ -572,17 +587,22 @@ def route_sql(model: type[Record], alias: str, now: str) -> str:
         if rule.kind == "text":
             texts.append(c)
         elif rule.kind == "json":
-            as_text, inner = f"{c}::text", f"{c} #>> '{{}}'"
-            texts.append(f"{_unwrapped(c)}::text")
+            as_text = f"{c}::text"
+            unwrapped = _unwrapped(c) if unwraps else c
+            texts.append(f"{unwrapped}::text")
             depth = (f"length({as_text}) - length(translate({as_text}, '[{{', ''))"
                      f" >= {max_json_depth()}")
             # A string that looks like JSON but is none jsonb would hold (a \u0000, say):
             # Python decides what it is.
-            odd_string = (f"jsonb_typeof({c}) = 'string' and left({inner}, 1) in ('{{', '[') "
-                          f"and not pg_input_is_valid({inner}, 'jsonb')")
-            conditions += [odd_string, f"octet_length({as_text}) > {rule.max_bytes}", depth]
+            odd_string = (f"{_looks_like_json(c)} and not pg_input_is_valid({c} #>> '{{}}', "
+                          "'jsonb')" if unwraps else _looks_like_json(c))
+            # A number of 300 digits or more: Python reads it as infinity, or not at all.
+            # (PostgreSQL counts to 255 at most in one bound.)
+            long_number = f"{as_text} ~ '[0-9]{{150}}[0-9]{{150}}'"
+            conditions += [odd_string, f"octet_length({as_text}) > {rule.max_bytes}", depth,
+                           long_number]
             if rule.shape_sql:
-                conditions.append(f"({rule.shape_sql(_unwrapped(c))}) is not null")
+                conditions.append(f"({rule.shape_sql(unwrapped)}) is not null")
     if texts:
         # One search over every text at once: a match across two fields only routes a row
         # that did not need it.

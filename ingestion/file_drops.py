@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion import contracts, load_log, quarantine, reconciliation, redaction, watermarks
-from ingestion.contract_fields import LoadContext, check, load_context, parse_json
+from ingestion.contract_fields import MAX_FUTURE, LoadContext, check, load_context, parse_json
 from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection, RowRejected
@@ -79,6 +80,32 @@ def _unlistable(error: OSError) -> None:
                 type(error).__name__)
 
 
+def max_file_bytes() -> int:
+    """Files larger than this are not read (ATW_MAX_FILE_BYTES, 1 GiB): one quarantine row."""
+    return int(os.environ.get("ATW_MAX_FILE_BYTES", str(1024**3)))
+
+
+def path_key(path: str) -> str:
+    """A path as text the database can hold: bytes of a file name that are not UTF-8 (Linux
+    allows them) become U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_file(path: Path) -> tuple[bytes | None, float | None, str | None]:
+    """(content, modification time, None), or (None, None, why) for an entry that is not a
+    regular file (a folder, a FIFO that would block, a device), is too large, vanished or may
+    not be read. The why is an exception's class or a fixed phrase, never a value."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            return None, None, "not a regular file"
+        if status.st_size > max_file_bytes():
+            return None, None, "larger than ATW_MAX_FILE_BYTES"
+        return path.read_bytes(), status.st_mtime, None
+    except (OSError, MemoryError) as error:
+        return None, None, type(error).__name__
+
+
 def strip_bom(data: bytes) -> bytes:
     """Text editors on Windows start UTF-8 files with a byte-order mark: it is not data."""
     return data[len(BOM):] if data.startswith(BOM) else data
@@ -101,7 +128,8 @@ def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path
     processed = []
     for path, source in discover(directory):
         # Keys are paths: redacted like any other identifier.
-        key, _ = redaction.redact_identifier(str(path.relative_to(directory)), key_material)
+        key, _ = redaction.redact_identifier(path_key(str(path.relative_to(directory))),
+                                             key_material)
         counts = load_file(warehouse, path, source, key, run_id, now)
         if counts is not None:
             totals[source].add(counts)
@@ -112,20 +140,13 @@ def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path
     return totals
 
 
-def _read(path: Path) -> tuple[bytes | None, BaseException | None]:
-    try:
-        return path.read_bytes(), None
-    except OSError as error:
-        return None, error
-
-
 def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
               now: datetime | None = None) -> LoadCounts | None:
     """Load one file unless this exact content was loaded before; None when skipped."""
-    data, error = _read(path)
+    data, modified, why = read_file(path)
     started_at = datetime.now(UTC)
     if data is None:
-        return _unreadable(warehouse, source, key, run_id, error, started_at)
+        return unreadable(warehouse, source, key, run_id, why, started_at)
     digest = hashlib.sha256(data).hexdigest()
     with warehouse.transaction():
         watermarks.lock(warehouse, f"{source}:{key}")
@@ -141,8 +162,8 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
         if source == BATCH_SOURCE:
             counts = _load_batch_file(warehouse, data, key, run_id, context)
         else:
-            file_time = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-            counts = _load_metric_file(warehouse, data, key, run_id, context, file_time)
+            counts = _load_metric_file(warehouse, data, key, run_id, context,
+                                       _file_time(modified, context))
         warehouse.execute(
             """
             insert into raw.landed_files (file_path, file_format, content_sha256, size_bytes,
@@ -152,7 +173,7 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
                 file_format = excluded.file_format, content_sha256 = excluded.content_sha256,
                 size_bytes = excluded.size_bytes, rows_read = excluded.rows_read,
                 rows_loaded = excluded.rows_loaded, rows_quarantined = excluded.rows_quarantined,
-                rows_skipped_duplicate = excluded.rows_skipped_duplicate,
+                rows_skipped_duplicate = excluded.rows_skipped_duplicate, rows_purged = 0,
                 run_id = excluded.run_id, processed_at = now()
             """,
             (key, source, digest, len(data), counts.rows_read, counts.rows_loaded,
@@ -162,16 +183,26 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
     return counts
 
 
-def _unreadable(warehouse, source: str, key: str, run_id: str, error: BaseException,
-                started_at: datetime) -> LoadCounts:
-    """A folder named like a file, a file that vanished or may not be read: one quarantine row
-    (again on every run while it stays so); the rest of the folder loads."""
+def unreadable(warehouse, source: str, key: str, run_id: str, why: str,
+               started_at: datetime) -> LoadCounts:
+    """A folder named like a file, a file that vanished, may not be read or is too large: one
+    quarantine row (again on every run while it stays so); the rest of the folder loads."""
     counts = LoadCounts(source, rows_read=1, rows_quarantined=1)
     with warehouse.transaction():
         quarantine.record(warehouse, source, run_id, [Rejection(
-            key, quarantine.UNREADABLE_FILE, quarantine.row_hash(key), type(error).__name__)])
+            key, quarantine.UNREADABLE_FILE, quarantine.row_hash(key), why)])
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def _file_time(modified: float, context: LoadContext) -> datetime:
+    """When a metric line without a time of its own happened: the file's modification time, or
+    the load's when that is outside the accepted window (a file unpacked from an old archive,
+    a clock ahead)."""
+    moment = datetime.fromtimestamp(modified, tz=UTC)
+    if context.floor <= moment <= context.now + MAX_FUTURE:
+        return moment
+    return context.now
 
 
 def _payload(record) -> str:
@@ -182,9 +213,9 @@ def _payload(record) -> str:
         return repr(type(record))
 
 
-def batch_row(event: contracts.BatchEvent, context: LoadContext) -> dict:
+def batch_row(event: contracts.BatchEvent) -> dict:
     row = event.model_dump()
-    row["decision_reason_redactions"] = sum(context.redactions.values())
+    row["decision_reason_redactions"] = (row["decision_reason"] or "").count(redaction.MARKER)
     return row
 
 
@@ -214,7 +245,7 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
         event_key = f"{key}#{index}"
         try:
             record = check(contracts.BatchEvent, event, context)
-            row = batch_row(record, context)
+            row = batch_row(record)
         except Exception as error:  # noqa: BLE001 - one bad event never stops the file
             rejections.append(quarantine.rejection(event_key, error, _payload(event)))
             continue

@@ -76,7 +76,7 @@ def _ours(kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0,
 # A value after `password=`, `"secret": ` and the like: quoted, or up to a separator.
 # Routes for SQL: `://user:password@`, and a secret-like key followed by `=` or `:`. Routes are
 # also searched in jsonb's text, where a quote may come escaped and a space as `\t` or `\n`.
-_SPACE = r"([[:space:]]|\\[tnrfb])"
+_SPACE = r"([[:space:]]|\\[tnrfb]|\\u00[0-9a-f]{2})"
 _QUOTE = r"(\\?[\"'])"
 _URL_PASSWORD = r"://[^[:space:]:/@]+:[^[:space:]]*@"
 _KEYWORD = (r"(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
@@ -121,7 +121,7 @@ _DETECT_SECRETS: tuple[tuple[str, type, tuple[tuple, ...]], ...] = (
     ("aws_access_key", aws.AWSKeyDetector,
      ((("a3t", "abia", "acca", "akia", "asia"), 0,
        r"(a3t[a-z0-9]|abia|acca|akia|asia)[0-9a-z]{16}"),
-      (("aws",), 1, r"aws.{0,40}(key|pwd|pw|password|pass|token).{0,40}['\"][0-9a-z/+]{40}"))),
+      (("aws",), 1, r"aws.{0,200}(key|pwd|pw|password|pass|token).{0,200}['\"][0-9a-z/+]{40}"))),
     ("azure_storage_key", azure_storage_key.AzureStorageKeyDetector, ((("accountkey=",), 0),)),
     ("basic_auth", basic_auth.BasicAuthDetector, ((("://",), 1, _URL_PASSWORD),)),
     ("discord_token", discord.DiscordBotTokenDetector,
@@ -172,9 +172,6 @@ def _detect_secrets_patterns() -> tuple[Pattern, ...]:
 
 
 PATTERNS: tuple[Pattern, ...] = (*_OWN_FIRST, *_detect_secrets_patterns(), *_OWN_LAST)
-TRIGGERS: tuple[str, ...] = tuple(sorted({t for p in PATTERNS for t in p.triggers}))
-
-
 def _replace(pattern: Pattern, text: str, counts: Counter) -> str:
     def substitute(match: re.Match) -> str:
         group = pattern.group

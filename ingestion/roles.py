@@ -57,17 +57,19 @@ def add_analyst(conn: psycopg.Connection, name: str, tenants: list[str] | None =
         raise RuntimeError("the analyst role does not exist yet: run `atw roles` first")
     login = sql.Identifier(name)
     with conn.transaction():
+        # Ours: marked when created, or (made before the mark existed) already an analyst.
         exists = conn.execute(
             "select shobj_description(oid, 'pg_authid') is not distinct from %s "
-            "from pg_roles where rolname = %s", (ANALYST_LOGIN_COMMENT, name)).fetchone()
+            "or pg_has_role(oid, %s, 'member') from pg_roles where rolname = %s",
+            (ANALYST_LOGIN_COMMENT, ANALYST, name)).fetchone()
         if exists and not exists[0]:
             raise ValueError(f"a role named {name!r} already exists and was not created by "
                              "`atw roles --analyst`: choose another name (its password and "
                              "grants are left as they are)")
         if not exists:
             conn.execute(sql.SQL("create role {} login").format(login))
-            conn.execute(sql.SQL("comment on role {} is {}").format(
-                login, sql.Literal(ANALYST_LOGIN_COMMENT)))
+        conn.execute(sql.SQL("comment on role {} is {}").format(
+            login, sql.Literal(ANALYST_LOGIN_COMMENT)))
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(ANALYST), login))
         if password is not None:
             conn.execute(sql.SQL("alter role {} password {}").format(login,

@@ -4,6 +4,7 @@ them reaches a model's SQL (dbt pastes vars into queries)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 
@@ -15,7 +16,9 @@ _TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+/-]{0,63}")
 
 
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite JSON number (NaN would be written into SQL as it is)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def _same_kind(value, default) -> bool:

@@ -111,7 +111,6 @@ def prepare_dagster_home() -> Path:
     home = settings.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    export_password()
     lock = FileLock(home / ".atw-instance.lock")
     try:
         lock.acquire(timeout=2)
@@ -120,6 +119,7 @@ def prepare_dagster_home() -> Path:
               file=sys.stderr)
         lock.acquire()
     try:
+        export_password()  # may create the storage database: under the lock too
         config = home / "dagster.yaml"
         if not config.exists() or config.read_text().startswith(MARKER):
             _write_private(config, render(home))

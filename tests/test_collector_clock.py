@@ -24,9 +24,11 @@ def _pull_job():
                           resources=defs.resources).resolve_job_def("pull_collector")
 
 
-def _run(job):
+def _run(job, start=None):
+    """A plain run (today's partition), or a backfill from `start` to today."""
     result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,
-                                    run_config=QUIET, tags=partition_tags(today(), today()))
+                                    run_config=QUIET,
+                                    tags=partition_tags(start or today(), today()))
     checks = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -104,12 +106,15 @@ def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collect
         assert any(p["scope"] == day and p["missing_rows"] > 0 for p in shown)
         assert any(p["missing_rows"] == 0 and p["source_cost"] != p["warehouse_cost"]
                    for p in shown), "a day with rewrites only: sums differ"
-        # Never green again while the rows are missing...
+        assert metadata["to_fix"].value.startswith("atw backfill ")
+        # Never green again while the rows are missing: a pull reads what changed since the
+        # one before, and these did not change again.
         result, checks = _run(job)
         assert not checks["reconciliation"].passed
 
-    # ... and green once a run finds them.
-    result, checks = _run(job)
+    # ... and green once the days are read again, as the check says to.
+    first = min(p["scope"] for p in shown)
+    result, checks = _run(job, start=datetime.fromisoformat(first).date())
     assert result.success and checks["reconciliation"].passed
     assert _warehouse_cost(urls.warehouse) == expected_cost
 

@@ -12,10 +12,11 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion import contracts, embedded_server, quarantine, reconciliation
+from ingestion import collector_events, contracts, embedded_server, quarantine, reconciliation
 from ingestion.all_sources import load_all_sources
 from ingestion.connections import connect
-from ingestion.contract_fields import violation_sql
+from ingestion.contract_fields import LoadContext, check, parse_json, violation_sql
+from ingestion.quarantine import RowRejected
 from ingestion.sample_data.collector_generator import create_collector_schema
 from ingestion.settings import Urls
 from tests.test_contracts import JSON_VALUES, _field_names
@@ -100,8 +101,7 @@ def _insert_collector(url: str, rows: list[dict], transcripts: list) -> None:
         create_collector_schema(conn)
         for row in rows:
             columns = {**row, "extra_data": None if row["extra_data"] is None
-                       else json.dumps(row["extra_data"]), "working_dir": row["working_dir"],
-                       "tool_name": row["tool_name"]}
+                       else json.dumps(row["extra_data"])}
             # The collector's own column widths still bound what it can hold.
             widths = {"host_id": 64, "session_id": 255, "event_type": 32, "agent_name": 64,
                       "hook_name": 64, "mode": 16, "execution_type": 16, "decision": 32,
@@ -155,6 +155,7 @@ def test_any_input_loads_or_is_quarantined(pg_base_url, tmp_path_factory, collec
             else:
                 os.environ[key] = value
     assert all(c.balanced for c in counts)
+    _routing_agrees_with_python(urls)
     with connect(urls.warehouse) as conn:
         reasons = {r for r, in conn.execute("select distinct reason_code from raw.quarantine")}
         assert reasons <= quarantine.REASON_CODES - {quarantine.UNEXPECTED_ERROR,
@@ -170,16 +171,82 @@ def test_any_input_loads_or_is_quarantined(pg_base_url, tmp_path_factory, collec
     assert read >= len(collector_rows)
 
 
+_TEXT_COLUMNS = ("host_id", "session_id", "event_type", "agent_name", "hook_name", "mode",
+                 "execution_type", "decision", "decision_reason", "tool_name", "working_dir",
+                 "model_tier", "model_name", "client_version", "generation_id")
+
+
+def _routing_agrees_with_python(urls: Urls) -> None:
+    """Every collector row is in raw exactly as the contract's Python validation leaves it
+    (redacted), or quarantined where it rejects it: whether the row went through Python or
+    straight through COPY, the outcome is the same."""
+    with connect(urls.collector) as conn:
+        rows = conn.execute("select t.id, row_to_json(t)::text from telemetry_events as t"
+                            ).fetchall()
+    with connect(urls.warehouse) as conn:
+        key = conn.execute("select key from raw.redaction_key").fetchone()[0].encode()
+        raw = {row[0]: row[1:] for row in conn.execute(
+            f"select source_id, {', '.join(_TEXT_COLUMNS)}, extra_data "
+            "from raw.collector_events")}
+        quarantined = {int(k) for k, in conn.execute(
+            "select source_key from raw.quarantine where source = %s",
+            (collector_events.SOURCE,))}
+    for source_id, text in rows:
+        context = LoadContext(now=datetime.now(UTC), fingerprint_key=key)
+        try:
+            event = check(contracts.CollectorEvent, parse_json(text), context)
+        except RowRejected:
+            assert source_id in quarantined and source_id not in raw, source_id
+            continue
+        assert source_id in raw, source_id
+        held = raw[source_id]
+        assert list(held[:-1]) == [getattr(event, c) for c in _TEXT_COLUMNS], source_id
+        expected = None if event.extra_data is None else json.loads(event.extra_data)
+        assert held[-1] == expected, source_id
+
+
+# Values that once slipped past the collector's routing (it must send them through Python).
+ROUTING_EDGES = [
+    {"extra_data": json.loads('{"x": 1e400}'.replace("1e400", "1" + "0" * 400))},
+    {"extra_data": ' {"inputChars": -1}'},
+    {"extra_data": {"k" * 300: "long key"}},
+    {"extra_data": {"api_\u212aey": "kelvin-key-value"}},
+    {"extra_data": {"secret\n": "newline-key-value"}},
+    {"extra_data": {"a": "Bearer\x0bTOKENabcdef1234567"}},
+    {"extra_data": {"a": "password\x0b= hunter5x"}},
+    {"extra_data": {"a": "aws" + "\x0b" * 30 + "key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'"}},
+    {"decision_reason": "Bearer\x0bTOKENabcdef1234567"},
+]
+
+
+def test_routing_edges_go_through_python(pg_base_url):
+    urls = _fresh(pg_base_url)
+    base = {"host_id": "h", "session_id": "s", "event_type": "commit", "agent_name": "a",
+            "hook_name": "x", "mode": "direct", "execution_type": "llm", "decision": "SUCCESS",
+            "decision_reason": None, "tool_name": "Bash", "working_dir": "/w", "latency_ms": 1,
+            "model_tier": None, "extra_data": None, "created_at": datetime(2026, 11, 18,
+                                                                           tzinfo=UTC),
+            "prompt_tokens": None, "cost": None}
+    _insert_collector(urls.collector, [{**base, **edge} for edge in ROUTING_EDGES], [])
+    with connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
+        counts = collector_events.pull_events(source, warehouse, "edges")
+    assert counts.rows_read == len(ROUTING_EDGES) and counts.balanced
+    _routing_agrees_with_python(urls)
+
+
 def test_unreadable_entries_are_quarantined_and_the_rest_loads(urls, tmp_path, monkeypatch):
-    """A folder named like a log, a file that vanished: one quarantine row each, every run,
-    and the good files load all the same."""
+    """A folder named like a log, a file that vanished, a FIFO (reading it would block): one
+    quarantine row each, every run, and the good files load all the same, one of them under a
+    name that is not UTF-8."""
     landing = Path(os.environ["LANDING_DIR"])
     (landing / "x.jsonl").mkdir()
     (landing / "gone.json").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(landing / "pipe.json")
     event = {"hostId": "h", "sessionId": "s", "eventType": "commit", "agentName": "a",
              "decision": "SUCCESS", "latencyMs": 1, "timestamp": "2026-11-18T10:00:00Z"}
     (landing / "good.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"events": [event]}).encode())
-    (landing / "copy.json").write_text(json.dumps({"events": [event]}))
+    with open(os.fsencode(landing) + b"/copy-\xff.json", "wb") as named:
+        named.write(json.dumps({"events": [event]}).encode())
     claude = tmp_path / "claude"
     (claude / "p" / "y.jsonl").mkdir(parents=True)
     (claude / "p" / "s.jsonl").write_bytes(
@@ -190,7 +257,7 @@ def test_unreadable_entries_are_quarantined_and_the_rest_loads(urls, tmp_path, m
         create_collector_schema(conn)
     for run in ("first", "second"):
         counts = {c.source: c for c in load_all_sources(urls, run)}
-        assert counts["landing.collector_batches"].rows_quarantined == 1
+        assert counts["landing.collector_batches"].rows_quarantined == 2
         assert counts["landing.metric_events"].rows_quarantined == 1
         assert counts["claude_code.session_logs"].rows_quarantined == 1
     with connect(urls.warehouse) as conn:
@@ -199,4 +266,6 @@ def test_unreadable_entries_are_quarantined_and_the_rest_loads(urls, tmp_path, m
         assert {r for r, in conn.execute("select distinct reason_code from raw.quarantine")} \
             == {"unreadable_file"}
         details = {d for d, in conn.execute("select detail from raw.quarantine")}
-    assert details == {"IsADirectoryError", "FileNotFoundError"}
+        keys = {k for k, in conn.execute("select file_path from raw.landed_files")}
+    assert details == {"not a regular file", "FileNotFoundError"}
+    assert "copy-\ufffd.json" in keys

@@ -22,16 +22,16 @@
 {%- endmacro %}
 
 {#- A retried batch repeats an event under a new id; these fields identify the event itself.
-    Nulls become '' so that every field keeps its position. -#}
+    A row's text quotes each field, so no value can pose as two (`a|b` and `a`, `b`). -#}
 {% macro collector_event_fingerprint() -%}
     {%- set fields = [
         'host_id', 'session_id', 'agent_name', 'hook_name', 'tool_name', 'decision',
         'extract(epoch from created_at)', 'latency_ms', 'prompt_tokens', 'completion_tokens',
         'total_tokens'
     ] -%}
-    md5(
+    md5(row(
         {%- for field in fields %}
-        coalesce(({{ field }})::text, ''){% if not loop.last %} || '|' ||{% endif %}
+        {{ field }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    )
+    )::text)
 {%- endmacro %}

@@ -280,23 +280,34 @@ create table if not exists raw.retention_runs (
 create table if not exists raw.downsample_runs (like raw.retention_runs including all);
 
 -- Columns added after a table's first release, each added only where missing (`add column if
--- not exists` would lock the table even when nothing changes): when retention blanked a
--- transcript message's text; what retention purged of a landed file or a Claude Code log; what
--- was read of a log, for its reconciliation.
+-- not exists` would lock the table even when nothing changes), and filled for the rows already
+-- there: when retention blanked a transcript message's text; what retention purged of a landed
+-- file or a Claude Code log, and what was read of a log, for their reconciliation.
 do $$
 declare
     addition record;
 begin
     for addition in
         select * from (values
-            ('collector_transcript_messages', 'content_purged_at', 'timestamptz'),
-            ('landed_files', 'rows_purged', 'bigint not null default 0'),
-            ('claude_code_files', 'lines_read', 'bigint not null default 0'),
-            ('claude_code_files', 'lines_quarantined', 'bigint not null default 0'),
-            ('claude_code_files', 'lines_purged', 'bigint not null default 0'),
-            ('claude_code_files', 'responses_read', 'bigint not null default 0'),
-            ('claude_code_files', 'responses_purged', 'bigint not null default 0')
-        ) as t (table_name, column_name, definition)
+            ('collector_transcript_messages', 'content_purged_at', 'timestamptz', null),
+            ('landed_files', 'rows_purged', 'bigint not null default 0',
+             'update raw.landed_files as f set rows_purged = greatest(0, f.rows_read
+                 - f.rows_quarantined - f.rows_skipped_duplicate
+                 - (select count(*) from raw.landed_collector_events as e
+                    where e.file_path = f.file_path)
+                 - (select count(*) from raw.landed_metric_events as m
+                    where m.file_path = f.file_path))'),
+            ('claude_code_files', 'lines_read', 'bigint not null default 0',
+             'update raw.claude_code_files as f set lines_read = (select count(*)
+                 from raw.claude_code_lines as l where l.file_path = f.file_path)'),
+            ('claude_code_files', 'lines_quarantined', 'bigint not null default 0', null),
+            ('claude_code_files', 'lines_purged', 'bigint not null default 0', null),
+            ('claude_code_files', 'responses_read', 'bigint not null default 0',
+             'update raw.claude_code_files as f set responses_read = (select count(*)
+                 from raw.claude_code_lines as l where l.file_path = f.file_path
+                 and l.message_id is not null and l.input_tokens is not null)'),
+            ('claude_code_files', 'responses_purged', 'bigint not null default 0', null)
+        ) as t (table_name, column_name, definition, fill)
     loop
         if not exists (
             select 1 from information_schema.columns
@@ -305,6 +316,9 @@ begin
         ) then
             execute format('alter table raw.%I add column %I ' || addition.definition,
                 addition.table_name, addition.column_name);
+            if addition.fill is not null then
+                execute addition.fill;
+            end if;
         end if;
     end loop;
 end;
@@ -313,10 +327,13 @@ $$;
 -- The collector's id watermark as each pull found it, with the collector's own clock: rows
 -- with ids at or below the mark of a pull 26 h before the previous one can no longer change, so
 -- every pull re-reads the ids above it (ingestion/collector_events.py).
+-- With it, the oldest transaction still running when its snapshot was taken: what changed since
+-- was written by that transaction or a later one.
 create table if not exists raw.collector_pulls (
     run_id text not null,
     pulled_at timestamptz not null,
     high_id bigint not null,
+    snapshot_xmin bigint,
     primary key (pulled_at, run_id)
 );
 

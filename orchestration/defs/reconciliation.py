@@ -35,6 +35,12 @@ def reconciliation_check(asset_key: tuple[str, str], source: str,
             "scopes_out_of_balance": len(problems),
             "missing_rows": sum(max(p["missing_rows"], 0) for p in problems),
         }
+        days = sorted(p["scope"] for p in problems if scope == "UTC day")
+        if days:
+            metadata["to_fix"] = f"atw backfill {days[0]} {days[-1]}"
+        elif problems:
+            metadata["to_fix"] = ("read the files anew: delete their rows from "
+                                  "raw.landed_files or raw.claude_code_files, then run again")
         for index, problem in enumerate(problems[:SHOWN], start=1):
             metadata[f"out_of_balance_{index}"] = dg.MetadataValue.json(
                 {k: (str(v) if v is not None and k.endswith("cost") else v)
