@@ -122,8 +122,8 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
 
 def contract(model, key_columns: tuple[str, ...]) -> gxe.UnexpectedRowsExpectation:
     """Every row keeps the record contract its loader enforced (ingestion/contracts.py): the
-    same declaration, written as SQL. A row the loader accepted cannot fail it; a row written
-    or edited around the loader can."""
+    same declaration, written as SQL. Under the same settings, a row the loader accepted cannot
+    fail it; a row written or edited around the loader can."""
     from ingestion.contract_fields import rules, violation_sql
 
     violation = violation_sql(model, "t", "t._loaded_at").replace("{", "{{").replace("}", "}}")
