@@ -29,7 +29,7 @@ from ingestion import (
     tokenizer,
     watermarks,
 )
-from ingestion.contract_fields import check, load_context, parse_json
+from ingestion.contract_fields import check, is_clean, load_context, parse_json
 from ingestion.copy_rows import copy_rows
 from ingestion.file_drops import path_key, read_file, strip_bom, unreadable
 from ingestion.load_log import LoadCounts
@@ -179,7 +179,8 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             counts.rows_read += 1
             key = f"{log_file.key}:{line_number}"
             try:
-                line = check(contracts.ClaudeCodeLine, _line_object(raw_line), context)
+                line = check(contracts.ClaudeCodeLine, _line_object(raw_line), context,
+                             clean=is_clean(raw_line))
                 row = line_row(line)
             except Exception as error:  # noqa: BLE001 - one bad line never stops the file
                 rejections.append(quarantine.rejection(key, error, raw_line))

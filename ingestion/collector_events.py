@@ -1,21 +1,23 @@
 """Pull `telemetry_events` from the collector into `raw.collector_events`.
 
-Two paths, one transaction, one REPEATABLE READ snapshot of the collector:
+One transaction, one REPEATABLE READ snapshot of the collector, two paths:
 
 - **Rows that need nothing** stream from the collector's `COPY ... TO STDOUT` straight into
-  the warehouse's `COPY ... FROM STDIN`: no row passes through Python.
-- **Rows that may break the record contract or hold a secret** (`contracts.CollectorEvent`'s
-  `route_sql`: a cheap superset, evaluated by the collector) are read on a second connection
-  sharing the snapshot, as JSON, and validated, redacted and written by Python; those that
-  break a rule go to `raw.quarantine` with its reason.
+  the warehouse's `COPY ... FROM STDIN`, in chunks of 256 KiB that Python only scans.
+- **The rest** are held back: rows the collector's own query flags as possibly breaking the
+  record contract (`contracts.CollectorEvent`'s `route_sql`, a cheap superset of its rules) and
+  rows in which one RE2 search of the stream finds something a secret could be
+  (`redaction.may_hold_secret`). They are read again as JSON on the same snapshot, validated and
+  redacted in Python; those that break a rule go to `raw.quarantine` with its reason.
 
-Which ids are read: every id above the watermark (new rows), and every id above the watermark
-that a pull recorded at least `late_window` (26 h) before the previous pull: rows the collector's
-cost worker may still rewrite (tokens and cost, up to 24 h after insert) and rows committed late
-below the watermark. The window is measured on the collector's own clock, between pulls this
-warehouse recorded (`raw.collector_pulls`), never on `created_at`, which is the client's clock.
-Re-read rows land in a temp table and are merged by source id, touching only rows whose content
-changed. A `window` (backfill) re-reads every row created in it as well.
+Which ids are read: every id above the watermark (new rows), and every id above the overlap
+floor that changed since the previous pull's snapshot: the floor is the watermark a pull recorded
+at least `late_window` (26 h) before the previous pull, on the collector's own clock
+(`raw.collector_pulls`), never `created_at`, which is the client's clock; "changed since" is the
+row's `xmin`. That covers what the collector's cost worker rewrites (tokens and cost, up to 24 h
+after insert) and rows committed late below the watermark. Re-read rows land in a temp table and
+are merged by source id, touching only rows whose content changed. A `window` (backfill) re-reads
+every row created in it as well.
 
 After the merge, the collector and raw are compared per UTC day on the same snapshot
 (`reconciliation.collector_days`). Rerunning a window changes nothing. Retried-batch copies stay
@@ -25,19 +27,16 @@ in raw; staging fingerprints them and counts each event once.
 from __future__ import annotations
 
 import os
-import pickle
-import tempfile
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
-import psycopg.sql
 
 from ingestion import contracts, load_log, quarantine, reconciliation, watermarks
 from ingestion.contract_fields import (
     LoadContext,
     check,
+    is_clean,
     load_context,
     parse_json,
     route_sql,
@@ -47,6 +46,7 @@ from ingestion.copy_rows import copy_rows
 from ingestion.load_errors import LoadError, describe
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection
+from ingestion.redaction import may_hold_secret
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "collector.telemetry_events"
@@ -116,7 +116,7 @@ where i.created_at < (select max(cutoff) from raw.retention_runs
     and not exists (select 1 from raw.collector_events as e where e.source_id = i.source_id)
 """
 
-_SIDE_BATCH = 5_000
+_REFETCH_BATCH = 5_000
 _CHUNK_BYTES = 256 * 1024
 
 
@@ -128,109 +128,97 @@ def _route(unwraps: bool) -> str:
         "%", "%%").replace(marker, "%(now)s")
 
 
-class _RoutedRows:
-    """The rows that go through Python, read concurrently on a second connection sharing the
-    main query's snapshot, and spooled to disk past 64 MiB so memory stays flat whatever their
-    number."""
+class _Passthrough:
+    """The COPY stream from the collector, written on to the warehouse but for the rows that
+    must go through Python: those the collector's query flagged (they may break the contract)
+    and those that may hold a secret. Each row arrives as `flag<TAB>row<NEWLINE>`; the flag
+    column is cut off, the held-back rows' ids kept."""
 
-    def __init__(self, source: psycopg.Connection, snapshot: str, where: str, params: dict):
-        self.spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._read, args=(source, snapshot, where, params), daemon=True)
-        self._thread.start()
+    def __init__(self, into):
+        self.into = into
+        self.held_back: list[int] = []
+        self.written = 0
 
-    def close(self) -> None:
-        self._thread.join()
-        self.spool.close()
+    def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        suspect = may_hold_secret(chunk)
+        if not suspect and not chunk.startswith(b"t\t") and b"\nt\t" not in chunk:
+            # Nothing held back (most chunks): cut every flag at once. COPY escapes newlines
+            # inside values, so a newline byte only ever ends a row.
+            self.into.write(chunk[2:].replace(b"\nf\t", b"\n"))
+            self.written += chunk.count(b"\n")
+            return
+        kept = []
+        for line in chunk.split(b"\n")[:-1]:
+            row = line[2:]
+            if line[:1] == b"t" or (suspect and may_hold_secret(row)):
+                self.held_back.append(int(row[:row.index(b"\t")]))
+            else:
+                kept.append(row)
+        if kept:
+            kept.append(b"")
+            self.into.write(b"\n".join(kept))
+            self.written += len(kept) - 1
 
-    def _read(self, source, snapshot, where, params) -> None:
+
+def _validated(rows, context: LoadContext, redactions: Counter):
+    """Rows of the held-back records that keep the contract (redacted), and rejections of those
+    that do not."""
+    valid, rejections = [], []
+    for source_id, record in rows:
+        key = str(source_id)
         try:
-            info = source.info
-            parameters = {**info.get_parameters(), "options": "-c TimeZone=UTC"}
-            with psycopg.connect(**parameters, password=info.password) as side:
-                side.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                with side.transaction():
-                    side.execute(psycopg.sql.SQL("set transaction snapshot {}").format(
-                        psycopg.sql.Literal(snapshot)))
-                    with side.cursor(name="atw_routed_rows") as cursor:
-                        cursor.execute(
-                            f"select t.id, row_to_json(t)::text from telemetry_events as t "
-                            f"where ({where}) and {params['route']}", params)
-                        while rows := cursor.fetchmany(_SIDE_BATCH):
-                            pickle.dump(rows, self.spool)
-        except BaseException as error:  # noqa: BLE001 - raised again in the loading thread
-            self.error = error
-
-    def batches(self):
-        self._thread.join()
-        if self.error is not None:
-            failure = describe(self.error)
-            self.error = None
-            raise LoadError(f"{SOURCE}: reading rows to validate failed ({failure})")
-        self.spool.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.spool)
-            except EOFError:
-                return
+            event = check(contracts.CollectorEvent, parse_json(record), context,
+                          clean=is_clean(record))
+        except Exception as error:  # noqa: BLE001 - one bad row never stops the pull
+            rejections.append(quarantine.rejection(key, error, record))
+            continue
+        redactions.update(context.redactions)
+        row = event.model_dump()
+        row["source_id"] = source_id
+        valid.append(row)
+    return valid, rejections
 
 
-def _validated(batches, context: LoadContext, redactions: Counter):
-    """Rows of the routed records that keep the contract, and rejections of those that do
-    not."""
-    rows, rejections = [], []
-    for batch in batches:
-        for source_id, record in batch:
-            key = str(source_id)
-            try:
-                event = check(contracts.CollectorEvent, parse_json(record), context)
-            except Exception as error:  # noqa: BLE001 - one bad row never stops the pull
-                rejections.append(quarantine.rejection(key, error, record))
-                continue
-            redactions.update(context.redactions)
-            row = event.model_dump()
-            row["source_id"] = source_id
-            rows.append(row)
-    return rows, rejections
-
-
-def _stream(source, warehouse, snapshot: str, where: str, params: dict, target: str,
-            run_id: str, context: LoadContext, redactions: Counter
-            ) -> tuple[int, list[Rejection]]:
-    """Load the collector rows matching `where` into `target`: COPY those that need nothing,
-    Python for the rest. Returns (rows read, rejections)."""
-    routed = _RoutedRows(source, snapshot, where, params)
+def _stream(source, warehouse, where: str, params: dict, target: str, context: LoadContext,
+            redactions: Counter) -> tuple[int, list[Rejection]]:
+    """Load the collector rows matching `where` into `target`: COPY straight through those that
+    need nothing, Python for the rest (read again as JSON, on the same snapshot). Returns (rows
+    read, rejections)."""
     columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
-    select = (f"copy (select {columns} from telemetry_events as t where ({where}) "
-              f"and not {params['route']}) to stdout")
+    select = (f"copy (select {params['route']}, {columns} from telemetry_events as t "
+              f"where {where}) to stdout")
     failure = None
     try:
         with warehouse.cursor() as cursor:
             with source.cursor().copy(select, params) as out, cursor.copy(
                 f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
             ) as into:
-                # The server sends a message per row; writing in large chunks saves Python work.
+                passthrough = _Passthrough(into)
+                # The server sends a message per row; large chunks save Python work.
                 chunk = bytearray()
                 for block in out:
                     chunk += block
                     if len(chunk) >= _CHUNK_BYTES:
-                        into.write(chunk)
+                        passthrough.write(bytes(chunk))
                         chunk = bytearray()
-                into.write(chunk)
-            read = cursor.rowcount
+                passthrough.write(bytes(chunk))
     except psycopg.Error as error:
         failure = describe(error)
     if failure is not None:
-        routed.close()
         # Raised outside the handler, so that no traceback carries the database's message
         # (which quotes the value).
         raise LoadError(f"{SOURCE}: copying into {target} failed ({failure})")
-    try:
-        rows, rejections = _validated(routed.batches(), context, redactions)
-    finally:
-        routed.close()
-    read += len(rows) + len(rejections)
+    rows, rejections = [], []
+    for start in range(0, len(passthrough.held_back), _REFETCH_BATCH):
+        batch = source.execute(
+            "select t.id, row_to_json(t)::text from telemetry_events as t "
+            "where t.id = any(%s)", (passthrough.held_back[start:start + _REFETCH_BATCH],))
+        valid, rejected = _validated(batch, context, redactions)
+        rows += valid
+        rejections += rejected
+    read = passthrough.written + len(passthrough.held_back)
     # Rows the database still refuses (not expected: the contract makes them fit) are
     # quarantined too.
     rejections += copy_rows(warehouse, target, RAW_COLUMNS, rows,
@@ -278,9 +266,9 @@ def pull_events(
             context.now = now or context.now
             old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
             floor = overlap_floor(warehouse, late_window())
-            snapshot, pulled_at, snapshot_xmin = source.execute(
-                "select pg_export_snapshot(), now(), "
-                "pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+            pulled_at, snapshot_xmin = source.execute(
+                "select now(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            ).fetchone()
             start, end = window or (context.now, context.now)
             params = {"old_high": old_high, "floor": floor, "now": context.now,
                       "window_start": start, "window_end": end,
@@ -289,15 +277,14 @@ def pull_events(
 
             # New rows: straight into raw.
             new_read, new_rejected = _stream(
-                source, warehouse, snapshot, "t.id > %(old_high)s", params,
-                "raw.collector_events", run_id, context, redactions)
+                source, warehouse, "t.id > %(old_high)s", params, "raw.collector_events",
+                context, redactions)
 
             # Rows that may have changed since they were read: merged by source id.
             warehouse.execute(_OVERLAP_DDL)
             overlap = f"t.id <= %(old_high)s and ({_CHANGED} or {_IN_WINDOW})"
             overlap_read, overlap_rejected = _stream(
-                source, warehouse, snapshot, overlap, params, "_overlap_events", run_id,
-                context, redactions)
+                source, warehouse, overlap, params, "_overlap_events", context, redactions)
             # What retention purged stays purged: a re-read brings back no row dated before
             # its cutoff (a backfill of those days does, as asked; retention removes it again).
             warehouse.execute(_KEEP_PURGED_OUT, params)

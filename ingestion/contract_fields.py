@@ -91,6 +91,9 @@ class LoadContext:
     max_depth: int = field(default_factory=max_json_depth)
     max_message_chars: int = field(default_factory=max_message_chars)
     redactions: Counter = field(default_factory=Counter)
+    # Set by `check` when the record's whole source text holds nothing a secret could be: its
+    # strings are then stored without a search each.
+    clean: bool = False
 
 
 def load_context(conn) -> LoadContext:
@@ -114,6 +117,8 @@ class Rule:
     maximum: float | None = None
     max_bytes: int | None = None
     epoch_ms: bool = False
+    # The keys `shape_sql` reads: a value without any of them keeps its shape.
+    shape_keys: tuple[str, ...] = ()
     # SQL over the (unwrapped) jsonb column: the reason a value breaks its shape, or null.
     shape_sql: Callable[[str], str] | None = None
 
@@ -147,11 +152,16 @@ def _clean_text(value: str, context: LoadContext, fingerprinted: bool, max_chars
         raise contract_error(quarantine.NUL_BYTE)
     if _has_surrogates(value):
         raise contract_error(quarantine.INVALID_UTF8)
-    redacted, found = redaction.redact(value)
+    if context.clean:
+        found = None
+    else:
+        redacted, found = redaction.redact(value)
     if found:
         context.redactions.update(found)
         if fingerprinted:
             redacted = redaction.fingerprint(redacted, value, context.fingerprint_key)
+    else:
+        redacted = value
     if len(redacted) > max_chars:
         raise contract_error(quarantine.OVERSIZE)
     return redacted
@@ -379,13 +389,13 @@ def _json(shape: Callable[[Any], None] | None, max_bytes: int, as_received: bool
 
 
 def json_value(column: str | None, *, shape: Callable[[Any], None] | None = None,
-               shape_sql: Callable[[str], str] | None = None, max_bytes: int = JSON_BYTES,
-               as_received: bool = True):
+               shape_sql: Callable[[str], str] | None = None, shape_keys: tuple[str, ...] = (),
+               max_bytes: int = JSON_BYTES, as_received: bool = True):
     """Any JSON value, stored as jsonb text: at most ATW_MAX_JSON_DEPTH deep and `max_bytes`
     long, finite numbers only, every string redacted; `shape` checks what the models read of
     it (and `shape_sql` is the same check in SQL). A double-encoded value is stored as received
     (a JSON string) unless `as_received` is false."""
-    rule = Rule(column, "json", max_bytes=max_bytes, shape_sql=shape_sql)
+    rule = Rule(column, "json", max_bytes=max_bytes, shape_sql=shape_sql, shape_keys=shape_keys)
     return Annotated[Any, AfterValidator(_json(shape, max_bytes, as_received)), Field(None),
                      rule]
 
@@ -464,10 +474,24 @@ def _where(error: dict, known: frozenset[str]) -> str:
     return ".".join(parts) or "record"
 
 
-def check(model: type[Record], data: Any, context: LoadContext) -> Record:
+# JSON escapes of printable ASCII (`\u0070assword`, `:\/\/`): they hide words from a search of
+# the text, so text with one gets each of its strings searched instead.
+_ESCAPED_ASCII = re.compile(r"\\u00[2-7][0-9a-fA-F]|\\/")
+_ESCAPED_ASCII_BYTES = re.compile(_ESCAPED_ASCII.pattern.encode())
+
+
+def is_clean(source_text: str | bytes) -> bool:
+    """Whether a record's JSON, as it arrived, holds nothing a secret could be: then none of
+    its strings needs a search of its own (`check(..., clean=True)`)."""
+    escaped = (_ESCAPED_ASCII_BYTES if isinstance(source_text, bytes) else _ESCAPED_ASCII)
+    return not escaped.search(source_text) and not redaction.may_hold_secret(source_text)
+
+
+def check(model: type[Record], data: Any, context: LoadContext, clean: bool = False) -> Record:
     """The validated record, or RowRejected with the first broken rule's reason and every
-    broken field's path and reason in the detail."""
+    broken field's path and reason in the detail. `clean`: `is_clean` said so of its text."""
     context.redactions = Counter()
+    context.clean = clean
     try:
         return model.model_validate(data, context=context)
     except ValidationError as failed:
@@ -575,39 +599,52 @@ def violation_sql(model: type[Record], alias: str, loaded_at: str) -> str:
 
 
 def route_sql(model: type[Record], alias: str, now: str, unwraps: bool = True) -> str:
-    """SQL: whether a source row (columns named as the record's fields) must go through Python:
-    it may break a rule, or hold a secret. Never false for a row that `check` would reject or
-    redact; true for a few more. Without `unwraps` (a server older than PostgreSQL 16, which
-    lacks `pg_input_is_valid`), every double-encoded object or array goes through Python."""
+    """SQL: whether a source row (columns named as the record's fields) may break a rule, and
+    must go through Python. Never false for a row that `check` would reject; true for a few
+    more. (Secrets are looked for in Python, on the COPY stream: `redaction.may_hold_secret`.)
+    Without `unwraps` (a server older than PostgreSQL 16, which lacks `pg_input_is_valid`),
+    every double-encoded object or array goes through Python."""
     floor = f"{_literal(timestamp_floor().isoformat())}::timestamptz"
-    conditions, texts = [], []
+    conditions = []
     for rule in rules(model):
         c = f"{alias}.{rule.column}"
         conditions += [condition for _, condition in _conditions(rule, c, now, floor)]
-        if rule.kind == "text":
-            texts.append(c)
-        elif rule.kind == "json":
-            as_text = f"{c}::text"
-            unwrapped = _unwrapped(c) if unwraps else c
-            texts.append(f"{unwrapped}::text")
-            depth = (f"length({as_text}) - length(translate({as_text}, '[{{', ''))"
-                     f" >= {max_json_depth()}")
-            # A string that looks like JSON but is none jsonb would hold (a \u0000, say):
-            # Python decides what it is.
-            odd_string = (f"{_looks_like_json(c)} and not pg_input_is_valid({c} #>> '{{}}', "
-                          "'jsonb')" if unwraps else _looks_like_json(c))
-            # A number of 300 digits or more: Python reads it as infinity, or not at all.
-            # (PostgreSQL counts to 255 at most in one bound.)
-            long_number = f"{as_text} ~ '[0-9]{{150}}[0-9]{{150}}'"
-            conditions += [odd_string, f"octet_length({as_text}) > {rule.max_bytes}", depth,
-                           long_number]
-            if rule.shape_sql:
-                conditions.append(f"({rule.shape_sql(unwrapped)}) is not null")
-    if texts:
-        # One search over every text at once: a match across two fields only routes a row
-        # that did not need it.
-        conditions.append(redaction.trigger_sql(f"concat_ws(chr(1), {', '.join(texts)})"))
+        if rule.kind == "json":
+            conditions += _json_route(rule, c, unwraps)
     return "(" + " or ".join(f"coalesce({c}, false)" for c in conditions) + ")"
+
+
+def _json_route(rule: Rule, c: str, unwraps: bool) -> list[str]:
+    """What may make a JSON value fail in Python, cheapest tests first (most values are short
+    and plain)."""
+    text, inner = f"{c}::text", f"{c} #>> '{{}}'"
+    depth = max_json_depth()
+    conditions = [
+        f"octet_length({text}) > {rule.max_bytes}",
+        # At least `depth` brackets: perhaps nested that deep.
+        f"length({text}) >= {depth} and length({text}) - length(translate({text}, '[{{', ''))"
+        f" >= {depth}",
+        # A number of 300 digits or more: Python reads it as infinity, or not at all.
+        # (PostgreSQL counts to 255 at most in one bound.)
+        f"length({text}) >= 300 and {text} ~ '[0-9]{{150}}[0-9]{{150}}'",
+        # A double-encoded value with escapes inside (`\\u0070assword`): Python reads them.
+        f"jsonb_typeof({c}) = 'string' and strpos({inner}, E'\\\\') > 0",
+        # One that looks like JSON but is none jsonb would hold (a \u0000, say).
+        (f"{_looks_like_json(c)} and not pg_input_is_valid({inner}, 'jsonb')" if unwraps
+         else _looks_like_json(c)),
+    ]
+    if rule.shape_sql:
+        # An object is read as it is (a key lookup). A double-encoded value is not parsed: each
+        # key the shape reads must be absent, or there once with a plain count (`"k": 123`);
+        # anything else goes to Python.
+        conditions.append(f"jsonb_typeof({c}) = 'object' and ({rule.shape_sql(c)}) is not null")
+        plain = " and ".join(
+            f"(strpos({inner}, '{key}') = 0 or (length({inner}) - length(replace({inner}, "
+            f"'{key}', '')) = {len(key)} and {inner} ~ "
+            f"'\"{key}\"[[:space:]]*:[[:space:]]*[0-9]{{1,9}}[[:space:]]*[,}}]'))"
+            for key in rule.shape_keys)
+        conditions.append(f"jsonb_typeof({c}) = 'string' and not ({plain})")
+    return conditions
 
 
 # --- the declarations as a table (README, `atw contracts`) --------------------------------

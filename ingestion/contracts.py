@@ -49,13 +49,16 @@ def _input_chars(extra: Any) -> None:
         number_in(extra.get("inputChars"), "inputChars", INT32_MAX)
 
 
-def _input_chars_sql(extra: str) -> str:
-    value = f"{extra} -> 'inputChars'"
-    return (f"case when jsonb_typeof({extra}) <> 'object' or jsonb_typeof({value}) is null "
-            f"or jsonb_typeof({value}) = 'null' then null "
-            f"when jsonb_typeof({value}) <> 'number' then '{quarantine.WRONG_TYPE}' "
+def _count_sql(value: str) -> str:
+    """SQL: why the jsonb `value` is not a count that fits, or null."""
+    return (f"case when jsonb_typeof({value}) is null or jsonb_typeof({value}) = 'null' "
+            f"then null when jsonb_typeof({value}) <> 'number' then '{quarantine.WRONG_TYPE}' "
             f"when ({value})::numeric < 0 then '{quarantine.NEGATIVE_VALUE}' "
             f"when ({value})::numeric > {INT32_MAX} then '{quarantine.OUT_OF_RANGE}' end")
+
+
+def _input_chars_sql(extra: str) -> str:
+    return _count_sql(f"{extra} -> 'inputChars'")
 
 
 class _EventFields(Record):
@@ -75,7 +78,8 @@ class _EventFields(Record):
     model_name: name("model_name")
     success: boolean("success")
     error_count: integer("error_count")
-    extra_data: json_value("extra_data", shape=_input_chars, shape_sql=_input_chars_sql)
+    extra_data: json_value("extra_data", shape=_input_chars, shape_sql=_input_chars_sql,
+                           shape_keys=("inputChars",))
     created_at: Annotated[
         timestamp("created_at", required=True, epoch_ms=True),
         Field(validation_alias=AliasChoices("created_at", "timestamp", "createdAt")),
@@ -112,14 +116,8 @@ def _message_counts(counts: Any) -> None:
 
 
 def _message_counts_sql(counts: str) -> str:
-    whens = " ".join(
-        f"when jsonb_typeof({counts} -> '{role}') not in ('number', 'null') "
-        f"then '{quarantine.WRONG_TYPE}' "
-        f"when jsonb_typeof({counts} -> '{role}') = 'number' and "
-        f"({counts} ->> '{role}')::numeric not between 0 and {INT32_MAX} "
-        f"then '{quarantine.OUT_OF_RANGE}'"
-        for role in vocabulary.MESSAGE_ROLES)
-    return f"case when jsonb_typeof({counts}) <> 'object' then null {whens} end"
+    return "coalesce(" + ", ".join(_count_sql(f"{counts} -> '{role}'")
+                                   for role in vocabulary.MESSAGE_ROLES) + ")"
 
 
 class TranscriptHeader(Record):
@@ -128,7 +126,8 @@ class TranscriptHeader(Record):
     host_id: identifier("host_id", required=True)
     session_id: identifier("session_id", required=True)
     message_counts: json_value("message_counts", shape=_message_counts,
-                               shape_sql=_message_counts_sql, as_received=False)
+                               shape_sql=_message_counts_sql,
+                               shape_keys=vocabulary.MESSAGE_ROLES, as_received=False)
     created_at: timestamp("created_at", required=True)
     updated_at: timestamp("updated_at", required=True)
 
@@ -215,6 +214,8 @@ def _readable(value: Any, context: LoadContext) -> str:
     if not isinstance(value, str):
         value = dumps_any(value)
     value = _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+    if context.clean:
+        return value
     redacted, found = redaction.redact(value)
     context.redactions.update(found)
     return redacted

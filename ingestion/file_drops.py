@@ -21,7 +21,14 @@ from pathlib import Path
 import psycopg
 
 from ingestion import contracts, load_log, quarantine, reconciliation, redaction, watermarks
-from ingestion.contract_fields import MAX_FUTURE, LoadContext, check, load_context, parse_json
+from ingestion.contract_fields import (
+    MAX_FUTURE,
+    LoadContext,
+    check,
+    is_clean,
+    load_context,
+    parse_json,
+)
 from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection, RowRejected
@@ -229,10 +236,12 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
         if len(data) > max_line_bytes() * 100:
             raise RowRejected(quarantine.OVERSIZE, "batch file")
         # surrogateescape keeps invalid UTF-8 visible to the per-event text checks.
-        payload = json.loads(data.decode("utf-8", "surrogateescape"))
+        text = data.decode("utf-8", "surrogateescape")
+        payload = json.loads(text)
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
             raise RowRejected(quarantine.WRONG_TYPE, 'expected {"events": [...]}')
         events = payload["events"]
+        clean = is_clean(text)
     except json.JSONDecodeError as error:
         rejections.append(Rejection(key, quarantine.MALFORMED_JSON, quarantine.row_hash(data),
                                     f"line {error.lineno} column {error.colno}"))
@@ -244,7 +253,7 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
     for index, event in enumerate(events):
         event_key = f"{key}#{index}"
         try:
-            record = check(contracts.BatchEvent, event, context)
+            record = check(contracts.BatchEvent, event, context, clean=clean)
             row = batch_row(record)
         except Exception as error:  # noqa: BLE001 - one bad event never stops the file
             rejections.append(quarantine.rejection(event_key, error, _payload(event)))
@@ -349,5 +358,6 @@ def _metric_line(raw_line: bytes, cap: int, context: LoadContext, file_time: dat
         text = raw_line.decode("utf-8")
     except UnicodeDecodeError:
         raise RowRejected(quarantine.INVALID_UTF8, "line is not UTF-8") from None
-    return metric_row(check(contracts.MetricEvent, parse_json(text), context), file_time)
+    return metric_row(check(contracts.MetricEvent, parse_json(text), context,
+                            clean=is_clean(text)), file_time)
 

@@ -44,13 +44,14 @@ class Finding:
         return self.source_rows - self.set_aside_rows - self.warehouse_rows
 
 
-def _days_join(days: list[date] | None) -> str:
-    """Restricts `t.created_at` to the UTC days `days` (index-friendly); all days when None
-    (the caller bounds them by the retention cutoff)."""
+def _on_days(days: list[date] | None) -> str:
+    """SQL: `t.created_at` falls on one of the UTC days `days` (one index range from the first
+    to the last, then a filter); true for every day when None (the caller bounds them)."""
     if days is None:
-        return ""
-    return ("join unnest(%(days)s::date[]) as d (day) on t.created_at >= d.day::timestamptz "
-            "and t.created_at < (d.day + 1)::timestamptz")
+        return "true"
+    return ("t.created_at >= %(first_day)s::timestamptz "
+            "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
+            "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])")
 
 
 def collector_days(source, warehouse, run_id: str, days: list[date] | None,
@@ -70,7 +71,8 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
     # Days the contract accepts at all (rows dated outside it are all set aside anyway), and
     # inside retention.
     floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
-    params = {"days": days, "floor": floor, "set_aside": set_aside}
+    params = {"days": days, "floor": floor, "set_aside": set_aside,
+              "first_day": min(days) if days else None, "last_day": max(days) if days else None}
     since = ("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
     kept = "q.id is null"
     in_source = {row[0]: row[1:] for row in source.execute(
@@ -79,9 +81,9 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
             coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)})
                 filter (where {kept}), 0),
             coalesce(sum(t.cost) filter (where {kept}), 0)
-        from telemetry_events as t {_days_join(days)}
+        from telemetry_events as t
         left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
-        where {since}
+        where {since} and {_on_days(days)}
         group by 1
         """, params)}
     in_warehouse = {row[0]: row[1:] for row in warehouse.execute(
@@ -89,8 +91,8 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
         select (t.created_at at time zone 'UTC')::date, count(*),
             coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)}), 0),
             coalesce(sum(t.cost), 0)
-        from raw.collector_events as t {_days_join(days)}
-        where {since}
+        from raw.collector_events as t
+        where {since} and {_on_days(days)}
         group by 1
         """, params)}
     findings = []

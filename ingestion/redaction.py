@@ -2,7 +2,7 @@
 
 Every string that reaches the warehouse from any source passes here (the record contracts call
 it on every text field and every string inside JSON), so this module is the one redactor: the
-collector's COPY stream only routes rows that may hold a secret here, with `trigger_sql`.
+collector's COPY stream sends the rows that may hold a secret here (`may_hold_secret`).
 
 The formats come from detect-secrets' plugins where they describe a token's shape (AWS, GitHub,
 GitLab, Slack, Stripe, Azure storage, Twilio, SendGrid, Mailchimp, npm, PyPI, Discord, Telegram,
@@ -11,9 +11,12 @@ be cut out whole (private-key blocks), where detect-secrets needs quotes or cont
 have (`password=` values, DSN passwords with any characters, bearer tokens, JWTs) or has no
 plugin (Anthropic, current OpenAI and Google keys, e-mail addresses).
 
-Each pattern names the literal substrings (lowercase) that any match contains. They make the
-cheap pre-filter (text containing none is not searched) and the collector's SQL routing; a test
-generates matches of every pattern and checks that they contain a trigger.
+Each pattern names the literal substrings (lowercase) that any match contains, or, where those
+would be too common (one or two letters), a simple regex any match also matches. Together they
+make one RE2 search (linear time, hundreds of MB/s), `may_hold_secret`: text it finds nothing in
+is not searched further, and the collector's COPY stream passes such rows straight through. A
+test generates matches of every pattern and checks that the search finds each one, as it is and
+as the collector's COPY and jsonb print it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import re2
 from detect_secrets.plugins import (
     aws,
     azure_storage_key,
@@ -55,14 +59,15 @@ class Pattern:
     # The group holding the secret (0: the whole match; ANY_GROUP: whichever group took part);
     # the rest of the match stays.
     group: int = 0
-    # For SQL routing, where the triggers alone would match too much ordinary text: a regex in
-    # PostgreSQL's dialect, read case-insensitively, that every match also matches.
+    # Where the triggers are too short or too common words: a regex (RE2's dialect, read
+    # case-insensitively) that every match also matches, as it is and as COPY and jsonb print
+    # it.
     route: str | None = None
 
 
 def _ascii(regex: str | re.Pattern) -> re.Pattern:
-    """Secrets are ASCII: digits, spaces and word characters mean ASCII ones, as in the SQL
-    routing (Python's would also match Devanagari digits and Unicode spaces)."""
+    """Secrets are ASCII: digits, spaces and word characters mean ASCII ones (Python's would
+    also match Devanagari digits and Unicode spaces)."""
     if isinstance(regex, str):
         return re.compile(regex, re.ASCII)
     return re.compile(regex.pattern, (regex.flags & ~re.UNICODE) | re.ASCII)
@@ -73,14 +78,13 @@ def _ours(kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0,
     return Pattern(kind, _ascii(pattern), triggers, group, route)
 
 
-# A value after `password=`, `"secret": ` and the like: quoted, or up to a separator.
-# Routes for SQL: `://user:password@`, and a secret-like key followed by `=` or `:`. Routes are
-# also searched in jsonb's text, where a quote may come escaped and a space as `\t` or `\n`.
-_SPACE = r"([[:space:]]|\\[tnrfb]|\\u00[0-9a-f]{2})"
-_QUOTE = r"(\\?[\"'])"
-_URL_PASSWORD = r"://[^[:space:]:/@]+:[^[:space:]]*@"
+# Routes are also searched in text as COPY and jsonb print it, where a quote may come escaped
+# (`\\"`, its backslash doubled by COPY) and a space as `\\t` or `\\u000b`.
+_SPACE = r"([\s\v]|\\+[tnrfbv]|\\+u00[0-9a-f]{2})"  # RE2's \s lacks \v
+_URL_PASSWORD = r"://[^\s\v:/@]+:[^\s\v]*@"
 _KEYWORD = (r"(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-            rf"|credential)s?{_QUOTE}?{_SPACE}*(=>|[:=])")
+            rf"|credentials?)[\\\"']*{_SPACE}*(=>|[:=])")
+# A value after `password=`, `"secret": ` and the like: quoted, or up to a separator.
 _VALUE = r"""(?!\[REDACTED)(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;&<>)}\]]+))"""
 _KEY_BLOCK_END = r"(?:[^-]|-(?!----END ))*(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)?"
 
@@ -116,7 +120,7 @@ _OWN_FIRST: tuple[Pattern, ...] = (
 
 # detect-secrets' own denylist regexes: per regex, the triggers its matches contain, the group
 # that holds the secret (0: the whole match; some plugins group a prefix, not a secret) and,
-# where the triggers are common, a route for SQL.
+# where the triggers are one or two letters, a route.
 _DETECT_SECRETS: tuple[tuple[str, type, tuple[tuple, ...]], ...] = (
     ("aws_access_key", aws.AWSKeyDetector,
      ((("a3t", "abia", "acca", "akia", "asia"), 0,
@@ -155,7 +159,7 @@ _OWN_LAST: tuple[Pattern, ...] = (
            "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey",
            "credential"), group=ANY_GROUP, route=_KEYWORD),
     _ours("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b",
-          ("@",)),
+          ("@",), route=r"[a-z0-9._%+-]@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2}"),
 )
 
 
@@ -191,9 +195,40 @@ def _replace(pattern: Pattern, text: str, counts: Counter) -> str:
     return pattern.regex.sub(substitute, text)
 
 
+def _scan_pattern() -> str:
+    weak = [p for p in PATTERNS if p.route]
+    literals = sorted({t for p in PATTERNS if p not in weak for t in p.triggers})
+    # The search runs over text as the collector's COPY and jsonb print it, too: nothing it
+    # looks for may be a character they escape.
+    for literal in literals:
+        if any(c in literal for c in '\\"\t\n\r'):
+            raise RuntimeError(f"{literal!r}: a trigger must not hold what COPY escapes")
+    return "|".join([*(re.escape(t) for t in literals), *(f"(?:{p.route})" for p in weak)])
+
+
+def _compile_scan(pattern: str | bytes):
+    options = re2.Options()
+    options.case_sensitive = False
+    # Room for RE2's DFA: with its default 8 MiB it falls back to a scan ten times slower.
+    options.max_mem = 64 << 20
+    return re2.compile(pattern, options)
+
+
+_SCAN = _compile_scan(_scan_pattern())
+_SCAN_BYTES = _compile_scan(_scan_pattern().encode())
+
+
+def may_hold_secret(text: str | bytes) -> bool:
+    """Whether `redact` could change `text` (or anything in these bytes): never false when it
+    could, true for some more."""
+    return (_SCAN_BYTES if isinstance(text, bytes) else _SCAN).search(text) is not None
+
+
 def redact(text: str) -> tuple[str, Counter]:
     """The text with every secret replaced, and how many of each kind were replaced."""
     counts: Counter = Counter()
+    if _SCAN.search(text) is None:
+        return text, counts
     lowered = text.lower()
     for pattern in PATTERNS:
         if any(trigger in lowered for trigger in pattern.triggers):
@@ -215,18 +250,3 @@ def redact_identifier(value: str, key: bytes) -> tuple[str, Counter]:
     """An id, name or path with its secrets replaced and, if it held any, fingerprinted."""
     redacted, counts = redact(value)
     return (fingerprint(redacted, value, key) if counts else value), counts
-
-
-def _escaped(literal: str) -> str:
-    return re.sub(r"([.^$*+?()\[\]{}|\\-])", r"\\\1", literal)
-
-
-def trigger_sql(expression: str) -> str:
-    """SQL: whether `expression` (text) may contain anything `redact` would replace: one
-    case-insensitive search for every pattern's route, or its triggers where it has none.
-    Rows for which it holds are redacted in Python; it may say yes more often than needed,
-    never less."""
-    routes = sorted({p.route for p in PATTERNS if p.route})
-    literals = sorted({_escaped(t) for p in PATTERNS if not p.route for t in p.triggers})
-    alternation = "|".join([*(f"({route})" for route in routes), *literals])
-    return f"({expression} ~* '{alternation.replace(chr(39), chr(39) * 2)}')"
