@@ -35,3 +35,20 @@
         {%- endfor %}
     )::text)
 {%- endmacro %}
+
+{#- The first copy of each event of `relation` (by `tiebreak`), with how many copies there were.
+    Copies share created_at (it is in the fingerprint); leading with it lets a filter on
+    occurred_at reach the raw table's index through the view, so incremental models read only
+    the days they rebuild. -#}
+{% macro first_copies(relation, tiebreak) -%}
+    select distinct on (created_at, event_fingerprint)
+        *,
+        count(*) over (partition by created_at, event_fingerprint) as copy_count
+    from (
+        select
+            *,
+            {{ collector_event_fingerprint() }} as event_fingerprint
+        from {{ relation }}
+    ) as fingerprinted
+    order by created_at, event_fingerprint, {{ tiebreak }}
+{%- endmacro %}

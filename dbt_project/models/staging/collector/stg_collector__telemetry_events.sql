@@ -6,25 +6,10 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    select
-        *,
-        {{ collector_event_fingerprint() }} as event_fingerprint
-    from source
-
-),
-
--- Retried batches repeat an event under new ids: keep the first copy, count the copies. Copies
--- share created_at (it is in the fingerprint); leading with it lets a filter on occurred_at reach
--- the raw table's index through this view, so incremental models read only the days they rebuild.
+-- Retried batches repeat an event under new ids: keep the first copy, count the copies.
 first_copies as (
 
-    select distinct on (created_at, event_fingerprint)
-        *,
-        count(*) over (partition by created_at, event_fingerprint) as copy_count
-    from fingerprinted
-    order by created_at, event_fingerprint, source_id
+    {{ first_copies('source', 'source_id') }}
 
 ),
 

@@ -6,24 +6,11 @@ source as (
 
 ),
 
-fingerprinted as (
-
-    select
-        *,
-        {{ collector_event_fingerprint() }} as event_fingerprint
-    from source
-
-),
-
 -- The same event dropped in two files (a batch re-sent under another name, a copy of a file):
 -- keep the first copy by file and position, count the copies, as for the collector's retries.
 first_copies as (
 
-    select distinct on (created_at, event_fingerprint)
-        *,
-        count(*) over (partition by created_at, event_fingerprint) as copy_count
-    from fingerprinted
-    order by created_at, event_fingerprint, file_path, event_index
+    {{ first_copies('source', 'file_path, event_index') }}
 
 ),
 
