@@ -12,7 +12,7 @@ from ingestion import claude_code, collector_events, collector_transcripts, file
 from ingestion.connections import connect
 from ingestion.load_errors import describe
 from ingestion.load_log import LoadCounts
-from ingestion.settings import Urls
+from ingestion.settings import Urls, skipped_sources
 
 
 class SourcesFailed(RuntimeError):
@@ -44,19 +44,27 @@ def _claude_code(urls: Urls, run_id: str) -> list[LoadCounts]:
         return [claude_code.load_projects(warehouse, run_id, reconcile_all=True)]
 
 
-LOADERS: dict[str, Callable[[Urls, str], list[LoadCounts]]] = {
-    collector_events.SOURCE: _collector_events,
-    collector_transcripts.SOURCE: _collector_transcripts,
-    "landing": _landing_files,
-    claude_code.SOURCE: _claude_code,
-}
+# name, the settings' name of its source (skipped_sources), loader
+LOADERS: list[tuple[str, str, Callable[[Urls, str], list[LoadCounts]]]] = [
+    (collector_events.SOURCE, "collector", _collector_events),
+    (collector_transcripts.SOURCE, "collector", _collector_transcripts),
+    ("landing", "landing", _landing_files),
+    (claude_code.SOURCE, "claude_code", _claude_code),
+]
 
 
-def load_all_sources(urls: Urls, run_id: str) -> list[LoadCounts]:
-    """Load every source; SourcesFailed (after all of them ran) if any failed."""
+def load_all_sources(urls: Urls, run_id: str,
+                     skipped: dict[str, str] | None = None) -> list[LoadCounts]:
+    """Load every configured source; SourcesFailed (after all of them ran) if any failed.
+    Sources that are not configured are left out, their reasons added to `skipped`."""
     counts: list[LoadCounts] = []
     failures: dict[str, str] = {}
-    for name, load in LOADERS.items():
+    not_configured = skipped_sources(urls)
+    for name, source, load in LOADERS:
+        if source in not_configured:
+            if skipped is not None:
+                skipped[source] = not_configured[source]
+            continue
         try:
             counts += load(urls, run_id)
         except Exception as error:  # noqa: BLE001 - reported once the other sources loaded

@@ -26,6 +26,7 @@ from ingestion import (
     quarantine,
     reconciliation,
     redaction,
+    settings,
     tokenizer,
     watermarks,
 )
@@ -49,9 +50,7 @@ LINE_COLUMNS = (
 
 
 def project_dirs() -> list[Path]:
-    """CLAUDE_PROJECTS_DIR: one or several directories (os.pathsep-separated); none by default."""
-    value = os.environ.get("CLAUDE_PROJECTS_DIR", "")
-    return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
+    return settings.claude_projects_dirs()
 
 
 @dataclass(frozen=True)
@@ -63,29 +62,34 @@ class LogFile:
     is_subagent: bool
 
 
-def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
-    """Session logs under a projects directory; subagent logs belong to their parent session.
-    Entries named *.jsonl that are not readable files are returned too (and quarantined as
-    such); folder links are not followed. Keys, projects and session ids come from paths, so
-    they are redacted like any other identifier."""
+def log_paths(root: Path) -> list[Path]:
+    """Entries named *.jsonl at least one folder below a projects directory, in path order:
+    those that are not readable files too (they are quarantined as such); folder links are not
+    followed."""
     found = []
     for folder, subfolders, files in os.walk(root, onerror=lambda error: None):
-        for entry in sorted(files + subfolders):
-            if not entry.endswith(".jsonl"):
-                continue
+        for entry in files + subfolders:
             path = Path(folder) / entry
-            parts = path.relative_to(root).parts
-            if len(parts) < 2:
-                continue
-            is_subagent = "subagents" in parts[:-1]
-            session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
+            if entry.endswith(".jsonl") and len(path.relative_to(root).parts) >= 2:
+                found.append(path)
+    return sorted(found, key=str)
 
-            def clean(value: str) -> str:
-                return redaction.redact_identifier(path_key(value), fingerprint_key)[0]
 
-            found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(parts[0]),
-                                 clean(session_id), is_subagent))
-    return sorted(found, key=lambda log_file: str(log_file.path))
+def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
+    """Session logs under a projects directory; subagent logs belong to their parent session.
+    Keys, projects and session ids come from paths, so they are redacted like any other
+    identifier."""
+    def clean(value: str) -> str:
+        return redaction.redact_identifier(path_key(value), fingerprint_key)[0]
+
+    found = []
+    for path in log_paths(root):
+        parts = path.relative_to(root).parts
+        is_subagent = "subagents" in parts[:-1]
+        session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
+        found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(parts[0]),
+                             clean(session_id), is_subagent))
+    return found
 
 
 def line_row(line: contracts.ClaudeCodeLine) -> dict:

@@ -135,3 +135,16 @@ def ensure_database(base_url: str, dbname: str) -> str:
             log.info("creating database %s", dbname)
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     return with_database(base_url, dbname)
+
+
+def filled_collector(base_url: str, dbname: str) -> str | None:
+    """The URL of `dbname` if it exists and holds a collector's events table (the sample that
+    `atw generate` writes), else None; creates nothing."""
+    with connect(base_url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s",
+                            (dbname,)).fetchone():
+            return None
+    url = with_database(base_url, dbname)
+    with connect(url) as conn:
+        found = conn.execute("select to_regclass('public.telemetry_events')").fetchone()[0]
+    return url if found else None

@@ -20,7 +20,15 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion import contracts, load_log, quarantine, reconciliation, redaction, watermarks
+from ingestion import (
+    contracts,
+    load_log,
+    quarantine,
+    reconciliation,
+    redaction,
+    settings,
+    watermarks,
+)
 from ingestion.contract_fields import (
     MAX_FUTURE,
     LoadContext,
@@ -32,7 +40,6 @@ from ingestion.contract_fields import (
 from ingestion.copy_rows import copy_rows
 from ingestion.load_log import LoadCounts
 from ingestion.quarantine import Rejection, RowRejected
-from ingestion.settings import PROJECT_ROOT
 from ingestion.warehouse_schema import ensure_raw_schema
 
 log = logging.getLogger(__name__)
@@ -59,7 +66,7 @@ METRIC_COLUMNS = (
 
 
 def landing_dir() -> Path:
-    return Path(os.environ.get("LANDING_DIR", PROJECT_ROOT / "landing"))
+    return settings.landing_dir()
 
 
 def max_line_bytes() -> int:

@@ -28,24 +28,28 @@ def _files(paths) -> dict[str, list[int]]:
     return state
 
 
-def probe(collector_url: str) -> dict:
+def probe(collector_url: str | None) -> dict:
     """The sources' state, as JSON-serializable values (a sensor cursor)."""
-    with connect(collector_url) as conn:
-        # A collector without its tables yet (a fresh install) has nothing new.
-        if conn.execute("select to_regclass('session_transcripts') is null "
-                        "or to_regclass('telemetry_events') is null").fetchone()[0]:
-            high_id = transcripts_at = None
-        else:
-            high_id, transcripts_at = conn.execute(
-                "select (select max(id) from telemetry_events), "
-                "(select max(updated_at)::text from session_transcripts)"
-            ).fetchone()
+    high_id = transcripts_at = None
+    if collector_url is not None:  # no collector configured: nothing new there
+        with connect(collector_url) as conn:
+            # A collector without its tables yet (a fresh install) has nothing new.
+            if not conn.execute("select to_regclass('session_transcripts') is null "
+                                "or to_regclass('telemetry_events') is null").fetchone()[0]:
+                high_id, transcripts_at = conn.execute(
+                    "select (select max(id) from telemetry_events), "
+                    "(select max(updated_at)::text from session_transcripts)"
+                ).fetchone()
+    return _files_state(high_id, transcripts_at)
+
+
+def _files_state(high_id, transcripts_at) -> dict:
     return {
         COLLECTOR_EVENTS: high_id,
         COLLECTOR_TRANSCRIPTS: transcripts_at,
         LANDING_FILES: _files(p for p, _ in file_drops.discover(file_drops.landing_dir())),
-        CLAUDE_CODE: _files(f.path for root in claude_code.project_dirs()
-                            for f in claude_code.discover(root)),
+        CLAUDE_CODE: _files(path for root in claude_code.project_dirs()
+                            for path in claude_code.log_paths(root)),
     }
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ingestion import file_drops, settings
 from ingestion.connections import connect, redact, target
+from orchestration import source_table
 from orchestration.dbt_manifest import ensure_dbt_manifest
 
 DEMO_EVENTS = 60_000
@@ -54,7 +55,7 @@ def cmd_warehouse(args) -> int:
     if args.action == "start":
         urls = settings.resolve_urls()
         print(f"warehouse: {redact(urls.warehouse)}")
-        print(f"collector: {redact(urls.collector)}")
+        print(f"collector: {redact(urls.collector) if urls.collector else 'none configured'}")
     elif args.action == "stop":
         print("stopped" if embedded_server.stop(data_dir) else "not running")
     else:
@@ -64,8 +65,9 @@ def cmd_warehouse(args) -> int:
 
 
 def _reset(urls: settings.Urls) -> None:
-    with connect(urls.collector) as conn:
-        conn.execute("drop table if exists telemetry_events, session_transcripts")
+    if urls.collector:
+        with connect(urls.collector) as conn:
+            conn.execute("drop table if exists telemetry_events, session_transcripts")
     with connect(urls.warehouse) as conn:
         conn.execute("drop schema if exists raw, staging, intermediate, marts cascade")
     shutil.rmtree(settings.dagster_home() / "storage", ignore_errors=True)
@@ -90,7 +92,7 @@ def cmd_generate(args) -> int:
     from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
     from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
 
-    urls = settings.resolve_urls()
+    urls = settings.resolve_urls(create_collector=True)
     if args.reset:
         _reset(urls)
     started = time.monotonic()
@@ -122,14 +124,14 @@ def cmd_load(args) -> int:
 
     run_id = f"cli-{uuid.uuid4()}"
     failures: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     try:
-        loaded = load_all_sources(settings.resolve_urls(), run_id)
+        loaded = load_all_sources(settings.resolve_urls(), run_id, skipped)
     except SourcesFailed as failed:
         loaded, failures = failed.counts, failed.failures
-    for counts in loaded:
-        print(f"{counts.source:<42} read {counts.rows_read:>9,}  "
-              f"loaded {counts.rows_loaded:>9,}  quarantined {counts.rows_quarantined:>6,}  "
-              f"skipped {counts.rows_skipped_duplicate:>9,}")
+    print(source_table.render([source_table.Row.of(counts) for counts in loaded]
+                              + [source_table.Row(source, skipped=why)
+                                 for source, why in skipped.items()]))
     for source, why in failures.items():
         print(f"{source:<42} FAILED: {why}", file=sys.stderr)
     return 1 if failures else 0
@@ -165,6 +167,7 @@ def _report(result, started: float) -> int:
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in "
           f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
           f"{len(passed)} checks passed, {len(failed)} failed, {len(warned)} warned")
+    print(source_table.render(source_table.rows_of_run(result.all_events)))
     for name in failed:
         print(f"  failed check: {name}")
     for name in warned:
@@ -278,6 +281,9 @@ def cmd_contracts(args) -> int:
 def cmd_psql(args) -> int:
     urls = settings.resolve_urls()
     url = urls.collector if args.database == "collector" else urls.warehouse
+    if url is None:
+        print("atw psql: no collector is configured (set COLLECTOR_URL)", file=sys.stderr)
+        return 2
     command = _psql_command(url)
     env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
     if target(url).password:
@@ -333,7 +339,7 @@ def cmd_roles(args) -> int:
 
 def cmd_demo(args) -> int:
     print("starting the embedded warehouse ...")
-    urls = settings.resolve_urls()
+    urls = settings.resolve_urls(create_collector=True)
     if args.reset or _collector_is_empty(urls.collector):
         if args.reset:
             _reset(urls)

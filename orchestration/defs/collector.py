@@ -6,15 +6,18 @@ from contextlib import contextmanager
 import dagster as dg
 import psycopg
 
-from ingestion import claude_code, collector_events, collector_transcripts, file_drops
+from ingestion import claude_code, collector_events, collector_transcripts, file_drops, settings
 from ingestion.connections import connect
+from ingestion.load_log import LoadCounts
+from ingestion.warehouse_schema import ensure_raw_schema
 from orchestration.partitions import DAILY, SINGLE_RUN, run_window
 from orchestration.resources import TelemetryDatabases
 
 # Source reads can fail on a flaky network; a few spaced retries heal that.
 SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 # Invalid authorization (class 28) and a missing database (3D000) do not heal by waiting.
-_HOPELESS_STATES = ("28000", "28P01", "3D000")
+# A missing table (42P01: COLLECTOR_URL names a database that is not a collector's) neither.
+_HOPELESS_STATES = ("28000", "28P01", "3D000", "42P01")
 
 
 def _is_hopeless(error: psycopg.Error) -> bool:
@@ -51,6 +54,20 @@ def _metadata(counts) -> dict:
             if name != "source"}
 
 
+def _skip_reason(context: dg.AssetExecutionContext, urls, source: str) -> str | None:
+    """Why `source` is not configured (logged once), or None when it is."""
+    reason = settings.skipped_sources(urls).get(source)
+    if reason:
+        context.log.info(f"skipped: {reason}")
+        with connect(urls.warehouse) as warehouse:
+            ensure_raw_schema(warehouse)  # dbt's sources exist even when no source is read
+    return reason
+
+
+def _skipped(reason: str, source: str) -> dict:
+    return {**_metadata(LoadCounts(source)), "skipped": reason}
+
+
 @dg.asset(
     key=["raw", "collector_events"],
     group_name="ingestion",
@@ -63,6 +80,8 @@ def _metadata(counts) -> dict:
 )
 def collector_events_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
     urls = databases.urls()
+    if reason := _skip_reason(context, urls, "collector"):
+        return dg.MaterializeResult(metadata=_skipped(reason, collector_events.SOURCE))
     with source_errors(), connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
         counts = collector_events.pull_events(source, warehouse, run_id=context.run_id,
                                               window=run_window(context),
@@ -84,11 +103,15 @@ def collector_events_asset(context: dg.AssetExecutionContext, databases: Telemet
 def collector_transcripts_asset(context: dg.AssetExecutionContext,
                                 databases: TelemetryDatabases):
     urls = databases.urls()
-    with source_errors(), connect(urls.collector) as source, connect(urls.warehouse) as warehouse:
-        counts, message_counts = collector_transcripts.pull_transcripts(
-            source, warehouse, run_id=context.run_id)
-    metadata = {**_metadata(counts),
-                **{f"messages_{k}": v for k, v in _metadata(message_counts).items()}}
+    if reason := _skip_reason(context, urls, "collector"):
+        metadata = _skipped(reason, collector_transcripts.SOURCE)
+    else:
+        with source_errors(), connect(urls.collector) as source, \
+                connect(urls.warehouse) as warehouse:
+            counts, message_counts = collector_transcripts.pull_transcripts(
+                source, warehouse, run_id=context.run_id)
+        metadata = {**_metadata(counts),
+                    **{f"messages_{k}": v for k, v in _metadata(message_counts).items()}}
     yield dg.MaterializeResult(asset_key=["raw", "collector_session_transcripts"],
                                metadata=metadata)
     yield dg.MaterializeResult(asset_key=["raw", "collector_transcript_messages"],
@@ -106,7 +129,13 @@ def collector_transcripts_asset(context: dg.AssetExecutionContext,
     ],
 )
 def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
-    with connect(databases.urls().warehouse) as warehouse:
+    urls = databases.urls()
+    if reason := _skip_reason(context, urls, "landing"):
+        for key, source in ((["raw", "landed_collector_events"], file_drops.BATCH_SOURCE),
+                            (["raw", "landed_metric_events"], file_drops.METRIC_SOURCE)):
+            yield dg.MaterializeResult(asset_key=key, metadata=_skipped(reason, source))
+        return
+    with connect(urls.warehouse) as warehouse:
         totals = file_drops.load_landing_dir(warehouse, run_id=context.run_id,
                                              reconcile_all=_reconciles_everything(context))
     yield dg.MaterializeResult(asset_key=["raw", "landed_collector_events"],
@@ -122,7 +151,10 @@ def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryD
     description="Claude Code session logs under CLAUDE_PROJECTS_DIR, read incrementally.",
 )
 def claude_code_logs_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
-    with connect(databases.urls().warehouse) as warehouse:
+    urls = databases.urls()
+    if reason := _skip_reason(context, urls, "claude_code"):
+        return dg.MaterializeResult(metadata=_skipped(reason, claude_code.SOURCE))
+    with connect(urls.warehouse) as warehouse:
         counts = claude_code.load_projects(warehouse, run_id=context.run_id,
                                            reconcile_all=_reconciles_everything(context))
     return dg.MaterializeResult(metadata=_metadata(counts))
