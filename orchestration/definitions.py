@@ -17,6 +17,7 @@ from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reconciliation import reconciliation_checks
 from orchestration.defs.report import telemetry_report
+from orchestration.defs.prices import model_price_catalogue
 from orchestration.defs.retention import DOWNSAMPLE, RETENTION, downsample_detail, retention
 from orchestration.defs.sensors import SENSORS
 from orchestration.partitions import DAILY
@@ -27,6 +28,7 @@ ASSETS = [
     collector_transcripts_asset,
     landing_files_asset,
     claude_code_logs_asset,
+    model_price_catalogue,
     *DBT_ASSETS,
     telemetry_report,
     retention,

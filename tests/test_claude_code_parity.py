@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import pytest
 
+from ingestion import price_catalogue
 from ingestion.claude_code import load_projects
 from ingestion.connections import connect
 from orchestration.dbt_manifest import dbt_command
@@ -27,9 +28,12 @@ TOKEN_FIELDS = {"inputTokens": "input_tokens", "outputTokens": "output_tokens",
 
 
 def _dbt_build(warehouse_url: str, timezone: str) -> None:
+    with connect(warehouse_url) as warehouse:  # what the price catalogue asset does
+        price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))
     command, env = dbt_command(
         warehouse_url,
-        ["build", "--quiet", "--select", "model_prices", "stg_claude_code__api_responses+",
+        ["build", "--quiet", "--select", "resource_type:seed", "model_prices",
+         "stg_claude_code__api_responses+",
          "--exclude", "int_agent_calls_unioned+",
          "--vars", json.dumps({"report_timezone": timezone})],
         "target/parity")

@@ -13,6 +13,12 @@
                'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'total_tokens']) }}
 {% endmacro %}
 
+{#- LLM calls whose cost is unknown (no reported cost, no price): every mart with a cost column
+    carries this count next to it, because a sum of costs skips them. -#}
+{% macro unpriced_llm_calls(is_llm_call='is_llm_call', cost='cost_usd') -%}
+    count(*) filter (where {{ is_llm_call }} and {{ cost }} is null)
+{%- endmacro %}
+
 {#- `sum(<type>) as <type>,` for every token type. -#}
 {% macro sum_token_types() -%}
     {%- for column in token_types() %}

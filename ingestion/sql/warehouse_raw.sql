@@ -262,6 +262,30 @@ create table if not exists raw.claude_code_lines (
     primary key (file_path, line_number)
 );
 
+-- Model prices from the maintained catalogue (ingestion/price_catalogue.py, genai-prices), per
+-- model name the sources logged: a row applies from `valid_from` until the model's next row.
+-- Replaced whole by each refresh; dbt's `model_prices` adds the override and alias seeds.
+create table if not exists raw.model_price_catalogue (
+    model_name text not null,
+    valid_from date not null,
+    matched_provider text not null,
+    matched_model text not null,
+    input_per_mtok numeric,
+    output_per_mtok numeric,
+    cache_write_5m_per_mtok numeric,
+    cache_write_1h_per_mtok numeric,
+    cache_read_per_mtok numeric,
+    tier_threshold_tokens bigint,
+    input_above_per_mtok numeric,
+    output_above_per_mtok numeric,
+    cache_write_5m_above_per_mtok numeric,
+    cache_write_1h_above_per_mtok numeric,
+    cache_read_above_per_mtok numeric,
+    catalogue text not null,
+    resolved_at timestamptz not null default now(),
+    primary key (model_name, valid_from)
+);
+
 -- Retention (the ops/retention asset): per run and table, the cutoff before which raw rows were
 -- deleted (or, for transcripts, their text blanked). dbt treats days before the latest cutoff as
 -- final (dbt_project/macros/retention.sql).

@@ -18,6 +18,9 @@ priced as (
     select
         responses.*,
         prices.valid_from as price_valid_from,
+        prices.price_source,
+        -- `<synthetic>` marks a message Claude Code wrote itself: no API call, nothing billed.
+        case when responses.model_name = '<synthetic>' then 0 else
         {{ tiered_cost('responses.input_tokens', 'prices.input_per_mtok',
                        'prices.input_above_per_mtok', 'prices.tier_threshold_tokens') }}
         + {{ tiered_cost('responses.output_tokens', 'prices.output_per_mtok',
@@ -30,7 +33,7 @@ priced as (
                          'prices.tier_threshold_tokens') }}
         + {{ tiered_cost('responses.cache_read_tokens', 'prices.cache_read_per_mtok',
                          'prices.cache_read_above_per_mtok', 'prices.tier_threshold_tokens') }}
-            as cost_usd,
+        end as cost_usd,
         row_number() over (
             partition by responses.response_key order by prices.valid_from desc
         ) as price_rank
@@ -72,6 +75,7 @@ final as (
         loaded_at,
         working_dir,
         price_valid_from,
+        price_source,
         cost_usd,
         cost_usd is not null as is_priced
     from priced

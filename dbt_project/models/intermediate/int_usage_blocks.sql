@@ -50,6 +50,7 @@ blocks as (
         sum(sequenced.cache_read_tokens) as cache_read_tokens,
         sum(sequenced.total_tokens) as total_tokens,
         sum(sequenced.cost_usd) as cost_usd,
+        {{ unpriced_llm_calls('true', 'sequenced.cost_usd') }} as unpriced_response_count,
         string_agg(distinct sequenced.model_name, ',' order by sequenced.model_name) as models
     from walk
     inner join sequenced using (sequence_number)
@@ -72,6 +73,7 @@ final as (
         cache_read_tokens,
         total_tokens,
         cost_usd,
+        unpriced_response_count,
         extract(epoch from block_start_at - lag(last_activity_at) over (
             order by block_start_at))::numeric as idle_before_seconds
     from blocks

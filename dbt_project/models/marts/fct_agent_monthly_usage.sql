@@ -17,7 +17,8 @@ final as (
         count(*) as call_count,
         count(*) filter (where is_llm_call) as llm_call_count,
         {{ sum_token_types() }}
-        sum(cost_usd) as cost_usd
+        sum(cost_usd) as cost_usd,
+        {{ unpriced_llm_calls() }} as unpriced_llm_call_count
     from calls
     group by 1, 2, 3
 

@@ -37,7 +37,8 @@ daily as (
         count(*) as call_count,
         count(*) filter (where is_llm_call) as llm_call_count,
         {{ sum_token_types() }}
-        sum(cost_usd) as cost_usd
+        sum(cost_usd) as cost_usd,
+        {{ unpriced_llm_calls() }} as unpriced_llm_call_count
     from calls
     group by occurred_on, tenant_id
 
@@ -57,7 +58,10 @@ final as (
         coalesce(daily.cache_creation_5m_tokens, 0) as cache_creation_5m_tokens,
         coalesce(daily.cache_creation_1h_tokens, 0) as cache_creation_1h_tokens,
         coalesce(daily.total_tokens, 0) as total_tokens,
-        coalesce(daily.cost_usd, 0) as cost_usd
+        -- A day without calls cost nothing; a day whose calls are all unpriced has no known
+        -- cost (null), never 0.
+        case when daily.usage_date is null then 0 else daily.cost_usd end as cost_usd,
+        coalesce(daily.unpriced_llm_call_count, 0) as unpriced_llm_call_count
     from days
     cross join tenants
     left join daily

@@ -23,6 +23,7 @@ final as (
         sum(cache_read_tokens) as cache_read_tokens,
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
+        sum(unpriced_response_count) as unpriced_response_count,
         sum(extract(epoch from last_activity_at - first_activity_at))::numeric
             as active_seconds,
         max(total_tokens) as max_block_tokens

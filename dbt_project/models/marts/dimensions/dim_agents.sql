@@ -18,6 +18,7 @@ final as (
         count(*) filter (where is_error) as error_count,
         sum(total_tokens) as total_tokens,
         sum(cost_usd) as cost_usd,
+        {{ unpriced_llm_calls() }} as unpriced_llm_call_count,
         mode() within group (order by model_name) as main_model,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at

@@ -7,8 +7,8 @@
     - permission_friction: a tool denied by the approval hooks more than
       `recommend_tool_deny_rate` of its calls; people are being asked about, or blocked from,
       something routine;
-    - price_missing: LLM calls of a model with no reported cost and no model_prices row, so every
-      cost mart under-reports them.
+    - price_missing: LLM calls of a model with no reported cost and no price (the catalogue does
+      not know the name and no seed row prices it), so their cost is unknown in every mart.
     Rules about tools and agents need `recommend_min_calls` calls to speak. -#}
 with
 
@@ -128,8 +128,9 @@ price_missing as (
     select
         'price_missing' as recommendation_type,
         model_name as subject,
-        format('Add %s to the model_prices seed: %s LLM calls have no cost', model_name,
-            count(*)) as message,
+        format('No price for model %s: %s LLM calls have no cost - add it to '
+            'seeds/model_aliases.csv (priced as a model the catalogue knows) or '
+            'seeds/model_price_overrides.csv', model_name, count(*)) as message,
         count(*)::numeric as observed_value,
         0::numeric as threshold,
         jsonb_build_object('tokens', sum(total_tokens), 'sources', jsonb_agg(distinct source_system))

@@ -1,0 +1,31 @@
+"""The price catalogue asset: the dated prices of every model the sources logged, looked up in
+the maintained catalogue (genai-prices, offline) after the loads and before dbt prices calls."""
+
+import dagster as dg
+
+from ingestion import price_catalogue
+from ingestion.connections import connect
+from ingestion.warehouse_schema import ensure_raw_schema
+from orchestration.resources import TelemetryDatabases
+
+LOADED = [["raw", "collector_events"], ["raw", "landed_collector_events"],
+          ["raw", "landed_metric_events"], ["raw", "claude_code_lines"]]
+
+
+@dg.asset(
+    key=["raw", "model_price_catalogue"],
+    group_name="ingestion",
+    kinds={"python", "postgres"},
+    deps=[dg.AssetKey(key) for key in LOADED],
+    description="Dated per-MTok prices (genai-prices, offline) of every model name in the raw "
+    "tables; dbt's reference/model_prices adds the override and alias seeds.",
+)
+def model_price_catalogue(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
+    with connect(databases.urls().warehouse) as warehouse:
+        ensure_raw_schema(warehouse)
+        names = price_catalogue.logged_model_names(warehouse)
+        counts = price_catalogue.refresh(warehouse, names)
+    context.log.info(f"{price_catalogue.catalogue_name()}: {counts['models_priced']} models "
+                     f"priced, {counts['models_not_in_catalogue']} not in the catalogue")
+    return dg.MaterializeResult(metadata={**counts,
+                                          "catalogue": price_catalogue.catalogue_name()})
