@@ -14,10 +14,10 @@ from orchestration.defs.collector import (
     landing_files_asset,
 )
 from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
+from orchestration.defs.prices import model_price_catalogue
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reconciliation import reconciliation_checks
 from orchestration.defs.report import telemetry_report
-from orchestration.defs.prices import model_price_catalogue
 from orchestration.defs.retention import DOWNSAMPLE, RETENTION, downsample_detail, retention
 from orchestration.defs.sensors import SENSORS
 from orchestration.partitions import DAILY
