@@ -160,7 +160,7 @@ def _stg_metric_events() -> list:
 def _stg_api_responses() -> list:
     return [
         *_keys("response_key"),
-        *_not_null("session_id", "occurred_at", "model_name"),
+        *_not_null("session_id", "occurred_at"),
         *_non_negative("input_tokens", "output_tokens", "cache_creation_tokens",
                        "cache_read_tokens", "total_tokens"),
         gxe.ExpectColumnValuesToBeBetween(column="copy_count", min_value=1),

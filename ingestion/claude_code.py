@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +47,7 @@ LINE_COLUMNS = (
     "output_tokens", "cache_creation_input_tokens", "cache_creation_5m_tokens",
     "cache_creation_1h_tokens", "cache_read_input_tokens", "has_cache_creation_breakdown",
     "content_text", "content_chars", "estimated_tokens", "redaction_count", "tool_uses",
-    "tool_results", "_run_id",
+    "tool_results", "usage_source", "usage_at", "cost_usd", "speed", "usage_countable", "_run_id",
 )
 
 
@@ -85,29 +87,49 @@ def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
     found = []
     for path in log_paths(root):
         parts = path.relative_to(root).parts
-        is_subagent = "subagents" in parts[:-1]
-        session_id = parts[parts.index("subagents") - 1] if is_subagent else path.stem
-        found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(parts[0]),
+        project, session_id, is_subagent = project_and_session(parts)
+        found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(project),
                              clean(session_id), is_subagent))
     return found
 
 
+def project_and_session(parts: tuple[str, ...]) -> tuple[str, str, bool]:
+    """A log's project and session from its path under the projects folder, as ccusage's
+    session report groups them: `p/S.jsonl` is session S of p; a log in a folder is the
+    folder's session (`p/S/chat.jsonl`, `p/S/subagents/agent-1.jsonl`: S of p; `p/a/S/x.jsonl`:
+    S of p/a), so subagents count in their parent's session."""
+    folders = list(parts[:-1])
+    is_subagent = len(folders) > 2 and folders[-1] == "subagents"
+    if is_subagent:
+        folders.pop()
+    if len(folders) == 1:
+        return folders[0], Path(parts[-1]).stem, is_subagent
+    return "/".join(folders[:-1]), folders[-1], is_subagent
+
+
 def line_row(line: contracts.ClaudeCodeLine) -> dict:
-    """The columns of one validated log line."""
-    message = line.message
+    """The columns of one validated log line. A `progress` line that relays a subagent's
+    message carries that message's id, model and usage (at the message's own time, with its
+    request id, sidechain flag and cost): when the subagent's own log is missing, it is the
+    only record of that API call."""
+    relayed = line.data.message if line.data and line.data.message else None
+    message = relayed.message if relayed and relayed.message else line.message
     usage = message.usage if message else None
     breakdown = usage.cache_creation if usage else None
     if line.type == "summary":
         content = contracts.MessageContent(line.summary or "")
-    elif message is not None:
-        content = message.content
+    elif line.message is not None:
+        content = line.message.content
     else:
-        content = line.content  # system and queue lines keep their text here
+        content = line.content  # system, queue and progress lines keep their own text here
+    source = relayed if relayed and relayed.message else None
     return {
         "line_type": line.type, "session_id": line.session_id, "uuid": line.uuid,
         "parent_uuid": line.parent_uuid, "occurred_at": line.timestamp, "version": line.version,
-        "cwd": line.cwd, "git_branch": line.git_branch, "is_sidechain": line.is_sidechain,
-        "agent_id": line.agent_id, "request_id": line.request_id,
+        "cwd": line.cwd, "git_branch": line.git_branch,
+        "is_sidechain": source.is_sidechain if source else line.is_sidechain,
+        "agent_id": line.agent_id,
+        "request_id": source.request_id if source else line.request_id,
         "message_id": message.id if message else None,
         "message_role": message.role if message else None,
         "model": message.model if message else None,
@@ -119,10 +141,45 @@ def line_row(line: contracts.ClaudeCodeLine) -> dict:
         "cache_creation_1h_tokens": breakdown.ephemeral_1h_input_tokens if breakdown else None,
         "cache_read_input_tokens": usage.cache_read_input_tokens if usage else None,
         "has_cache_creation_breakdown": breakdown is not None,
+        "usage_source": None if usage is None else "progress" if source else "message",
+        "usage_at": source.timestamp if source else None,
+        "cost_usd": source.cost_usd if source else line.cost_usd,
+        "speed": usage.speed if usage else None,
         "content_text": content.text,
         "tool_uses": json.dumps(list(content.tool_uses)) if content.tool_uses else None,
         "tool_results": json.dumps(list(content.tool_results)) if content.tool_results else None,
     }
+
+
+# ccusage 20.0.24 reads a line's usage only if the line holds these bytes, and drops a line
+# where any of these keys is null anywhere in it (its parser reads the line as text first).
+_USAGE_BYTES = b'"usage":{'
+_NULL_KEYS = re.compile(
+    rb'"(?:id|cwd|model|speed|costUSD|version|sessionId|requestId|isApiErrorMessage'
+    rb'|cache_read_input_tokens|cache_creation_input_tokens)":null')
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
+_ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)\Z", re.IGNORECASE)
+
+
+def usage_countable(raw_line: bytes, record: dict, row: dict) -> bool:
+    """Whether this line's usage counts, by ccusage 20.0.24's line filter: it has input and
+    output tokens; no listed key is null; ids, model and session are not empty strings; the
+    version (if any) starts with N.N.N; the usage's timestamp names its zone."""
+    if row["input_tokens"] is None or row["output_tokens"] is None:
+        return False
+    if _USAGE_BYTES not in raw_line or _NULL_KEYS.search(raw_line):
+        return False
+    relayed = record.get("data", {}).get("message", {}) if row["usage_source"] == "progress" \
+        else record
+    message = relayed.get("message") or {}
+    if "" in (message.get("id"), message.get("model"), relayed.get("requestId"),
+              record.get("sessionId")):
+        return False
+    version = record.get("version")
+    if isinstance(version, str) and not _VERSION.match(version):
+        return False
+    stamp = relayed.get("timestamp")
+    return isinstance(stamp, str) and _ZONED.search(stamp) is not None
 
 
 def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] | None = None,
@@ -150,7 +207,7 @@ def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] 
 
 def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadCounts | None:
     started_at = datetime.now(UTC)
-    data, _, why = read_file(log_file.path)
+    data, modified, why = read_file(log_file.path)
     if data is None:
         return unreadable(warehouse, SOURCE, log_file.key, run_id, why, started_at)
     with warehouse.transaction():
@@ -163,17 +220,23 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         if held and held[0] <= len(data) and hashlib.sha256(
                 data[:held[0]]).hexdigest() == held[1]:
             start, first_line, before = held[0], held[2] + 1, held[3:]
+            if 0 < start < len(data) and data[start - 1:start] != b"\n" \
+                    and data[start:start + 1] == b"\n":
+                start += 1  # the newline of a last line read before it had one
         elif held:  # rewritten: what was read before no longer stands
             warehouse.execute("delete from raw.claude_code_lines where file_path = %s",
                               (log_file.key,))
             rewritten = True
         end = data.rfind(b"\n") + 1  # only whole lines; a line being written waits
+        chunk = data[start:end]
+        if end < len(data) and _complete_last_line(data[max(end, start):], modified):
+            end, chunk = len(data), data[start:] + b"\n"
         if end <= start and not rewritten:
             return None  # nothing new (a rewritten file is recorded even while empty)
         end = max(end, start)
         context = load_context(warehouse)
         counts, rows, rejections, redactions = LoadCounts(SOURCE), [], [], Counter()
-        lines = data[start:end].split(b"\n")[:-1]
+        lines = chunk.split(b"\n")[:-1]
         if start == 0 and lines:
             lines[0] = strip_bom(lines[0])
         for offset, raw_line in enumerate(lines):
@@ -183,9 +246,10 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             counts.rows_read += 1
             key = f"{log_file.key}:{line_number}"
             try:
-                line = check(contracts.ClaudeCodeLine, _line_object(raw_line), context,
-                             clean=is_clean(raw_line))
+                record = _line_object(raw_line)
+                line = check(contracts.ClaudeCodeLine, record, context, clean=is_clean(raw_line))
                 row = line_row(line)
+                row["usage_countable"] = usage_countable(raw_line, record, row)
             except Exception as error:  # noqa: BLE001 - one bad line never stops the file
                 rejections.append(quarantine.rejection(key, error, raw_line))
                 continue
@@ -212,7 +276,7 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         counts.rows_quarantined = len(rejections)
         quarantine.record(warehouse, SOURCE, run_id, rejections)
         load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
-        lines_consumed = first_line - 1 + data[start:end].count(b"\n")
+        lines_consumed = first_line - 1 + chunk.count(b"\n")
         refused_keys = {r.source_key for r in refused}
         responses = sum(1 for row in kept if _is_response(row)
                         and f"{row['file_path']}:{row['line_number']}" not in refused_keys)
@@ -243,6 +307,23 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def settle_seconds() -> float:
+    """ATW_CLAUDE_CODE_SETTLE_SECONDS (60): how long a log must stay unchanged before its last
+    line, complete but without a newline, is read."""
+    return float(os.environ.get("ATW_CLAUDE_CODE_SETTLE_SECONDS", "60"))
+
+
+def _complete_last_line(tail: bytes, modified: float | None) -> bool:
+    """A last line without its newline is read (as ccusage reads it) once it parses as a JSON
+    object and the file has not changed for `settle_seconds`: Claude Code is done with it."""
+    if not tail.strip() or modified is None or time.time() - modified < settle_seconds():
+        return False
+    try:
+        return isinstance(parse_json(tail.decode("utf-8")), dict)
+    except Exception:  # noqa: BLE001 - not a complete line: it waits for its newline
+        return False
 
 
 def _is_response(row: dict) -> bool:

@@ -284,6 +284,7 @@ class Usage(Record):
     cache_creation_input_tokens: integer("cache_creation_input_tokens", maximum=TOKENS_MAX)
     cache_read_input_tokens: integer("cache_read_input_tokens", maximum=TOKENS_MAX)
     cache_creation: CacheCreation | None = None
+    speed: name("speed")  # "fast": Claude Code's fast mode, priced as `<model>-fast`
 
 
 class ClaudeCodeMessage(Record):
@@ -293,6 +294,31 @@ class ClaudeCodeMessage(Record):
     stop_reason: name("stop_reason")
     usage: Usage | None = None
     content: Content
+
+
+def _relayed(value: Any) -> Any:
+    """`data` of a `progress` line when it relays a subagent's message (`data.message.message`
+    an object); any other `data` (hook progress, text) is not a message and is left alone."""
+    if isinstance(value, dict) and isinstance(value.get("message"), dict) and isinstance(
+            value["message"].get("message"), dict):
+        return value
+    return None
+
+
+class RelayedMessage(Record):
+    """`data.message` of a `progress` line: a subagent's API response as the parent log relays
+    it, with its own time, request id, sidechain flag and cost."""
+
+    source_case: ClassVar[str] = "camel"
+    timestamp: timestamp("usage_at")
+    request_id: identifier("request_id")
+    is_sidechain: boolean("is_sidechain")
+    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("costUSD"))]
+    message: ClaudeCodeMessage | None = None
+
+
+class Relay(Record):
+    message: RelayedMessage | None = None
 
 
 class ClaudeCodeLine(Record):
@@ -310,7 +336,9 @@ class ClaudeCodeLine(Record):
     is_sidechain: boolean("is_sidechain")
     agent_id: identifier("agent_id")
     request_id: identifier("request_id")
+    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("costUSD"))]
     message: ClaudeCodeMessage | None = None
+    data: Annotated[Relay | None, BeforeValidator(_relayed)] = None
     summary: text(None, max_chars=None)
     content: Content
 

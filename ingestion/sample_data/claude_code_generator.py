@@ -153,6 +153,6 @@ def write_claude_projects(directory: Path, config: ClaudeCodeConfig) -> dict[str
 
 def _write(path: Path, lines: list[dict], written: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    path.write_text("".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))
     written["files"] += 1
     written["lines"] += len(lines)

@@ -259,6 +259,11 @@ create table if not exists raw.claude_code_lines (
     tool_results jsonb,
     _run_id text not null,
     _loaded_at timestamptz not null default now(),
+    usage_source text,
+    usage_at timestamptz,
+    cost_usd numeric(12, 8),
+    speed text,
+    usage_countable boolean not null default false,
     primary key (file_path, line_number)
 );
 
@@ -330,7 +335,19 @@ begin
              'update raw.claude_code_files as f set responses_read = (select count(*)
                  from raw.claude_code_lines as l where l.file_path = f.file_path
                  and l.message_id is not null and l.input_tokens is not null)'),
-            ('claude_code_files', 'responses_purged', 'bigint not null default 0', null)
+            ('claude_code_files', 'responses_purged', 'bigint not null default 0', null),
+            -- A line's usage: its own message's, or (`progress`) the relayed subagent
+            -- message's, at that message's time; the line's own costUSD and usage.speed; and
+            -- whether ccusage's line filter reads it (ingestion/claude_code.py).
+            ('claude_code_lines', 'usage_source', 'text',
+             'update raw.claude_code_lines set usage_source = ''message''
+                 where input_tokens is not null'),
+            ('claude_code_lines', 'usage_at', 'timestamptz', null),
+            ('claude_code_lines', 'cost_usd', 'numeric(12, 8)', null),
+            ('claude_code_lines', 'speed', 'text', null),
+            ('claude_code_lines', 'usage_countable', 'boolean not null default false',
+             'update raw.claude_code_lines set usage_countable = true
+                 where input_tokens is not null and output_tokens is not null')
         ) as t (table_name, column_name, definition, fill)
     loop
         if not exists (

@@ -51,7 +51,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     manifest=dbt_project.manifest_path,
     # The Claude Code pricing comes this early because the calls fact reads it.
     select="staging resource_type:seed int_claude_code_responses_priced "
-    "int_claude_code_responses_sequenced",
+    "int_claude_code_session_responses_priced int_claude_code_responses_sequenced",
     name="dbt_staging",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,

@@ -17,7 +17,8 @@ RETENTION = dg.AssetKey(["ops", "retention"])
 DOWNSAMPLE = dg.AssetKey(["ops", "downsample"])
 # The models that carry days before the retention horizon over from their own last build.
 KEEPERS = (["intermediate", "int_agent_calls_unioned"], ["intermediate", "int_tool_calls"],
-           ["intermediate", "int_claude_code_responses_priced"], ["marts", "dim_hosts"],
+           ["intermediate", "int_claude_code_responses_priced"],
+           ["intermediate", "int_claude_code_session_responses_priced"], ["marts", "dim_hosts"],
            ["marts", "fct_data_quality_daily"])
 # The detailed marts it downsamples, and the daily marts that keep what they lose.
 DOWNSAMPLED = (["marts", "fct_session_summaries"], ["marts", "fct_sessions_daily"],

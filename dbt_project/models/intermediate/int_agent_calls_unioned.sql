@@ -115,7 +115,8 @@ metric_shaped as (
 
 {#- Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
     ccusage counts it. Tenant = project; agent = `claude-code` for the main agent,
-    `claude-code:<subagent type>` for subagent traffic. Logs carry no cost: it is priced. -#}
+    `claude-code:<subagent type>` for subagent traffic. A line's own costUSD is its reported
+    cost; otherwise it is priced. -#}
 claude_code_shaped as (
 
     select
@@ -142,8 +143,8 @@ claude_code_shaped as (
         cache_creation_1h_tokens,
         total_tokens,
         null::numeric as input_chars,
-        null::numeric as cost_usd,
-        cost_usd as priced_cost_usd,
+        logged_cost_usd as cost_usd,
+        priced_cost_usd,
         0 as retry_count,
         true as is_success,
         true as is_llm_call,

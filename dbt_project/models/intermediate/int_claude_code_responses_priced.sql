@@ -1,4 +1,6 @@
-{#- Each Claude Code API response with its cost from the price row in force when it ran. -#}
+{#- Each Claude Code API response (ccusage's daily rules) with its cost: the line's own costUSD
+    when it has one, else priced from the reference.model_prices row in force when it ran
+    (macros/claude_code.sql). -#}
 with
 
 responses as (
@@ -7,40 +9,9 @@ responses as (
 
 ),
 
-prices as (
-
-    select * from {{ ref('model_prices') }}
-
-),
-
 priced as (
 
-    select
-        responses.*,
-        prices.valid_from as price_valid_from,
-        prices.price_source,
-        -- `<synthetic>` marks a message Claude Code wrote itself: no API call, nothing billed.
-        case when responses.model_name = '<synthetic>' then 0 else
-        {{ tiered_cost('responses.input_tokens', 'prices.input_per_mtok',
-                       'prices.input_above_per_mtok', 'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.output_tokens', 'prices.output_per_mtok',
-                         'prices.output_above_per_mtok', 'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_creation_5m_tokens', 'prices.cache_write_5m_per_mtok',
-                         'prices.cache_write_5m_above_per_mtok',
-                         'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_creation_1h_tokens', 'prices.cache_write_1h_per_mtok',
-                         'prices.cache_write_1h_above_per_mtok',
-                         'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_read_tokens', 'prices.cache_read_per_mtok',
-                         'prices.cache_read_above_per_mtok', 'prices.tier_threshold_tokens') }}
-        end as cost_usd,
-        row_number() over (
-            partition by responses.response_key order by prices.valid_from desc
-        ) as price_rank
-    from responses
-    left join prices
-        on responses.model_name = prices.model_name
-        and prices.valid_from <= {{ utc('responses.occurred_at') }}::date
+    {{ price_claude_code_responses('responses') }}
 
 ),
 
@@ -75,9 +46,13 @@ final as (
         loaded_at,
         working_dir,
         price_valid_from,
-        price_source,
-        cost_usd,
-        cost_usd is not null as is_priced
+        coalesce(logged_cost_usd, priced_cost_usd) as cost_usd,
+        coalesce(logged_cost_usd, priced_cost_usd) is not null as is_priced,
+        usage_source,
+        speed,
+        logged_cost_usd,
+        priced_cost_usd,
+        price_source
     from priced
     where price_rank = 1
 

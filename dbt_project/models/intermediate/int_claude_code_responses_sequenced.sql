@@ -4,7 +4,7 @@ with
 
 responses as (
 
-    select * from {{ ref('int_claude_code_responses_priced') }}
+    select * from {{ ref('int_claude_code_session_responses_priced') }}
 
 ),
 

@@ -1,6 +1,8 @@
 {#- ccusage's 5-hour billing blocks over all Claude Code responses: a block starts at the UTC
     hour of its first response and lasts 5 hours; the next response starts a new block when it
-    comes 5 hours or more after the block's start or after the previous response. Only blocks
+    comes more than 5 hours after the block's start or after the previous response (exactly 5
+    hours stays in the block, as in ccusage 20.0.24). Responses are counted by ccusage's blocks
+    rules (int_claude_code_session_responses_priced). Only blocks
     with activity are rows; the idle time between them is `idle_before_seconds`. -#}
 with recursive
 
@@ -25,8 +27,8 @@ walk as (
         next_response.sequence_number,
         next_response.occurred_at,
         case
-            when next_response.occurred_at - walk.block_start_at >= interval '5 hours'
-                or next_response.occurred_at - walk.occurred_at >= interval '5 hours'
+            when next_response.occurred_at - walk.block_start_at > interval '5 hours'
+                or next_response.occurred_at - walk.occurred_at > interval '5 hours'
                 then date_trunc('hour', next_response.occurred_at at time zone 'UTC')
                     at time zone 'UTC'
             else walk.block_start_at
