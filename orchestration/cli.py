@@ -182,10 +182,13 @@ def cmd_run(args) -> int:
 
 def cmd_backfill(args) -> int:
     """One run over the date range: re-read from the collector, rebuild, check."""
-    from orchestration.runs import run_job
+    from orchestration.runs import range_problem, run_job
 
     started = time.monotonic()
-    print(f"backfilling {args.start} .. {args.end} (UTC days, both included) ...")
+    if problem := range_problem(args.start, args.end or args.start):
+        print(f"atw backfill: {problem}", file=sys.stderr)
+        return 2
+    print(f"backfilling {args.start} .. {args.end or args.start} (UTC days, both included) ...")
     return _report(run_job("backfill", args.start, args.end), started)
 
 

@@ -20,6 +20,22 @@ def partition_tags(start: date, end: date) -> dict:
             "dagster/asset_partition_range_end": end.isoformat()}
 
 
+def range_problem(start: date, end: date) -> str | None:
+    """Why start..end cannot be run as daily partitions (one line naming the setting to
+    change), or None."""
+    from orchestration.partitions import daily_partitions
+
+    first = daily_partitions().start.date()
+    if end < start:
+        return f"the range ends ({end}) before it starts ({start})"
+    if start < first:
+        return (f"{start} is before the first daily partition, {first}: set "
+                f"ATW_PARTITIONS_START={start} (or earlier) to backfill it")
+    if end > today():
+        return f"{end} is after today ({today()}, UTC): there is nothing to backfill there yet"
+    return None
+
+
 def run_job(job_name: str = "everything", start: date | None = None, end: date | None = None,
             instance=None):
     """Execute `job_name` in this process for the partitions start..end (default: today's),

@@ -3,7 +3,7 @@ the CLI as from Dagster; running it twice changes nothing; two at once do not co
 
 import subprocess
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 from dagster import AssetKey, DagsterInstance
 
@@ -97,3 +97,15 @@ def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(small_collec
     with connect(urls.warehouse) as conn:
         assert conn.execute(f"select count(*) - count(distinct call_id) from {CALLS}"
                             ).fetchone()[0] == 0
+
+
+def test_a_backfill_outside_the_partitions_fails_with_one_line_naming_the_setting(capsys):
+    """Before ATW_PARTITIONS_START, or after today: no Dagster traceback, one line."""
+    assert main(["backfill", "2019-03-01", "2019-03-02"]) == 2
+    assert main(["backfill", "2999-01-01"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == [
+        "atw backfill: 2019-03-01 is before the first daily partition, 2025-01-01: set "
+        "ATW_PARTITIONS_START=2019-03-01 (or earlier) to backfill it",
+        f"atw backfill: 2999-01-01 is after today ({datetime.now(UTC).date()}, UTC): there is "
+        "nothing to backfill there yet"]
