@@ -63,12 +63,10 @@ def events(built):
 
 
 def _sessions(events: pd.DataFrame) -> pd.Series:
-    """A session label per event: the id it carries, unless its host sent fewer than 1.5 events
-    per id that day; then host + working directory, split by 30 minutes without events."""
+    """A session label per event: the id it carries, unless no other event carries it; then
+    host + working directory, split by 30 minutes without events."""
     gap = pd.Timedelta(minutes=30)
-    per_day = events.groupby(["host_id", "day"])["session_id"].agg(
-        lambda ids: len(ids) / ids.nunique() < 1.5).rename("derive")
-    derive = events.join(per_day, on=["host_id", "day"])["derive"]
+    derive = events.groupby("session_id")["session_id"].transform("size") == 1
     labels = events["session_id"].copy()
     derived = events[derive].sort_values(["created_at", "id"])
     for (host, directory), rows in derived.groupby(["host_id", "working_dir"]):
@@ -376,3 +374,24 @@ def test_the_analyst_questions_of_the_readme_run(built):
         # The ones over the whole history answer with rows on the test data.
         for index in (3, 6, 8, 9):
             assert conn.execute(queries[index]).fetchall(), queries[index]
+
+
+def test_session_message_counts_are_the_transcript_messages_loaded_and_quarantined(built):
+    """Each transcript counts in one session: its messages loaded plus those quarantined."""
+    with connect(built.warehouse) as conn:
+        sessions, loaded, quarantined = conn.execute(
+            """
+            with called as (
+                select distinct source_session_id as session_id
+                from intermediate.int_agent_calls_unioned where source_system = 'collector'
+            )
+            select
+                (select sum(message_count) from intermediate.int_sessions_aggregated),
+                (select count(*) from raw.collector_transcript_messages
+                 where session_id in (select session_id from called)),
+                (select count(*) from raw.quarantine
+                 where source = 'collector.session_transcripts.messages'
+                     and regexp_replace(source_key, ':[0-9]+$', '')
+                         in (select session_id from called))
+            """).fetchone()
+    assert loaded > 0 and sessions == loaded + quarantined

@@ -208,20 +208,20 @@ priced as (
 
 ),
 
--- Sessions. A host whose events that day average fewer than `session_min_events_per_id` events
--- per session id starts a new id in every process: its sessions are derived from host + working
--- directory, a new one after `session_inactivity_gap_minutes` without events.
-host_days as (
+-- Sessions. A session id the source sent with more than one call is a session, whatever hosts
+-- and days its calls span. An id seen once belongs to a client that starts a new id in every
+-- process: such calls are grouped by host and working directory, a new session after
+-- `session_inactivity_gap_minutes` without calls. Decided per id over everything staged, so the
+-- days a run rebuilds see the counts a full refresh sees.
+session_id_calls as (
 
-    select
-        source_system,
-        host_id,
-        occurred_on,
-        count(*)::numeric / count(distinct source_session_id)
-            < {{ var('session_min_events_per_id') }} as has_per_process_ids
-    from priced
-    where host_id is not null
-    group by source_system, host_id, occurred_on
+    select source_system, session_id as source_session_id, count(*) as call_count
+    from (
+        select source_system, session_id from {{ ref('stg_collector__telemetry_events') }}
+        union all
+        select source_system, session_id from {{ ref('stg_landing__collector_events') }}
+    ) as staged
+    group by source_system, session_id
 
 ),
 
@@ -229,12 +229,12 @@ with_id_kind as (
 
     select
         priced.*,
-        coalesce(host_days.has_per_process_ids, false) as is_session_derived
+        coalesce(priced.host_id is not null and session_id_calls.call_count = 1, false)
+            as is_session_derived
     from priced
-    left join host_days
-        on priced.source_system = host_days.source_system
-        and priced.host_id = host_days.host_id
-        and priced.occurred_on = host_days.occurred_on
+    left join session_id_calls
+        on priced.source_system = session_id_calls.source_system
+        and priced.source_session_id = session_id_calls.source_session_id
 
 ),
 

@@ -107,13 +107,22 @@ tool_usage as (
 
 ),
 
--- Transcripts are the collector's, keyed by the session id its client sent; a derived session
--- holds the transcripts of every id it groups.
-session_source_ids as (
+-- Transcripts are the collector's, keyed by the session id its client sent. Each belongs to
+-- exactly one session: the one holding most of its id's calls (the earliest on a tie), so no
+-- message is counted twice. A session's message count is the collector's count of messages in
+-- the transcript, quarantined ones included; the token estimate is of the messages loaded.
+transcript_sessions as (
 
-    select distinct source_system, session_id, source_session_id
-    from calls
-    where source_system = 'collector'
+    select distinct on (source_session_id) source_system, session_id, source_session_id
+    from (
+        select
+            source_system, session_id, source_session_id, count(*) as call_count,
+            min(occurred_at) as first_call_at
+        from calls
+        where source_system = 'collector'
+        group by source_system, session_id, source_session_id
+    ) as per_session
+    order by source_session_id, call_count desc, first_call_at, session_id
 
 ),
 
@@ -121,7 +130,6 @@ message_totals as (
 
     select
         session_id,
-        count(*) as message_count,
         sum(estimated_tokens) as estimated_tokens
     from transcript_messages
     group by session_id
@@ -131,17 +139,17 @@ message_totals as (
 session_transcripts as (
 
     select
-        session_source_ids.source_system,
-        session_source_ids.session_id,
+        transcript_sessions.source_system,
+        transcript_sessions.session_id,
         count(*) as transcript_count,
-        sum(message_totals.message_count)::bigint as message_count,
+        sum(transcripts.message_count)::bigint as message_count,
         sum(message_totals.estimated_tokens)::bigint as estimated_tokens
-    from session_source_ids
+    from transcript_sessions
     inner join transcripts
-        on session_source_ids.source_session_id = transcripts.session_id
+        on transcript_sessions.source_session_id = transcripts.session_id
     left join message_totals
         on transcripts.session_id = message_totals.session_id
-    group by session_source_ids.source_system, session_source_ids.session_id
+    group by transcript_sessions.source_system, transcript_sessions.session_id
 
 ),
 
