@@ -313,7 +313,7 @@ class RelayedMessage(Record):
     timestamp: timestamp("usage_at")
     request_id: identifier("request_id")
     is_sidechain: boolean("is_sidechain")
-    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("costUSD"))]
+    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("cost_usd", "costUSD"))]
     message: ClaudeCodeMessage | None = None
 
 
@@ -336,7 +336,7 @@ class ClaudeCodeLine(Record):
     is_sidechain: boolean("is_sidechain")
     agent_id: identifier("agent_id")
     request_id: identifier("request_id")
-    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("costUSD"))]
+    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("cost_usd", "costUSD"))]
     message: ClaudeCodeMessage | None = None
     data: Annotated[Relay | None, BeforeValidator(_relayed)] = None
     summary: text(None, max_chars=None)
