@@ -296,6 +296,10 @@ class ClaudeCodeMessage(Record):
     content: Content
 
 
+# Claude Code spells it costUSD, not the camel case of cost_usd.
+COST_USD = Field(validation_alias=AliasChoices("cost_usd", "costUSD"))
+
+
 def _relayed(value: Any) -> Any:
     """`data` of a `progress` line when it relays a subagent's message (`data.message.message`
     an object); any other `data` (hook progress, text) is not a message and is left alone."""
@@ -313,7 +317,7 @@ class RelayedMessage(Record):
     timestamp: timestamp("usage_at")
     request_id: identifier("request_id")
     is_sidechain: boolean("is_sidechain")
-    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("cost_usd", "costUSD"))]
+    cost_usd: Annotated[cost("cost_usd"), COST_USD]
     message: ClaudeCodeMessage | None = None
 
 
@@ -336,7 +340,7 @@ class ClaudeCodeLine(Record):
     is_sidechain: boolean("is_sidechain")
     agent_id: identifier("agent_id")
     request_id: identifier("request_id")
-    cost_usd: Annotated[cost("cost_usd"), Field(validation_alias=AliasChoices("cost_usd", "costUSD"))]
+    cost_usd: Annotated[cost("cost_usd"), COST_USD]
     message: ClaudeCodeMessage | None = None
     data: Annotated[Relay | None, BeforeValidator(_relayed)] = None
     summary: text(None, max_chars=None)
