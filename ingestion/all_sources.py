@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingestion import claude_code, collector_events, collector_transcripts, file_drops
+from ingestion import (
+    claude_code,
+    collector_events,
+    collector_transcripts,
+    file_drops,
+    price_catalogue,
+)
 from ingestion.connections import connect
 from ingestion.load_errors import describe
 from ingestion.load_log import LoadCounts
 from ingestion.settings import Urls, skipped_sources
+from ingestion.warehouse_schema import ensure_raw_schema
 
 
 class SourcesFailed(RuntimeError):
@@ -44,12 +51,21 @@ def _claude_code(urls: Urls, run_id: str) -> list[LoadCounts]:
         return [claude_code.load_projects(warehouse, run_id, reconcile_all=True)]
 
 
+def _model_prices(urls: Urls, run_id: str) -> list[LoadCounts]:
+    """The prices of the model names loaded (the `raw/model_price_catalogue` asset)."""
+    with connect(urls.warehouse) as warehouse:
+        ensure_raw_schema(warehouse)
+        price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))
+    return []
+
+
 # name, the settings' name of its source (skipped_sources), loader
 LOADERS: list[tuple[str, str, Callable[[Urls, str], list[LoadCounts]]]] = [
     (collector_events.SOURCE, "collector", _collector_events),
     (collector_transcripts.SOURCE, "collector", _collector_transcripts),
     ("landing", "landing", _landing_files),
     (claude_code.SOURCE, "claude_code", _claude_code),
+    ("model prices", "", _model_prices),  # after the loads: the names they brought
 ]
 
 

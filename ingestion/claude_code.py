@@ -40,6 +40,10 @@ from ingestion.quarantine import Rejection
 from ingestion.warehouse_schema import ensure_raw_schema
 
 SOURCE = "claude_code.session_logs"
+# What the loader reads of a log (columns, the path's project and session, which lines count).
+# A log read under older rules is read again from the start, so every line follows these.
+# 2: relayed `progress` usage, costUSD, speed, usage_countable, ccusage's path sessions.
+RULES_VERSION = 2
 LINE_COLUMNS = (
     "file_path", "line_number", "project", "file_session_id", "line_type", "session_id", "uuid",
     "parent_uuid", "occurred_at", "version", "cwd", "git_branch", "is_sidechain", "agent_id",
@@ -77,7 +81,17 @@ def log_paths(root: Path) -> list[Path]:
     return sorted(found, key=str)
 
 
-def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
+def root_labels(roots: list[Path]) -> list[str]:
+    """How each projects folder starts its logs' keys: its name, and where two configured
+    folders share a name (`~/.claude/projects` and `~/.config/claude/projects`) a digest of its
+    path too, so that their logs never take each other's keys."""
+    names = [root.name for root in roots]
+    return [name if names.count(name) == 1 else
+            f"{name}~{hashlib.sha256(str(root.expanduser().resolve()).encode()).hexdigest()[:8]}"
+            for name, root in zip(names, roots, strict=True)]
+
+
+def discover(root: Path, fingerprint_key: bytes, label: str | None = None) -> list[LogFile]:
     """Session logs under a projects directory; subagent logs belong to their parent session.
     Keys, projects and session ids come from paths, so they are redacted like any other
     identifier."""
@@ -88,7 +102,8 @@ def discover(root: Path, fingerprint_key: bytes) -> list[LogFile]:
     for path in log_paths(root):
         parts = path.relative_to(root).parts
         project, session_id, is_subagent = project_and_session(parts)
-        found.append(LogFile(path, clean(f"{root.name}/{'/'.join(parts)}"), clean(project),
+        found.append(LogFile(path, clean(f"{label or root.name}/{'/'.join(parts)}"),
+                             clean(project),
                              clean(session_id), is_subagent))
     return found
 
@@ -112,7 +127,8 @@ def line_row(line: contracts.ClaudeCodeLine) -> dict:
     message carries that message's id, model and usage (at the message's own time, with its
     request id, sidechain flag and cost): when the subagent's own log is missing, it is the
     only record of that API call."""
-    relayed = line.data.message if line.data and line.data.message else None
+    relayed = (line.data.message if line.type == "progress" and line.message is None
+               and line.data and line.data.message else None)
     message = relayed.message if relayed and relayed.message else line.message
     usage = message.usage if message else None
     breakdown = usage.cache_creation if usage else None
@@ -193,8 +209,8 @@ def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] 
     warehouse.commit()
     totals = LoadCounts(SOURCE)
     read = []
-    for root in roots:
-        for log_file in discover(root, key_material):
+    for root, label in zip(roots, root_labels(roots), strict=True):
+        for log_file in discover(root, key_material, label):
             counts = load_file(warehouse, log_file, run_id, encoding)
             if counts is not None:
                 totals.add(counts)
@@ -214,14 +230,12 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         watermarks.lock(warehouse, f"{SOURCE}:{log_file.key}")
         held = warehouse.execute(
             "select consumed_bytes, consumed_sha256, lines_consumed, lines_read, "
-            "lines_quarantined, responses_read from raw.claude_code_files "
+            "lines_quarantined, responses_read, rules_version from raw.claude_code_files "
             "where file_path = %s", (log_file.key,)).fetchone()
         start, first_line, before, rewritten = 0, 1, (0, 0, 0), False
-        if held and held[0] <= len(data) and hashlib.sha256(
-                data[:held[0]]).hexdigest() == held[1]:
-            start, first_line, before = held[0], held[2] + 1, held[3:]
-            if 0 < start < len(data) and data[start - 1:start] != b"\n" \
-                    and data[start:start + 1] == b"\n":
+        if _resumable(held, data):
+            start, first_line, before = held[0], held[2] + 1, held[3:6]
+            if 0 < start < len(data) and data[start - 1:start] != b"\n":
                 start += 1  # the newline of a last line read before it had one
         elif held:  # rewritten: what was read before no longer stands
             warehouse.execute("delete from raw.claude_code_lines where file_path = %s",
@@ -288,9 +302,11 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             """
             insert into raw.claude_code_files (file_path, project, session_id,
                 is_subagent_file, size_bytes, consumed_bytes, consumed_sha256, lines_consumed,
-                lines_read, lines_quarantined, responses_read, run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                lines_read, lines_quarantined, responses_read, rules_version, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (file_path) do update set
+                project = excluded.project, session_id = excluded.session_id,
+                rules_version = excluded.rules_version,
                 size_bytes = excluded.size_bytes, consumed_bytes = excluded.consumed_bytes,
                 consumed_sha256 = excluded.consumed_sha256,
                 lines_consumed = excluded.lines_consumed, lines_read = excluded.lines_read,
@@ -303,10 +319,23 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             """,
             (log_file.key, log_file.project, log_file.session_id, log_file.is_subagent,
              len(data), end, hashlib.sha256(data[:end]).hexdigest(), lines_consumed, *read,
-             run_id, start == 0, start == 0),
+             RULES_VERSION, run_id, start == 0, start == 0),
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def _resumable(held: tuple | None, data: bytes) -> bool:
+    """Whether a log can be read on from where the last load stopped: it was read under these
+    rules, what was read is unchanged, and a last line read without its newline was whole (what
+    follows it starts with the newline)."""
+    if held is None or held[6] != RULES_VERSION or held[0] > len(data):
+        return False
+    if hashlib.sha256(data[:held[0]]).hexdigest() != held[1]:
+        return False
+    consumed = held[0]
+    return not (0 < consumed < len(data) and data[consumed - 1:consumed] != b"\n"
+                and data[consumed:consumed + 1] != b"\n")
 
 
 def settle_seconds() -> float:

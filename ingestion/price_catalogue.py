@@ -31,8 +31,10 @@ COLUMNS = ("model_name", "valid_from", "matched_provider", "matched_model",
            *(f"{kind}_per_mtok" for kind in PRICE_KINDS), "tier_threshold_tokens",
            *(f"{kind}_above_per_mtok" for kind in PRICE_KINDS), "catalogue")
 
-# Where each source keeps the model of a call.
-MODEL_COLUMNS = (("raw.claude_code_lines", "model"), ("raw.collector_events", "model_name"),
+# Where each source keeps the model of a call (Claude Code's fast mode is `<model>-fast`).
+MODEL_COLUMNS = (("raw.claude_code_lines",
+                  "case when speed = 'fast' then model || '-fast' else model end"),
+                 ("raw.collector_events", "model_name"),
                  ("raw.landed_collector_events", "model_name"),
                  ("raw.landed_metric_events", "model_id"))
 
@@ -98,8 +100,9 @@ def _row(name: str, valid_from: date, provider: str, model: str, price) -> Price
 
 
 def _periods(model_info, fast: bool) -> list[tuple[date, object]]:
-    """(valid_from, prices) of a catalogue model, oldest first; the fast-mode variant where the
-    catalogue has one for a fast response."""
+    """(valid_from, prices) of a catalogue model, oldest first; for a fast response the
+    catalogue's fast-mode variant where it has one, else the standard prices (as ccusage
+    prices fast mode of the models without a fast rate; Opus 4.6's is an override)."""
     prices = model_info.prices
     periods = ([(EPOCH, prices)] if not isinstance(prices, list) else
                [(getattr(p.constraint, "start_date", None) or EPOCH, p.prices) for p in prices
@@ -137,7 +140,8 @@ def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
     for table, column in MODEL_COLUMNS:
         if warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
             names |= {row[0] for row in warehouse.execute(
-                f"select distinct {column} from {table} where {column} is not null")}  # noqa: S608 - constants
+                f"select distinct {column} from {table}")  # noqa: S608 - constants
+                if row[0] is not None}
     alias_map = aliases()
     return names | {alias_map[name] for name in names if name in alias_map}
 

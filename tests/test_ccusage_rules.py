@@ -3,7 +3,10 @@ numbers worked out by hand (test_ccusage_parity.py also holds them against ccusa
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import time
 
 import pytest
 
@@ -136,3 +139,107 @@ def test_every_response_has_its_cost_or_is_counted_unpriced(warehouse):
         warehouse, "select sum(unpriced_response_count), count(*) filter (where cost_usd is null)"
                    " from marts.fct_claude_code_daily_usage")
     assert (unpriced, without_cost) == (0, 0)
+
+
+def test_rows_kept_past_retention_survive_a_new_column(warehouse):
+    """A priced-responses table built before a column existed still carries its purged days
+    over (by name, the new column null) instead of failing the build."""
+    with connect(warehouse) as conn:
+        conn.execute("alter table intermediate.int_claude_code_responses_priced "
+                     "drop column speed, drop column price_source")
+        conn.execute("insert into raw.retention_runs (run_id, table_name, cutoff, "
+                     "rows_affected) values ('old', 'raw.claude_code_lines', "
+                     "'2026-01-09', 0)")
+        conn.execute("delete from raw.claude_code_lines where occurred_at < '2026-01-09'")
+        before = conn.execute("select count(*) from intermediate.int_claude_code_responses_priced"
+                              " where occurred_at < '2026-01-09'").fetchone()[0]
+    command, env = dbt_command(warehouse, ["build", "--quiet", "--select",
+                                           "int_claude_code_responses_priced"],
+                               "target/ccusage-rules")
+    subprocess.run(command, env=env, check=True)
+    kept = _rows(warehouse, "select count(*), count(speed), count(price_source) "
+                            "from intermediate.int_claude_code_responses_priced "
+                            "where occurred_at < '2026-01-09'")
+    assert before > 0 and kept == [(before, 0, 0)]
+
+
+def _usage_line(message_id: str, day: int = 5, speed: str | None = None) -> bytes:
+    usage = {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0,
+             "cache_read_input_tokens": 0, **({"speed": speed} if speed else {})}
+    return json.dumps({
+        "type": "assistant", "sessionId": "S", "version": "2.1.14", "cwd": "/repo",
+        "timestamp": f"2026-01-{day:02d}T10:00:00.000Z", "requestId": f"req-{message_id}",
+        "message": {"id": message_id, "role": "assistant", "model": "claude-opus-4-6",
+                    "usage": usage, "content": []}}, separators=(",", ":")).encode()
+
+
+def _lines(url: str) -> list[tuple]:
+    with connect(url) as conn:
+        return conn.execute("select file_path, line_number, message_id "
+                            "from raw.claude_code_lines order by 1, 2").fetchall()
+
+
+def test_a_settled_last_line_then_more_lines_reads_like_a_fresh_read(urls, tmp_path):
+    """Read without its newline, the last line is line N; what is appended after it either
+    starts with that newline (read on from there) or shows the line was not whole (re-read)."""
+    log = tmp_path / "projects" / "p" / "S.jsonl"
+    log.parent.mkdir(parents=True)
+    an_hour_ago = time.time() - 3600
+
+    def settle():
+        os.utime(log, (an_hour_ago, an_hour_ago))
+
+    log.write_bytes(_usage_line("m1") + b"\n" + _usage_line("m2"))
+    settle()
+    with connect(urls.warehouse) as conn:
+        assert load_projects(conn, "1", [tmp_path / "projects"]).rows_read == 2
+        log.write_bytes(log.read_bytes() + b"\n" + _usage_line("m3") + b"\n")
+        settle()
+        assert load_projects(conn, "2", [tmp_path / "projects"]).rows_read == 1
+        assert [row[1:] for row in _lines(urls.warehouse)] == [(1, "m1"), (2, "m2"), (3, "m3")]
+        log.write_bytes(log.read_bytes() + _usage_line("m4"))  # settled tail again ...
+        settle()
+        load_projects(conn, "3", [tmp_path / "projects"])
+        log.write_bytes(log.read_bytes() + b'x"}\n')  # ... that was not the whole line
+        settle()
+        load_projects(conn, "4", [tmp_path / "projects"])
+        quarantined = conn.execute("select source_key, reason_code from raw.quarantine "
+                                   "where run_id = '4'").fetchall()
+    assert [row[1:] for row in _lines(urls.warehouse)] == [(1, "m1"), (2, "m2"), (3, "m3")]
+    assert quarantined == [("projects/p/S.jsonl:4", "malformed_json")]
+
+
+def test_logs_read_under_older_rules_are_read_again(urls, tmp_path):
+    log = tmp_path / "projects" / "p" / "S" / "chat.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_bytes(_usage_line("m1") + b"\n")
+    with connect(urls.warehouse) as conn:
+        load_projects(conn, "1", [tmp_path / "projects"])
+        conn.execute("update raw.claude_code_files set rules_version = 1")
+        conn.execute("update raw.claude_code_lines set file_session_id = 'chat'")
+        conn.commit()
+        assert load_projects(conn, "2", [tmp_path / "projects"]).rows_read == 1
+        assert conn.execute("select file_session_id, count(*) from raw.claude_code_lines "
+                            "group by 1").fetchall() == [("S", 1)]
+
+
+def test_two_projects_folders_of_one_name_keep_their_logs_apart(urls, tmp_path):
+    roots = [tmp_path / "home" / ".claude" / "projects",
+             tmp_path / "home" / ".config" / "claude" / "projects"]
+    for number, root in enumerate(roots, start=1):
+        (root / "p").mkdir(parents=True)
+        (root / "p" / "S.jsonl").write_bytes(_usage_line(f"m{number}") + b"\n")
+    with connect(urls.warehouse) as conn:
+        assert load_projects(conn, "1", roots).rows_loaded == 2
+        assert load_projects(conn, "2", roots).rows_read == 0
+    assert sorted(row[2] for row in _lines(urls.warehouse)) == ["m1", "m2"]
+
+
+def test_fast_mode_names_are_looked_up_in_the_catalogue(urls, tmp_path):
+    log = tmp_path / "projects" / "p" / "S.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_bytes(_usage_line("m1", speed="fast") + b"\n" + _usage_line("m2") + b"\n")
+    with connect(urls.warehouse) as conn:
+        load_projects(conn, "1", [tmp_path / "projects"])
+        names = price_catalogue.logged_model_names(conn)
+    assert {"claude-opus-4-6", "claude-opus-4-6-fast"} <= names

@@ -18,10 +18,12 @@
     its rows before the horizon are carried over from the table as it was. Append after the
     model's final `select * from final`. A row whose key was carried over is not rebuilt: one
     Claude Code response logs lines on both sides of midnight, and the purge takes only the
-    earlier ones. On a first build there is nothing to carry over. A change to the model's
-    columns after a purge must carry the old rows over by hand. -#}
-{% macro keep_rows_before_retention_horizon(time_column, key_column) -%}
-    {%- if existing_relation() is not none %}
+    earlier ones. On a first build there is nothing to carry over. Given `columns` (the model's,
+    in order) the old rows are read by name, so a column added since they were built is null in
+    them; without it the table's columns must be the model's, position by position. -#}
+{% macro keep_rows_before_retention_horizon(time_column, key_column, columns=none) -%}
+    {%- set existing = existing_relation() -%}
+    {%- if existing is not none %}
     where {{ time_column }} >= {{ retention_horizon() }}
         and not exists (
             select 1 from {{ this }} as kept
@@ -29,7 +31,17 @@
                 and kept.{{ time_column }} < {{ retention_horizon() }}
         )
     union all
+    {%- if columns is none %}
     select * from {{ this }}
+    {%- else %}
+    {#- By name: a column the table as built before did not have yet is null in its rows. -#}
+    {%- set built = adapter.get_columns_in_relation(existing) | map(attribute='name') | list %}
+    select
+        {%- for column in columns %}
+        {{ column if column in built else 'null' }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+    {%- endif %}
     where {{ time_column }} < {{ retention_horizon() }}
     {%- endif %}
 {%- endmacro %}

@@ -336,6 +336,8 @@ begin
                  from raw.claude_code_lines as l where l.file_path = f.file_path
                  and l.message_id is not null and l.input_tokens is not null)'),
             ('claude_code_files', 'responses_purged', 'bigint not null default 0', null),
+            -- ingestion/claude_code.py RULES_VERSION: logs read under older rules are re-read
+            ('claude_code_files', 'rules_version', 'integer not null default 1', null),
             -- A line's usage: its own message's, or (`progress`) the relayed subagent
             -- message's, at that message's time; the line's own costUSD and usage.speed; and
             -- whether ccusage's line filter reads it (ingestion/claude_code.py).

@@ -8,12 +8,13 @@ from ingestion.connections import connect
 from ingestion.warehouse_schema import ensure_raw_schema
 from orchestration.resources import TelemetryDatabases
 
+PRICE_CATALOGUE = dg.AssetKey(["raw", "model_price_catalogue"])
 LOADED = [["raw", "collector_events"], ["raw", "landed_collector_events"],
           ["raw", "landed_metric_events"], ["raw", "claude_code_lines"]]
 
 
 @dg.asset(
-    key=["raw", "model_price_catalogue"],
+    key=PRICE_CATALOGUE,
     group_name="ingestion",
     kinds={"python", "postgres"},
     deps=[dg.AssetKey(key) for key in LOADED],

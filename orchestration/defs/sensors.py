@@ -10,6 +10,7 @@ import dagster as dg
 
 from ingestion import source_changes
 from ingestion.connections import connect
+from orchestration.defs.prices import PRICE_CATALOGUE
 from orchestration.defs.retention import DOWNSAMPLE, RETENTION
 from orchestration.resources import TelemetryDatabases
 from orchestration.webhook import post_json, webhook_url
@@ -59,6 +60,20 @@ def _skipped(key: dg.AssetKey, monitoring_due: bool) -> bool:
     return not monitoring_due and key in MONITORING
 
 
+def _downstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
+    """`keys` and everything downstream of them, except through the price catalogue: every
+    source feeds it, so through it a new collector row would rebuild the Claude Code models.
+    Prices are looked up by the nightly run and `atw run`; until then a new model's calls are
+    unpriced (counted as such)."""
+    seen, queue = set(keys), list(keys)
+    while queue:
+        for child in asset_graph.get(queue.pop()).child_keys:
+            if child not in seen and child != PRICE_CATALOGUE:
+                seen.add(child)
+                queue.append(child)
+    return seen
+
+
 def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
     """Alerts, anomalies and recommendations are rebuilt at most every
     ATW_MONITORING_REFRESH_SECONDS by micro-batches: a dbt step less in most runs."""
@@ -79,7 +94,7 @@ def micro_batch_request(previous: dict | None, current: dict, asset_graph,
     # A loader that writes two tables is one step: both of its assets, or neither.
     selection = dg.AssetSelection.assets(
         *(dg.AssetKey.from_user_string(k) for k in keys)).required_multi_asset_neighbors()
-    affected = {key for key in selection.downstream().resolve(asset_graph)
+    affected = {key for key in _downstream(selection.resolve(asset_graph), asset_graph)
                 if not _skipped(key, with_monitoring)}
     checks = {check for check in selection.downstream().resolve_checks(asset_graph)
               if check.asset_key in affected}

@@ -1,6 +1,43 @@
 {#- Each Claude Code API response (ccusage's daily rules) with its cost: the line's own costUSD
     when it has one, else priced from the reference.model_prices row in force when it ran
     (macros/claude_code.sql). -#}
+{%- set columns = [
+    'response_key',
+    'agent_type',
+    'message_id',
+    'request_id',
+    'session_id',
+    'logged_session_id',
+    'agent_id',
+    'line_uuid',
+    'source_system',
+    'project',
+    'model_name',
+    'stop_reason',
+    'file_path',
+    'client_version',
+    'git_branch',
+    'input_tokens',
+    'output_tokens',
+    'cache_creation_tokens',
+    'cache_creation_5m_tokens',
+    'cache_creation_1h_tokens',
+    'cache_read_tokens',
+    'total_tokens',
+    'copy_count',
+    'is_sidechain',
+    'occurred_at',
+    'loaded_at',
+    'working_dir',
+    'price_valid_from',
+    'cost_usd',
+    'is_priced',
+    'usage_source',
+    'speed',
+    'logged_cost_usd',
+    'priced_cost_usd',
+    'price_source',
+] -%}
 with
 
 responses as (
@@ -15,48 +52,23 @@ priced as (
 
 ),
 
-final as (
+costed as (
 
     select
-        response_key,
-        agent_type,
-        message_id,
-        request_id,
-        session_id,
-        logged_session_id,
-        agent_id,
-        line_uuid,
-        source_system,
-        project,
-        model_name,
-        stop_reason,
-        file_path,
-        client_version,
-        git_branch,
-        input_tokens,
-        output_tokens,
-        cache_creation_tokens,
-        cache_creation_5m_tokens,
-        cache_creation_1h_tokens,
-        cache_read_tokens,
-        total_tokens,
-        copy_count,
-        is_sidechain,
-        occurred_at,
-        loaded_at,
-        working_dir,
-        price_valid_from,
+        *,
         coalesce(logged_cost_usd, priced_cost_usd) as cost_usd,
-        coalesce(logged_cost_usd, priced_cost_usd) is not null as is_priced,
-        usage_source,
-        speed,
-        logged_cost_usd,
-        priced_cost_usd,
-        price_source
+        coalesce(logged_cost_usd, priced_cost_usd) is not null as is_priced
     from priced
     where price_rank = 1
+
+),
+
+final as (
+
+    select {{ columns | join(', ') }}
+    from costed
 
 )
 
 select * from final
-{{ keep_rows_before_retention_horizon('occurred_at', 'response_key') }}
+{{ keep_rows_before_retention_horizon('occurred_at', 'response_key', columns) }}
