@@ -36,6 +36,7 @@ def _dbt_build(warehouse_url: str, timezone: str) -> None:
         warehouse_url,
         ["build", "--quiet", "--select", "resource_type:seed", "model_prices",
          "stg_claude_code__api_responses", "stg_claude_code__session_responses",
+         "--exclude", "int_agent_calls_unioned+",
          "--vars", json.dumps({"report_timezone": timezone})],
         "target/parity")
     subprocess.run(command, env=env, check=True)
