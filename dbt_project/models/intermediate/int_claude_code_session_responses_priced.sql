@@ -35,20 +35,9 @@ responses as (
 
 ),
 
-priced as (
-
-    {{ price_claude_code_responses('responses') }}
-
-),
-
 costed as (
 
-    select
-        *,
-        coalesce(logged_cost_usd, priced_cost_usd) as cost_usd,
-        coalesce(logged_cost_usd, priced_cost_usd) is not null as is_priced
-    from priced
-    where price_rank = 1
+    {{ price_claude_code_responses('responses') }}
 
 ),
 
