@@ -147,12 +147,15 @@ def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
 
 
 def refresh(warehouse: psycopg.Connection, names: Iterable[str]) -> dict[str, int]:
-    """Replace the catalogue rows with those of `names`, in one transaction: counts of names
-    priced and not found."""
-    rows = [row for name in sorted(set(names)) for row in resolve(name)]
+    """Replace the catalogue rows of `names` with the catalogue's, in one transaction: counts of
+    names priced and not found. Rows of other names stay: a model whose raw rows retention has
+    purged still prices the calls the marts keep."""
+    names = sorted(set(names))
+    rows = [row for name in names for row in resolve(name)]
     catalogue = catalogue_name()
     with warehouse.transaction():
-        warehouse.execute("delete from raw.model_price_catalogue")
+        warehouse.execute("delete from raw.model_price_catalogue where model_name = any(%s)",
+                          (names,))
         with warehouse.cursor().copy(
                 f"copy raw.model_price_catalogue ({', '.join(COLUMNS)}) from stdin") as copy:
             for row in rows:

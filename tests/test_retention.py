@@ -52,7 +52,9 @@ def _write_response_across_the_cutoff(claude_dir: Path) -> None:
         })
     folder = claude_dir / "-home-dev-midnight"
     folder.mkdir(parents=True)
-    (folder / f"{session}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    # Compact, as Claude Code writes its logs (and as ccusage needs to read their usage).
+    (folder / f"{session}.jsonl").write_text(
+        "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))
 
 
 @pytest.fixture

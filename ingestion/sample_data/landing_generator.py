@@ -22,8 +22,10 @@ SDK_AGENTS = (
     ("research-rag", "tenant_globex", ("vector_search", "fetch_document", "rerank")),
     ("sales-copilot", "tenant_initech", ("crm_lookup", "draft_email", "search_kb")),
 )
+# The last is a team's own fine-tune behind its gateway: no catalogue prices it, so the sample
+# shows unpriced calls and the recommendation to add an override for them.
 SDK_MODELS = ("anthropic/claude-sonnet-4-5@2025-09", "anthropic/claude-haiku-4-5@2025-10",
-              "openai/gpt-4.1-mini@2025-04")
+              "openai/gpt-4.1-mini@2025-04", "acme/support-tuned-7b@2025-08")
 ERRORS = (("transient", "E_UPSTREAM_TIMEOUT"), ("quota", "E_QUOTA_EXCEEDED"),
           ("validation", "E_BAD_TOOL_INPUT"), ("upstream", "E_PROVIDER_5XX"),
           ("policy", "E_POLICY_BLOCKED"))

@@ -269,7 +269,8 @@ create table if not exists raw.claude_code_lines (
 
 -- Model prices from the maintained catalogue (ingestion/price_catalogue.py, genai-prices), per
 -- model name the sources logged: a row applies from `valid_from` until the model's next row.
--- Replaced whole by each refresh; dbt's `model_prices` adds the override and alias seeds.
+-- Each refresh replaces the rows of the names it looked up; dbt's `model_prices` adds the
+-- override and alias seeds.
 create table if not exists raw.model_price_catalogue (
     model_name text not null,
     valid_from date not null,
