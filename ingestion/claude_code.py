@@ -55,10 +55,6 @@ LINE_COLUMNS = (
 )
 
 
-def project_dirs() -> list[Path]:
-    return settings.claude_projects_dirs()
-
-
 @dataclass(frozen=True)
 class LogFile:
     path: Path
@@ -202,7 +198,7 @@ def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] 
                   reconcile_all: bool = False) -> LoadCounts:
     """Read every new or grown log; then reconcile the logs this load read (with
     `reconcile_all`, every log ever read) with raw."""
-    roots = project_dirs() if roots is None else roots
+    roots = settings.claude_projects_dirs() if roots is None else roots
     ensure_raw_schema(warehouse)
     encoding = tokenizer.encoding_name()
     key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()

@@ -65,10 +65,6 @@ METRIC_COLUMNS = (
 )
 
 
-def landing_dir() -> Path:
-    return settings.landing_dir()
-
-
 def max_line_bytes() -> int:
     """Lines (and batch files) larger than this go to quarantine (MAX_LINE_BYTES, 1 MiB)."""
     return int(os.environ.get("MAX_LINE_BYTES", str(1024 * 1024)))
@@ -134,7 +130,7 @@ def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path
                      reconcile_all: bool = False) -> dict[str, LoadCounts]:
     """Process every new or changed file; returns counts per source. Then reconcile the files
     this load processed (with `reconcile_all`, every file ever loaded) with raw."""
-    directory = directory or landing_dir()
+    directory = directory or settings.landing_dir()
     ensure_raw_schema(warehouse)
     key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
     warehouse.commit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingestion import claude_code, file_drops
+from ingestion import claude_code, file_drops, settings
 from ingestion.connections import connect
 
 COLLECTOR_EVENTS = "raw/collector_events"
@@ -47,8 +47,8 @@ def _files_state(high_id, transcripts_at) -> dict:
     return {
         COLLECTOR_EVENTS: high_id,
         COLLECTOR_TRANSCRIPTS: transcripts_at,
-        LANDING_FILES: _files(p for p, _ in file_drops.discover(file_drops.landing_dir())),
-        CLAUDE_CODE: _files(path for root in claude_code.project_dirs()
+        LANDING_FILES: _files(p for p, _ in file_drops.discover(settings.landing_dir())),
+        CLAUDE_CODE: _files(path for root in settings.claude_projects_dirs()
                             for path in claude_code.log_paths(root)),
     }
 

@@ -28,7 +28,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingestion import file_drops, settings
+from ingestion import settings
 from ingestion.connections import connect, redact, target
 from orchestration import source_table
 from orchestration.dbt_manifest import ensure_dbt_manifest
@@ -72,7 +72,7 @@ def _reset(urls: settings.Urls) -> None:
         conn.execute("drop schema if exists raw, staging, intermediate, marts cascade")
     shutil.rmtree(settings.dagster_home() / "storage", ignore_errors=True)
     for generated in GENERATED_LANDING_FOLDERS:
-        shutil.rmtree(file_drops.landing_dir() / generated, ignore_errors=True)
+        shutil.rmtree(settings.landing_dir() / generated, ignore_errors=True)
     shutil.rmtree(settings.sample_claude_projects_dir(), ignore_errors=True)
 
 
@@ -105,7 +105,7 @@ def cmd_generate(args) -> int:
           f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
           f"messages), {report.first_day} to {report.last_day}, in "
           f"{time.monotonic() - started:.1f}s")
-    landing = file_drops.landing_dir()
+    landing = settings.landing_dir()
     files = write_landing_files(landing, LandingConfig(seed=args.seed, days=args.days))
     print(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
           f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
