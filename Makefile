@@ -36,7 +36,7 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check ingestion orchestration expectations tests benchmarks
+	$(BIN)/ruff check ingestion warehouse orchestration expectations devtools tests benchmarks
 
 warehouse-start: install
 	$(BIN)/atw warehouse start

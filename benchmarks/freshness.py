@@ -44,17 +44,17 @@ sys.path.insert(0, str(ROOT))
 import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
-from ingestion import embedded_server  # noqa: E402
-from ingestion.connections import connect  # noqa: E402
-from ingestion.sample_data import catalog  # noqa: E402
-from ingestion.sample_data.collector_generator import (  # noqa: E402
+from devtools.sample_data import catalog  # noqa: E402
+from devtools.sample_data.collector_generator import (  # noqa: E402
     EVENT_COLUMNS,
     GeneratorConfig,
     _SessionWriter,
     generate_collector,
 )
-from ingestion.settings import DBT_PROJECT_DIR  # noqa: E402
-from orchestration.defs.sensors import MICRO_BATCH_TAG  # noqa: E402
+from ingestion.core.connections import connect  # noqa: E402
+from ingestion.core.settings import DBT_PROJECT_DIR  # noqa: E402
+from orchestration.defs.automation.sensors import MICRO_BATCH_TAG  # noqa: E402
+from warehouse import embedded_server  # noqa: E402
 
 TARGET_SECONDS = 60.0
 POLL_SECONDS = 0.5
@@ -117,17 +117,18 @@ def _isolate_environment(work: Path, base_url: str, pgdata: Path) -> dict[str, s
     """Point every setting the pipeline and the daemon read at throwaway places, so neither the
     project's .warehouse/ nor its .dagster_home/ is touched."""
     urls = {
-        "WAREHOUSE_URL": embedded_server.ensure_database(base_url, "warehouse"),
-        "COLLECTOR_URL": embedded_server.ensure_database(base_url, "collector"),
+        "ATW_WAREHOUSE_URL": embedded_server.ensure_database(base_url, "warehouse"),
+        "ATW_COLLECTOR_URL": embedded_server.ensure_database(base_url, "collector"),
     }
-    folders = {"LANDING_DIR": work / "landing", "CLAUDE_PROJECTS_DIR": work / "claude-projects",
+    folders = {"ATW_LANDING_DIR": work / "landing",
+               "ATW_CLAUDE_PROJECTS_DIR": work / "claude-projects",
                "DAGSTER_HOME": work / "dagster_home"}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     os.environ.update(urls)
     os.environ.update({name: str(path) for name, path in folders.items()})
     # Postgres run storage (ATW_DAGSTER_STORAGE=postgres) then lands on this temp server too.
-    os.environ["EMBEDDED_PG_DIR"] = str(pgdata)
+    os.environ["ATW_EMBEDDED_PG_DIR"] = str(pgdata)
     os.environ.pop("ATW_DAGSTER_PG_URL", None)
     os.environ.pop("ATW_WEBHOOK_URL", None)
     # A stale manifest is rebuilt by running `dbt`, found beside this Python or on PATH.
@@ -141,7 +142,7 @@ def _isolate_dbt_targets(target: Path) -> None:
     DBT_TARGET_PATH, by default the project's dbt_project/target: a benchmark launches dozens.
     The manifest the definitions load is refreshed first, where it belongs, and the partial
     parse file is copied along so that dbt does not parse the project from scratch each time."""
-    from orchestration.dbt_manifest import ensure_dbt_manifest
+    from orchestration.defs.dbt.manifest import ensure_dbt_manifest
 
     ensure_dbt_manifest()
     target.mkdir(parents=True, exist_ok=True)
@@ -487,18 +488,18 @@ def main() -> int:
         end = datetime.now(UTC)
         print(f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC "
               "...", flush=True)
-        with connect(urls["COLLECTOR_URL"]) as conn:
+        with connect(urls["ATW_COLLECTOR_URL"]) as conn:
             generate_collector(conn, GeneratorConfig(seed=17, events=args.baseline_events,
                                                      days=7, end=end))
 
         # As `make demo` does: dbt runs as atw_transformer, marts carry row-level security.
-        from ingestion.roles import setup_roles
+        from warehouse.roles import setup_roles
 
-        with connect(urls["WAREHOUSE_URL"]) as conn:
+        with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             setup_roles(conn)
 
-        from orchestration.instance import prepare_dagster_home, storage_kind
-        from orchestration.runs import run_job
+        from orchestration.lib.instance import prepare_dagster_home, storage_kind
+        from orchestration.lib.runs import run_job
 
         prepare_dagster_home()
         started = time.perf_counter()
@@ -523,8 +524,8 @@ def main() -> int:
               f"(run storage: {storage_kind()}, sensor interval {interval} s)", flush=True)
 
         prefix = f"fresh-{uuid.uuid4().hex[:6]}-"
-        source = EventSource(urls["COLLECTOR_URL"], seed=23)
-        poller = MartPoller(urls["WAREHOUSE_URL"], prefix)
+        source = EventSource(urls["ATW_COLLECTOR_URL"], seed=23)
+        poller = MartPoller(urls["ATW_WAREHOUSE_URL"], prefix)
         print(f"inserting one event every {args.interval:g} s on host {source.host.host_id} "
               f"(at most {args.events} events, {args.duration:.0f} s) ...", flush=True)
         try:
@@ -539,7 +540,7 @@ def main() -> int:
         runs = _run_times(instance)
         instance.dispose()
 
-        with connect(urls["WAREHOUSE_URL"]) as conn:
+        with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             derived = conn.execute(
                 f"select count(*) from {MART} where session_key like %s "
                 "and is_session_derived", (f"collector:{prefix}%",)).fetchone()[0]

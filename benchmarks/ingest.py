@@ -8,7 +8,7 @@ like raw.collector_events, and into a bare table), their ratio, the pull's
 peak RSS at N and N/4 (flat means streaming), and messages/s and tokens/s of transcript ingestion
 (parse + redact + tokenize + load) next to tiktoken's own `encode_ordinary_batch` on the same
 messages, and the secret scanner's throughput on its own. Uses the embedded server (or
-WAREHOUSE_URL's server) with throwaway databases.
+ATW_WAREHOUSE_URL's server) with throwaway databases.
 """
 
 from __future__ import annotations
@@ -27,24 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingestion import embedded_server, redaction, tokenizer  # noqa: E402
-from ingestion.claude_code import load_projects  # noqa: E402
-from ingestion.collector_events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
-from ingestion.connections import connect, target, with_database  # noqa: E402
-from ingestion.file_drops import load_landing_dir  # noqa: E402
-from ingestion.sample_data.claude_code_generator import (  # noqa: E402
-    ClaudeCodeConfig,
-    write_claude_projects,
-)
-from ingestion.sample_data.collector_generator import (  # noqa: E402
-    GeneratorConfig,
-    generate_collector,
-)
-from ingestion.sample_data.landing_generator import (  # noqa: E402
-    LandingConfig,
-    write_landing_files,
-)
-from ingestion.warehouse_schema import ensure_raw_schema  # noqa: E402
+from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
+from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
+from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
+from ingestion.claude_code.loader import load_projects  # noqa: E402
+from ingestion.collector.events import RAW_COLUMNS, SOURCE_COLUMNS  # noqa: E402
+from ingestion.core import redaction, tokenizer  # noqa: E402
+from ingestion.core.connections import connect, target, with_database  # noqa: E402
+from ingestion.core.raw_schema import ensure_raw_schema  # noqa: E402
+from ingestion.file_drops.loader import load_landing_dir  # noqa: E402
+from warehouse import embedded_server
 
 PULL_IN_CHILD = """
 import resource, sys, time
@@ -66,9 +58,9 @@ print(n, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def _server_base_url() -> str:
-    if os.environ.get("WAREHOUSE_URL"):
-        return with_database(os.environ["WAREHOUSE_URL"], "postgres")
-    data_dir = Path(os.environ.get("EMBEDDED_PG_DIR") or Path(tempfile.mkdtemp()) / "pgdata")
+    if os.environ.get("ATW_WAREHOUSE_URL"):
+        return with_database(os.environ["ATW_WAREHOUSE_URL"], "postgres")
+    data_dir = Path(os.environ.get("ATW_EMBEDDED_PG_DIR") or Path(tempfile.mkdtemp()) / "pgdata")
     return embedded_server.ensure_running(data_dir)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from expectations.suites import SuiteSpec
-from ingestion.connections import sqlalchemy_url
+from ingestion.core.connections import sqlalchemy_url
 
 MAX_FAILING_KEYS = 5
 

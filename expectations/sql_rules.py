@@ -7,12 +7,10 @@ The queries run with the session time zone pinned to UTC, so `current_date` is a
 
 from __future__ import annotations
 
-import os
-
 import great_expectations.expectations as gxe
 
-# The nightly run is 24 h apart; two more hours cover a slow run.
-DEFAULT_FRESHNESS_HOURS = 26
+from ingestion.core import settings
+
 # "A day with under half the usual rows is suspicious."
 VOLUME_RATIO = 0.5
 VOLUME_TRAILING_DAYS = 7
@@ -20,7 +18,7 @@ PROBLEM_ROWS = 100
 
 
 def freshness_hours() -> float:
-    return float(os.environ.get("ATW_DQ_FRESHNESS_HOURS", DEFAULT_FRESHNESS_HOURS))
+    return settings.number("ATW_DQ_FRESHNESS_HOURS")
 
 
 def _rows(query: str, description: str, columns: list[str] | None = None
@@ -124,7 +122,7 @@ def contract(model, key_columns: tuple[str, ...]) -> gxe.UnexpectedRowsExpectati
     """Every row keeps the record contract its loader enforced (ingestion/contracts.py): the
     same declaration, written as SQL. Under the same settings, a row the loader accepted cannot
     fail it; a row written or edited around the loader can."""
-    from ingestion.contract_fields import rules, violation_sql
+    from ingestion.core.contract_fields import rules, violation_sql
 
     violation = violation_sql(model, "t", "t._loaded_at").replace("{", "{{").replace("}", "}}")
     keys = ", ".join(f"v.{c}" for c in key_columns)

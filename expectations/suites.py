@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import great_expectations.expectations as gxe
 
 from expectations import sql_rules as rules
-from ingestion import contracts, vocabulary
+from ingestion import contracts
+from ingestion.core import vocabulary
 
 EVENT_TYPES = list(vocabulary.EVENT_TYPES)
 DECISIONS = list(vocabulary.DECISIONS)

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingestion import (
-    claude_code,
-    collector_events,
-    collector_transcripts,
-    file_drops,
-    price_catalogue,
-)
-from ingestion.connections import connect
-from ingestion.load_errors import describe
-from ingestion.load_log import LoadCounts
-from ingestion.settings import Urls, skipped_sources
-from ingestion.warehouse_schema import ensure_raw_schema
+from ingestion.claude_code import loader as claude_code
+from ingestion.collector import events as collector_events
+from ingestion.collector import transcripts as collector_transcripts
+from ingestion.core.connections import connect
+from ingestion.core.load_errors import describe
+from ingestion.core.load_log import LoadCounts
+from ingestion.core.raw_schema import ensure_raw_schema
+from ingestion.core.settings import Urls, skipped_sources
+from ingestion.file_drops import loader as file_drops
+from ingestion.prices import catalogue as price_catalogue
 
 
 class SourcesFailed(RuntimeError):

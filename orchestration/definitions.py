@@ -7,21 +7,18 @@ from datetime import timedelta
 import dagster as dg
 
 from expectations.suites import SUITES
-from orchestration.defs.collector import (
-    claude_code_logs_asset,
-    collector_events_asset,
-    collector_transcripts_asset,
-    landing_files_asset,
-)
-from orchestration.defs.dbt import DBT_ASSETS, dbt_resource
-from orchestration.defs.prices import model_price_catalogue
-from orchestration.defs.quality import gx_checks
-from orchestration.defs.reconciliation import reconciliation_checks
-from orchestration.defs.report import telemetry_report
-from orchestration.defs.retention import DOWNSAMPLE, RETENTION, downsample_detail, retention
-from orchestration.defs.sensors import SENSORS
-from orchestration.partitions import DAILY
-from orchestration.resources import TelemetryDatabases
+from orchestration.defs.automation.sensors import SENSORS
+from orchestration.defs.claude_code.assets import claude_code_logs_asset
+from orchestration.defs.collector.assets import collector_events_asset, collector_transcripts_asset
+from orchestration.defs.dbt.assets import DBT_ASSETS, dbt_resource
+from orchestration.defs.file_drops.assets import landing_files_asset
+from orchestration.defs.prices.assets import model_price_catalogue
+from orchestration.defs.quality.gx_checks import gx_checks
+from orchestration.defs.quality.reconciliation import reconciliation_checks
+from orchestration.defs.report.assets import telemetry_report
+from orchestration.defs.retention.assets import DOWNSAMPLE, RETENTION, downsample_detail, retention
+from orchestration.lib.partitions import DAILY
+from orchestration.lib.resources import TelemetryDatabases
 
 ASSETS = [
     collector_events_asset,

@@ -12,7 +12,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from ingestion.settings import PROJECT_ROOT
+from ingestion.core.settings import PROJECT_ROOT
 
 VERSION = "20.0.24"
 INSTALL_DIR = PROJECT_ROOT / ".warehouse" / f"ccusage-{VERSION}"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import embedded_server
-from ingestion.connections import connect
-from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
-from ingestion.settings import Urls
+from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
+from ingestion.core.connections import connect
+from ingestion.core.settings import Urls
+from warehouse import embedded_server
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 # A fixed end makes every generated dataset reproducible.
@@ -64,7 +64,7 @@ def module_collector(pg_base_url):
 
 def login_url(url: str, login: str) -> str:
     """The same database reached as another login (the embedded server trusts local logins)."""
-    from ingestion.connections import target
+    from ingestion.core.connections import target
 
     pg = target(url)
     return f"postgresql://{login}@/{pg.dbname}?host={pg.host}&port={pg.port}"
@@ -73,11 +73,8 @@ def login_url(url: str, login: str) -> str:
 def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
     """The demo's three sources at test size, so that every mart has rows: the collector,
     landing files (in LANDING_DIR) and Claude Code logs (CLAUDE_PROJECTS_DIR := claude_dir)."""
-    from ingestion.sample_data.claude_code_generator import (
-        ClaudeCodeConfig,
-        write_claude_projects,
-    )
-    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
+    from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
+    from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
 
     with connect(urls.collector) as conn:
         generate_collector(conn, SMALL)
@@ -96,8 +93,8 @@ def secured_warehouse(pg_base_url, tmp_path_factory):
     (or restore what they change)."""
     from dagster import DagsterInstance
 
-    from ingestion.roles import setup_roles
     from orchestration.cli import run_pipeline
+    from warehouse.roles import setup_roles
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         result = fresh_databases(pg_base_url, monkeypatch)
@@ -122,7 +119,7 @@ def pytest_configure(config):
     """Refresh dbt's manifest before any test module imports the Dagster definitions, which
     read it at import time. Pin retention and downsampling so that the fixed-date sample is
     neither purged nor downsampled as the calendar moves on, unless a test says so."""
-    from orchestration.dbt_manifest import ensure_dbt_manifest
+    from orchestration.defs.dbt.manifest import ensure_dbt_manifest
 
     ensure_dbt_manifest()
     oldest_sample_day = SAMPLE_END.date() - timedelta(days=40)

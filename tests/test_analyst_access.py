@@ -6,9 +6,9 @@ import uuid
 import psycopg
 import pytest
 
-from ingestion.connections import connect
-from ingestion.roles import add_analyst, set_row_level_security, setup_roles
+from ingestion.core.connections import connect
 from tests.conftest import login_url
+from warehouse.roles import add_analyst, set_row_level_security, setup_roles
 
 SCHEMA_OWNERS = {"raw": "atw_loader", "ops": "atw_loader", "staging": "atw_transformer",
                  "intermediate": "atw_transformer", "marts": "atw_transformer",
@@ -152,7 +152,7 @@ def test_row_level_security_scopes_an_analyst_to_its_tenants(row_level_security)
 def test_policies_survive_a_rebuild_of_the_marts(row_level_security):
     import subprocess
 
-    from orchestration.dbt_manifest import dbt_command
+    from orchestration.defs.dbt.manifest import dbt_command
 
     url = row_level_security.warehouse
     login = _analyst(url, ["no-such-tenant"])
@@ -173,7 +173,7 @@ def test_policies_survive_a_rebuild_of_the_marts(row_level_security):
 
 def test_the_loader_login_loads_raw_but_reads_no_marts(secured_warehouse, tmp_path, monkeypatch):
     from ingestion.all_sources import load_all_sources
-    from ingestion.settings import Urls
+    from ingestion.core.settings import Urls
 
     monkeypatch.setenv("LANDING_DIR", str(tmp_path))
     monkeypatch.delenv("CLAUDE_PROJECTS_DIR", raising=False)

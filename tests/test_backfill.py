@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 
 from dagster import AssetKey, DagsterInstance
 
-from ingestion.connections import connect
+from ingestion.core.connections import connect
 from orchestration.cli import main
-from orchestration.dbt_manifest import dbt_command
-from orchestration.runs import run_job
+from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.lib.runs import run_job
 from tests.conftest import content_checksums
 
 DAY = date(2026, 11, 10)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import price_catalogue
-from ingestion.claude_code import load_projects
-from ingestion.connections import connect
-from orchestration.dbt_manifest import dbt_command
+from ingestion.claude_code.loader import load_projects
+from ingestion.core.connections import connect
+from ingestion.prices import catalogue as price_catalogue
+from orchestration.defs.dbt.manifest import dbt_command
 from tests import ccusage
 from tests.ccusage_rule_logs import write_rule_logs
 from tests.conftest import SHARED, fresh_databases
@@ -60,7 +60,7 @@ def _claude_dir(log_set: LogSet, tmp: Path) -> Path:
     if log_set.name == "rules":
         write_rule_logs(tmp / "projects")
     elif log_set.name == "generator":
-        from ingestion.sample_data.claude_code_generator import (
+        from devtools.sample_data.claude_code_generator import (
             ClaudeCodeConfig,
             write_claude_projects,
         )

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from ingestion import price_catalogue
-from ingestion.claude_code import load_projects
-from ingestion.connections import connect
-from orchestration.dbt_manifest import dbt_command
+from ingestion.claude_code.loader import load_projects
+from ingestion.core.connections import connect
+from ingestion.prices import catalogue as price_catalogue
+from orchestration.defs.dbt.manifest import dbt_command
 from tests.ccusage_rule_logs import write_rule_logs
 from tests.conftest import fresh_databases
 

@@ -14,10 +14,10 @@ from collections import defaultdict
 
 import pytest
 
-from ingestion import price_catalogue
-from ingestion.claude_code import load_projects
-from ingestion.connections import connect
-from orchestration.dbt_manifest import dbt_command
+from ingestion.claude_code.loader import load_projects
+from ingestion.core.connections import connect
+from ingestion.prices import catalogue as price_catalogue
+from orchestration.defs.dbt.manifest import dbt_command
 from tests.conftest import SHARED
 
 FIXTURES = SHARED / "fixtures" / "claude-code"
@@ -150,10 +150,7 @@ def test_claude_code_flows_into_the_shared_marts(loaded, tmp_path):
 
 
 def test_generated_logs_count_each_response_once(urls, tmp_path):
-    from ingestion.sample_data.claude_code_generator import (
-        ClaudeCodeConfig,
-        write_claude_projects,
-    )
+    from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
 
     written = write_claude_projects(tmp_path, ClaudeCodeConfig(seed=3, sessions=8,
                                                                resumed_share=0.5))

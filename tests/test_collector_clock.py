@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from dagster import DagsterInstance
 
-from ingestion import collector_events
-from ingestion.connections import connect
+from ingestion.collector import events as collector_events
+from ingestion.core.connections import connect
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
-from orchestration.partitions import DAILY
-from orchestration.runs import QUIET, partition_tags, today
+from orchestration.lib.partitions import DAILY
+from orchestration.lib.runs import QUIET, partition_tags, today
 
 COLLECTOR = dg.AssetKey(["raw", "collector_events"])
 
@@ -120,7 +120,7 @@ def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collect
 
 
 def test_the_overlap_floor_is_the_mark_of_a_pull_26_hours_before_the_last(urls):
-    from ingestion.warehouse_schema import ensure_raw_schema
+    from ingestion.core.raw_schema import ensure_raw_schema
 
     now = datetime.now(UTC)
     with connect(urls.warehouse) as conn:

@@ -1,4 +1,4 @@
-from ingestion.connections import libpq_url, redact, sqlalchemy_url, target, with_database
+from ingestion.core.connections import libpq_url, redact, sqlalchemy_url, target, with_database
 
 
 def test_sqlalchemy_and_libpq_urls_convert_both_ways():

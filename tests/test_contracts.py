@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion import contracts, quarantine
-from ingestion.contract_fields import (
+from devtools.sample_data.landing_generator import bad_metric_lines
+from ingestion import contracts
+from ingestion.core import quarantine
+from ingestion.core.contract_fields import (
     COST_MAX,
     INT32_MAX,
     LoadContext,
@@ -19,8 +21,7 @@ from ingestion.contract_fields import (
     parse_json,
     rules,
 )
-from ingestion.quarantine import RowRejected
-from ingestion.sample_data.landing_generator import bad_metric_lines
+from ingestion.core.quarantine import RowRejected
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
-from orchestration.instance import prepare_dagster_home
+from orchestration.lib.instance import prepare_dagster_home
 from tests.browser import chromium_page, skip_reason
 
 if (_reason := skip_reason()) is not None:

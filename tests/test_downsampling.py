@@ -8,12 +8,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from dagster import DagsterInstance
 
-from ingestion import downsampling
-from ingestion.connections import connect
-from ingestion.roles import setup_roles
-from orchestration.dbt_manifest import dbt_command
-from orchestration.runs import run_job
+from ingestion.core.connections import connect
+from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.lib.runs import run_job
 from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
+from warehouse import downsampling
+from warehouse.roles import setup_roles
 
 # The sample's last 5 days keep their detail, its first 7 go to daily grain.
 CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
@@ -157,7 +157,7 @@ def test_downsampling_without_roles_deletes_as_the_login(small_collector, tmp_pa
 def test_downsampling_before_the_marts_exist_records_the_cutoff(urls):
     """A warehouse dbt has not built yet: nothing to delete, the cutoff is still recorded, and
     a later, longer setting does not move the latest cutoff back."""
-    from ingestion.warehouse_schema import ensure_raw_schema
+    from ingestion.core.raw_schema import ensure_raw_schema
 
     now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     with connect(urls.warehouse) as conn:

@@ -6,13 +6,13 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingestion.all_sources import load_all_sources
-from ingestion.connections import connect
-from ingestion.sample_data.landing_generator import (
+from devtools.sample_data.landing_generator import (
     LandingConfig,
     bad_metric_lines,
     write_landing_files,
 )
+from ingestion.all_sources import load_all_sources
+from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END
 
 COLLECTOR_BAD = {

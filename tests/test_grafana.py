@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.connections import connect
-from ingestion.roles import add_analyst
+from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, login_url
+from warehouse.roles import add_analyst
 
 GRAFANA = Path(__file__).resolve().parents[1] / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
@@ -189,7 +189,7 @@ def test_every_panel_returns_rows_with_its_columns(path, grafana_login):
 
 
 def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
-    from ingestion.roles import set_row_level_security
+    from warehouse.roles import set_row_level_security
 
     url = secured_warehouse.warehouse
     overview = _dashboard(GRAFANA / "dashboards" / "overview.json")

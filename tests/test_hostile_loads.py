@@ -12,14 +12,17 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion import collector_events, contracts, embedded_server, quarantine, reconciliation
+from devtools.sample_data.collector_generator import create_collector_schema
+from ingestion import contracts
 from ingestion.all_sources import load_all_sources
-from ingestion.connections import connect
-from ingestion.contract_fields import LoadContext, check, parse_json, violation_sql
-from ingestion.quarantine import RowRejected
-from ingestion.sample_data.collector_generator import create_collector_schema
-from ingestion.settings import Urls
+from ingestion.collector import events as collector_events
+from ingestion.core import quarantine, reconciliation
+from ingestion.core.connections import connect
+from ingestion.core.contract_fields import LoadContext, check, parse_json, violation_sql
+from ingestion.core.quarantine import RowRejected
+from ingestion.core.settings import Urls
 from tests.test_contracts import JSON_VALUES, _field_names
+from warehouse import embedded_server
 
 RAW = {
     "raw.collector_events": contracts.CollectorEvent,

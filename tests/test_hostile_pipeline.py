@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ingestion.connections import connect
-from ingestion.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
-from ingestion.sample_data.collector_generator import generate_collector
-from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
+from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
+from devtools.sample_data.collector_generator import generate_collector
+from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
+from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, SMALL
 from tests.test_contracts import (
     BATCH_KINDS,

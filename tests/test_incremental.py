@@ -4,8 +4,8 @@ import json
 import subprocess
 
 from ingestion.all_sources import load_all_sources
-from ingestion.connections import connect
-from orchestration.dbt_manifest import dbt_command
+from ingestion.core.connections import connect
+from orchestration.defs.dbt.manifest import dbt_command
 
 # No safety margin, so that the rows this test loaded a moment ago do not count as late.
 VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})

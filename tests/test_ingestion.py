@@ -3,11 +3,11 @@
 import json
 from datetime import timedelta
 
-from ingestion.collector_events import pull_events
-from ingestion.collector_transcripts import pull_transcripts
-from ingestion.connections import connect
-from ingestion.sample_data.collector_generator import upsert_transcript
-from ingestion.sample_data.cost_worker import run_cost_worker
+from devtools.sample_data.collector_generator import upsert_transcript
+from devtools.sample_data.cost_worker import run_cost_worker
+from ingestion.collector.events import pull_events
+from ingestion.collector.transcripts import pull_transcripts
+from ingestion.core.connections import connect
 from tests.conftest import RAW_TABLES, SAMPLE_END, content_checksums, table_checksum
 
 
@@ -110,7 +110,7 @@ def test_content_of_raw_tables_is_stable_across_reruns(small_collector):
 def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
     """A transaction takes an id, a later one commits first and is pulled; then the first
     commits. Its id is below the watermark, yet the next pull loads it."""
-    from ingestion.sample_data.collector_generator import EVENT_COLUMNS
+    from devtools.sample_data.collector_generator import EVENT_COLUMNS
 
     with connect(small_collector.collector) as source:
         template = source.execute(

@@ -5,9 +5,9 @@ import dagster as dg
 import pytest
 from dagster import DagsterInstance
 
-from ingestion import embedded_server
-from ingestion.connections import connect
-from orchestration.instance import MARKER, prepare_dagster_home
+from ingestion.core.connections import connect
+from orchestration.lib.instance import MARKER, prepare_dagster_home
+from warehouse import embedded_server
 
 
 @dg.op

@@ -4,8 +4,8 @@ import json
 import os
 from pathlib import Path
 
-from ingestion.connections import connect
-from ingestion.file_drops import load_landing_dir
+from ingestion.core.connections import connect
+from ingestion.file_drops.loader import load_landing_dir
 
 
 def _event(n: int, decision: str = "APPROVE") -> dict:

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import psycopg
 
+from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
 from ingestion.all_sources import load_all_sources
-from ingestion.connections import connect, target
-from ingestion.embedded_server import ensure_database
-from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
-from ingestion.settings import Urls
+from ingestion.core.connections import connect, target
+from ingestion.core.settings import Urls
 from tests.conftest import SAMPLE_END, content_checksums
+from warehouse.embedded_server import ensure_database
 
 KILLABLE_LOAD = (
     "from ingestion.all_sources import load_all_sources\n"
-    "from ingestion.settings import resolve_urls\n"
+    "from ingestion.core.settings import resolve_urls\n"
     "load_all_sources(resolve_urls(), 'doomed-run')\n"
 )
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance
 
-from ingestion.connections import connect
+from ingestion.core.connections import connect
 from orchestration.cli import run_pipeline
-from orchestration.defs.sensors import notify_new_alerts
-from orchestration.report.panels import PANELS
+from orchestration.defs.automation.sensors import notify_new_alerts
+from orchestration.defs.report.panels import PANELS
 from tests import browser
 
 
@@ -236,7 +236,7 @@ def test_endpoint_functions(built):
 
 
 def test_every_mart_column_is_documented(built, dbt_manifest):
-    from ingestion.settings import DBT_PROJECT_DIR
+    from ingestion.core.settings import DBT_PROJECT_DIR
 
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     documented = {
@@ -255,7 +255,7 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
     import subprocess
 
     from orchestration import cli
-    from orchestration.dbt_manifest import dbt_command
+    from orchestration.defs.dbt.manifest import dbt_command
 
     alert_id = _read(built.warehouse, "select alert_id from marts.fct_alerts "
                                       "order by alert_id limit 1")["alert_id"][0]

@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from dagster import AssetKey, DagsterInstance
 from psycopg.types.json import Jsonb
 
-from ingestion import source_changes
-from ingestion.connections import connect
-from ingestion.sample_data.collector_generator import EVENT_COLUMNS
+from devtools.sample_data.collector_generator import EVENT_COLUMNS
+from ingestion.core.connections import connect
 from orchestration.definitions import defs
-from orchestration.defs.sensors import micro_batch_request
-from orchestration.runs import run_job
+from orchestration.defs.automation import source_changes
+from orchestration.defs.automation.sensors import micro_batch_request
+from orchestration.lib.runs import run_job
 
 
 def _insert_events(url, session_id: str, count: int) -> None:

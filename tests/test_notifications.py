@@ -7,8 +7,8 @@ import dagster as dg
 from dagster import DagsterInstance
 
 from orchestration.definitions import defs
-from orchestration.defs.sensors import run_failure_sensor
-from orchestration.runs import partition_tags
+from orchestration.defs.automation.sensors import run_failure_sensor
+from orchestration.lib.runs import partition_tags
 
 
 def _run_collector_asset(instance):

@@ -11,7 +11,7 @@ from dagster import DagsterInstance
 from psycopg.types.json import Jsonb
 
 from expectations.suites import SUITES
-from ingestion.connections import connect
+from ingestion.core.connections import connect
 from orchestration.cli import run_pipeline
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
 from tests.conftest import fill_every_source, fresh_databases, table_checksum

@@ -1,8 +1,8 @@
 """The README's record-contract table is the declarations' own (`atw contracts`)."""
 
-from ingestion.contract_fields import contract_table
 from ingestion.contracts import CONTRACTS
-from ingestion.settings import PROJECT_ROOT
+from ingestion.core.contract_fields import contract_table
+from ingestion.core.settings import PROJECT_ROOT
 
 
 def test_the_readme_shows_the_contracts_as_declared():

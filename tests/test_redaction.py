@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion import tokenizer
-from ingestion.redaction import MARKER, PATTERNS, fingerprint, may_hold_secret, redact
+from ingestion.core import tokenizer
+from ingestion.core.redaction import MARKER, PATTERNS, fingerprint, may_hold_secret, redact
 
 PLANTED = {
     "openai_key": "key sk-proj-abcdefghijklmnopqrstuvwxyz0123 here",

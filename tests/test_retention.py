@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from ingestion import retention
-from ingestion.connections import connect
-from orchestration.dbt_manifest import dbt_command
-from orchestration.runs import run_job
+from ingestion.core.connections import connect
+from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.lib.runs import run_job
 from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
+from warehouse import retention
 
 # The sample's last 5 days stay, its first 7 go.
 CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)

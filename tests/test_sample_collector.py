@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from ingestion.connections import connect
-from ingestion.sample_data.collector_generator import generate_collector, upsert_transcript
-from ingestion.sample_data.cost_worker import run_cost_worker
+from devtools.sample_data.collector_generator import generate_collector, upsert_transcript
+from devtools.sample_data.cost_worker import run_cost_worker
+from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, SMALL, table_checksum
 
 EXPECTED_EVENT_COLUMNS = [
@@ -122,7 +122,7 @@ def test_transcript_upsert_replaces_the_array_and_moves_updated_at(small_collect
 
 
 def test_same_seed_same_data(urls, pg_base_url):
-    from ingestion.embedded_server import ensure_database
+    from warehouse.embedded_server import ensure_database
 
     other = ensure_database(pg_base_url, "col_seed_twin_" + urls.collector.rsplit("_", 1)[-1][:8])
     for url in (urls.collector, other):

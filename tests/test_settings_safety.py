@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 
-from ingestion import embedded_server
-from ingestion.connections import connect
-from ingestion.roles import add_analyst, setup_roles
-from orchestration.dbt_vars import deployment_vars
-from orchestration.instance import PASSWORD_VARIABLE, prepare_dagster_home
+from ingestion.core.connections import connect
+from orchestration.defs.dbt.vars import deployment_vars
+from orchestration.lib.instance import PASSWORD_VARIABLE, prepare_dagster_home
+from warehouse import embedded_server
+from warehouse.roles import add_analyst, setup_roles
 
 TINY_RUN = textwrap.dedent("""
     import dagster as dg
@@ -58,7 +58,7 @@ def test_dagster_yaml_holds_no_password_and_only_its_owner_reads_it(tmp_path, mo
     monkeypatch.setenv("ATW_DAGSTER_PG_URL",
                        "postgresql://dagster:s3cr%40t-Pw@db.internal:5433/runs?sslmode=require")
     monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
-    from orchestration.instance import export_password, render
+    from orchestration.lib.instance import export_password, render
 
     config = render(tmp_path)
     assert "s3cr" not in config

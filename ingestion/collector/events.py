@@ -1,0 +1,347 @@
+"""Pull `telemetry_events` from the collector into `raw.collector_events`.
+
+One transaction, one REPEATABLE READ snapshot of the collector, two paths:
+
+- **Rows that need nothing** stream from the collector's `COPY ... TO STDOUT` straight into
+  the warehouse's `COPY ... FROM STDIN`, in chunks of 256 KiB that Python only scans.
+- **The rest** are held back: rows the collector's own query flags as possibly breaking the
+  record contract (`contract.CollectorEvent`'s `route_sql`, a cheap superset of its rules) and
+  rows in which one RE2 search of the stream finds something a secret could be
+  (`redaction.may_hold_secret`). They are read again as JSON on the same snapshot, validated and
+  redacted in Python; those that break a rule go to `raw.quarantine` with its reason.
+
+Which ids are read: every id above the watermark (new rows), and every id above the overlap
+floor that changed since the previous pull's snapshot: the floor is the watermark a pull recorded
+at least `late_window` (26 h) before the previous pull, on the collector's own clock
+(`raw.collector_pulls`), never `created_at`, which is the client's clock; "changed since" is the
+row's `xmin`. That covers what the collector's cost worker rewrites (tokens and cost, up to 24 h
+after insert) and rows committed late below the watermark. Re-read rows land in a temp table and
+are merged by source id, touching only rows whose content changed. A `window` (backfill) re-reads
+every row created in it as well.
+
+After the merge, the collector and raw are compared per UTC day on the same snapshot
+(`reconciliation.collector_days`). Rerunning a window changes nothing. Retried-batch copies stay
+in raw; staging fingerprints them and counts each event once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+
+from ingestion.collector import contract
+from ingestion.core import load_log, quarantine, reconciliation, settings, watermarks
+from ingestion.core.contract_fields import (
+    LoadContext,
+    check,
+    is_clean,
+    load_context,
+    parse_json,
+    route_sql,
+    timestamp_floor,
+)
+from ingestion.core.copy_rows import copy_rows
+from ingestion.core.load_errors import LoadError, describe
+from ingestion.core.load_log import LoadCounts
+from ingestion.core.quarantine import Rejection
+from ingestion.core.raw_schema import ensure_raw_schema
+from ingestion.core.redaction import may_hold_secret
+
+SOURCE = "collector.telemetry_events"
+
+SOURCE_COLUMNS = (
+    "id", "host_id", "session_id", "event_type", "agent_name", "hook_name", "mode",
+    "execution_type", "decision", "decision_reason", "tool_name", "working_dir", "latency_ms",
+    "model_tier", "model_name", "success", "error_count", "extra_data", "created_at",
+    "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens",
+    "cost", "client_version", "generation_id", "cost_fetch_retries",
+)
+# The same columns under their names in raw.collector_events.
+RAW_COLUMNS = ("source_id",) + SOURCE_COLUMNS[1:]
+_VALUE_COLUMNS = RAW_COLUMNS[1:]
+
+
+def late_window() -> timedelta:
+    """ATW_COLLECTOR_LATE_HOURS (default 26): how long after insert a collector row may still
+    change (cost rewrites, late commits), by the collector's clock."""
+    return timedelta(hours=settings.number("ATW_COLLECTOR_LATE_HOURS"))
+
+
+_OVERLAP_DDL = """
+create temp table _overlap_events (
+    source_id bigint, host_id text, session_id text, event_type text, agent_name text,
+    hook_name text, mode text, execution_type text, decision text, decision_reason text,
+    tool_name text, working_dir text, latency_ms integer, model_tier text, model_name text,
+    success boolean, error_count integer, extra_data jsonb, created_at timestamptz,
+    prompt_tokens integer, completion_tokens integer, total_tokens integer, cached_tokens integer,
+    reasoning_tokens integer, cost numeric(12, 8), client_version text, generation_id text,
+    cost_fetch_retries integer
+) on commit drop;
+"""
+
+_MERGE_OVERLAP = f"""
+with merged as (
+    insert into raw.collector_events as t ({", ".join(RAW_COLUMNS)})
+    select {", ".join("i." + c for c in RAW_COLUMNS)}
+    from _overlap_events as i
+    on conflict (source_id) do update set
+        ({", ".join(_VALUE_COLUMNS)}, _run_id, _loaded_at)
+        = ({", ".join("excluded." + c for c in _VALUE_COLUMNS)}, excluded._run_id, now())
+    where ({", ".join("t." + c for c in _VALUE_COLUMNS)})
+        is distinct from ({", ".join("excluded." + c for c in _VALUE_COLUMNS)})
+    returning (xmax = 0) as inserted
+)
+select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
+"""
+
+# Rows above the overlap floor that changed since the previous pull's snapshot: written by a
+# transaction that was still running when it was taken, or began after (their xmin is at least
+# that snapshot's xmin; `age` compares transaction ids across wraparound). A row committed late
+# or rewritten by the cost worker always is; one that did not change is not read again.
+_CHANGED = ("(t.id > %(floor)s and (%(previous_xmin)s::bigint is null or age(t.xmin) <= "
+            "age((%(previous_xmin)s::bigint %% 4294967296)::text::xid)))")
+_IN_WINDOW = "(t.created_at >= %(window_start)s and t.created_at < %(window_end)s)"
+
+_KEEP_PURGED_OUT = """
+delete from _overlap_events as i
+where i.created_at < (select max(cutoff) from raw.retention_runs
+                      where table_name = 'raw.collector_events')
+    and not (i.created_at >= %(window_start)s and i.created_at < %(window_end)s)
+    and not exists (select 1 from raw.collector_events as e where e.source_id = i.source_id)
+"""
+
+_REFETCH_BATCH = 5_000
+_CHUNK_BYTES = 256 * 1024
+
+
+def _route(unwraps: bool) -> str:
+    """`route_sql` for the collector's rows, `%` doubled for a query with bind parameters
+    (the load's clock is the parameter `now`)."""
+    marker = "\x00now\x00"
+    return route_sql(contract.CollectorEvent, "t", marker, unwraps).replace(
+        "%", "%%").replace(marker, "%(now)s")
+
+
+class _Passthrough:
+    """The COPY stream from the collector, written on to the warehouse but for the rows that
+    must go through Python: those the collector's query flagged (they may break the contract)
+    and those that may hold a secret. Each row arrives as `flag<TAB>row<NEWLINE>`; the flag
+    column is cut off, the held-back rows' ids kept."""
+
+    def __init__(self, into):
+        self.into = into
+        self.held_back: list[int] = []
+        self.written = 0
+
+    def write(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        suspect = may_hold_secret(chunk)
+        if not suspect and not chunk.startswith(b"t\t") and b"\nt\t" not in chunk:
+            # Nothing held back (most chunks): cut every flag at once. COPY escapes newlines
+            # inside values, so a newline byte only ever ends a row.
+            self.into.write(chunk[2:].replace(b"\nf\t", b"\n"))
+            self.written += chunk.count(b"\n")
+            return
+        kept = []
+        for line in chunk.split(b"\n")[:-1]:
+            row = line[2:]
+            if line[:1] == b"t" or (suspect and may_hold_secret(row)):
+                self.held_back.append(int(row[:row.index(b"\t")]))
+            else:
+                kept.append(row)
+        if kept:
+            kept.append(b"")
+            self.into.write(b"\n".join(kept))
+            self.written += len(kept) - 1
+
+
+def _validated(rows, context: LoadContext, redactions: Counter):
+    """Rows of the held-back records that keep the contract (redacted), and rejections of those
+    that do not."""
+    valid, rejections = [], []
+    for source_id, record in rows:
+        key = str(source_id)
+        try:
+            event = check(contract.CollectorEvent, parse_json(record), context,
+                          clean=is_clean(record))
+        except Exception as error:  # noqa: BLE001 - one bad row never stops the pull
+            rejections.append(quarantine.rejection(key, error, record))
+            continue
+        redactions.update(context.redactions)
+        row = event.model_dump()
+        row["source_id"] = source_id
+        valid.append(row)
+    return valid, rejections
+
+
+def _stream(source, warehouse, where: str, params: dict, target: str, context: LoadContext,
+            redactions: Counter) -> tuple[int, list[Rejection]]:
+    """Load the collector rows matching `where` into `target`: COPY straight through those that
+    need nothing, Python for the rest (read again as JSON, on the same snapshot). Returns (rows
+    read, rejections)."""
+    columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
+    select = (f"copy (select {params['route']}, {columns} from telemetry_events as t "
+              f"where {where}) to stdout")
+    failure = None
+    try:
+        with warehouse.cursor() as cursor:
+            with source.cursor().copy(select, params) as out, cursor.copy(
+                f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
+            ) as into:
+                passthrough = _Passthrough(into)
+                # The server sends a message per row; large chunks save Python work.
+                chunk = bytearray()
+                for block in out:
+                    chunk += block
+                    if len(chunk) >= _CHUNK_BYTES:
+                        passthrough.write(bytes(chunk))
+                        chunk = bytearray()
+                passthrough.write(bytes(chunk))
+    except psycopg.Error as error:
+        failure = describe(error)
+    if failure is not None:
+        # Raised outside the handler, so that no traceback carries the database's message
+        # (which quotes the value).
+        raise LoadError(f"{SOURCE}: copying into {target} failed ({failure})")
+    rows, rejections = [], []
+    for start in range(0, len(passthrough.held_back), _REFETCH_BATCH):
+        batch = source.execute(
+            "select t.id, row_to_json(t)::text from telemetry_events as t "
+            "where t.id = any(%s)", (passthrough.held_back[start:start + _REFETCH_BATCH],))
+        valid, rejected = _validated(batch, context, redactions)
+        rows += valid
+        rejections += rejected
+    read = passthrough.written + len(passthrough.held_back)
+    # Rows the database still refuses (not expected: the contract makes them fit) are
+    # quarantined too.
+    rejections += copy_rows(warehouse, target, RAW_COLUMNS, rows,
+                            key_of=lambda row: str(row["source_id"]))
+    return read, rejections
+
+
+def overlap_floor(warehouse, late: timedelta) -> int:
+    """The id at or below which no collector row can change any more: the watermark found by
+    the latest pull at least `late` before the previous one (0 when there is none yet)."""
+    return warehouse.execute(
+        """
+        select coalesce(max(high_id), 0) from raw.collector_pulls
+        where pulled_at <= (select max(pulled_at) from raw.collector_pulls) - %s
+        """, (late,)).fetchone()[0]
+
+
+def pull_events(
+    source: psycopg.Connection,
+    warehouse: psycopg.Connection,
+    run_id: str,
+    now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    reconcile_all: bool = False,
+) -> LoadCounts:
+    """Load new and recently changed collector events; returns what happened to each row.
+
+    `now` is the load's clock for the contract's timestamp window (default: the warehouse's).
+    `window` (start inclusive, end exclusive) re-reads every row created in it as well, merged
+    by source id like the overlap: a backfill of those days, idempotent. The reconciliation
+    covers the days this pull read, or with `reconcile_all` every day inside retention."""
+    ensure_raw_schema(warehouse)
+    started_at = datetime.now(UTC)
+    counts = LoadCounts(source=SOURCE)
+    redactions: Counter = Counter()
+    source.rollback()
+    previous_isolation = source.isolation_level
+    # One snapshot of the collector for every query of this pull.
+    source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        with warehouse.transaction():
+            watermarks.lock(warehouse, SOURCE)
+            warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
+            context = load_context(warehouse)
+            context.now = now or context.now
+            old_high = int(watermarks.read(warehouse, SOURCE).high_id or 0)
+            floor = overlap_floor(warehouse, late_window())
+            pulled_at, snapshot_xmin = source.execute(
+                "select now(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+            ).fetchone()
+            start, end = window or (context.now, context.now)
+            params = {"old_high": old_high, "floor": floor, "now": context.now,
+                      "window_start": start, "window_end": end,
+                      "previous_xmin": _previous_xmin(warehouse),
+                      "route": _route(source.info.server_version >= 160000)}
+
+            # New rows: straight into raw.
+            new_read, new_rejected = _stream(
+                source, warehouse, "t.id > %(old_high)s", params, "raw.collector_events",
+                context, redactions)
+
+            # Rows that may have changed since they were read: merged by source id.
+            warehouse.execute(_OVERLAP_DDL)
+            overlap = f"t.id <= %(old_high)s and ({_CHANGED} or {_IN_WINDOW})"
+            overlap_read, overlap_rejected = _stream(
+                source, warehouse, overlap, params, "_overlap_events", context, redactions)
+            # What retention purged stays purged: a re-read brings back no row dated before
+            # its cutoff (a backfill of those days does, as asked; retention removes it again).
+            warehouse.execute(_KEEP_PURGED_OUT, params)
+            inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
+            if overlap_rejected:
+                # Its current version breaks the contract: the old one no longer stands either.
+                warehouse.execute("delete from raw.collector_events where source_id = any(%s)",
+                                  ([int(r.source_key) for r in overlap_rejected],))
+            quarantine.record(warehouse, SOURCE, run_id, new_rejected + overlap_rejected)
+
+            high_id = source.execute("select max(id) from telemetry_events").fetchone()[0]
+            touched = None if reconcile_all else _days_read(source, params)
+            reconciliation.collector_days(source, warehouse, run_id, touched, SOURCE)
+            source.commit()  # end the read transaction; nothing is written to the collector
+
+            counts.rows_read = new_read + overlap_read
+            counts.rows_quarantined = len(new_rejected) + len(overlap_rejected)
+            counts.rows_inserted = new_read - len(new_rejected) + inserted
+            counts.rows_updated = updated
+            counts.rows_loaded = counts.rows_inserted + counts.rows_updated
+            counts.rows_skipped_duplicate = (
+                counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
+            load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
+            high_id = max(old_high, high_id or 0)
+            watermarks.advance(warehouse, SOURCE, high_id, None)
+            _record_pull(warehouse, run_id, pulled_at, high_id, snapshot_xmin)
+            load_log.record(warehouse, run_id, counts, started_at)
+    finally:
+        source.rollback()
+        source.isolation_level = previous_isolation
+    return counts
+
+
+def _days_read(source, params: dict) -> list[date]:
+    """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
+    contract's window (rows dated outside it were quarantined)."""
+    return [day for day, in source.execute(
+        "select distinct (t.created_at at time zone 'UTC')::date from telemetry_events as t "
+        f"where (t.id > %(old_high)s or {_CHANGED} or {_IN_WINDOW}) "
+        "and t.created_at >= %(timestamp_floor)s "
+        "and t.created_at < %(now)s::timestamptz + interval '2 days'",
+        {**params, "timestamp_floor": timestamp_floor()})]
+
+
+def _previous_xmin(warehouse) -> int | None:
+    """The oldest transaction still running when the previous pull took its snapshot."""
+    row = warehouse.execute("select snapshot_xmin from raw.collector_pulls "
+                            "order by pulled_at desc, run_id desc limit 1").fetchone()
+    return row[0] if row else None
+
+
+def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int,
+                 snapshot_xmin: int | None = None) -> None:
+    """Record the mark this pull found and its snapshot, on the collector's clock, and forget
+    the marks no later pull needs (those before the one that will be the next pull's floor)."""
+    warehouse.execute("insert into raw.collector_pulls (run_id, pulled_at, high_id, "
+                      "snapshot_xmin) values (%s, %s, %s, %s)",
+                      (run_id, pulled_at, high_id, snapshot_xmin))
+    warehouse.execute(
+        """
+        delete from raw.collector_pulls
+        where pulled_at < (select max(pulled_at) from raw.collector_pulls
+                           where pulled_at <= %s::timestamptz - %s)
+        """, (pulled_at, late_window()))

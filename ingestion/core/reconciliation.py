@@ -1,0 +1,190 @@
+"""Reconciliation with the source: does the warehouse hold what the source holds?
+
+- Collector events, per UTC day: rows, and sums of every token column and of cost, counted in
+  the collector (on the very snapshot the pull read, so rows written since cannot disturb it)
+  and in `raw.collector_events`. Raw keeps every collector row (retried copies too), so the two
+  must agree exactly once the quarantined rows are set aside.
+- File drops, per file: the records the file holds (its current content, by hash) against its
+  rows in raw, the quarantined and duplicate ones and those retention purged.
+- Claude Code logs, per file: lines and API responses read from the file against its lines in
+  raw, the quarantined ones and those retention purged.
+
+Each comparison is a row of `raw.reconciliation`. A scope (a day or a file) is out of balance
+while its latest row says so: the blocking check `reconciliation` fails until a later run finds
+it balanced, whatever that run touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ingestion.core.contract_fields import timestamp_floor
+
+# Every token column, added up: a rewrite that changes any of them changes the sum.
+_TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
+           "reasoning_tokens")
+
+
+@dataclass(frozen=True)
+class Finding:
+    source: str
+    scope: str
+    source_rows: int
+    warehouse_rows: int
+    set_aside_rows: int
+    source_tokens: int | None
+    warehouse_tokens: int | None
+    source_cost: Decimal | None
+    warehouse_cost: Decimal | None
+
+    @property
+    def missing_rows(self) -> int:
+        return self.source_rows - self.set_aside_rows - self.warehouse_rows
+
+
+def _on_days(days: list[date] | None) -> str:
+    """SQL: `t.created_at` falls on one of the UTC days `days` (one index range from the first
+    to the last, then a filter); true for every day when None (the caller bounds them)."""
+    if days is None:
+        return "true"
+    return ("t.created_at >= %(first_day)s::timestamptz "
+            "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
+            "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])")
+
+
+def collector_days(source, warehouse, run_id: str, days: list[date] | None,
+                   name: str) -> list[Finding]:
+    """Compare the collector (`name` in quarantine and load log) with raw per UTC day:
+    `days`, or (None) every day inside retention. `source` must be in the pull's snapshot,
+    `warehouse` in its transaction."""
+    cutoff = warehouse.execute(
+        "select max(cutoff) from raw.retention_runs where table_name = 'raw.collector_events'"
+    ).fetchone()[0]
+    # Quarantined rows the warehouse does not hold are the source's rows set aside.
+    set_aside = [key for key, in warehouse.execute(
+        "select q.source_key::bigint from raw.quarantine as q "
+        "where q.source = %s and q.source_key ~ '^[0-9]{1,18}$' "
+        "and not exists (select 1 from raw.collector_events as e "
+        "where e.source_id = q.source_key::bigint)", (name,))]
+    # Days the contract accepts at all (rows dated outside it are all set aside anyway), and
+    # inside retention.
+    floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
+    params = {"days": days, "floor": floor, "set_aside": set_aside,
+              "first_day": min(days) if days else None, "last_day": max(days) if days else None}
+    since = ("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
+    kept = "q.id is null"
+    in_source = {row[0]: row[1:] for row in source.execute(
+        f"""
+        select (t.created_at at time zone 'UTC')::date, count(*), count(q.id),
+            coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)})
+                filter (where {kept}), 0),
+            coalesce(sum(t.cost) filter (where {kept}), 0)
+        from telemetry_events as t
+        left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
+        where {since} and {_on_days(days)}
+        group by 1
+        """, params)}
+    in_warehouse = {row[0]: row[1:] for row in warehouse.execute(
+        f"""
+        select (t.created_at at time zone 'UTC')::date, count(*),
+            coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)}), 0),
+            coalesce(sum(t.cost), 0)
+        from raw.collector_events as t
+        where {since} and {_on_days(days)}
+        group by 1
+        """, params)}
+    findings = []
+    for day in sorted(set(in_source) | set(in_warehouse) | set(days or [])):
+        if cutoff is not None and day < cutoff.date():
+            continue  # purged from raw by retention
+        source_rows, aside, source_tokens, source_cost = in_source.get(day, (0, 0, 0, 0))
+        held, warehouse_tokens, warehouse_cost = in_warehouse.get(day, (0, 0, 0))
+        findings.append(Finding(name, day.isoformat(), source_rows, held, aside,
+                                int(source_tokens), int(warehouse_tokens), source_cost,
+                                warehouse_cost))
+    record(warehouse, run_id, findings)
+    return findings
+
+
+def record(warehouse, run_id: str, findings: list[Finding]) -> None:
+    if not findings:
+        return
+    with warehouse.cursor() as cursor:
+        cursor.executemany(
+            """
+            insert into raw.reconciliation (run_id, source, scope, source_rows,
+                warehouse_rows, set_aside_rows, source_tokens, warehouse_tokens, source_cost,
+                warehouse_cost)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            [(run_id, f.source, f.scope, f.source_rows, f.warehouse_rows, f.set_aside_rows,
+              f.source_tokens, f.warehouse_tokens, f.source_cost, f.warehouse_cost)
+             for f in findings])
+
+
+def landed_files(warehouse, run_id: str, keys: list[str] | None,
+                 tables: dict[str, str]) -> list[Finding]:
+    """Per landed file (`keys`, or every file when None): records it held against its rows in
+    raw (`tables`: source name -> raw table), quarantined, duplicate and purged."""
+    findings = []
+    for source, table in tables.items():
+        for key, read, held, aside in warehouse.execute(
+                f"""
+                select f.file_path, f.rows_read,
+                    (select count(*) from {table} as t where t.file_path = f.file_path),
+                    f.rows_quarantined + f.rows_skipped_duplicate + f.rows_purged
+                from raw.landed_files as f
+                where f.file_format = %(source)s
+                    and (%(keys)s::text[] is null or f.file_path = any(%(keys)s::text[]))
+                """, {"source": source, "keys": keys}):
+            findings.append(Finding(source, key, read, held, aside, None, None, None, None))
+    record(warehouse, run_id, findings)
+    return findings
+
+
+def claude_code_logs(warehouse, run_id: str, keys: list[str] | None,
+                     name: str) -> list[Finding]:
+    """Per Claude Code log file: lines read against lines in raw, quarantined and purged; and
+    API responses read against responses in raw and purged (as `tokens`: a count)."""
+    findings = []
+    for key, lines, held, aside, responses, held_responses in warehouse.execute(
+            """
+            select f.file_path, f.lines_read, count(l.line_number),
+                f.lines_quarantined + f.lines_purged, f.responses_read,
+                count(l.line_number) filter (where l.message_id is not null
+                    and l.input_tokens is not null) + f.responses_purged
+            from raw.claude_code_files as f
+            left join raw.claude_code_lines as l on l.file_path = f.file_path
+            where %(keys)s::text[] is null or f.file_path = any(%(keys)s::text[])
+            group by f.file_path
+            """, {"keys": keys}):
+        findings.append(Finding(name, key, lines, held, aside, responses, held_responses,
+                                None, None))
+    record(warehouse, run_id, findings)
+    return findings
+
+
+def out_of_balance(warehouse, sources: tuple[str, ...]) -> list[dict]:
+    """The scopes whose latest comparison found rows missing, or (same rows) other sums."""
+    return [dict(zip(("source", "scope", "missing_rows", "source_rows", "warehouse_rows",
+                      "set_aside_rows", "source_tokens", "warehouse_tokens", "source_cost",
+                      "warehouse_cost", "run_id"), row, strict=True))
+            for row in warehouse.execute(
+                """
+                select source, scope, source_rows - set_aside_rows - warehouse_rows,
+                    source_rows, warehouse_rows, set_aside_rows, source_tokens,
+                    warehouse_tokens, source_cost, warehouse_cost, run_id
+                from (
+                    select distinct on (source, scope) *
+                    from raw.reconciliation
+                    where source = any(%s)
+                    order by source, scope, checked_at desc, reconciliation_id desc
+                ) as latest
+                where source_rows - set_aside_rows > warehouse_rows
+                    or (source_rows - set_aside_rows = warehouse_rows
+                        and (source_tokens is distinct from warehouse_tokens
+                             or source_cost is distinct from warehouse_cost))
+                order by source, scope
+                """, (list(sources),))]

@@ -1,0 +1,200 @@
+"""Sensors: the micro-batch path, and notifications of failed runs and new alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from ingestion.core import settings
+from ingestion.core.connections import connect
+from orchestration.defs.automation import source_changes
+from orchestration.defs.prices.assets import PRICE_CATALOGUE
+from orchestration.defs.retention.assets import DOWNSAMPLE, RETENTION
+from orchestration.lib.resources import TelemetryDatabases
+from orchestration.lib.webhook import post_json, webhook_url
+
+MICRO_BATCH_TAG = "atw/trigger"
+ALERTS = dg.AssetKey(["marts", "fct_alerts"])
+MONITORING = {ALERTS, dg.AssetKey(["intermediate", "int_anomalies"]),
+              dg.AssetKey(["marts", "fct_anomalies"]),
+              dg.AssetKey(["marts", "fct_anomalies_daily"]),
+              dg.AssetKey(["marts", "fct_recommendations"]),
+              dg.AssetKey(["marts", "alert_inbox"])}
+ALERTS_LISTED = 50
+
+
+def _interval() -> int:
+    return settings.integer("ATW_MICRO_BATCH_INTERVAL_SECONDS", 1)
+
+
+def _micro_batch_waiting(instance: dg.DagsterInstance) -> bool:
+    """A micro-batch run already queued will pick up what is new when it starts."""
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            tags={MICRO_BATCH_TAG: "micro_batch"},
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+                      dg.DagsterRunStatus.STARTING],
+        ),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def _monitoring_interval() -> float:
+    return settings.number("ATW_MONITORING_REFRESH_SECONDS")
+
+
+def _skipped(key: dg.AssetKey, monitoring_due: bool) -> bool:
+    # Staging views read raw as it is: new rows need no view rebuilt (the translator's raw
+    # edges keep each load before the models reading it). Their suites run in the nightly run.
+    if key.path[0] == "staging":
+        return True
+    # Retention and downsampling are the nightly run's: nothing new ever makes rows old.
+    if key in (RETENTION, DOWNSAMPLE):
+        return True
+    return not monitoring_due and key in MONITORING
+
+
+def _downstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
+    """`keys` and everything downstream of them, except through the price catalogue: every
+    source feeds it, so through it a new collector row would rebuild the Claude Code models.
+    Prices are looked up by the nightly run and `atw run`; until then a new model's calls are
+    unpriced (counted as such)."""
+    seen, queue = set(keys), list(keys)
+    while queue:
+        for child in asset_graph.get(queue.pop()).child_keys:
+            if child not in seen and child != PRICE_CATALOGUE:
+                seen.add(child)
+                queue.append(child)
+    return seen
+
+
+def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
+    """Alerts, anomalies and recommendations are rebuilt at most every
+    ATW_MONITORING_REFRESH_SECONDS by micro-batches: a dbt step less in most runs."""
+    latest = instance.get_latest_materialization_event(ALERTS)
+    return latest is None or now.timestamp() - latest.timestamp >= _monitoring_interval()
+
+
+def micro_batch_request(previous: dict | None, current: dict, asset_graph,
+                        now: datetime, with_monitoring: bool = True) -> dg.RunRequest | None:
+    """A run of the changed sources and what is downstream of them (see `_skipped`), for
+    today's partition. The first look only records the state: the nightly run covers what
+    came before."""
+    if previous is None:
+        return None
+    keys = source_changes.changed(previous, current)
+    if not keys:
+        return None
+    # A loader that writes two tables is one step: both of its assets, or neither.
+    selection = dg.AssetSelection.assets(
+        *(dg.AssetKey.from_user_string(k) for k in keys)).required_multi_asset_neighbors()
+    affected = {key for key in _downstream(selection.resolve(asset_graph), asset_graph)
+                if not _skipped(key, with_monitoring)}
+    checks = {check for check in selection.downstream().resolve_checks(asset_graph)
+              if check.asset_key in affected}
+    return dg.RunRequest(
+        asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
+        asset_check_keys=sorted(checks, key=lambda k: (k.asset_key.to_user_string(), k.name)),
+        partition_key=now.strftime("%Y-%m-%d"),
+        tags={MICRO_BATCH_TAG: "micro_batch", "atw/changed": ",".join(keys)},
+    )
+
+
+@dg.sensor(
+    name="micro_batch",
+    job_name="micro_batch",
+    minimum_interval_seconds=_interval(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs only what new collector rows or new/grown files affect, for today's "
+    "partition, so events reach the marts within a minute.",
+)
+def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: TelemetryDatabases):
+    current = source_changes.probe(databases.urls().collector)
+    previous = json.loads(context.cursor) if context.cursor else None
+    if previous is not None and _micro_batch_waiting(context.instance):
+        return dg.SkipReason("a micro-batch run is already queued")
+    now = datetime.now(UTC)
+    request = micro_batch_request(previous, current, context.repository_def.asset_graph, now,
+                                  with_monitoring=monitoring_due(context.instance, now))
+    context.update_cursor(json.dumps(current))
+    if request is None:
+        return dg.SkipReason("no new collector rows or files")
+    return request
+
+
+@dg.run_failure_sensor(
+    name="notify_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="POSTs every failed run to ATW_WEBHOOK_URL (nothing when it is unset).",
+)
+def run_failure_sensor(context: dg.RunFailureSensorContext):
+    url = webhook_url()
+    if url is None:
+        return dg.SkipReason("ATW_WEBHOOK_URL is not set")
+    run = context.dagster_run
+    post_json(url, {
+        "event": "run_failure",
+        "run_id": run.run_id,
+        "job": run.job_name,
+        "partition": run.tags.get("dagster/partition"),
+        "message": context.failure_event.message,
+        "failed_steps": [event.step_key for event in context.get_step_failure_events()],
+    })
+    return None
+
+
+def pending_alerts(conn) -> list[dict]:
+    rows = conn.execute(
+        """
+        select a.alert_id, a.alert_type, a.severity, a.tenant_id, a.agent_name, a.session_key,
+            a.observed_value, a.threshold, a.triggered_at
+        from marts.fct_alerts as a
+        where not exists (
+            select 1 from ops.alert_notifications as n where n.alert_id = a.alert_id)
+        order by a.triggered_at, a.alert_id
+        """
+    ).fetchall()
+    columns = ("alert_id", "alert_type", "severity", "tenant_id", "agent_name", "session_key",
+               "observed_value", "threshold", "triggered_at")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def notify_new_alerts(warehouse_url: str, url: str, run_id: str | None) -> int:
+    """POST the alerts not yet notified, then remember them; returns how many were sent."""
+    with connect(warehouse_url) as conn:
+        if conn.execute("select to_regclass('marts.fct_alerts')").fetchone()[0] is None:
+            return 0
+        alerts = pending_alerts(conn)
+        if not alerts:
+            return 0
+        post_json(url, {"event": "new_alerts", "count": len(alerts),
+                        "alerts": alerts[:ALERTS_LISTED],
+                        "more": max(0, len(alerts) - ALERTS_LISTED)})
+        # Only after the webhook accepted them: a failed POST is retried on the next tick.
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into ops.alert_notifications (alert_id, run_id) values (%s, %s) "
+                "on conflict do nothing",
+                [(alert["alert_id"], run_id) for alert in alerts])
+    return len(alerts)
+
+
+@dg.asset_sensor(
+    asset_key=ALERTS,
+    name="notify_new_alerts",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After fct_alerts is rebuilt, POSTs its new alerts to ATW_WEBHOOK_URL.",
+)
+def alert_sensor(context: dg.SensorEvaluationContext, asset_event,
+                 databases: TelemetryDatabases):
+    url = webhook_url()
+    if url is None:
+        return dg.SkipReason("ATW_WEBHOOK_URL is not set")
+    sent = notify_new_alerts(databases.urls().warehouse, url, asset_event.run_id)
+    return dg.SkipReason(f"notified {sent} new alert(s)")
+
+
+SENSORS = [micro_batch_sensor, run_failure_sensor, alert_sensor]

@@ -1,0 +1,34 @@
+"""The environment dbt's profiles.yml reads, derived from the warehouse URL."""
+
+from __future__ import annotations
+
+import os
+
+from ingestion.core.connections import connect, target, usable_role
+
+TRANSFORMER_ROLE = "atw_transformer"
+
+
+def transformer_role(warehouse_url: str) -> str:
+    """atw_transformer once `atw roles` has made this login a member of it, else ''."""
+    with connect(warehouse_url) as conn:
+        return TRANSFORMER_ROLE if usable_role(conn, TRANSFORMER_ROLE) else ""
+
+
+def dbt_env(warehouse_url: str) -> dict[str, str]:
+    pg = target(warehouse_url)
+    return {
+        "ATW_PG_HOST": pg.host,
+        "ATW_PG_PORT": str(pg.port),
+        "ATW_PG_USER": pg.user,
+        "ATW_PG_PASSWORD": pg.password,
+        "ATW_PG_DBNAME": pg.dbname,
+        "ATW_DBT_ROLE": transformer_role(warehouse_url),
+        # libpq reads PGOPTIONS: every dbt session runs with TimeZone=UTC.
+        "PGOPTIONS": "-c TimeZone=UTC",
+    }
+
+
+def export_dbt_env(warehouse_url: str) -> None:
+    """Set the variables in this process so dbt subprocesses inherit them."""
+    os.environ.update(dbt_env(warehouse_url))

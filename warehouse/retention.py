@@ -1,0 +1,122 @@
+"""Retention (seed 003: 90 days): raw events and transcript text older than the retention go.
+
+The marts keep what they were built from: each table's purge commits with its row in
+raw.retention_runs, and dbt treats days before the latest cutoff as final (never rebuilt from
+raw, never deleted; dbt_project/macros/retention.sql). Quarantine and the load log stay: they
+hold hashes and counts, no payload, and account for every row that ever came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import psycopg
+
+from ingestion.core import settings
+
+# The calls fact re-reads its last few days on every build; a retention that short would purge
+# days that are still being rebuilt.
+MINIMUM_RETENTION_DAYS = 7
+
+# Raw event tables and the column that says when the event happened. A Claude Code line without
+# a time of its own (a summary, say) goes by when it was loaded. Where rows come from files,
+# the purge is also counted per file, so the files' reconciliation still balances.
+EVENT_TABLES = (
+    ("raw.collector_events", "created_at"),
+    ("raw.landed_collector_events", "created_at"),
+    ("raw.landed_metric_events", "occurred_at"),
+    ("raw.claude_code_lines", "coalesce(occurred_at, _loaded_at)"),
+)
+_PER_FILE = {
+    "raw.landed_collector_events": """
+        update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
+        from (select file_path, count(*) as n from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+    "raw.landed_metric_events": """
+        update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
+        from (select file_path, count(*) as n from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+    "raw.claude_code_lines": """
+        update raw.claude_code_files as f set lines_purged = f.lines_purged + gone.n,
+            responses_purged = f.responses_purged + gone.responses
+        from (select file_path, count(*) as n,
+                count(*) filter (where message_id is not null and input_tokens is not null)
+                    as responses
+              from purged group by 1) as gone
+        where f.file_path = gone.file_path""",
+}
+TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
+DQ_RESULTS = "ops.dq_validation_results"
+RUNS = "raw.retention_runs"
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The rows one table lost (deleted or blanked) before a cutoff."""
+
+    table: str
+    cutoff: datetime
+    rows: int
+
+
+def days_setting(variable: str, minimum: int, why: str = "") -> int:
+    """A whole number of days from the environment, at least `minimum` (`why` says why)."""
+    return settings.integer(variable, minimum, why)
+
+
+def retention_days() -> int:
+    """ATW_RETENTION_DAYS, default 90."""
+    return days_setting("ATW_RETENTION_DAYS", MINIMUM_RETENTION_DAYS,
+                        " (the incremental models re-read recent days)")
+
+
+def cutoff_for(now: datetime, days: int) -> datetime:
+    """Midnight UTC `days` days before today: whole UTC days go, never part of one."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
+
+
+def record(conn: psycopg.Connection, log: str, run_id: str, table: str, cutoff: datetime,
+           rows: int) -> Cut:
+    """Log a cut in `log` (raw.retention_runs or raw.downsample_runs, one shape)."""
+    conn.execute(
+        f"insert into {log} as logged (run_id, table_name, cutoff, rows_affected) "
+        "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
+        "set rows_affected = logged.rows_affected + excluded.rows_affected",
+        (run_id, table, cutoff, rows))
+    return Cut(table, cutoff, rows)
+
+
+def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
+          days: int | None = None) -> list[Cut]:
+    """Delete raw events and blank transcript text older than the retention; delete check
+    results as old (marts.fct_data_quality_daily keeps their daily counts). Each table in its
+    own transaction, recorded with its cutoff in that same transaction."""
+    days = retention_days() if days is None else days
+    cutoff = cutoff_for(now or datetime.now(UTC), days)
+    purged = []
+    for table, when in EVENT_TABLES:
+        with conn.transaction():
+            if table in _PER_FILE:
+                rows = conn.execute(
+                    f"with purged as (delete from {table} where {when} < %s returning *), "
+                    f"counted as ({_PER_FILE[table]} returning 1) "
+                    "select count(*) from purged", (cutoff,)).fetchone()[0]
+            else:
+                rows = conn.execute(f"delete from {table} where {when} < %s",
+                                    (cutoff,)).rowcount
+            purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
+    with conn.transaction():
+        # The counts stay (sessions' message counts and token estimates come from them).
+        rows = conn.execute(
+            f"update {TRANSCRIPT_TEXT} as m set content = '', content_purged_at = now() "
+            "from raw.collector_session_transcripts as t "
+            "where t.session_id = m.session_id and t.updated_at < %s "
+            "and m.content_purged_at is null", (cutoff,)).rowcount
+        purged.append(record(conn, RUNS, run_id, TRANSCRIPT_TEXT, cutoff, rows))
+    with conn.transaction():
+        rows = conn.execute(f"delete from {DQ_RESULTS} where validated_at < %s",
+                            (cutoff,)).rowcount
+        purged.append(record(conn, RUNS, run_id, DQ_RESULTS, cutoff, rows))
+    return purged
