@@ -1,37 +1,27 @@
-"""`atw`: start the embedded warehouse, generate sample data, run the pipeline, summarise.
+"""`atw`: the project's command line (click). `atw --help` lists the commands.
 
-    atw warehouse start|stop|status     the embedded PostgreSQL server under .warehouse/
-    atw generate [--events N] [--reset] fill the sample collector database
-    atw load                            only the loaders: collector and landing files → raw
-    atw run                             materialize every asset and run every check
-    atw backfill START [END]            re-read and rebuild UTC days START..END, one run
-    atw ui [-- dagster dev args]        the Dagster UI and daemon (schedule, sensors)
-    atw docs [--port P] [--no-serve]    dbt docs of every model and column
-    atw dbt ARGS...                     dbt against the warehouse, as the pipeline runs it
-    atw demo [--events N] [--reset]     all of the above, then print where the results are
-    atw summary                         rows per table and the latest checks
-    atw contracts                       the record contracts, as a Markdown table
-    atw ack ALERT_ID [--by W] [--note N] acknowledge an alert (see marts.alert_inbox)
-    atw roles [--rls on|off] [--analyst NAME [--tenant T]... [--password-env VAR]]
-                                        loader/transformer/analyst roles, grants, tenant scoping
-    atw psql [warehouse|collector]      open psql on a database (or print how to)
+The commands that run the pipeline (`run`, `load`, `backfill`, `demo`) print one line per
+stage and a summary; dbt's and Dagster's full logs go to a file under ATW_LOG_DIR whose path
+they print, and `--verbose` streams them as well.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingestion import settings
-from ingestion.connections import connect, redact, target
-from orchestration import source_table
-from orchestration.dbt_manifest import ensure_dbt_manifest
+import click
+
+from ingestion.core import settings
+from ingestion.core.connections import connect, redact, target
+from orchestration.defs.dbt.manifest import ensure_dbt_manifest
+from orchestration.lib import progress, source_table
 
 DEMO_EVENTS = 60_000
 RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
@@ -46,22 +36,6 @@ MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
                "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks",
                "marts.fct_sessions_daily", "marts.fct_usage_blocks_daily",
                "marts.fct_anomalies_daily", "marts.fct_data_quality_daily")
-
-
-def cmd_warehouse(args) -> int:
-    from ingestion import embedded_server
-
-    data_dir = settings.embedded_data_dir()
-    if args.action == "start":
-        urls = settings.resolve_urls()
-        print(f"warehouse: {redact(urls.warehouse)}")
-        print(f"collector: {redact(urls.collector) if urls.collector else 'none configured'}")
-    elif args.action == "stop":
-        print("stopped" if embedded_server.stop(data_dir) else "not running")
-    else:
-        running = embedded_server.is_running(data_dir)
-        print(f"embedded server at {data_dir}: {'running' if running else 'stopped'}")
-    return 0
 
 
 def _reset(urls: settings.Urls) -> None:
@@ -84,64 +58,57 @@ def _collector_is_empty(url: str) -> bool:
         return conn.execute("select not exists (select 1 from telemetry_events)").fetchone()[0]
 
 
-def cmd_generate(args) -> int:
-    from ingestion.sample_data.claude_code_generator import (
-        ClaudeCodeConfig,
-        write_claude_projects,
-    )
-    from ingestion.sample_data.collector_generator import GeneratorConfig, generate_collector
-    from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
+def _sample_data():
+    """The sample generator lives in the checkout's devtools/, which is not installed: `atw
+    generate` and `atw demo` are developer commands and find it beside the project."""
+    if str(settings.PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(settings.PROJECT_ROOT))
+    try:
+        from devtools.sample_data.claude_code_generator import (
+            ClaudeCodeConfig,
+            write_claude_projects,
+        )
+        from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
+        from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
+    except ImportError as missing:
+        raise SystemExit(f"atw generate needs the project's checkout (devtools/ beside "
+                         f"{settings.PROJECT_ROOT / 'dbt_project'}): {missing}") from None
+    return (ClaudeCodeConfig, write_claude_projects, GeneratorConfig, generate_collector,
+            LandingConfig, write_landing_files)
+
+
+def generate_sample(seed: int, events: int, days: int, reset: bool, echo=print) -> None:
+    """Fill the sample collector, drop landing files and write Claude Code logs."""
+    ClaudeCodeConfig, write_claude_projects, GeneratorConfig, generate_collector, \
+        LandingConfig, write_landing_files = _sample_data()
 
     urls = settings.resolve_urls(create_collector=True)
-    if args.reset:
+    if reset:
         _reset(urls)
     started = time.monotonic()
     with connect(urls.collector) as conn:
-        report = generate_collector(
-            conn, GeneratorConfig(seed=args.seed, events=args.events, days=args.days)
-        )
-    print(f"generated {report.events:,} events ({report.duplicate_events:,} retried-batch "
-          f"duplicates, {report.double_encoded_rows:,} double-encoded), {report.sessions:,} "
-          f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
-          f"messages), {report.first_day} to {report.last_day}, in "
-          f"{time.monotonic() - started:.1f}s")
+        report = generate_collector(conn, GeneratorConfig(seed=seed, events=events, days=days))
+    echo(f"generated {report.events:,} events ({report.duplicate_events:,} retried-batch "
+         f"duplicates, {report.double_encoded_rows:,} double-encoded), {report.sessions:,} "
+         f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
+         f"messages), {report.first_day} to {report.last_day}, in "
+         f"{time.monotonic() - started:.1f}s")
     landing = settings.landing_dir()
-    files = write_landing_files(landing, LandingConfig(seed=args.seed, days=args.days))
-    print(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
-          f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
-          f"lines, {files['bad_records']} deliberately broken) in {landing}")
+    files = write_landing_files(landing, LandingConfig(seed=seed, days=days))
+    echo(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
+         f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
+         f"lines, {files['bad_records']} deliberately broken) in {landing}")
     claude_dir = settings.sample_claude_projects_dir()
-    logs = write_claude_projects(claude_dir, ClaudeCodeConfig(seed=args.seed, days=args.days))
-    print(f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API responses) "
-          f"in {claude_dir}")
-    return 0
+    logs = write_claude_projects(claude_dir, ClaudeCodeConfig(seed=seed, days=days))
+    echo(f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API "
+         f"responses) in {claude_dir}")
 
 
-def cmd_load(args) -> int:
-    import uuid
-
-    from ingestion.all_sources import SourcesFailed, load_all_sources
-
-    run_id = f"cli-{uuid.uuid4()}"
-    failures: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    try:
-        loaded = load_all_sources(settings.resolve_urls(), run_id, skipped)
-    except SourcesFailed as failed:
-        loaded, failures = failed.counts, failed.failures
-    print(source_table.render([source_table.Row.of(counts) for counts in loaded]
-                              + [source_table.Row(source, skipped=why)
-                                 for source, why in skipped.items()]))
-    for source, why in failures.items():
-        print(f"{source:<42} FAILED: {why}", file=sys.stderr)
-    return 1 if failures else 0
-
-
-def run_pipeline(instance=None):
+def run_pipeline(instance=None, output: progress.Session | None = None):
     """Materialize every asset and run every check for today's partition."""
-    from orchestration.runs import run_job
+    from orchestration.lib.runs import run_job
 
-    return run_job("everything", instance=instance)
+    return run_job("everything", instance=instance, output=output)
 
 
 def _check_results(result) -> tuple[list[str], list[str], list[str]]:
@@ -172,66 +139,90 @@ def _report(result, started: float) -> int:
         print(f"  failed check: {name}")
     for name in warned:
         print(f"  warning:      {name} (suspicious, not blocking; see ops.dq_validation_results)")
+    if not result.success:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                error = event.event_specific_data.error
+                print(f"  failed step:  {event.step_key}: "
+                      f"{(error.message if error else '').strip().splitlines()[0:1]}")
     return 0 if result.success and not failed else 1
 
 
-def cmd_run(args) -> int:
-    started = time.monotonic()
-    return _report(run_pipeline(), started)
+def _logged(output: progress.Session):
+    """Everything a library prints while the run works goes to the log file unless verbose:
+    dagster-dbt relays dbt's lines to stdout, GX draws progress bars on stderr."""
+    if output.verbose:
+        return _Nothing()
+    log = open(output.log_path, "a", encoding="utf-8")  # closed when _Both exits
+    return _Both(redirect_stdout(log), redirect_stderr(log), log)
 
 
-def cmd_backfill(args) -> int:
-    """One run over the date range: re-read from the collector, rebuild, check."""
-    from orchestration.runs import range_problem, run_job
+class _Nothing:
+    def __enter__(self):
+        return self
 
-    started = time.monotonic()
-    if problem := range_problem(args.start, args.end or args.start):
-        print(f"atw backfill: {problem}", file=sys.stderr)
-        return 2
-    print(f"backfilling {args.start} .. {args.end or args.start} (UTC days, both included) ...")
-    return _report(run_job("backfill", args.start, args.end), started)
+    def __exit__(self, *exc):
+        return False
+
+
+class _Both:
+    def __init__(self, *contexts):
+        self.contexts = contexts
+
+    def __enter__(self):
+        for context in self.contexts:
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for context in reversed(self.contexts):
+            context.__exit__(*exc)
+        return False
+
+
+def _prepare_dbt(output: progress.Session) -> None:
+    """dbt's manifest, rebuilt when a dbt file changed (its output goes to the log)."""
+    with _logged(output):
+        ensure_dbt_manifest(log=None if output.verbose else output.log_path)
+
+
+def _run(job: str, output: progress.Session, start: date | None = None,
+         end: date | None = None):
+    from orchestration.lib.runs import run_job
+
+    _prepare_dbt(output)
+    output.step("running every step (loads, dbt, checks, report)" if job == "everything"
+                else f"running the {job} job")
+    with output.tracking(), _logged(output):
+        return run_job(job, start, end, output=output)
+
+
+def load_sources(output: progress.Session) -> int:
+    import uuid
+
+    from ingestion.all_sources import SourcesFailed, load_all_sources
+
+    run_id = f"cli-{uuid.uuid4()}"
+    failures: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    output.step("loading every configured source into raw")
+    try:
+        with _logged(output):
+            loaded = load_all_sources(settings.resolve_urls(), run_id, skipped)
+    except SourcesFailed as failed:
+        loaded, failures = failed.counts, failed.failures
+    print(source_table.render([source_table.Row.of(counts) for counts in loaded]
+                              + [source_table.Row(source, skipped=why)
+                                 for source, why in skipped.items()]))
+    for source, why in failures.items():
+        print(f"{source:<42} FAILED: {why}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _dbt_command(dbt_args: list[str], target_path: str) -> tuple[list[str], dict]:
-    from orchestration.dbt_manifest import dbt_command
+    from orchestration.defs.dbt.manifest import dbt_command
 
     return dbt_command(settings.resolve_urls().warehouse, dbt_args, target_path)
-
-
-def cmd_dbt(args) -> int:
-    if not args.dbt_args:
-        print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`",
-              file=sys.stderr)
-        return 2
-    command, env = _dbt_command(args.dbt_args, "target/cli")
-    return subprocess.run(command, env=env).returncode
-
-
-def cmd_docs(args) -> int:
-    """dbt docs generate (with the warehouse's catalog), then serve them."""
-    command, env = _dbt_command(["docs", "generate", "--quiet"], "target/docs")
-    subprocess.run(command, env=env, check=True)
-    docs = settings.DBT_PROJECT_DIR / "target" / "docs" / "index.html"
-    print(f"dbt docs generated: {docs}")
-    if args.no_serve:
-        return 0
-    print(f"serving on http://127.0.0.1:{args.port} (Ctrl-C stops)")
-    command, env = _dbt_command(["docs", "serve", "--no-browser", "--port", str(args.port)],
-                                "target/docs")
-    return subprocess.run(command, env=env).returncode
-
-
-def cmd_ui(args) -> int:
-    """`dagster dev` on the workspace, with the instance configured from the settings."""
-    from orchestration.instance import prepare_dagster_home
-
-    ensure_dbt_manifest()
-    settings.resolve_urls()  # starts the embedded server unless URLs point elsewhere
-    home = prepare_dagster_home()
-    print(f"Dagster instance: {home / 'dagster.yaml'}")
-    dagster = Path(sys.executable).with_name("dagster")
-    os.execv(str(dagster), [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT /
-                                                           "workspace.yaml"), *args.dagster_args])
 
 
 def _row_counts(url: str, tables) -> list[tuple[str, int | None]]:
@@ -250,15 +241,16 @@ def _row_counts(url: str, tables) -> list[tuple[str, int | None]]:
     return counts
 
 
-def cmd_summary(args) -> int:
+def summary() -> None:
     urls = settings.resolve_urls()
-    print("rows loaded:")
-    for table, count in _row_counts(urls.warehouse, RAW_TABLES):
-        print(f"  {table:<40} {'missing' if count is None else f'{count:>10,}'}")
-    print("marts built:")
-    for table, count in _row_counts(urls.warehouse, MART_TABLES):
-        print(f"  {table:<40} {'missing' if count is None else f'{count:>10,}'}")
-    return 0
+    for title, tables in (("rows loaded", RAW_TABLES), ("marts built", MART_TABLES)):
+        counts = _row_counts(urls.warehouse, tables)
+        built = [(table, count) for table, count in counts if count is not None]
+        missing = [table for table, count in counts if count is None]
+        print(f"{title}: " + ", ".join(f"{table.split('.')[1]} {count:,}"
+                                       for table, count in built))
+        if missing:
+            print(f"  missing: {', '.join(missing)}")
 
 
 def _psql_command(url: str) -> list[str]:
@@ -272,20 +264,243 @@ def _psql_command(url: str) -> list[str]:
     return [psql, "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d", pg.dbname]
 
 
-def cmd_contracts(args) -> int:
-    """The record contracts as a Markdown table (the README's is this output)."""
-    from ingestion.contract_fields import contract_table
+def setup_roles(rls: str | None = None, analyst: str | None = None,
+                tenants: tuple[str, ...] = (), password_env: str | None = None,
+                quiet: bool = False) -> int:
+    from warehouse import roles
+
+    with connect(settings.resolve_urls().warehouse) as conn:
+        roles.setup_roles(conn)
+        if not quiet:
+            print(f"roles ready: {roles.LOADER} owns raw and ops, {roles.TRANSFORMER} owns "
+                  f"staging, intermediate, marts and reference, {roles.ANALYST} reads the marts")
+        if rls is not None:
+            roles.set_row_level_security(conn, rls == "on")
+            print(f"row-level security: {rls} (analysts see "
+                  f"{'only their tenants' if rls == 'on' else 'every tenant'})")
+        if analyst:
+            password = None
+            if password_env:
+                password = os.environ.get(password_env)
+                if password is None:
+                    print(f"atw roles: ${password_env} is not set", file=sys.stderr)
+                    return 2
+            try:
+                roles.add_analyst(conn, analyst, list(tenants) or None, password)
+            except ValueError as error:
+                print(f"atw roles: {error}", file=sys.stderr)
+                return 2
+            scope = ", ".join(tenants) if tenants else "unchanged"
+            print(f"analyst login {analyst}: tenants {scope}")
+    return 0
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+VERBOSE = click.option("--verbose", "-v", is_flag=True,
+                       help="Stream dbt's and Dagster's logs too (they always go to the log file).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """atw: the agent-telemetry warehouse's command line."""
+
+
+@cli.command()
+@click.argument("action", type=click.Choice(["start", "stop", "status"]))
+def warehouse(action: str) -> int:
+    """Start, stop or show the embedded PostgreSQL server."""
+    from warehouse import embedded_server
+
+    data_dir = settings.embedded_data_dir()
+    if action == "start":
+        urls = settings.resolve_urls()
+        print(f"warehouse: {redact(urls.warehouse)}")
+        print(f"collector: {redact(urls.collector) if urls.collector else 'none configured'}")
+    elif action == "stop":
+        print("stopped" if embedded_server.stop(data_dir) else "not running")
+    else:
+        running = embedded_server.is_running(data_dir)
+        print(f"embedded server at {data_dir}: {'running' if running else 'stopped'}")
+    return 0
+
+
+def _sample_options(command):
+    command = click.option("--reset", is_flag=True,
+                           help="Drop the sample collector data and the warehouse's schemas "
+                                "first.")(command)
+    command = click.option("--seed", type=int, default=42, show_default=True)(command)
+    command = click.option("--days", type=int, default=35, show_default=True)(command)
+    return click.option("--events", type=int, default=DEMO_EVENTS, show_default=True)(command)
+
+
+@cli.command()
+@_sample_options
+def generate(events: int, days: int, seed: int, reset: bool) -> int:
+    """Fill the sample collector, landing folder and Claude Code logs."""
+    generate_sample(seed, events, days, reset)
+    return 0
+
+
+@cli.command()
+@VERBOSE
+def load(verbose: bool) -> int:
+    """Run only the loaders: every configured source into raw."""
+    with progress.session("load", verbose) as output:
+        status = load_sources(output)
+        print(f"full log: {output.log_path}")
+    return status
+
+
+@cli.command()
+@VERBOSE
+def run(verbose: bool) -> int:
+    """Materialize every asset and run every check (today's partition)."""
+    started = time.monotonic()
+    with progress.session("run", verbose) as output:
+        status = _report(_run("everything", output), started)
+        print(f"full log: {output.log_path}")
+    return status
+
+
+@cli.command()
+@click.argument("start", type=click.DateTime(["%Y-%m-%d"]))
+@click.argument("end", type=click.DateTime(["%Y-%m-%d"]), required=False)
+@VERBOSE
+def backfill(start: datetime, end: datetime | None, verbose: bool) -> int:
+    """Re-read and rebuild the UTC days START..END (both included) as one run."""
+    from orchestration.lib.runs import range_problem
+
+    first, last = start.date(), (end or start).date()
+    if problem := range_problem(first, last):
+        print(f"atw backfill: {problem}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    with progress.session("backfill", verbose) as output:
+        output.step(f"backfilling {first} .. {last} (UTC days, both included)")
+        status = _report(_run("backfill", output, first, last), started)
+        print(f"full log: {output.log_path}")
+    return status
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def ui(ctx: click.Context) -> int:
+    """Start the Dagster UI and daemon (`dagster dev`); extra arguments go to it."""
+    from orchestration.lib.instance import prepare_dagster_home
+
+    ensure_dbt_manifest()
+    settings.resolve_urls()  # starts the embedded server unless URLs point elsewhere
+    home = prepare_dagster_home()
+    print(f"Dagster instance: {home / 'dagster.yaml'}")
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(str(dagster), [str(dagster), "dev", "-w",
+                            str(settings.PROJECT_ROOT / "workspace.yaml"), *ctx.args])
+
+
+@cli.command()
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Only generate them.")
+def docs(port: int, no_serve: bool) -> int:
+    """Generate dbt docs (with the warehouse's catalog) and serve them."""
+    command, env = _dbt_command(["docs", "generate", "--quiet"], "target/docs")
+    subprocess.run(command, env=env, check=True)
+    print(f"dbt docs generated: {settings.DBT_PROJECT_DIR / 'target' / 'docs' / 'index.html'}")
+    if no_serve:
+        return 0
+    print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+    command, env = _dbt_command(["docs", "serve", "--no-browser", "--port", str(port)],
+                                "target/docs")
+    return subprocess.run(command, env=env).returncode
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                               "help_option_names": []})
+@click.pass_context
+def dbt(ctx: click.Context) -> int:
+    """Run dbt against the warehouse as the pipeline does (e.g. `atw dbt build -s marts`)."""
+    if not ctx.args:
+        print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`",
+              file=sys.stderr)
+        return 2
+    command, env = _dbt_command(list(ctx.args), "target/cli")
+    return subprocess.run(command, env=env).returncode
+
+
+@cli.command(name="summary")
+def summary_command() -> int:
+    """Rows per raw table and per mart."""
+    summary()
+    return 0
+
+
+@cli.command()
+def contracts() -> int:
+    """The record contracts as a Markdown table (docs/sources.md shows this output)."""
     from ingestion.contracts import CONTRACTS
+    from ingestion.core.contract_fields import contract_table
 
     print(contract_table(CONTRACTS))
     return 0
 
 
-def cmd_psql(args) -> int:
+@cli.command()
+def config() -> int:
+    """The effective settings, where each comes from, secrets masked."""
+    rows = settings.effective()
+    width = max(len(name) for name, *_ in rows)
+    for name, value, origin, help_text in rows:
+        shown = "(unset)" if value is None else value
+        source = "" if origin == name else f"  [{origin}]"
+        print(f"{name:<{width}}  {shown}{source}")
+        print(f"{'':<{width}}    {help_text}")
+    print(f"{'DAGSTER_HOME':<{width}}  {settings.dagster_home()}")
+    return 0
+
+
+@cli.command()
+@click.argument("alert_id")
+@click.option("--by", default=lambda: os.environ.get("USER", ""),
+              help="Who acknowledges it (default: $USER).")
+@click.option("--note", help="Why, or what was done.")
+def ack(alert_id: str, by: str, note: str | None) -> int:
+    """Acknowledge an alert of marts.fct_alerts (ALERT_ID or its first 8+ characters)."""
+    from warehouse.acknowledgements import AlertNotFound, acknowledge
+
+    with connect(settings.resolve_urls().warehouse) as conn:
+        try:
+            done = acknowledge(conn, alert_id, by, note)
+        except (AlertNotFound, ValueError) as error:
+            print(f"atw ack: {error}", file=sys.stderr)
+            return 2
+    verb = "acknowledged" if done.is_new else "already acknowledged"
+    at = done.acknowledged_at.astimezone(UTC)
+    print(f"{done.alert_id} {verb} by {done.acknowledged_by} at {at:%Y-%m-%d %H:%M:%S} UTC")
+    return 0
+
+
+@cli.command()
+@click.option("--rls", type=click.Choice(["on", "off"]),
+              help="Analysts see only their tenants' mart rows (on) or all.")
+@click.option("--analyst", metavar="NAME", help="Create or update an analyst login.")
+@click.option("--tenant", multiple=True, metavar="TENANT_ID",
+              help="A tenant the analyst may see (repeat; replaces the list).")
+@click.option("--password-env", metavar="VAR",
+              help="Set the analyst's password from this environment variable.")
+def roles(rls: str | None, analyst: str | None, tenant: tuple[str, ...],
+          password_env: str | None) -> int:
+    """Create the loader, transformer and analyst roles and grants (idempotent)."""
+    return setup_roles(rls, analyst, tenant, password_env)
+
+
+@cli.command()
+@click.argument("database", type=click.Choice(["warehouse", "collector"]), default="warehouse")
+def psql(database: str) -> int:
+    """Open psql on the warehouse or the collector (or print the command)."""
     urls = settings.resolve_urls()
-    url = urls.collector if args.database == "collector" else urls.warehouse
+    url = urls.collector if database == "collector" else urls.warehouse
     if url is None:
-        print("atw psql: no collector is configured (set COLLECTOR_URL)", file=sys.stderr)
+        print("atw psql: no collector is configured (set ATW_COLLECTOR_URL)", file=sys.stderr)
         return 2
     command = _psql_command(url)
     env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
@@ -297,150 +512,56 @@ def cmd_psql(args) -> int:
     os.execvpe(command[0], command, env)
 
 
-def cmd_ack(args) -> int:
-    from ingestion.alert_acknowledgements import AlertNotFound, acknowledge
-
-    with connect(settings.resolve_urls().warehouse) as conn:
-        try:
-            ack = acknowledge(conn, args.alert_id, args.by, args.note)
-        except (AlertNotFound, ValueError) as error:
-            print(f"atw ack: {error}", file=sys.stderr)
-            return 2
-    verb = "acknowledged" if ack.is_new else "already acknowledged"
-    at = ack.acknowledged_at.astimezone(UTC)
-    print(f"{ack.alert_id} {verb} by {ack.acknowledged_by} at {at:%Y-%m-%d %H:%M:%S} UTC")
-    return 0
-
-
-def cmd_roles(args) -> int:
-    from ingestion import roles
-
-    with connect(settings.resolve_urls().warehouse) as conn:
-        roles.setup_roles(conn)
-        print(f"roles ready: {roles.LOADER} owns raw and ops, {roles.TRANSFORMER} owns staging, "
-              f"intermediate, marts and reference, {roles.ANALYST} reads the marts")
-        if args.rls is not None:
-            roles.set_row_level_security(conn, args.rls == "on")
-            print(f"row-level security: {args.rls} (analysts see "
-                  f"{'only their tenants' if args.rls == 'on' else 'every tenant'})")
-        if args.analyst:
-            password = None
-            if args.password_env:
-                password = os.environ.get(args.password_env)
-                if password is None:
-                    print(f"atw roles: ${args.password_env} is not set", file=sys.stderr)
-                    return 2
-            try:
-                roles.add_analyst(conn, args.analyst, args.tenant, password)
-            except ValueError as error:
-                print(f"atw roles: {error}", file=sys.stderr)
-                return 2
-            scope = ", ".join(args.tenant) if args.tenant else "unchanged"
-            print(f"analyst login {args.analyst}: tenants {scope}")
-    return 0
-
-
-def cmd_demo(args) -> int:
-    print("starting the embedded warehouse ...")
-    urls = settings.resolve_urls(create_collector=True)
-    if args.reset or _collector_is_empty(urls.collector):
-        if args.reset:
-            _reset(urls)
-        print(f"generating a sample collector database ({args.events:,} events) ...")
-        cmd_generate(argparse.Namespace(seed=args.seed, events=args.events, days=args.days,
-                                        reset=False))
-    else:
-        print("sample collector database already filled (use --reset to regenerate)")
-    if not os.environ.get("CLAUDE_PROJECTS_DIR"):
-        # The demo reads its own sample logs; set CLAUDE_PROJECTS_DIR for real ones.
-        os.environ["CLAUDE_PROJECTS_DIR"] = str(settings.sample_claude_projects_dir())
-    cmd_roles(argparse.Namespace(rls=None, analyst=None, tenant=None, password_env=None))
-    print("materializing every asset (ingestion, dbt models, checks) ...")
-    status = cmd_run(args)
-    cmd_summary(args)
-    psql = " ".join(_psql_command(urls.warehouse))
+@cli.command()
+@_sample_options
+@VERBOSE
+def demo(events: int, days: int, seed: int, reset: bool, verbose: bool) -> int:
+    """Start the warehouse, generate a sample, run everything, say where the results are."""
+    started = time.monotonic()
+    with progress.session("demo", verbose) as output:
+        output.step("starting the embedded warehouse")
+        urls = settings.resolve_urls(create_collector=True)
+        if reset or _collector_is_empty(urls.collector):
+            output.step(f"generating a realistic sample ({events:,} collector events, landing "
+                        f"files, Claude Code logs)")
+            with _logged(output):
+                generate_sample(seed, events, days, reset)
+        else:
+            output.step("the sample is already there (--reset regenerates it)")
+        if not settings.get("ATW_CLAUDE_PROJECTS_DIR"):
+            # The demo reads its own sample logs; set ATW_CLAUDE_PROJECTS_DIR for real ones.
+            os.environ["ATW_CLAUDE_PROJECTS_DIR"] = str(settings.sample_claude_projects_dir())
+        output.step("setting up the loader, transformer and analyst roles")
+        setup_roles(quiet=True)
+        status = _report(_run("everything", output), started)
+        summary()
+        print(f"full log: {output.log_path}")
+    psql_line = " ".join(_psql_command(urls.warehouse))
     print(f"""
 Where the results are:
-  warehouse   {redact(urls.warehouse)}
-  marts       schema `marts` (fct_session_summaries, fct_daily_token_trends, ...)
-  query       {psql} \\
-                -c 'select * from marts.fct_daily_token_trends order by usage_date desc limit 10'
-              (or: .venv/bin/atw psql)
-  report      {settings.report_path()} (open it in a browser; rebuilt by every run)
-  analysts    atw_loader, atw_transformer and analyst roles are set up; a login to read the
-              marts: .venv/bin/atw roles --analyst NAME [--tenant T] [--password-env VAR]
-  Grafana     grafana/ (datasource as an analyst login, five dashboards over the marts)
-  Dagster UI  make ui   → http://127.0.0.1:3000 (runs are stored in {settings.dagster_home()})
-  at          {datetime.now(UTC):%Y-%m-%d %H:%M} UTC""")
+  report      {settings.report_path()}  (open it in a browser)
+  marts       schema `marts` of {redact(urls.warehouse)}
+  query       {psql_line}
+              (or `.venv/bin/atw psql`), e.g. select * from marts.fct_daily_token_trends
+  Dagster UI  make ui  → http://127.0.0.1:3000
+  Grafana     grafana/ (five dashboards over the marts)
+  docs        README.md and docs/""")
     return status
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="atw", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    warehouse = sub.add_parser("warehouse", help="manage the embedded PostgreSQL server")
-    warehouse.add_argument("action", choices=["start", "stop", "status"])
-    warehouse.set_defaults(func=cmd_warehouse)
-
-    for name, func, help_text in (
-        ("generate", cmd_generate, "fill the sample collector database"),
-        ("demo", cmd_demo, "start, generate, run everything, print where results are"),
-    ):
-        p = sub.add_parser(name, help=help_text)
-        p.add_argument("--events", type=int, default=DEMO_EVENTS)
-        p.add_argument("--days", type=int, default=35)
-        p.add_argument("--seed", type=int, default=42)
-        p.add_argument("--reset", action="store_true",
-                       help="drop the sample collector data and the warehouse's schemas first")
-        p.set_defaults(func=func)
-
-    sub.add_parser("load", help="run only the loaders").set_defaults(func=cmd_load)
-    sub.add_parser("run", help="materialize every asset").set_defaults(func=cmd_run)
-    backfill = sub.add_parser("backfill", help="re-read and rebuild a range of UTC days")
-    backfill.add_argument("start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
-    backfill.add_argument("end", type=date.fromisoformat, nargs="?",
-                          help="last day, included (default: the first)")
-    backfill.set_defaults(func=cmd_backfill)
-    docs = sub.add_parser("docs", help="generate dbt docs and serve them")
-    docs.add_argument("--port", type=int, default=8080)
-    docs.add_argument("--no-serve", action="store_true", help="only generate them")
-    docs.set_defaults(func=cmd_docs)
-    dbt = sub.add_parser("dbt", help="run dbt against the warehouse as the pipeline does")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER,
-                     help="the dbt command and its options, e.g. build --select marts")
-    dbt.set_defaults(func=cmd_dbt)
-    ui = sub.add_parser("ui", help="start the Dagster UI and daemon (dagster dev)")
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER,
-                    help="passed on to `dagster dev` (e.g. -p 3001)")
-    ui.set_defaults(func=cmd_ui)
-    sub.add_parser("summary", help="rows per table").set_defaults(func=cmd_summary)
-    sub.add_parser("contracts", help="print the record contracts as a Markdown table"
-                   ).set_defaults(func=cmd_contracts)
-    ack = sub.add_parser("ack", help="acknowledge an alert of marts.fct_alerts")
-    ack.add_argument("alert_id", help="the alert id (or its first 8+ characters)")
-    ack.add_argument("--by", default=os.environ.get("USER", ""),
-                     help="who acknowledges it (default: $USER)")
-    ack.add_argument("--note", help="why, or what was done")
-    ack.set_defaults(func=cmd_ack)
-    roles_parser = sub.add_parser("roles", help="create the roles and grants (idempotent)")
-    roles_parser.add_argument("--rls", choices=["on", "off"],
-                              help="analysts see only their tenants' mart rows (on) or all")
-    roles_parser.add_argument("--analyst", metavar="NAME",
-                              help="create or update an analyst login")
-    roles_parser.add_argument("--tenant", action="append", metavar="TENANT_ID",
-                              help="a tenant the analyst may see (repeat; replaces the list)")
-    roles_parser.add_argument("--password-env", metavar="VAR",
-                              help="set the analyst's password from this environment variable")
-    roles_parser.set_defaults(func=cmd_roles)
-    psql = sub.add_parser("psql", help="open psql on the warehouse or the collector")
-    psql.add_argument("database", nargs="?", choices=["warehouse", "collector"],
-                      default="warehouse")
-    psql.set_defaults(func=cmd_psql)
-
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """Run `atw` with `argv` (default: the command line); returns the exit status."""
+    try:
+        result = cli.main(args=argv, prog_name="atw", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        print("aborted", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,116 @@
+"""dbt models as Dagster assets, one multi-asset per layer.
+
+The layers are separate steps so that a blocking GX check on a staging model stops the
+intermediate and mart models of the same run: dbt runs a whole selection in one process, and
+Dagster can only hold back what has not started yet. The calls fact is a step of its own
+because it is the one daily-partitioned model.
+"""
+
+
+import json
+import shutil
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from ingestion.core.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt.env import export_dbt_env
+from orchestration.defs.dbt.manifest import dbt_executable
+from orchestration.defs.dbt.translator import WarehouseDbtTranslator
+from orchestration.defs.dbt.vars import deployment_vars
+from orchestration.lib.partitions import DAILY, SINGLE_RUN, dbt_vars, run_window
+from orchestration.lib.resources import TelemetryDatabases
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The manifest is built by `make install` and refreshed by the `atw` commands before they load
+# these definitions (`ensure_dbt_manifest`), never here: importing runs no subprocess. Not
+# `prepare_if_dev` either: under `dagster dev` it re-parses in every run worker.
+if not dbt_project.manifest_path.exists():
+    raise FileNotFoundError(f"dbt's manifest is missing ({dbt_project.manifest_path}): run "
+                            "`make install` or `.venv/bin/atw dbt parse`")
+
+TRANSLATOR = WarehouseDbtTranslator()
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+           databases: TelemetryDatabases, dbt_vars: dict | None = None):
+    export_dbt_env(databases.urls().warehouse)
+    # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
+    # singular test waits for the marts step instead of failing in the staging one.
+    args = ["build", "--indirect-selection", "buildable"]
+    # ATW_DBT_VARS (a JSON object) overrides dbt_project.yml's vars, thresholds say, for the
+    # runs of this deployment; the run's partitions come on top.
+    merged = {**deployment_vars(), **(dbt_vars or {})}
+    if merged:
+        args += ["--vars", json.dumps(merged)]
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    # Each invocation has a target folder of its own (megabytes); micro-batches would pile
+    # them up. A failed one keeps its folder for its logs.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    # The Claude Code pricing comes this early because the calls fact reads it.
+    select="staging resource_type:seed int_claude_code_responses_priced "
+    "int_claude_code_session_responses_priced int_claude_code_responses_sequenced",
+    name="dbt_staging",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+)
+def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                       databases: TelemetryDatabases):
+    yield from _build(context, dbt, databases)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="int_agent_calls_unioned",
+    name="dbt_calls",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+)
+def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                    databases: TelemetryDatabases):
+    """The incremental calls fact: the run's partitions are rebuilt on top of the days that
+    changed since its last build."""
+    yield from _build(context, dbt, databases, dbt_vars(run_window(context)))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    # The intermediate models after the calls fact build with the marts: one dbt process
+    # less per run (a second of work, four of start-up), their dbt tests still gating the marts.
+    select="int_tool_calls int_sessions_aggregated int_sessions_scored int_usage_blocks marts",
+    exclude="marts.monitoring",
+    name="dbt_marts",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+)
+def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                    databases: TelemetryDatabases):
+    yield from _build(context, dbt, databases)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select="int_anomalies marts.monitoring",
+    name="dbt_monitoring",
+    dagster_dbt_translator=TRANSLATOR,
+    project=dbt_project,
+)
+def dbt_monitoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                          databases: TelemetryDatabases):
+    """Anomalies, alerts and recommendations: they read the other marts, so a failed mart
+    check holds them back."""
+    yield from _build(context, dbt, databases)
+
+
+DBT_ASSETS = [dbt_staging_models, dbt_calls_model, dbt_mart_models, dbt_monitoring_models]
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())

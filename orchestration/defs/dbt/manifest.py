@@ -1,0 +1,53 @@
+"""dbt's manifest, which the Dagster definitions read when they load: rebuilt only when stale;
+and dbt commands run outside Dagster."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ingestion.core import settings
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
+    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
+def dbt_command(warehouse_url: str, dbt_args: list[str],
+                target_path: str) -> tuple[list[str], dict[str, str]]:
+    """A dbt command line and its environment: the warehouse's connection and, once
+    `atw roles` ran, its transformer role (a model built as another role would no longer be the
+    pipeline's to rebuild). Its artefacts go to dbt_project/<target_path>."""
+    from orchestration.defs.dbt.env import dbt_env
+
+    project = str(settings.DBT_PROJECT_DIR)
+    command = [dbt_executable(), *dbt_args, "--project-dir", project, "--profiles-dir", project]
+    # An environment variable, not `--target-path`: not every dbt command takes that flag
+    # (`dbt debug` does not).
+    return command, {**os.environ, **dbt_env(warehouse_url), "DBT_TARGET_PATH": target_path}
+
+
+def ensure_dbt_manifest(log: Path | None = None) -> None:
+    """dagster-dbt loads models from target/manifest.json; (re)build it when it is missing or
+    older than any file of the dbt project. Called by the commands before they load the
+    definitions, never on import. `log`: a file for dbt's output (default: the console)."""
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for folder in ("models", "macros", "tests", "seeds")
+               for p in (settings.DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    sources += [settings.DBT_PROJECT_DIR / "dbt_project.yml"]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir",
+               str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR)]
+    if log is None:
+        subprocess.run(command, check=True)
+        return
+    with open(log, "a", encoding="utf-8") as out:
+        subprocess.run(command, check=True, stdout=out, stderr=subprocess.STDOUT)
