@@ -100,12 +100,13 @@ def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(small_collec
 
 
 def test_a_backfill_outside_the_partitions_fails_with_one_line_naming_the_setting(capsys):
-    """Before ATW_PARTITIONS_START, or after today: no Dagster traceback, one line."""
+    """Before the first partition (ATW_PARTITIONS_START until it became a constant: no record
+    may be dated earlier), or after today: no Dagster traceback, one line."""
     assert main(["backfill", "2019-03-01", "2019-03-02"]) == 2
     assert main(["backfill", "2999-01-01"]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors == [
-        "atw backfill: 2019-03-01 is before the first daily partition, 2025-01-01: set "
-        "ATW_PARTITIONS_START=2019-03-01 (or earlier) to backfill it",
+        "atw backfill: 2019-03-01 is before the first daily partition, 2020-01-01: no record "
+        "may be dated earlier (ATW_TIMESTAMP_FLOOR), so there is nothing to backfill there",
         f"atw backfill: 2999-01-01 is after today ({datetime.now(UTC).date()}, UTC): there is "
         "nothing to backfill there yet"]

@@ -65,8 +65,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ATW_CLAUDE_CODE_SETTLE_SECONDS", "60", "a Claude Code log's last line is read "
              "once the file is this old"),
     # orchestration
-    Variable("ATW_PARTITIONS_START", "2025-01-01", "first daily partition (read when the "
-             "definitions load)"),
     Variable("ATW_MICRO_BATCH_INTERVAL_SECONDS", "5", "how often the micro-batch sensor looks"),
     Variable("ATW_MONITORING_REFRESH_SECONDS", "300", "how often micro-batches rebuild the "
              "monitoring marts"),
@@ -107,7 +105,7 @@ def integer(name: str, minimum: int | None = None, why: str = "") -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number") from None
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}{why}, got {value}")
     return value
@@ -118,7 +116,7 @@ def number(name: str) -> float:
     try:
         return float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise ValueError(f"{name} must be a number") from None
 
 
 def _project_path(name: str) -> Path:
@@ -133,17 +131,15 @@ def mask(variable: Variable, value: str | None) -> str | None:
     if value is None or not variable.secret:
         return value
     parts = urlsplit(value)
-    if parts.scheme and parts.netloc and "@" in parts.netloc:
-        credentials, host = parts.netloc.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}" if ":" in credentials
-                                         else parts.netloc))
     if parts.scheme.startswith("postgres"):
-        # A password may also come as a query parameter.
-        return re.sub(r"(password=)[^&]*", r"\1***", value)
+        # A password comes in the user part or as a query parameter.
+        netloc = re.sub(r"^([^:@/]*):[^@]*@", r"\1:***@", parts.netloc)
+        query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     if parts.scheme and parts.netloc:
-        # A webhook's path or query often is its token.
-        return urlunsplit(parts._replace(path="/***" if parts.path.strip("/") else parts.path,
+        # A webhook's path or query often is its token; its user part may be one too.
+        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1],
+                                         path="/***" if parts.path.strip("/") else parts.path,
                                          query="", fragment=""))
     return "***"
 

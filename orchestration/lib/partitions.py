@@ -7,13 +7,16 @@ from datetime import datetime
 
 import dagster as dg
 
-from ingestion.core import settings
+# The first daily partition: the earliest day a record may be dated (ATW_TIMESTAMP_FLOOR's
+# default), so every loadable day can be backfilled. A constant, not a setting: partitions are
+# part of the definitions, and loading them reads no environment.
+FIRST_PARTITION = "2020-01-01"
 
 
 def daily_partitions() -> dg.DailyPartitionsDefinition:
     # end_offset=1: today is a partition too, so the micro-batch runs can target it.
     return dg.DailyPartitionsDefinition(
-        start_date=settings.get("ATW_PARTITIONS_START"),
+        start_date=FIRST_PARTITION,
         timezone="UTC",
         end_offset=1,
     )

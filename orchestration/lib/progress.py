@@ -10,6 +10,7 @@ their own (dbt's lines relayed by dagster-dbt, warnings) are sent to the same fi
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,14 +29,23 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _CHATTY = ("dagster", "dagster_dbt", "py.warnings", "great_expectations", "alembic")
 
 
+# A step's stage, by the first part of its key (asset key paths are joined by `__`): a layer's
+# dbt models and the checks on them are one stage.
+_STAGES = (("raw", "sources"), ("staging", "staging models"), ("intermediate", "intermediate"),
+           ("marts", "marts"), ("reports", "report"), ("ops", "retention"))
+_DBT_STEPS = {"dbt_staging": "staging models", "dbt_calls": "calls fact", "dbt_marts": "marts",
+              "dbt_monitoring": "monitoring marts"}
+
+
 def stage_of(step_key: str) -> str:
     """The stage a step belongs to, as the progress line names it."""
-    if step_key.startswith("dbt_"):
-        return "dbt " + step_key.removeprefix("dbt_").removesuffix("_models").replace("_", " ")
-    if "check" in step_key or step_key.startswith(("gx_", "reconciliation")):
-        return "checks"
-    if step_key.endswith("_asset") or step_key == "model_price_catalogue":
-        return "loads"
+    if step_key in _DBT_STEPS:
+        return _DBT_STEPS[step_key]
+    if step_key.endswith("_asset"):
+        return "sources"
+    for prefix, stage in _STAGES:
+        if step_key.startswith(prefix + "__"):
+            return stage
     return step_key.replace("_", " ")
 
 
@@ -186,7 +196,8 @@ def session(command: str, verbose: bool = False) -> Iterator[Session]:
             logger.handlers = [handler]
             logger.propagate = False
     try:
-        yield Session(path, verbose, Console(highlight=False))
+        # The console keeps today's stdout: the run's own output is redirected to the log.
+        yield Session(path, verbose, Console(file=sys.stdout, highlight=False))
     finally:
         for name, (handlers, propagate) in saved.items():
             logger = logging.getLogger(name)

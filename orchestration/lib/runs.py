@@ -29,8 +29,8 @@ def range_problem(start: date, end: date) -> str | None:
     if end < start:
         return f"the range ends ({end}) before it starts ({start})"
     if start < first:
-        return (f"{start} is before the first daily partition, {first}: set "
-                f"ATW_PARTITIONS_START={start} (or earlier) to backfill it")
+        return (f"{start} is before the first daily partition, {first}: no record may be "
+                f"dated earlier (ATW_TIMESTAMP_FLOOR), so there is nothing to backfill there")
     if end > today():
         return f"{end} is after today ({today()}, UTC): there is nothing to backfill there yet"
     return None

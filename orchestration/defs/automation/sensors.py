@@ -103,15 +103,24 @@ def micro_batch_request(previous: dict | None, current: dict, asset_graph,
     )
 
 
+# The daemon may evaluate the sensor this often; ATW_MICRO_BATCH_INTERVAL_SECONDS (read at each
+# evaluation, not when the definitions load) spaces the real work further apart.
+FASTEST_INTERVAL_SECONDS = 1
+
+
 @dg.sensor(
     name="micro_batch",
     job_name="micro_batch",
-    minimum_interval_seconds=_interval(),
+    minimum_interval_seconds=FASTEST_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs only what new collector rows or new/grown files affect, for today's "
     "partition, so events reach the marts within a minute.",
 )
 def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: TelemetryDatabases):
+    last = context.last_tick_completion_time
+    if last is not None and datetime.now(UTC).timestamp() - last < _interval():
+        return dg.SkipReason(f"less than ATW_MICRO_BATCH_INTERVAL_SECONDS ({_interval()} s) "
+                             "since the last look")
     current = source_changes.probe(databases.urls().collector)
     previous = json.loads(context.cursor) if context.cursor else None
     if previous is not None and _micro_batch_waiting(context.instance):
