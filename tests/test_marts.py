@@ -15,6 +15,7 @@ from orchestration.cli import run_pipeline
 from orchestration.defs.automation.sensors import notify_new_alerts
 from orchestration.defs.report.panels import PANELS
 from tests import browser
+from tests.docs_pages import page, section
 
 
 def _read(url, query):
@@ -358,9 +359,8 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
 
 
 def _analyst_queries() -> list[str]:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
-    return [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
+    questions = section(page("marts.md"), "## Ten questions, answered in SQL")
+    return [block.split("```", 1)[0] for block in questions.split("```sql\n")[1:]]
 
 
 def test_the_analyst_questions_of_the_readme_run(built):

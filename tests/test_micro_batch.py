@@ -99,7 +99,7 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collec
                 from intermediate.int_agent_calls_unioned
                 where source_session_id = 'micro-batch-1')
             """).fetchall()
-    # Its own session, or the derived one of its host and directory (see the README).
+    # Its own session, or the derived one of its host and directory (docs/architecture.md).
     assert len(sessions) == 1 and sessions[0][1] >= 2
 
 
