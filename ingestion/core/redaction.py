@@ -168,7 +168,7 @@ def _detect_secrets_patterns() -> tuple[Pattern, ...]:
     for kind, plugin, triggers in _DETECT_SECRETS:
         if len(plugin.denylist) != len(triggers):
             raise RuntimeError(f"detect-secrets' {plugin.__name__} changed: its patterns need "
-                               "their triggers reviewed in ingestion/redaction.py")
+                               "their triggers reviewed in ingestion/core/redaction.py")
         for regex, (trigger, group, *route) in zip(plugin.denylist, triggers, strict=True):
             patterns.append(Pattern(kind, _ascii(regex), trigger, group,
                                     route[0] if route else None))

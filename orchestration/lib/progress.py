@@ -31,7 +31,8 @@ _CHATTY = ("dagster", "dagster_dbt", "py.warnings", "great_expectations", "alemb
 
 # A step's stage, by the first part of its key (asset key paths are joined by `__`): a layer's
 # dbt models and the checks on them are one stage.
-_STAGES = (("raw", "sources"), ("staging", "staging models"), ("intermediate", "intermediate"),
+_STAGES = (("raw", "sources"), ("staging", "staging models"), ("reference", "staging models"),
+           ("intermediate", "intermediate"),
            ("marts", "marts"), ("reports", "report"), ("ops", "retention"))
 _DBT_STEPS = {"dbt_staging": "staging models", "dbt_calls": "calls fact", "dbt_marts": "marts",
               "dbt_monitoring": "monitoring marts"}

@@ -65,7 +65,7 @@ create table if not exists raw.collector_transcript_messages (
     primary key (session_id, message_index)
 );
 
--- The key that fingerprints ids which held a secret (ingestion/redaction.py): one per warehouse,
+-- The key that fingerprints ids which held a secret (ingestion/core/redaction.py): one per warehouse,
 -- made once, readable by the loaders only.
 create table if not exists raw.redaction_key (
     key text not null,
@@ -267,7 +267,7 @@ create table if not exists raw.claude_code_lines (
     primary key (file_path, line_number)
 );
 
--- Model prices from the maintained catalogue (ingestion/price_catalogue.py, genai-prices), per
+-- Model prices from the maintained catalogue (ingestion/prices/catalogue.py, genai-prices), per
 -- model name the sources logged: a row applies from `valid_from` until the model's next row.
 -- Each refresh replaces the rows of the names it looked up; dbt's `model_prices` adds the
 -- override and alias seeds.
@@ -337,11 +337,11 @@ begin
                  from raw.claude_code_lines as l where l.file_path = f.file_path
                  and l.message_id is not null and l.input_tokens is not null)'),
             ('claude_code_files', 'responses_purged', 'bigint not null default 0', null),
-            -- ingestion/claude_code.py RULES_VERSION: logs read under older rules are re-read
+            -- ingestion/claude_code/loader.py RULES_VERSION: logs read under older rules are re-read
             ('claude_code_files', 'rules_version', 'integer not null default 1', null),
             -- A line's usage: its own message's, or (`progress`) the relayed subagent
             -- message's, at that message's time; the line's own costUSD and usage.speed; and
-            -- whether ccusage's line filter reads it (ingestion/claude_code.py).
+            -- whether ccusage's line filter reads it (ingestion/claude_code/loader.py).
             ('claude_code_lines', 'usage_source', 'text',
              'update raw.claude_code_lines set usage_source = ''message''
                  where input_tokens is not null'),
@@ -370,7 +370,7 @@ $$;
 
 -- The collector's id watermark as each pull found it, with the collector's own clock: rows
 -- with ids at or below the mark of a pull 26 h before the previous one can no longer change, so
--- every pull re-reads the ids above it (ingestion/collector_events.py).
+-- every pull re-reads the ids above it (ingestion/collector/events.py).
 -- With it, the oldest transaction still running when its snapshot was taken: what changed since
 -- was written by that transaction or a later one.
 create table if not exists raw.collector_pulls (
@@ -381,7 +381,7 @@ create table if not exists raw.collector_pulls (
     primary key (pulled_at, run_id)
 );
 
--- Every comparison of the warehouse with a source (ingestion/reconciliation.py): per source and
+-- Every comparison of the warehouse with a source (ingestion/core/reconciliation.py): per source and
 -- scope (a UTC day of collector events, a landed file, a Claude Code log).
 create table if not exists raw.reconciliation (
     reconciliation_id bigint generated always as identity primary key,

@@ -1,5 +1,5 @@
 """The reconciliation checks: blocking, one per source asset, failing while any day or file of
-that source is out of balance with the source (ingestion/reconciliation.py)."""
+that source is out of balance with the source (ingestion/core/reconciliation.py)."""
 
 import dagster as dg
 

@@ -1,8 +1,8 @@
 """Seed 003's storage policy as two assets, last in every `everything` run:
 - ops/retention: after the models that keep detail have absorbed the raw rows, raw rows older
-  than ATW_RETENTION_DAYS go (ingestion/retention.py);
+  than ATW_RETENTION_DAYS go (warehouse/retention.py);
 - ops/downsample: after the daily marts have counted them (and passed their checks), the
-  detailed marts' rows older than ATW_DOWNSAMPLE_DAYS go (ingestion/downsampling.py).
+  detailed marts' rows older than ATW_DOWNSAMPLE_DAYS go (warehouse/downsampling.py).
 Separate, so that a failed mart check never holds back the purge of raw text."""
 
 import dagster as dg
