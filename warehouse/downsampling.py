@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from ingestion.core.connections import acting_as
-from orchestration.defs.dbt.env import TRANSFORMER_ROLE
+from ingestion.core.connections import TRANSFORMER_ROLE, acting_as
 from warehouse.retention import Cut, cutoff_for, days_setting, record
 
 RUNS = "raw.downsample_runs"

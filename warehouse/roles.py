@@ -8,11 +8,11 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
-from ingestion.core.raw_schema import LOADER_ROLE as LOADER
+from ingestion.core.connections import ANALYST_ROLE as ANALYST
+from ingestion.core.connections import LOADER_ROLE as LOADER
+from ingestion.core.connections import TRANSFORMER_ROLE as TRANSFORMER
 from ingestion.core.raw_schema import ensure_raw_schema
-from orchestration.defs.dbt.env import TRANSFORMER_ROLE as TRANSFORMER
 
-ANALYST = "analyst"
 # Marks the logins `atw roles --analyst` created: the only ones it will change.
 ANALYST_LOGIN_COMMENT = "analyst login created by atw roles"
 # Serialises `atw roles` with itself and with the loaders' DDL.

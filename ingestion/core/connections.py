@@ -21,6 +21,11 @@ class PgTarget:
     dbname: str
 
 
+# The warehouse's roles, named once (warehouse/sql/roles.sql creates them under these names).
+LOADER_ROLE = "atw_loader"  # owns raw and ops: the loaders write as this role
+TRANSFORMER_ROLE = "atw_transformer"  # owns staging, intermediate, marts: dbt builds as it
+ANALYST_ROLE = "analyst"  # reads the marts
+
 def libpq_url(url: str) -> str:
     """Accept SQLAlchemy-style URLs (`postgresql+psycopg://`) as well as libpq ones."""
     parts = urlsplit(url)

@@ -6,11 +6,10 @@ from importlib import resources
 
 import psycopg
 
-from ingestion.core.connections import acting_as
+from ingestion.core.connections import LOADER_ROLE, acting_as
 
 # Serialises DDL across concurrent loaders: `create ... if not exists` races otherwise.
 _DDL_LOCK = 0x61747701
-LOADER_ROLE = "atw_loader"
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:

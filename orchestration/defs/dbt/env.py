@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ingestion.core.connections import connect, target, usable_role
-
-TRANSFORMER_ROLE = "atw_transformer"
+from ingestion.core.connections import TRANSFORMER_ROLE, connect, target, usable_role
 
 
 def transformer_role(warehouse_url: str) -> str:
