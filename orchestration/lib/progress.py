@@ -29,11 +29,19 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _CHATTY = ("dagster", "dagster_dbt", "py.warnings", "great_expectations", "alembic")
 
 
-# A step's stage, by the first part of its key (asset key paths are joined by `__`): a layer's
-# dbt models and the checks on them are one stage.
-_STAGES = (("raw", "sources"), ("staging", "staging models"), ("reference", "staging models"),
-           ("intermediate", "intermediate"),
-           ("marts", "marts"), ("reports", "report"), ("ops", "retention"))
+# A step's stage, by the start of its key (asset key paths are joined by `__`): each dbt step
+# and the checks on the models it builds are one stage.
+_STAGES = (
+    ("raw__", "sources"),
+    ("staging__", "staging models"), ("reference__", "staging models"),
+    ("intermediate__int_agent_calls_unioned", "calls fact"),
+    ("intermediate__int_anomalies", "monitoring marts"),
+    ("marts__fct_anomalies", "monitoring marts"), ("marts__fct_alerts", "monitoring marts"),
+    ("marts__fct_recommendations", "monitoring marts"), ("marts__alert_inbox", "monitoring marts"),
+    ("marts__fct_data_quality", "monitoring marts"),
+    ("intermediate__", "marts"), ("marts__", "marts"),
+    ("reports__", "report"), ("ops__", "retention"),
+)
 _DBT_STEPS = {"dbt_staging": "staging models", "dbt_calls": "calls fact", "dbt_marts": "marts",
               "dbt_monitoring": "monitoring marts"}
 
@@ -45,7 +53,7 @@ def stage_of(step_key: str) -> str:
     if step_key.endswith("_asset"):
         return "sources"
     for prefix, stage in _STAGES:
-        if step_key.startswith(prefix + "__"):
+        if step_key.startswith(prefix):
             return stage
     return step_key.replace("_", " ")
 
