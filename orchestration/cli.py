@@ -143,8 +143,8 @@ def _report(result, started: float) -> int:
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 error = event.event_specific_data.error
-                print(f"  failed step:  {event.step_key}: "
-                      f"{(error.message if error else '').strip().splitlines()[0:1]}")
+                first = (error.message if error else "").strip().splitlines() or [""]
+                print(f"  failed step:  {event.step_key}: {first[0]}")
     return 0 if result.success and not failed else 1
 
 
@@ -445,15 +445,18 @@ def contracts() -> int:
 
 
 @cli.command()
-def config() -> int:
-    """The effective settings, where each comes from, secrets masked."""
+@click.option("--explain", is_flag=True, help="Say what each setting does.")
+def config(explain: bool) -> int:
+    """The effective settings and where each comes from (a variable or the default), secrets
+    masked."""
     rows = settings.effective()
     width = max(len(name) for name, *_ in rows)
     for name, value, origin, help_text in rows:
         shown = "(unset)" if value is None else value
         source = "" if origin == name else f"  [{origin}]"
         print(f"{name:<{width}}  {shown}{source}")
-        print(f"{'':<{width}}    {help_text}")
+        if explain:
+            print(f"{'':<{width}}    {help_text}")
     print(f"{'DAGSTER_HOME':<{width}}  {settings.dagster_home()}")
     return 0
 

@@ -86,6 +86,8 @@ def test_atw_config_prints_every_setting_with_secrets_masked(monkeypatch, capsys
                             "[WAREHOUSE_URL]"]
     for variable in settings.VARIABLES:
         assert variable.name in out
+    assert main(["config", "--explain"]) == 0
+    assert "where the HTML report goes" in capsys.readouterr().out
 
 
 def test_importing_the_definitions_reads_no_setting_and_runs_no_subprocess():
