@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import great_expectations.expectations as gxe
+from psycopg import sql
 
 from expectations import sql_rules as rules
 from ingestion import contracts
@@ -123,8 +124,8 @@ def _model_prices() -> list:
 # The loaders quarantine events dated over 24 h ahead of the load; a row edited in raw
 # afterwards (or a loader bug) would put calls on days that have not happened yet.
 def _not_from_the_future(key: str) -> gxe.UnexpectedRowsExpectation:
-    return rules.rows_where("t.occurred_at > t.loaded_at + interval '24 hours'", f"t.{key}",
-                            "no event dated more than 24 h after it was loaded")
+    return rules.rows_where(sql.SQL("t.occurred_at > t.loaded_at + interval '24 hours'"),
+                            (key,), "no event dated more than 24 h after it was loaded")
 
 
 def _stg_collector_events() -> list:
@@ -173,8 +174,8 @@ def _calls() -> list:
         *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
                        "reasoning_tokens", "cache_creation_tokens", "total_tokens", "cost_usd",
                        "retry_count"),
-        rules.rows_where("t.occurred_on <> (t.occurred_at at time zone 'UTC')::date",
-                         "t.call_id", "occurred_on is the UTC day of occurred_at"),
+        rules.rows_where(sql.SQL("t.occurred_on <> (t.occurred_at at time zone 'UTC')::date"),
+                         ("call_id",), "occurred_on is the UTC day of occurred_at"),
     ]
 
 
@@ -206,7 +207,7 @@ def _scored_sessions(complexity: bool = True) -> list:
 
 def _session_summaries() -> list:
     return [*_scored_sessions(complexity=False),
-            rules.after_downsample_cutoff("started_at", "t.session_key")]
+            rules.after_downsample_cutoff("started_at", ("session_key",))]
 
 
 def _sessions_daily() -> list:
@@ -275,7 +276,7 @@ def _anomalies() -> list:
     return [
         gxe.ExpectColumnValuesToBeBetween(column="call_count", min_value=1),
         rules.references("agent_name", "marts.dim_agents"),
-        rules.after_downsample_cutoff("started_at", "t.anomaly_id"),
+        rules.after_downsample_cutoff("started_at", ("anomaly_id",)),
     ]
 
 
@@ -294,7 +295,7 @@ def _usage_blocks() -> list:
         *_not_null("block_end_at", "first_activity_at", "last_activity_at"),
         gxe.ExpectColumnValuesToBeBetween(column="response_count", min_value=1),
         *_non_negative("total_tokens", "cost_usd"),
-        rules.after_downsample_cutoff("block_start_at", "t.block_start_at"),
+        rules.after_downsample_cutoff("block_start_at", ("block_start_at",)),
     ]
 
 
