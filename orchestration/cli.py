@@ -340,6 +340,10 @@ def cmd_roles(args) -> int:
     return 0
 
 
+# Shown, not run: the demo's closing message suggests it to the user.
+EXAMPLE_QUERY = "select * from marts.fct_daily_token_trends order by usage_date desc limit 10"
+
+
 def cmd_demo(args) -> int:
     print("starting the embedded warehouse ...")
     urls = settings.resolve_urls(create_collector=True)
@@ -364,7 +368,7 @@ Where the results are:
   warehouse   {redact(urls.warehouse)}
   marts       schema `marts` (fct_session_summaries, fct_daily_token_trends, ...)
   query       {psql} \\
-                -c 'select * from marts.fct_daily_token_trends order by usage_date desc limit 10'
+                -c '{EXAMPLE_QUERY}'
               (or: .venv/bin/atw psql)
   report      {settings.report_path()} (open it in a browser; rebuilt by every run)
   analysts    atw_loader, atw_transformer and analyst roles are set up; a login to read the
