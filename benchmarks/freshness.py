@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from devtools.sample_data import catalog  # noqa: E402
 from devtools.sample_data.collector_generator import (  # noqa: E402
@@ -170,8 +171,9 @@ class EventSource:
         self.created_at = EVENT_COLUMNS.index("created_at")
         self.session_column = EVENT_COLUMNS.index("session_id")
         self.conn = connect(collector_url, autocommit=True)
-        self.sql = (f"insert into telemetry_events ({', '.join(self.columns)}) "
-                    f"values ({', '.join(['%s'] * len(self.columns))})")
+        self.sql = sql.SQL("insert into telemetry_events ({}) values ({})").format(
+            sql.SQL(", ").join(map(sql.Identifier, self.columns)),
+            sql.SQL(", ").join([sql.Placeholder()] * len(self.columns)))
 
     def insert(self, session_id: str) -> float:
         [(_, row)] = self.writer.events(self.host, session_id, datetime.now(UTC), 1)
@@ -193,7 +195,8 @@ class MartPoller:
     def call_counts(self) -> dict[str, int]:
         try:
             rows = self.conn.execute(
-                f"select session_id, call_count from {MART} where session_key like %s",
+                sql.SQL("select session_id, call_count from {} where session_key like %s")
+                .format(sql.Identifier(*MART.split("."))),
                 (self.pattern,)).fetchall()
         except psycopg.Error:
             # dbt swaps a rebuilt table in by renaming it: a read can race the swap, and the
@@ -542,8 +545,9 @@ def main() -> int:
 
         with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             derived = conn.execute(
-                f"select count(*) from {MART} where session_key like %s "
-                "and is_session_derived", (f"collector:{prefix}%",)).fetchone()[0]
+                sql.SQL("select count(*) from {} where session_key like %s "
+                        "and is_session_derived").format(sql.Identifier(*MART.split("."))),
+                (f"collector:{prefix}%",)).fetchone()[0]
         lags = [e.lag for e in events if e.lag is not None]
         missing = len(events) - len(lags)
         print()

@@ -25,6 +25,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from psycopg import sql
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
@@ -40,9 +42,9 @@ from warehouse import embedded_server
 
 PULL_IN_CHILD = """
 import resource, sys, time
-from ingestion.collector_events import pull_events
-from ingestion.collector_transcripts import pull_transcripts
-from ingestion.connections import connect
+from ingestion.collector.events import pull_events
+from ingestion.collector.transcripts import pull_transcripts
+from ingestion.core.connections import connect
 kind, source, warehouse = sys.argv[1:4]
 with connect(source) as s, connect(warehouse) as w:
     started = time.perf_counter()
@@ -70,7 +72,8 @@ def _fresh_db(base: str, prefix: str) -> str:
 
 def _drop(base: str, url: str) -> None:
     with connect(base, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{target(url).dbname}" with (force)')
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(target(url).dbname)))
 
 
 def _child_pull(kind: str, source: str, warehouse: str) -> tuple[int, float, int]:
@@ -95,7 +98,7 @@ def _psql_pipe(source: str, warehouse: str, like_raw: bool) -> tuple[int, float]
             ensure_raw_schema(conn)
             conn.execute("create table psql_copy (like raw.collector_events including all)")
             conn.execute("alter table psql_copy alter column _run_id set default 'psql'")
-            columns = ", ".join(RAW_COLUMNS)
+            columns = RAW_COLUMNS
         else:
             with connect(source) as src:
                 ddl = src.execute(
@@ -105,14 +108,18 @@ def _psql_pipe(source: str, warehouse: str, like_raw: bool) -> tuple[int, float]
                     "on a.attrelid = 'telemetry_events'::regclass "
                     "and a.attname = c.column_name "
                     "where c.table_name = 'telemetry_events'").fetchone()[0]
-            conn.execute(f"create table psql_copy ({ddl})")
-            columns = ", ".join(SOURCE_COLUMNS)
+            # Column definitions as the source's catalogue prints them (quote_ident'ed).
+            conn.execute(sql.SQL("create table psql_copy ({})").format(sql.SQL(ddl)))
+            columns = SOURCE_COLUMNS
     env = dict(os.environ, PGOPTIONS="-c TimeZone=UTC")
     started = time.perf_counter()
-    out = subprocess.Popen(
-        _psql(source, f"\\copy (select {', '.join(SOURCE_COLUMNS)} from telemetry_events) "
-                      "to stdout"), stdout=subprocess.PIPE, env=env)
-    into = subprocess.run(_psql(warehouse, f"\\copy psql_copy ({columns}) from stdin"),
+    # psql's \copy takes its command as text: composed, then rendered.
+    query = sql.SQL("select {} from telemetry_events").format(
+        sql.SQL(", ").join(map(sql.Identifier, SOURCE_COLUMNS))).as_string()
+    into_columns = sql.SQL(", ").join(map(sql.Identifier, columns)).as_string()
+    out = subprocess.Popen(_psql(source, f"\\copy ({query}) to stdout"),
+                           stdout=subprocess.PIPE, env=env)
+    into = subprocess.run(_psql(warehouse, f"\\copy psql_copy ({into_columns}) from stdin"),
                           stdin=out.stdout, env=env, check=True)
     out.wait()
     elapsed = time.perf_counter() - started

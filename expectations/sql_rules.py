@@ -3,11 +3,14 @@
 Each query returns one row per problem and only key columns and figures, never message text,
 because those rows become the failing keys shown in Dagster and stored in the results table.
 The queries run with the session time zone pinned to UTC, so `current_date` is a UTC day.
+They are composed with psycopg's `sql` module (identifiers quoted, values as literals), then
+rendered to the text GX wants, where `{batch}` stands for the table under validation.
 """
 
 from __future__ import annotations
 
 import great_expectations.expectations as gxe
+from psycopg import sql
 
 from ingestion.core import settings
 
@@ -21,23 +24,41 @@ def freshness_hours() -> float:
     return settings.number("ATW_DQ_FRESHNESS_HOURS")
 
 
-def _rows(query: str, description: str, columns: list[str] | None = None
+# GX fills in `{batch}` with str.format, so every other brace of the rendered text is doubled.
+# The marker holds NUL characters, which no PostgreSQL text or identifier can contain.
+_BATCH_MARKER = "\0batch\0"
+BATCH = sql.SQL(_BATCH_MARKER)
+
+
+def _gx_query(query: sql.Composable) -> str:
+    """`query` as GX's text, `BATCH` in it becoming `{batch}`."""
+    text = query.as_string()
+    return text.replace("{", "{{").replace("}", "}}").replace(_BATCH_MARKER, "{batch}")
+
+
+def _rows(query: sql.Composable, description: str, columns: list[str] | None = None
           ) -> gxe.UnexpectedRowsExpectation:
     """`columns`: the table's columns the query reads (the suite's schema rule needs them)."""
-    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description,
+    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=_gx_query(query),
+                                         description=description,
                                          meta={"columns": columns or []})
+
+
+def _table(name: str) -> sql.Identifier:
+    """`schema.table` as a quoted identifier."""
+    return sql.Identifier(*name.split("."))
 
 
 def fresh(column: str) -> gxe.UnexpectedRowsExpectation:
     """The newest row is at most ATW_DQ_FRESHNESS_HOURS old (an empty table is stale)."""
     hours = freshness_hours()
     return _rows(
-        f"""
+        sql.SQL("""
         select max({column}) as newest,
             round(extract(epoch from now() - max({column})) / 3600, 1) as age_hours
-        from {{batch}}
-        having max({column}) is null or max({column}) < now() - interval '{hours} hours'
-        """,
+        from {batch}
+        having max({column}) is null or max({column}) < now() - {hours} * interval '1 hour'
+        """).format(column=sql.Identifier(column), batch=BATCH, hours=sql.Literal(hours)),
         f"freshness: newest {column} at most {hours:g} h old",
     )
 
@@ -46,15 +67,15 @@ def volume(column: str) -> gxe.UnexpectedRowsExpectation:
     """Yesterday (UTC) has at least half the average rows of the seven days before it."""
     days = VOLUME_TRAILING_DAYS
     return _rows(
-        f"""
+        sql.SQL("""
         with days as (
-            select generate_series(current_date - {days + 1}, current_date - 1,
+            select generate_series(current_date - {first_day}, current_date - 1,
                 interval '1 day')::date as day
         ),
         counts as (
             select days.day, count(t.{column}) as row_count
             from days
-            left join (select * from {{batch}}) as t
+            left join (select * from {batch}) as t
                 on t.{column} >= days.day and t.{column} < days.day + 1
             group by days.day
         ),
@@ -64,8 +85,9 @@ def volume(column: str) -> gxe.UnexpectedRowsExpectation:
         select counts.day, counts.row_count, round(baseline.average, 1) as trailing_average
         from counts cross join baseline
         where counts.day = current_date - 1
-            and counts.row_count < {VOLUME_RATIO} * baseline.average
-        """,
+            and counts.row_count < {ratio} * baseline.average
+        """).format(first_day=sql.Literal(days + 1), column=sql.Identifier(column),
+                    batch=BATCH, ratio=sql.Literal(VOLUME_RATIO)),
         f"volume: yesterday's rows by {column} at least {VOLUME_RATIO:g} x the "
         f"{days}-day average",
     )
@@ -75,9 +97,9 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
     """Every load of `source` balances (read = loaded + quarantined + duplicates), every
     quarantined row has its reason row, and the table holds no row that no load inserted."""
     return _rows(
-        f"""
+        sql.SQL("""
         with loads as (
-            select * from raw.load_log where source = '{source}'
+            select * from raw.load_log where source = {source}
         ),
         unbalanced as (
             select run_id, 'unbalanced load' as problem, rows_read,
@@ -104,16 +126,16 @@ def conserved(source: str) -> gxe.UnexpectedRowsExpectation:
         ),
         unloaded as (
             select null::text as run_id, 'rows no load inserted' as problem,
-                (select count(*) from {{batch}}) as rows_read,
+                (select count(*) from {batch}) as rows_read,
                 coalesce(sum(rows_inserted), 0) as rows_accounted
             from loads
-            having (select count(*) from {{batch}}) > coalesce(sum(rows_inserted), 0)
+            having (select count(*) from {batch}) > coalesce(sum(rows_inserted), 0)
         )
         select * from unbalanced
         union all select * from unexplained_quarantine
         union all select * from unloaded
-        limit {PROBLEM_ROWS}
-        """,
+        limit {limit}
+        """).format(source=sql.Literal(source), batch=BATCH, limit=sql.Literal(PROBLEM_ROWS)),
         f"conservation: loads of {source} account for every row",
     )
 
@@ -124,15 +146,16 @@ def contract(model, key_columns: tuple[str, ...]) -> gxe.UnexpectedRowsExpectati
     fail it; a row written or edited around the loader can."""
     from ingestion.core.contract_fields import rules, violation_sql
 
-    violation = violation_sql(model, "t", "t._loaded_at").replace("{", "{{").replace("}", "}}")
-    keys = ", ".join(f"v.{c}" for c in key_columns)
+    # SQL generated from the declaration in code (contract_fields), no outside text in it.
+    violation = sql.SQL(violation_sql(model, "t", "t._loaded_at"))
     return _rows(
-        f"""
+        sql.SQL("""
         select {keys}, v.broken_rule
-        from (select t.*, {violation} as broken_rule from (select * from {{batch}}) as t) as v
+        from (select t.*, {violation} as broken_rule from (select * from {batch}) as t) as v
         where v.broken_rule is not null
-        limit {PROBLEM_ROWS}
-        """,
+        limit {limit}
+        """).format(keys=sql.SQL(", ").join(sql.Identifier("v", c) for c in key_columns),
+                    violation=violation, batch=BATCH, limit=sql.Literal(PROBLEM_ROWS)),
         f"contract: every row keeps contracts.{model.__name__}",
         sorted({rule.column for rule in rules(model)}),
     )
@@ -142,35 +165,41 @@ def references(column: str, table: str, key: str | None = None) -> gxe.Unexpecte
     """Every non-null `column` value exists in `table` (a dimension) as `key`."""
     key = key or column
     return _rows(
-        f"""
+        sql.SQL("""
         select distinct t.{column}
-        from (select * from {{batch}}) as t
+        from (select * from {batch}) as t
         where t.{column} is not null
             and not exists (select 1 from {table} as d where d.{key} = t.{column})
-        limit {PROBLEM_ROWS}
-        """,
+        limit {limit}
+        """).format(column=sql.Identifier(column), batch=BATCH, table=_table(table),
+                    key=sql.Identifier(key), limit=sql.Literal(PROBLEM_ROWS)),
         f"referential integrity: {column} in {table}.{key}",
     )
 
 
-def rows_where(condition: str, key_columns: str, description: str
+def rows_where(condition: sql.Composable, key_columns: tuple[str, ...], description: str
                ) -> gxe.UnexpectedRowsExpectation:
-    """Rows for which `condition` holds are wrong; they are named by `key_columns`."""
+    """Rows of the table (as `t`) for which `condition` holds are wrong; they are named by
+    `key_columns`."""
     return _rows(
-        f"select {key_columns} from (select * from {{batch}}) as t where {condition} "
-        f"limit {PROBLEM_ROWS}",
+        sql.SQL("select {keys} from (select * from {batch}) as t where {condition} "
+                "limit {limit}").format(
+            keys=sql.SQL(", ").join(sql.Identifier("t", c) for c in key_columns),
+            batch=BATCH, condition=condition, limit=sql.Literal(PROBLEM_ROWS)),
         description,
     )
 
 
 # The latest downsample cutoff, as dbt's downsample_horizon() macro reads it.
-DOWNSAMPLE_CUTOFF = "(select coalesce(max(cutoff), '-infinity') from raw.downsample_runs)"
+DOWNSAMPLE_CUTOFF = sql.SQL(
+    "(select coalesce(max(cutoff), '-infinity') from raw.downsample_runs)")
 
 
-def after_downsample_cutoff(column: str, key_columns: str) -> gxe.UnexpectedRowsExpectation:
+def after_downsample_cutoff(column: str, key_columns: tuple[str, ...]
+                            ) -> gxe.UnexpectedRowsExpectation:
     """A detailed mart holds no row from before the latest downsample cutoff."""
-    return rows_where(f"t.{column} < {DOWNSAMPLE_CUTOFF}", key_columns,
-                      f"no row with {column} before the downsample cutoff")
+    return rows_where(sql.SQL("{} < {}").format(sql.Identifier("t", column), DOWNSAMPLE_CUTOFF),
+                      key_columns, f"no row with {column} before the downsample cutoff")
 
 
 def daily_counts(date_column: str, count_column: str, source_table: str,
@@ -178,10 +207,10 @@ def daily_counts(date_column: str, count_column: str, source_table: str,
     """A daily mart counts, on every UTC day, exactly the rows of the model it rolls up (which
     keeps every row, unlike the detailed mart that loses its old days)."""
     return _rows(
-        f"""
+        sql.SQL("""
         with daily as (
             select t.{date_column} as day, sum(t.{count_column}) as daily_rows
-            from (select * from {{batch}}) as t
+            from (select * from {batch}) as t
             group by 1
         ),
         source as (
@@ -193,7 +222,10 @@ def daily_counts(date_column: str, count_column: str, source_table: str,
         from daily
         full join source on source.day = daily.day
         where daily.daily_rows is distinct from source.source_rows
-        limit {PROBLEM_ROWS}
-        """,
+        limit {limit}
+        """).format(date_column=sql.Identifier(date_column),
+                    count_column=sql.Identifier(count_column), batch=BATCH,
+                    source_time=sql.Identifier(source_time), source_table=_table(source_table),
+                    limit=sql.Literal(PROBLEM_ROWS)),
         f"{count_column} per {date_column} equals the rows of {source_table} per UTC day",
     )

@@ -20,7 +20,7 @@ from warehouse.roles import add_analyst, setup_roles
 TINY_RUN = textwrap.dedent("""
     import dagster as dg
     from dagster import DagsterInstance
-    from orchestration.instance import prepare_dagster_home
+    from orchestration.lib.instance import prepare_dagster_home
 
     @dg.op
     def hello():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg import sql
 
 from ingestion.core.connections import TRANSFORMER_ROLE, acting_as
 from warehouse.retention import Cut, cutoff_for, days_setting, record
@@ -44,8 +45,10 @@ def downsample(conn: psycopg.Connection, run_id: str, now: datetime | None = Non
             for table, when in DETAILED_MARTS:
                 rows = 0
                 if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None:
-                    rows = conn.execute(f"delete from {table} where {when} < %s",
-                                        (cutoff,)).rowcount
+                    rows = conn.execute(
+                        sql.SQL("delete from {} where {} < %s").format(
+                            sql.Identifier(*table.split(".")), sql.Identifier(when)),
+                        (cutoff,)).rowcount
                 cuts.append((table, rows))
         # dbt filters on the latest cutoff of all runs: a later, longer setting cannot bring
         # back rows an earlier run deleted, nor make the marts disagree on them.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import psycopg
+from psycopg import sql
 
 from ingestion.core import settings
 
@@ -23,28 +24,28 @@ MINIMUM_RETENTION_DAYS = 7
 # a time of its own (a summary, say) goes by when it was loaded. Where rows come from files,
 # the purge is also counted per file, so the files' reconciliation still balances.
 EVENT_TABLES = (
-    ("raw.collector_events", "created_at"),
-    ("raw.landed_collector_events", "created_at"),
-    ("raw.landed_metric_events", "occurred_at"),
-    ("raw.claude_code_lines", "coalesce(occurred_at, _loaded_at)"),
+    ("raw.collector_events", sql.Identifier("created_at")),
+    ("raw.landed_collector_events", sql.Identifier("created_at")),
+    ("raw.landed_metric_events", sql.Identifier("occurred_at")),
+    ("raw.claude_code_lines", sql.SQL("coalesce(occurred_at, _loaded_at)")),
 )
 _PER_FILE = {
-    "raw.landed_collector_events": """
+    "raw.landed_collector_events": sql.SQL("""
         update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
         from (select file_path, count(*) as n from purged group by 1) as gone
-        where f.file_path = gone.file_path""",
-    "raw.landed_metric_events": """
+        where f.file_path = gone.file_path"""),
+    "raw.landed_metric_events": sql.SQL("""
         update raw.landed_files as f set rows_purged = f.rows_purged + gone.n
         from (select file_path, count(*) as n from purged group by 1) as gone
-        where f.file_path = gone.file_path""",
-    "raw.claude_code_lines": """
+        where f.file_path = gone.file_path"""),
+    "raw.claude_code_lines": sql.SQL("""
         update raw.claude_code_files as f set lines_purged = f.lines_purged + gone.n,
             responses_purged = f.responses_purged + gone.responses
         from (select file_path, count(*) as n,
                 count(*) filter (where message_id is not null and input_tokens is not null)
                     as responses
               from purged group by 1) as gone
-        where f.file_path = gone.file_path""",
+        where f.file_path = gone.file_path"""),
 }
 TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
 DQ_RESULTS = "ops.dq_validation_results"
@@ -81,9 +82,10 @@ def record(conn: psycopg.Connection, log: str, run_id: str, table: str, cutoff: 
            rows: int) -> Cut:
     """Log a cut in `log` (raw.retention_runs or raw.downsample_runs, one shape)."""
     conn.execute(
-        f"insert into {log} as logged (run_id, table_name, cutoff, rows_affected) "
-        "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
-        "set rows_affected = logged.rows_affected + excluded.rows_affected",
+        sql.SQL("insert into {} as logged (run_id, table_name, cutoff, rows_affected) "
+                "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
+                "set rows_affected = logged.rows_affected + excluded.rows_affected").format(
+            sql.Identifier(*log.split("."))),
         (run_id, table, cutoff, rows))
     return Cut(table, cutoff, rows)
 
@@ -98,25 +100,28 @@ def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
     purged = []
     for table, when in EVENT_TABLES:
         with conn.transaction():
+            name = sql.Identifier(*table.split("."))
             if table in _PER_FILE:
                 rows = conn.execute(
-                    f"with purged as (delete from {table} where {when} < %s returning *), "
-                    f"counted as ({_PER_FILE[table]} returning 1) "
-                    "select count(*) from purged", (cutoff,)).fetchone()[0]
+                    sql.SQL("with purged as (delete from {} where {} < %s returning *), "
+                            "counted as ({} returning 1) "
+                            "select count(*) from purged").format(name, when, _PER_FILE[table]),
+                    (cutoff,)).fetchone()[0]
             else:
-                rows = conn.execute(f"delete from {table} where {when} < %s",
+                rows = conn.execute(sql.SQL("delete from {} where {} < %s").format(name, when),
                                     (cutoff,)).rowcount
             purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).
         rows = conn.execute(
-            f"update {TRANSCRIPT_TEXT} as m set content = '', content_purged_at = now() "
-            "from raw.collector_session_transcripts as t "
-            "where t.session_id = m.session_id and t.updated_at < %s "
-            "and m.content_purged_at is null", (cutoff,)).rowcount
+            sql.SQL("update {} as m set content = '', content_purged_at = now() "
+                    "from raw.collector_session_transcripts as t "
+                    "where t.session_id = m.session_id and t.updated_at < %s "
+                    "and m.content_purged_at is null").format(
+                sql.Identifier(*TRANSCRIPT_TEXT.split("."))), (cutoff,)).rowcount
         purged.append(record(conn, RUNS, run_id, TRANSCRIPT_TEXT, cutoff, rows))
     with conn.transaction():
-        rows = conn.execute(f"delete from {DQ_RESULTS} where validated_at < %s",
-                            (cutoff,)).rowcount
+        rows = conn.execute(sql.SQL("delete from {} where validated_at < %s").format(
+            sql.Identifier(*DQ_RESULTS.split("."))), (cutoff,)).rowcount
         purged.append(record(conn, RUNS, run_id, DQ_RESULTS, cutoff, rows))
     return purged

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import psycopg
+from psycopg import sql
 
 from devtools.sample_data import catalog, cost_worker, transcript_text
 
@@ -304,8 +305,9 @@ def _transcript_row(rng, host, session_id, events, end):
 
 
 def _copy_events(conn, batches, report: GenerationReport) -> None:
-    columns = ", ".join(EVENT_COLUMNS)
-    with conn.cursor().copy(f"copy telemetry_events ({columns}) from stdin") as copy:
+    columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+    with conn.cursor().copy(
+            sql.SQL("copy telemetry_events ({}) from stdin").format(columns)) as copy:
         for _, rows, is_retry in batches:
             for row in rows:
                 copy.write_row(row)
@@ -315,8 +317,9 @@ def _copy_events(conn, batches, report: GenerationReport) -> None:
 
 
 def _copy_transcripts(conn, rows, report: GenerationReport) -> None:
-    columns = ", ".join(TRANSCRIPT_COLUMNS)
-    with conn.cursor().copy(f"copy session_transcripts ({columns}) from stdin") as copy:
+    columns = sql.SQL(", ").join(map(sql.Identifier, TRANSCRIPT_COLUMNS))
+    with conn.cursor().copy(
+            sql.SQL("copy session_transcripts ({}) from stdin").format(columns)) as copy:
         for row in rows:
             copy.write_row(row[:6])
             report.transcripts += 1

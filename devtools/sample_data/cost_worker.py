@@ -10,16 +10,21 @@ resolves: its `cost_fetch_retries` reaches 3 and `cost` stays null.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from devtools.sample_data.catalog import MODEL_PRICES
 
-_PRICES_SQL = ", ".join(
-    f"('{model}', {p_in}, {p_out}, {p_cached})" for model, (p_in, p_out, p_cached)
-    in MODEL_PRICES.items()
-)
+# The catalogue's prices as bind parameters: numeric, exactly as the floats print.
+_PRICES = {
+    f"price_{part}": [Decimal(str(prices[index])) for prices in MODEL_PRICES.values()]
+    for index, part in enumerate(("in", "out", "cached"))
+} | {"price_models": list(MODEL_PRICES)}
 
-_SETTLE = f"""
-with prices (model_name, p_in, p_out, p_cached) as (values {_PRICES_SQL}),
+_SETTLE = """
+with prices (model_name, p_in, p_out, p_cached) as (
+    select * from unnest(%(price_models)s::text[], %(price_in)s::numeric[],
+        %(price_out)s::numeric[], %(price_cached)s::numeric[])
+),
 native as (
     select
         e.id,
@@ -65,7 +70,7 @@ where generation_id is not null
 def run_cost_worker(conn, now: datetime, window: timedelta = timedelta(hours=24)) -> int:
     """One pass of the worker: settles pending rows created in the 24 h before `now`."""
     params = {"now": now, "since": now - window}
-    updated = conn.execute(_SETTLE, params).rowcount
+    updated = conn.execute(_SETTLE, params | _PRICES).rowcount
     conn.execute(_GIVE_UP, params)
     return updated
 

@@ -30,6 +30,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 
 from ingestion.collector import contract
 from ingestion.core import load_log, quarantine, reconciliation, settings, watermarks
@@ -81,20 +82,27 @@ create temp table _overlap_events (
 ) on commit drop;
 """
 
-_MERGE_OVERLAP = f"""
+def _columns(names: tuple[str, ...], table: str | None = None) -> sql.Composed:
+    """`names` as a column list, qualified by `table` if given."""
+    return sql.SQL(", ").join(sql.Identifier(*filter(None, (table, c))) for c in names)
+
+
+_MERGE_OVERLAP = sql.SQL("""
 with merged as (
-    insert into raw.collector_events as t ({", ".join(RAW_COLUMNS)})
-    select {", ".join("i." + c for c in RAW_COLUMNS)}
+    insert into raw.collector_events as t ({raw_columns})
+    select {incoming}
     from _overlap_events as i
     on conflict (source_id) do update set
-        ({", ".join(_VALUE_COLUMNS)}, _run_id, _loaded_at)
-        = ({", ".join("excluded." + c for c in _VALUE_COLUMNS)}, excluded._run_id, now())
-    where ({", ".join("t." + c for c in _VALUE_COLUMNS)})
-        is distinct from ({", ".join("excluded." + c for c in _VALUE_COLUMNS)})
+        ({value_columns}, _run_id, _loaded_at)
+        = ({excluded}, excluded._run_id, now())
+    where ({current})
+        is distinct from ({excluded})
     returning (xmax = 0) as inserted
 )
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
-"""
+""").format(raw_columns=_columns(RAW_COLUMNS), incoming=_columns(RAW_COLUMNS, "i"),
+            value_columns=_columns(_VALUE_COLUMNS), excluded=_columns(_VALUE_COLUMNS, "excluded"),
+            current=_columns(_VALUE_COLUMNS, "t"))
 
 # Rows above the overlap floor that changed since the previous pull's snapshot: written by a
 # transaction that was still running when it was taken, or began after (their xmin is at least
@@ -182,14 +190,17 @@ def _stream(source, warehouse, where: str, params: dict, target: str, context: L
     """Load the collector rows matching `where` into `target`: COPY straight through those that
     need nothing, Python for the rest (read again as JSON, on the same snapshot). Returns (rows
     read, rejections)."""
-    columns = ", ".join("t." + c for c in SOURCE_COLUMNS)
-    select = (f"copy (select {params['route']}, {columns} from telemetry_events as t "
-              f"where {where}) to stdout")
+    # `where` and the route are SQL this module composes from its own constants.
+    select = sql.SQL("copy (select {route}, {columns} from telemetry_events as t "
+                     "where {where}) to stdout").format(
+        route=sql.SQL(params["route"]), columns=_columns(SOURCE_COLUMNS, "t"),
+        where=sql.SQL(where))
     failure = None
     try:
         with warehouse.cursor() as cursor:
             with source.cursor().copy(select, params) as out, cursor.copy(
-                f"copy {target} ({', '.join(RAW_COLUMNS)}) from stdin"
+                sql.SQL("copy {} ({}) from stdin").format(
+                    sql.Identifier(*target.split(".")), _columns(RAW_COLUMNS))
             ) as into:
                 passthrough = _Passthrough(into)
                 # The server sends a message per row; large chunks save Python work.
@@ -318,10 +329,12 @@ def _days_read(source, params: dict) -> list[date]:
     """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
     contract's window (rows dated outside it were quarantined)."""
     return [day for day, in source.execute(
-        "select distinct (t.created_at at time zone 'UTC')::date from telemetry_events as t "
-        f"where (t.id > %(old_high)s or {_CHANGED} or {_IN_WINDOW}) "
-        "and t.created_at >= %(timestamp_floor)s "
-        "and t.created_at < %(now)s::timestamptz + interval '2 days'",
+        sql.SQL("select distinct (t.created_at at time zone 'UTC')::date "
+                "from telemetry_events as t "
+                "where (t.id > %(old_high)s or {changed} or {in_window}) "
+                "and t.created_at >= %(timestamp_floor)s "
+                "and t.created_at < %(now)s::timestamptz + interval '2 days'").format(
+            changed=sql.SQL(_CHANGED), in_window=sql.SQL(_IN_WINDOW)),
         {**params, "timestamp_floor": timestamp_floor()})]
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,6 @@ def acting_as(conn: psycopg.Connection, role: str) -> Iterator[None]:
         yield
         return
     previous = conn.execute("select current_setting('role')").fetchone()[0]
-    conn.execute(f"set local role {role}")
+    conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
     yield
     conn.execute("select set_config('role', %s, true)", (previous,))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import psycopg
+from psycopg import sql
 
 from ingestion.core import quarantine
 from ingestion.core.load_errors import LoadError, describe
@@ -19,7 +20,9 @@ from ingestion.core.quarantine import Rejection
 
 def _copy(conn, table: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
     """`table` and `columns` are the loaders' own constants, never user input."""
-    with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin").format(
+            sql.Identifier(*table.split(".")),
+            sql.SQL(", ").join(map(sql.Identifier, columns)))) as copy:
         for row in rows:
             copy.write_row(tuple(row[c] for c in columns))
 

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from psycopg import sql
+
 COUNT_FIELDS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped_duplicate",
                 "rows_inserted", "rows_updated")
 
@@ -42,11 +44,11 @@ def record(conn, run_id: str, counts: LoadCounts, started_at: datetime) -> None:
     if not counts.balanced:
         raise AssertionError(f"load of {counts.source} does not account for every row: {counts}")
     conn.execute(
-        f"""
-        insert into raw.load_log (run_id, source, started_at, finished_at,
-            {", ".join(COUNT_FIELDS)})
-        values (%s, %s, %s, clock_timestamp(), {", ".join(["%s"] * len(COUNT_FIELDS))})
-        """,
+        sql.SQL("""
+        insert into raw.load_log (run_id, source, started_at, finished_at, {counts})
+        values (%s, %s, %s, clock_timestamp(), {values})
+        """).format(counts=sql.SQL(", ").join(map(sql.Identifier, COUNT_FIELDS)),
+                    values=sql.SQL(", ").join([sql.Placeholder()] * len(COUNT_FIELDS))),
         (run_id, counts.source, started_at, *(getattr(counts, f) for f in COUNT_FIELDS)),
     )
 

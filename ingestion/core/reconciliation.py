@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from psycopg import sql
+
 from ingestion.core.contract_fields import timestamp_floor
 
 # Every token column, added up: a rewrite that changes any of them changes the sum.
@@ -44,14 +46,14 @@ class Finding:
         return self.source_rows - self.set_aside_rows - self.warehouse_rows
 
 
-def _on_days(days: list[date] | None) -> str:
+def _on_days(days: list[date] | None) -> sql.SQL:
     """SQL: `t.created_at` falls on one of the UTC days `days` (one index range from the first
     to the last, then a filter); true for every day when None (the caller bounds them)."""
     if days is None:
-        return "true"
-    return ("t.created_at >= %(first_day)s::timestamptz "
-            "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
-            "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])")
+        return sql.SQL("true")
+    return sql.SQL("t.created_at >= %(first_day)s::timestamptz "
+                   "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
+                   "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])")
 
 
 def collector_days(source, warehouse, run_id: str, days: list[date] | None,
@@ -73,28 +75,28 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
     floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
     params = {"days": days, "floor": floor, "set_aside": set_aside,
               "first_day": min(days) if days else None, "last_day": max(days) if days else None}
-    since = ("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
-    kept = "q.id is null"
+    since = sql.SQL("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
+    tokens = sql.SQL(" + ").join(sql.SQL("coalesce({}, 0)").format(sql.Identifier("t", c))
+                                 for c in _TOKENS)
     in_source = {row[0]: row[1:] for row in source.execute(
-        f"""
+        sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*), count(q.id),
-            coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)})
-                filter (where {kept}), 0),
-            coalesce(sum(t.cost) filter (where {kept}), 0)
+            coalesce(sum({tokens}) filter (where q.id is null), 0),
+            coalesce(sum(t.cost) filter (where q.id is null), 0)
         from telemetry_events as t
         left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
-        where {since} and {_on_days(days)}
+        where {since} and {on_days}
         group by 1
-        """, params)}
+        """).format(tokens=tokens, since=since, on_days=_on_days(days)), params)}
     in_warehouse = {row[0]: row[1:] for row in warehouse.execute(
-        f"""
+        sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*),
-            coalesce(sum({" + ".join(f"coalesce(t.{c}, 0)" for c in _TOKENS)}), 0),
+            coalesce(sum({tokens}), 0),
             coalesce(sum(t.cost), 0)
         from raw.collector_events as t
-        where {since} and {_on_days(days)}
+        where {since} and {on_days}
         group by 1
-        """, params)}
+        """).format(tokens=tokens, since=since, on_days=_on_days(days)), params)}
     findings = []
     for day in sorted(set(in_source) | set(in_warehouse) | set(days or [])):
         if cutoff is not None and day < cutoff.date():
@@ -131,14 +133,15 @@ def landed_files(warehouse, run_id: str, keys: list[str] | None,
     findings = []
     for source, table in tables.items():
         for key, read, held, aside in warehouse.execute(
-                f"""
+                sql.SQL("""
                 select f.file_path, f.rows_read,
                     (select count(*) from {table} as t where t.file_path = f.file_path),
                     f.rows_quarantined + f.rows_skipped_duplicate + f.rows_purged
                 from raw.landed_files as f
                 where f.file_format = %(source)s
                     and (%(keys)s::text[] is null or f.file_path = any(%(keys)s::text[]))
-                """, {"source": source, "keys": keys}):
+                """).format(table=sql.Identifier(*table.split("."))),
+                {"source": source, "keys": keys}):
             findings.append(Finding(source, key, read, held, aside, None, None, None, None))
     record(warehouse, run_id, findings)
     return findings

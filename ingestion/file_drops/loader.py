@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from ingestion.core import load_log, quarantine, reconciliation, redaction, settings, watermarks
 from ingestion.core.contract_fields import (
@@ -332,12 +333,12 @@ def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, context: Lo
                             key_of=lambda row: f"{row['file_path']}:{row['line_number']}")
     # eventId makes the load idempotent: the first line carrying an id wins.
     inserted = warehouse.execute(
-        f"""
-        insert into raw.landed_metric_events ({', '.join(METRIC_COLUMNS)})
-        select distinct on (event_id) {', '.join(METRIC_COLUMNS)}
+        sql.SQL("""
+        insert into raw.landed_metric_events ({columns})
+        select distinct on (event_id) {columns}
         from _incoming_metrics order by event_id, line_number
         on conflict (event_id) do nothing
-        """
+        """).format(columns=sql.SQL(", ").join(map(sql.Identifier, METRIC_COLUMNS)))
     ).rowcount
     counts.rows_loaded = counts.rows_inserted = inserted
     counts.rows_quarantined = len(rejections)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from importlib.metadata import version
 
 import psycopg
+from psycopg import sql
 
 from ingestion.core.settings import DBT_PROJECT_DIR
 
@@ -33,10 +34,10 @@ COLUMNS = ("model_name", "valid_from", "matched_provider", "matched_model",
 
 # Where each source keeps the model of a call (Claude Code's fast mode is `<model>-fast`).
 MODEL_COLUMNS = (("raw.claude_code_lines",
-                  "case when speed = 'fast' then model || '-fast' else model end"),
-                 ("raw.collector_events", "model_name"),
-                 ("raw.landed_collector_events", "model_name"),
-                 ("raw.landed_metric_events", "model_id"))
+                  sql.SQL("case when speed = 'fast' then model || '-fast' else model end")),
+                 ("raw.collector_events", sql.Identifier("model_name")),
+                 ("raw.landed_collector_events", sql.Identifier("model_name")),
+                 ("raw.landed_metric_events", sql.Identifier("model_id")))
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
     for table, column in MODEL_COLUMNS:
         if warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
             names |= {row[0] for row in warehouse.execute(
-                f"select distinct {column} from {table}")  # noqa: S608 - constants
+                sql.SQL("select distinct {} from {}").format(
+                    column, sql.Identifier(*table.split("."))))
                 if row[0] is not None}
     alias_map = aliases()
     return names | {alias_map[name] for name in names if name in alias_map}
@@ -157,7 +159,8 @@ def refresh(warehouse: psycopg.Connection, names: Iterable[str]) -> dict[str, in
         warehouse.execute("delete from raw.model_price_catalogue where model_name = any(%s)",
                           (names,))
         with warehouse.cursor().copy(
-                f"copy raw.model_price_catalogue ({', '.join(COLUMNS)}) from stdin") as copy:
+                sql.SQL("copy raw.model_price_catalogue ({}) from stdin").format(
+                    sql.SQL(", ").join(map(sql.Identifier, COLUMNS)))) as copy:
             for row in rows:
                 copy.write_row(row.values(catalogue))
     priced = {row.model_name for row in rows}

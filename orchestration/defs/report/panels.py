@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TOKEN_TYPES = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens",
-               "cache_creation_5m_tokens", "cache_creation_1h_tokens")
-
 
 @dataclass(frozen=True)
 class Panel:
@@ -21,18 +18,17 @@ class Panel:
     note: str = ""
 
 
-def _unpivot_tokens() -> str:
-    return "\n        union all ".join(
-        f"select usage_date, '{name.removesuffix('_tokens')}' as token_type, "
-        f"sum({name}) as tokens from marts.fct_daily_token_trends group by usage_date"
-        for name in TOKEN_TYPES)
-
-
 PANELS: tuple[Panel, ...] = (
-    Panel("token_trends", "Tokens per day and token type", "stacked_bars", f"""
-        select usage_date, token_type, tokens from (
-        {_unpivot_tokens()}
-        ) as t where tokens > 0 order by usage_date, token_type"""),
+    Panel("token_trends", "Tokens per day and token type", "stacked_bars", """
+        select d.usage_date, v.token_type, sum(v.tokens) as tokens
+        from marts.fct_daily_token_trends as d
+        cross join lateral (values
+            ('prompt', d.prompt_tokens), ('completion', d.completion_tokens),
+            ('cached', d.cached_tokens), ('reasoning', d.reasoning_tokens),
+            ('cache_creation_5m', d.cache_creation_5m_tokens),
+            ('cache_creation_1h', d.cache_creation_1h_tokens)
+        ) as v (token_type, tokens)
+        group by 1, 2 having sum(v.tokens) > 0 order by 1, 2"""),
     Panel("activity_heatmap", "Calls by hour of day and day of week (UTC)", "heatmap", """
         select hour_of_day, day_of_week, sum(call_count) as calls
         from marts.fct_activity_heatmap group by 1, 2 order by 2, 1""",
