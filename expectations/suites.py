@@ -52,6 +52,12 @@ class SuiteSpec:
     def asset_key_path(self) -> list[str]:
         return [self.schema, self.table]
 
+    @property
+    def has_warnings(self) -> bool:
+        """Known without building the expectations, which read settings (the definitions ask
+        when they load)."""
+        return self.warnings is not _none
+
     def expectations(self, blocking: bool) -> list:
         if not blocking:
             return self.warnings()

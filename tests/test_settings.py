@@ -95,12 +95,18 @@ def test_importing_the_definitions_reads_no_setting_and_runs_no_subprocess():
     names = sorted({v.name for v in settings.VARIABLES}
                    | {a for v in settings.VARIABLES for a in v.aliases})
     probe = f"""
-import os, subprocess, sys
+import os, subprocess, sys, traceback
 names = set({names!r})
+root = {str(settings.PROJECT_ROOT)!r}
 read = []
 original_get = os.environ.__class__.__getitem__
 def getitem(self, key):
-    if key in names:
+    # Only the project's own reads: a library copying the whole environment is not one.
+    caller = next((frame for frame in reversed(traceback.extract_stack()[:-1])
+                   if "/os.py" not in frame.filename and "_collections_abc" not in frame.filename),
+                  None)
+    if key in names and caller and caller.filename.startswith(root) \
+            and "/.venv/" not in caller.filename:
         read.append(key)
     return original_get(self, key)
 os.environ.__class__.__getitem__ = getitem

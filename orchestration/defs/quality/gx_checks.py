@@ -65,4 +65,4 @@ def gx_checks(suites) -> list[dg.AssetChecksDefinition]:
     return [gx_check(spec, blocking)
             for spec in suites
             for blocking in (True, False)
-            if blocking or spec.warnings()]
+            if blocking or spec.has_warnings]
