@@ -180,15 +180,15 @@ def _stg_tool_calls() -> list:
 def _calls() -> list:
     return [
         *_keys("call_id"),
-        *_not_null("source_system", "tenant_id", "session_id", "occurred_at", "occurred_on"),
+        *_not_null("source_system", "tenant_id", "session_id", "occurred_at", "call_date"),
         _in_set("source_system", SOURCE_SYSTEMS),
         _in_set("token_basis", ["reported", "estimated"]),
         _in_set("cost_basis", ["reported", "priced"]),
         *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
                        "reasoning_tokens", "cache_creation_tokens", "total_tokens", "cost_usd",
                        "retry_count"),
-        rules.rows_where("t.occurred_on <> (t.occurred_at at time zone 'UTC')::date",
-                         "t.call_id", "occurred_on is the UTC day of occurred_at"),
+        rules.rows_where("t.call_date <> (t.occurred_at at time zone 'UTC')::date",
+                         "t.call_id", "call_date is the UTC day of occurred_at"),
     ]
 
 
@@ -350,7 +350,7 @@ def _recommendations() -> list:
 def _data_quality_daily() -> list:
     return [
         *_keys("dq_key"),
-        *_not_null("validated_on", "suite", "check_name", "expectation", "last_success"),
+        *_not_null("validation_date", "suite", "check_name", "expectation", "last_success"),
         _in_set("severity", ["blocking", "warning"]),
         gxe.ExpectColumnValuesToBeBetween(column="evaluation_count", min_value=1),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="evaluation_count",
