@@ -180,8 +180,8 @@ def _calls() -> list:
         *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
                        "reasoning_tokens", "cache_creation_tokens", "total_tokens", "cost_usd",
                        "retry_count"),
-        rules.rows_where(sql.SQL("t.occurred_on <> (t.occurred_at at time zone 'UTC')::date"),
-                         ("call_id",), "occurred_on is the UTC day of occurred_at"),
+        rules.rows_where(sql.SQL("t.call_date <> (t.occurred_at at time zone 'UTC')::date"),
+                         ("call_id",), "call_date is the UTC day of occurred_at"),
     ]
 
 

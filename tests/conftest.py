@@ -173,7 +173,7 @@ def mart_checksums(url: str, filters: dict[str, str] | None = None) -> dict[str,
         for mart, selected in columns.items():
             where = (filters or {}).get(mart, "")
             if mart == "fct_data_quality_daily":
-                where = "where validated_on < (now() at time zone 'UTC')::date"
+                where = "where validation_date < (now() at time zone 'UTC')::date"
             sums[mart] = conn.execute(
                 f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
                 f"from (select {', '.join(selected)} from marts.{mart} {where}) as t"

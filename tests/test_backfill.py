@@ -21,7 +21,7 @@ def _calls(url) -> dict:
     """Per day: calls, tokens and an md5 over the rows (without when they were rebuilt)."""
     with connect(url) as conn:
         return {row[0]: row[1:] for row in conn.execute(
-            f"""select occurred_on, count(*), sum(total_tokens),
+            f"""select call_date, count(*), sum(total_tokens),
                 md5(string_agg(call_id || coalesce(total_tokens::text, ''), ',' order by call_id))
             from {CALLS} group by 1""").fetchall()}
 
@@ -29,7 +29,7 @@ def _calls(url) -> dict:
 def _rebuilt_days(url, after) -> set:
     with connect(url) as conn:
         return {r[0] for r in conn.execute(
-            f"select distinct occurred_on from {CALLS} where rebuilt_at > %s", (after,))}
+            f"select distinct call_date from {CALLS} where rebuilt_at > %s", (after,))}
 
 
 def test_backfill_rereads_lost_days_and_is_idempotent(small_collector, dbt_manifest,

@@ -22,7 +22,7 @@ def _build(url, *args):
 def _days(url):
     with connect(url) as conn:
         return {day: (calls, tokens, rebuilt) for day, calls, tokens, rebuilt in conn.execute(
-            "select occurred_on, count(*), sum(total_tokens), max(rebuilt_at) "
+            "select call_date, count(*), sum(total_tokens), max(rebuilt_at) "
             "from intermediate.int_agent_calls_unioned group by 1").fetchall()}
 
 

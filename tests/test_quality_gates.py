@@ -160,8 +160,8 @@ def test_intermediate_stage(built):
             update intermediate.int_agent_calls_unioned set total_tokens = -5
             where call_id = (
                 select min(call_id) from intermediate.int_agent_calls_unioned
-                where occurred_on = (
-                    select min(occurred_on) + 2 from intermediate.int_agent_calls_unioned)
+                where call_date = (
+                    select min(call_date) + 2 from intermediate.int_agent_calls_unioned)
             )
             returning call_id
             """).fetchone()[0]

@@ -77,7 +77,7 @@
 {% macro delete_vanished_days() %}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where occurred_on in (
+    where call_date in (
         select changed.day
         from (
             select distinct day from {{ source('raw_ops', 'changed_days') }}

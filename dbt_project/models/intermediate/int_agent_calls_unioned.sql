@@ -2,12 +2,15 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='occurred_on',
+        unique_key='call_date',
         on_schema_change='fail',
-        pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ rename_column_if_present('occurred_on', 'call_date') }}",
+        ],
         post_hook="{{ delete_vanished_days() }}",
         indexes=[
-            {'columns': ['occurred_on']},
+            {'columns': ['call_date']},
             {'columns': ['source_system', 'session_id']},
             {'columns': ['rebuilt_at']},
         ],
@@ -174,7 +177,7 @@ tokens as (
     select
         *,
         source_system || ':' || source_event_id as call_id,
-        {{ utc('occurred_at') }}::date as occurred_on,
+        {{ utc('occurred_at') }}::date as call_date,
         is_llm_call and input_chars is not null and prompt_tokens is null
             and completion_tokens is null and total_tokens is null as is_token_estimated,
         round(input_chars / {{ var('estimated_chars_per_token') }})::integer
@@ -200,7 +203,7 @@ priced as (
             )::numeric / 1e6, 8)
             from model_prices as prices
             where prices.model_name = tokens.model_name
-                and prices.valid_from <= tokens.occurred_on
+                and prices.valid_from <= tokens.call_date
             order by prices.valid_from desc
             limit 1
         ) end as seed_priced_cost_usd
@@ -394,7 +397,7 @@ final as (
 
         -- timestamps
         with_id_kind.occurred_at,
-        with_id_kind.occurred_on,
+        with_id_kind.call_date,
         with_id_kind.loaded_at as source_loaded_at,
         now() as rebuilt_at
 

@@ -36,7 +36,7 @@ hook_tool_calls as (
         coalesce(is_success, true) and not is_error as is_success,
         latency_ms,
         occurred_at,
-        occurred_on
+        call_date
     from calls
     where tool_name is not null
 
@@ -58,7 +58,7 @@ metric_tool_calls as (
         coalesce(tool_call.entry ->> 'status', 'success') <> 'error' as is_success,
         (tool_call.entry ->> 'latencyMs')::integer as latency_ms,
         calls.occurred_at,
-        calls.occurred_on
+        calls.call_date
     from metric_events
     cross join lateral jsonb_array_elements(metric_events.tool_calls)
         with ordinality as tool_call(entry, position)
@@ -84,7 +84,7 @@ claude_code_shaped as (
         not tool_calls.is_error as is_success,
         tool_calls.latency_ms,
         tool_calls.occurred_at,
-        calls.occurred_on
+        calls.call_date
     from claude_code_tool_calls as tool_calls
     inner join calls
         on calls.call_id = 'claude_code:' || tool_calls.response_key
@@ -118,7 +118,7 @@ final as (
         decision = 'DENY' as is_denied,
         latency_ms,
         occurred_at,
-        occurred_on
+        call_date
     from unioned
 
 )

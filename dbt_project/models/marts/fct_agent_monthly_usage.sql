@@ -11,7 +11,7 @@ calls as (
 final as (
 
     select
-        date_trunc('month', occurred_on)::date as usage_month,
+        date_trunc('month', call_date)::date as usage_month,
         tenant_id,
         agent_name,
         count(*) as call_count,

@@ -10,7 +10,7 @@ calls as (
 
 day_bounds as (
 
-    select min(occurred_on) as first_day, max(occurred_on) as last_day
+    select min(call_date) as first_day, max(call_date) as last_day
     from calls
 
 ),
@@ -32,7 +32,7 @@ tenants as (
 daily as (
 
     select
-        occurred_on as usage_date,
+        call_date as usage_date,
         tenant_id,
         count(*) as call_count,
         count(*) filter (where is_llm_call) as llm_call_count,
@@ -40,7 +40,7 @@ daily as (
         sum(cost_usd) as cost_usd,
         {{ unpriced_llm_calls() }} as unpriced_llm_call_count
     from calls
-    group by occurred_on, tenant_id
+    group by call_date, tenant_id
 
 ),
 

@@ -33,14 +33,14 @@ agent_days as (
     select
         tenant_id,
         agent_name,
-        occurred_on,
+        call_date,
         count(*) as call_count,
         count(*) filter (where is_error) as error_count,
         count(*) filter (where is_error)::numeric / count(*) as error_rate,
         count(latency_ms) as timed_call_count,
         percentile_cont(0.95) within group (order by latency_ms) as p95_latency_ms
     from calls
-    group by tenant_id, agent_name, occurred_on
+    group by tenant_id, agent_name, call_date
 
 ),
 
@@ -52,11 +52,11 @@ high_error_rate as (
         tenant_id,
         agent_name,
         null::text as session_key,
-        occurred_on::timestamptz as window_start,
-        occurred_on::timestamptz + interval '1 day' as window_end,
+        call_date::timestamptz as window_start,
+        call_date::timestamptz + interval '1 day' as window_end,
         round(error_rate, 6) as observed_value,
         {{ var('alert_error_rate_threshold') }}::numeric as threshold,
-        format('Error rate of %s on %s at %s%% (threshold: %s%%)', agent_name, occurred_on,
+        format('Error rate of %s on %s at %s%% (threshold: %s%%)', agent_name, call_date,
             round(error_rate * 100, 1), {{ var('alert_error_rate_threshold') }} * 100)
             as message,
         jsonb_build_object('calls', call_count, 'errors', error_count) as context
@@ -74,12 +74,12 @@ slow_responses as (
         tenant_id,
         agent_name,
         null::text as session_key,
-        occurred_on::timestamptz as window_start,
-        occurred_on::timestamptz + interval '1 day' as window_end,
+        call_date::timestamptz as window_start,
+        call_date::timestamptz + interval '1 day' as window_end,
         round(p95_latency_ms::numeric, 3) as observed_value,
         {{ var('alert_response_time_p95_ms') }}::numeric as threshold,
         format('p95 response time of %s on %s at %s ms (threshold: %s ms)', agent_name,
-            occurred_on, round(p95_latency_ms::numeric), {{ var('alert_response_time_p95_ms') }})
+            call_date, round(p95_latency_ms::numeric), {{ var('alert_response_time_p95_ms') }})
             as message,
         jsonb_build_object('timed_calls', timed_call_count) as context
     from agent_days

@@ -3,7 +3,8 @@
     unique_key='dq_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['validated_on']}],
+    pre_hook="{{ rename_column_if_present('validated_on', 'validation_date') }}",
+    indexes=[{'columns': ['validation_date']}],
 ) }}
 {#- The data-quality history at daily grain, for analysts and Grafana (they cannot read ops);
     each SQL rule of a suite is its own row (its description tells them apart).
@@ -16,7 +17,7 @@ results as (
     select * from {{ source('ops', 'dq_validation_results') }}
     {% if is_incremental() %}
     where validated_at >= (
-        select coalesce(max(validated_on), '-infinity'::date)::timestamptz from {{ this }}
+        select coalesce(max(validation_date), '-infinity'::date)::timestamptz from {{ this }}
     )
     {% endif %}
 
@@ -25,7 +26,7 @@ results as (
 daily as (
 
     select
-        (validated_at at time zone 'UTC')::date as validated_on,
+        (validated_at at time zone 'UTC')::date as validation_date,
         suite,
         check_name,
         stage,
@@ -48,7 +49,7 @@ daily as (
 final as (
 
     select
-        md5(concat_ws('|', validated_on, suite, check_name, expectation,
+        md5(concat_ws('|', validation_date, suite, check_name, expectation,
                       coalesce(column_name, ''), coalesce(description, ''))) as dq_key,
         *
     from daily
@@ -57,4 +58,4 @@ final as (
 
 select * from final
 {#- A full refresh keeps the days whose results retention deleted. -#}
-{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('validated_on', 'dq_key') }}{% endif %}
+{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('validation_date', 'dq_key') }}{% endif %}

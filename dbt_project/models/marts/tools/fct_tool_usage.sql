@@ -11,7 +11,7 @@ final as (
 
     select
         -- ids
-        occurred_on as usage_date,
+        call_date as usage_date,
         tenant_id,
         tool_name,
 
@@ -29,7 +29,7 @@ final as (
             as p95_time_ms
 
     from tool_calls
-    group by occurred_on, tenant_id, tool_name
+    group by call_date, tenant_id, tool_name
 
 )
 

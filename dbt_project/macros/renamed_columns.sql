@@ -1,0 +1,21 @@
+{#- An incremental model keeps its table from one version to the next, so a column the project
+    renamed must be renamed in that table before the run compares the table with the model
+    (`on_schema_change='fail'` would stop it) or carries its old rows over by name. A pre-hook:
+    the first run after an upgrade renames the column in place, keeping every row; later runs,
+    and a first build, find no such column and do nothing. -#}
+{% macro rename_column_if_present(old_name, new_name) %}
+    do $$
+    begin
+        if exists (
+            select 1
+            from information_schema.columns
+            where
+                table_schema = '{{ this.schema }}'
+                and table_name = '{{ this.identifier }}'
+                and column_name = '{{ old_name }}'
+        ) then
+            alter table {{ this }} rename column {{ old_name }} to {{ new_name }};
+        end if;
+    end
+    $$
+{% endmacro %}
