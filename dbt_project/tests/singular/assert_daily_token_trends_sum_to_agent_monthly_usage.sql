@@ -1,5 +1,7 @@
 -- Daily token trends, summed over each UTC month, equal the per-agent monthly usage summed over
 -- agents, for every tenant, month and token type.
+-- It reads several models; dagster-dbt shows it as a check of the last one built.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_agent_monthly_usage'}}}) }}
 with
 
 daily as (

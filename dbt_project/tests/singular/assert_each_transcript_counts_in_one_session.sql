@@ -1,6 +1,8 @@
 -- Every collector transcript whose session id has calls is counted in exactly one session: the
 -- sessions' message counts and transcript counts add up to the transcripts' own, never more
 -- (a transcript attached to each session holding one of its id's calls multiplied them).
+-- It reads several models; dagster-dbt shows it as a check of the last one built.
+{{ config(meta={'dagster': {'ref': {'name': 'int_sessions_aggregated'}}}) }}
 with
 
 transcripts as (

@@ -1,6 +1,8 @@
 -- "100% of sessions analyzed" (seed 003): every session id any staging model holds reaches
 -- the scored sessions behind fct_session_summaries and fct_sessions_daily, through the session
 -- (derived or not) its calls were given.
+-- It reads several models; dagster-dbt shows it as a check of the last one built.
+{{ config(meta={'dagster': {'ref': {'name': 'int_sessions_scored'}}}) }}
 with
 
 staged_sessions as (

@@ -1,4 +1,6 @@
 -- Every mart that counts calls, tool calls or tokens over all data agrees with the calls fact.
+-- It reads several models; dagster-dbt shows it as a check of the last one built.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_daily_token_trends'}}}) }}
 with
 
 calls as (
