@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
 from ingestion.core.connections import connect
@@ -137,8 +138,8 @@ def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
     """Row count and md5 over every row's text, in key order: equal means identical tables."""
     with connect(url) as conn:
         return conn.execute(
-            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {order_by}), '')) "
-            f"from {table} as t"
+            sql.SQL("select count(*), md5(coalesce(string_agg(t::text, '|' order by {}), '')) "
+                    "from {} as t").format(sql.SQL(order_by), sql.Identifier(*table.split(".")))
         ).fetchone()
 
 
@@ -167,16 +168,18 @@ def mart_checksums(url: str, filters: dict[str, str] | None = None) -> dict[str,
                 "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
                 "order by c.relname, a.attnum"):
             columns.setdefault(mart, []).append(
-                f"round({column}::numeric, 9)" if data_type in ("double precision", "real")
-                else column)
+                sql.SQL("round({}::numeric, 9)").format(sql.Identifier(column))
+                if data_type in ("double precision", "real") else sql.Identifier(column))
         sums = {}
         for mart, selected in columns.items():
             where = (filters or {}).get(mart, "")
             if mart == "fct_data_quality_daily":
                 where = "where validation_date < (now() at time zone 'UTC')::date"
             sums[mart] = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
-                f"from (select {', '.join(selected)} from marts.{mart} {where}) as t"
+                sql.SQL("select count(*), "
+                        "md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                        "from (select {} from {} {}) as t").format(
+                    sql.SQL(", ").join(selected), sql.Identifier("marts", mart), sql.SQL(where))
             ).fetchone()
     return sums
 
@@ -192,8 +195,10 @@ def content_checksums(url: str) -> dict:
                 "where table_schema = %s and table_name = %s order by ordinal_position",
                 (schema, name)).fetchall() if r[0] not in VOLATILE]
             sums[table] = conn.execute(
-                f"select count(*), md5(string_agg(row({', '.join('t.' + c for c in columns)})"
-                f"::text, '|' order by {order})) from {table} as t"
+                sql.SQL("select count(*), md5(string_agg(row({})::text, '|' order by {})) "
+                        "from {} as t").format(
+                    sql.SQL(", ").join(sql.Identifier("t", c) for c in columns), sql.SQL(order),
+                    sql.Identifier(schema, name))
             ).fetchone()
     return sums
 

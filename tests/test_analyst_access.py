@@ -5,6 +5,7 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from tests.conftest import login_url
@@ -37,9 +38,9 @@ def _analyst(url, tenants=None) -> str:
     return name
 
 
-def _count(url, login, query):
+def _count(url, login, query, params=None):
     with connect(login_url(url, login)) as conn:
-        return conn.execute(query).fetchone()[0]
+        return conn.execute(query, params).fetchone()[0]
 
 
 @pytest.fixture
@@ -75,7 +76,8 @@ def test_an_analyst_reads_every_mart_and_function_and_nothing_else(secured_wareh
     assert len(marts) >= 16
     with connect(login_url(url, login)) as conn:
         for mart in marts:
-            conn.execute(f"select * from marts.{mart} limit 1")
+            conn.execute(sql.SQL("select * from {} limit 1").format(
+                sql.Identifier("marts", mart)))
         assert conn.execute("select count(*) from marts.token_trend(null, 30)").fetchone()[0] == 30
         assert conn.execute("select count(*) from marts.activity_heatmap()").fetchone()[0] > 0
         conn.execute("select * from marts.agent_usage()")
@@ -84,7 +86,8 @@ def test_an_analyst_reads_every_mart_and_function_and_nothing_else(secured_wareh
     for table in FORBIDDEN:
         with connect(login_url(url, login)) as conn, pytest.raises(
                 psycopg.errors.InsufficientPrivilege):
-            conn.execute(f"select 1 from {table} limit 1")
+            conn.execute(sql.SQL("select 1 from {} limit 1").format(
+                sql.Identifier(*table.split("."))))
     with connect(login_url(url, login)) as conn, pytest.raises(
             psycopg.errors.InsufficientPrivilege):
         conn.execute("create table marts.mine (x int)")
@@ -129,18 +132,20 @@ def test_row_level_security_scopes_an_analyst_to_its_tenants(row_level_security)
     mine, other = tenants
     login = _analyst(url, [mine])
     for table in tenanted:
-        seen = _count(url, login, f"select array_agg(distinct tenant_id) from marts.{table}")
+        seen = _count(url, login, sql.SQL("select array_agg(distinct tenant_id) from {}").format(
+            sql.Identifier("marts", table)))
         assert seen in (None, [mine]), table
     assert _count(url, login, "select count(*) from marts.fct_daily_token_trends") == _count(
-        url, "postgres", f"select count(*) from marts.fct_daily_token_trends "
-                         f"where tenant_id = '{mine}'")
+        url, "postgres", "select count(*) from marts.fct_daily_token_trends "
+                         "where tenant_id = %s", (mine,))
     # Marts with no tenant column are cross-tenant: hidden from a scoped analyst.
     assert _count(url, login, "select count(*) from marts.dim_agents") == 0
     # The SQL functions run with the caller's rights, so they are scoped too.
-    assert _count(url, login, f"select sum(total_tokens) from marts.token_trend('{other}', 90)"
-                  ) == 0
+    assert _count(url, login, "select sum(total_tokens) from marts.token_trend(%s, 90)",
+                  (other,)) == 0
     assert _count(url, login, "select sum(total_tokens) from marts.token_trend(null, 90)") == \
-        _count(url, "postgres", f"select sum(total_tokens) from marts.token_trend('{mine}', 90)")
+        _count(url, "postgres", "select sum(total_tokens) from marts.token_trend(%s, 90)",
+               (mine,))
     # The inbox and its acknowledgements follow the alerts' tenants.
     assert _count(url, login, "select count(distinct tenant_id) from marts.alert_inbox") <= 1
     assert _count(url, _analyst(url, []), "select count(*) from marts.fct_alerts") == 0
@@ -180,7 +185,8 @@ def test_the_loader_login_loads_raw_but_reads_no_marts(secured_warehouse, tmp_pa
     url = secured_warehouse.warehouse
     name = f"loader_{uuid.uuid4().hex[:8]}"
     with connect(url) as conn:
-        conn.execute(f"create role {name} login in role atw_loader")
+        conn.execute(sql.SQL("create role {} login in role atw_loader").format(
+            sql.Identifier(name)))
         conn.commit()
     loader = Urls(warehouse=login_url(url, name), collector=secured_warehouse.collector)
     counts = list(load_all_sources(loader, f"test-{uuid.uuid4()}"))

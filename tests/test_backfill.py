@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, date, datetime
 
 from dagster import AssetKey, DagsterInstance
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.cli import main
@@ -14,22 +15,23 @@ from orchestration.lib.runs import run_job
 from tests.conftest import content_checksums
 
 DAY = date(2026, 11, 10)
-CALLS = "intermediate.int_agent_calls_unioned"
+CALLS = sql.Identifier("intermediate", "int_agent_calls_unioned")
 
 
 def _calls(url) -> dict:
     """Per day: calls, tokens and an md5 over the rows (without when they were rebuilt)."""
     with connect(url) as conn:
-        return {row[0]: row[1:] for row in conn.execute(
-            f"""select call_date, count(*), sum(total_tokens),
+        return {row[0]: row[1:] for row in conn.execute(sql.SQL(
+            """select call_date, count(*), sum(total_tokens),
                 md5(string_agg(call_id || coalesce(total_tokens::text, ''), ',' order by call_id))
-            from {CALLS} group by 1""").fetchall()}
+            from {} group by 1""").format(CALLS)).fetchall()}
 
 
 def _rebuilt_days(url, after) -> set:
     with connect(url) as conn:
         return {r[0] for r in conn.execute(
-            f"select distinct call_date from {CALLS} where rebuilt_at > %s", (after,))}
+            sql.SQL("select distinct call_date from {} where rebuilt_at > %s").format(CALLS),
+            (after,))}
 
 
 def test_backfill_rereads_lost_days_and_is_idempotent(small_collector, dbt_manifest,
@@ -95,8 +97,8 @@ def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(small_collec
     assert results == [0, 0]
     assert _calls(urls.warehouse) == before
     with connect(urls.warehouse) as conn:
-        assert conn.execute(f"select count(*) - count(distinct call_id) from {CALLS}"
-                            ).fetchone()[0] == 0
+        assert conn.execute(sql.SQL("select count(*) - count(distinct call_id) from {}")
+                            .format(CALLS)).fetchone()[0] == 0
 
 
 def test_a_backfill_outside_the_partitions_fails_with_one_line_naming_the_setting(capsys):

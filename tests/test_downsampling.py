@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from dagster import DagsterInstance
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import dbt_command
@@ -46,17 +47,21 @@ def _detail_by_day(conn, mart: str) -> dict:
     """The detailed mart's figures per UTC day before the cutoff."""
     column, _, _, figures = DETAILED[mart]
     rows = conn.execute(
-        f"select ({column} at time zone 'UTC')::date, {', '.join(f[0] for f in figures)} "
-        f"from marts.{mart} where {column} < %s group by 1", (CUTOFF,)).fetchall()
+        sql.SQL("select ({column} at time zone 'UTC')::date, {figures} "
+                "from {mart} where {column} < %s group by 1").format(
+            column=sql.Identifier(column), figures=sql.SQL(", ").join(
+                sql.SQL(f[0]) for f in figures), mart=sql.Identifier("marts", mart)),
+        (CUTOFF,)).fetchall()
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def _daily_by_day(conn, mart: str) -> dict:
     """The daily mart's figures per day before the cutoff, summed over its other columns."""
     _, daily, day, figures = DETAILED[mart]
-    rows = conn.execute(f"select {day}, {', '.join(f[1] for f in figures)} "
-                        f"from marts.{daily} where {day} < %s "
-                        "group by 1", (CUTOFF.date(),)).fetchall()
+    rows = conn.execute(sql.SQL("select {day}, {figures} from {daily} where {day} < %s "
+                                "group by 1").format(
+        day=sql.Identifier(day), figures=sql.SQL(", ").join(sql.SQL(f[1]) for f in figures),
+        daily=sql.Identifier("marts", daily)), (CUTOFF.date(),)).fetchall()
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
@@ -96,8 +101,9 @@ def test_detail_older_than_the_cutoff_is_kept_only_at_daily_grain(built, monkeyp
             (CUTOFF,)).fetchall())
         for mart, (column, _, _, _) in DETAILED.items():
             # The detail before the cutoff is gone, and the run recorded how much went.
-            assert conn.execute(f"select count(*) from marts.{mart} where {column} < %s",
-                                (CUTOFF,)).fetchone()[0] == 0, mart
+            assert conn.execute(sql.SQL("select count(*) from {} where {} < %s").format(
+                sql.Identifier("marts", mart), sql.Identifier(column)),
+                (CUTOFF,)).fetchone()[0] == 0, mart
             assert recorded[f"marts.{mart}"] == sum(
                 figures[0] for figures in old_detail[mart].values()), mart
             # Its daily mart still has those days, with the figures the detail had.

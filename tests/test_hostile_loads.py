@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 
 from devtools.sample_data.collector_generator import create_collector_schema
 from ingestion import contracts
@@ -112,9 +113,9 @@ def _insert_collector(url: str, rows: list[dict], transcripts: list) -> None:
             for column, width in widths.items():
                 if columns[column] is not None:
                     columns[column] = columns[column][:width]
-            names = ", ".join(columns)
-            conn.execute(f"insert into telemetry_events ({names}) values "
-                         f"({', '.join(['%s'] * len(columns))})",
+            conn.execute(sql.SQL("insert into telemetry_events ({}) values ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join([sql.Placeholder()] * len(columns))),
                          [psycopg.types.json.Jsonb(json.loads(v)) if k == "extra_data"
                           and v is not None else v for k, v in columns.items()])
         for position, data in enumerate(transcripts):
@@ -164,9 +165,10 @@ def test_any_input_loads_or_is_quarantined(pg_base_url, tmp_path_factory, collec
         assert reasons <= quarantine.REASON_CODES - {quarantine.UNEXPECTED_ERROR,
                                                      quarantine.LOAD_ERROR}
         for table, model in RAW.items():
-            broken = conn.execute(
-                f"select {violation_sql(model, 't', 't._loaded_at')} as rule from {table} as t"
-            ).fetchall()
+            # The contract's SQL, generated from its declaration.
+            broken = conn.execute(sql.SQL("select {} as rule from {} as t").format(
+                sql.SQL(violation_sql(model, "t", "t._loaded_at")),
+                sql.Identifier(*table.split(".")))).fetchall()
             assert [rule for rule, in broken if rule is not None] == [], table
         assert reconciliation.out_of_balance(conn, tuple(
             c.source for c in counts)) == []
@@ -189,8 +191,8 @@ def _routing_agrees_with_python(urls: Urls) -> None:
     with connect(urls.warehouse) as conn:
         key = conn.execute("select key from raw.redaction_key").fetchone()[0].encode()
         raw = {row[0]: row[1:] for row in conn.execute(
-            f"select source_id, {', '.join(_TEXT_COLUMNS)}, extra_data "
-            "from raw.collector_events")}
+            sql.SQL("select source_id, {}, extra_data from raw.collector_events").format(
+                sql.SQL(", ").join(map(sql.Identifier, _TEXT_COLUMNS))))}
         quarantined = {int(k) for k, in conn.execute(
             "select source_key from raw.quarantine where source = %s",
             (collector_events.SOURCE,))}

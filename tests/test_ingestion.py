@@ -3,6 +3,8 @@
 import json
 from datetime import timedelta
 
+from psycopg import sql
+
 from devtools.sample_data.collector_generator import upsert_transcript
 from devtools.sample_data.cost_worker import run_cost_worker
 from ingestion.collector.events import pull_events
@@ -114,15 +116,17 @@ def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
 
     with connect(small_collector.collector) as source:
         template = source.execute(
-            f"select {', '.join(EVENT_COLUMNS)} from telemetry_events order by id desc limit 1"
+            sql.SQL("select {} from telemetry_events order by id desc limit 1").format(
+                sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)))
         ).fetchone()
     from psycopg.types.json import Jsonb
 
     row = list(template)
     row[EVENT_COLUMNS.index("extra_data")] = Jsonb(row[EVENT_COLUMNS.index("extra_data")])
     row[EVENT_COLUMNS.index("created_at")] = SAMPLE_END
-    insert = (f"insert into telemetry_events ({', '.join(EVENT_COLUMNS)}) "
-              f"values ({', '.join(['%s'] * len(EVENT_COLUMNS))}) returning id")
+    insert = sql.SQL("insert into telemetry_events ({}) values ({}) returning id").format(
+        sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)),
+        sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS)))
     slow = connect(small_collector.collector)
     late_id = slow.execute(insert, row).fetchone()[0]  # not committed yet
     with connect(small_collector.collector) as fast:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from dagster import DagsterInstance
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.cli import run_pipeline
@@ -351,9 +352,9 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
                             "where not is_acknowledged").fetchone()[0] > 0
         empty_tables = {key for key, kind, rows in sections if kind == "table" and rows == 0}
         for key in empty_tables:
-            mart = {"open_alerts": "marts.alert_inbox", "recommendations":
-                    "marts.fct_recommendations"}[key]
-            assert conn.execute(f"select count(*) from {mart}").fetchone()[0] == 0
+            mart = {"open_alerts": "alert_inbox", "recommendations": "fct_recommendations"}[key]
+            assert conn.execute(sql.SQL("select count(*) from {}").format(
+                sql.Identifier("marts", mart))).fetchone()[0] == 0
     if os.environ.get("ATW_UPDATE_SCREENSHOT") == "1":
         shutil.copy(tmp_path / "report.png", SCREENSHOT)
 

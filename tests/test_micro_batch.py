@@ -4,6 +4,7 @@ they ask for builds only what those sources feed, new events reaching the marts.
 from datetime import UTC, datetime
 
 from dagster import AssetKey, DagsterInstance
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from devtools.sample_data.collector_generator import EVENT_COLUMNS
@@ -16,8 +17,9 @@ from orchestration.lib.runs import run_job
 
 def _insert_events(url, session_id: str, count: int) -> None:
     with connect(url) as conn:
+        columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
         template = list(conn.execute(
-            f"select {', '.join(EVENT_COLUMNS)} from telemetry_events order by id desc limit 1"
+            sql.SQL("select {} from telemetry_events order by id desc limit 1").format(columns)
         ).fetchone())
         template[EVENT_COLUMNS.index("extra_data")] = Jsonb(
             template[EVENT_COLUMNS.index("extra_data")])
@@ -27,8 +29,9 @@ def _insert_events(url, session_id: str, count: int) -> None:
             # retried copies of one event.
             template[EVENT_COLUMNS.index("created_at")] = datetime.now(UTC)
             template[EVENT_COLUMNS.index("generation_id")] = f"{session_id}-{n}"
-            conn.execute(f"insert into telemetry_events ({', '.join(EVENT_COLUMNS)}) "
-                         f"values ({', '.join(['%s'] * len(EVENT_COLUMNS))})", template)
+            conn.execute(sql.SQL("insert into telemetry_events ({}) values ({})").format(
+                columns, sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS))),
+                template)
 
 
 def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import dbt_command
@@ -26,9 +27,13 @@ def _run(job="everything", start=None, end=None):
     return result
 
 
-def _oldest(url: str, table: str, column: str):
+def _oldest(url: str, table: str, column: str | sql.Composable):
+    """`column`: a column name, or an expression (as retention.EVENT_TABLES has them)."""
+    if isinstance(column, str):
+        column = sql.Identifier(column)
     with connect(url) as conn:
-        return conn.execute(f"select min({column}) from {table}").fetchone()[0]
+        return conn.execute(sql.SQL("select min({}) from {}").format(
+            column, sql.Identifier(*table.split(".")))).fetchone()[0]
 
 
 def _write_response_across_the_cutoff(claude_dir: Path) -> None:

@@ -10,6 +10,7 @@ import textwrap
 import uuid
 
 import pytest
+from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.vars import deployment_vars
@@ -119,7 +120,8 @@ def test_an_analyst_login_never_takes_over_a_role(pg_base_url):
     name, foreign = f"bi_{uuid.uuid4().hex[:6]}", f"dba_{uuid.uuid4().hex[:6]}"
     with connect(url) as conn:
         setup_roles(conn)
-        conn.execute(f"create role {foreign} login password 'theirs'")
+        conn.execute(sql.SQL("create role {} login password 'theirs'").format(
+            sql.Identifier(foreign)))
         conn.commit()
         with pytest.raises(ValueError, match="was not created by"):
             add_analyst(conn, foreign, ["t1"], "mine")
