@@ -37,6 +37,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check ingestion warehouse orchestration expectations devtools tests benchmarks
+	$(BIN)/sqlfluff lint dbt_project
 
 warehouse-start: install
 	$(BIN)/atw warehouse start

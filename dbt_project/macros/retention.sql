@@ -9,11 +9,6 @@
      from {{ source('raw_ops', 'retention_runs') }})
 {%- endmacro %}
 
-{#- The model's own table as it stands, or none (first build; unit tests have no `this`). -#}
-{% macro existing_relation() -%}
-    {{ return(load_relation(this) if execute and this is not none else none) }}
-{%- endmacro %}
-
 {#- For a table model that reads raw-backed staging: its rows from the horizon on are rebuilt,
     its rows before the horizon are carried over from the table as it was. Append after the
     model's final `select * from final`. A row whose key was carried over is not rebuilt: one

@@ -7,12 +7,6 @@
     end
 {%- endmacro %}
 
-{#- The token types every usage mart reports, in their column order. -#}
-{% macro token_types() %}
-    {{ return(['prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens',
-               'cache_creation_5m_tokens', 'cache_creation_1h_tokens', 'total_tokens']) }}
-{% endmacro %}
-
 {#- LLM calls whose cost is unknown (no reported cost, no price): every mart with a cost column
     carries this count next to it, because a sum of costs skips them. -#}
 {% macro unpriced_llm_calls(is_llm_call='is_llm_call', cost='cost_usd') -%}

@@ -61,20 +61,43 @@ model_prices as (
 
 -- Collector events and collector batch files share the collector's columns.
 collector_shaped as (
-{% for relation in ['collector_events', 'landed_batch_events'] %}
-    select
-        source_system, event_id::text as source_event_id, tenant_id, host_id, working_dir,
-        session_id as source_session_id, agent_name, hook_name, tool_name, model_name,
-        event_type, decision, latency_ms, prompt_tokens, completion_tokens, cached_tokens,
-        reasoning_tokens, null::bigint as cache_creation_tokens,
-        null::bigint as cache_creation_5m_tokens, null::bigint as cache_creation_1h_tokens,
-        total_tokens, {{ json_count('extra_data', 'inputChars') }}::numeric as input_chars,
-        cost_usd, null::numeric as priced_cost_usd, coalesce(error_count, 0) as retry_count,
-        is_success, is_llm_call, tool_name is not null as is_tool_call,
-        decision_reason as reason_text, null::text as error_class, occurred_at, loaded_at
-    from {{ relation }}
-    {% if not loop.last %}union all{% endif %}
-{% endfor %}
+    {% for relation in ['collector_events', 'landed_batch_events'] %}
+        select
+            source_system,
+            event_id::text as source_event_id,
+            tenant_id,
+            host_id,
+            working_dir,
+            session_id as source_session_id,
+            agent_name,
+            hook_name,
+            tool_name,
+            model_name,
+            event_type,
+            decision,
+            latency_ms,
+            prompt_tokens,
+            completion_tokens,
+            cached_tokens,
+            reasoning_tokens,
+            null::bigint as cache_creation_tokens,
+            null::bigint as cache_creation_5m_tokens,
+            null::bigint as cache_creation_1h_tokens,
+            total_tokens,
+            {{ json_count('extra_data', 'inputChars') }}::numeric as input_chars,
+            cost_usd,
+            null::numeric as priced_cost_usd,
+            coalesce(error_count, 0) as retry_count,
+            is_success,
+            is_llm_call,
+            tool_name is not null as is_tool_call,
+            decision_reason as reason_text,
+            null::text as error_class,
+            occurred_at,
+            loaded_at
+        from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 metric_shaped as (
@@ -116,7 +139,7 @@ metric_shaped as (
 
 ),
 
-{#- Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
+{# Claude Code: prompt = uncached input, cached = cache reads; total is all four types, as
     ccusage counts it. Tenant = project; agent = `claude-code` for the main agent,
     `claude-code:<subagent type>` for subagent traffic. A line's own costUSD is its reported
     cost; otherwise it is priced. -#}
@@ -130,7 +153,8 @@ claude_code_shaped as (
         working_dir,
         session_id as source_session_id,
         case when agent_type = 'main' then 'claude-code'
-            else 'claude-code:' || agent_type end as agent_name,
+            else 'claude-code:' || agent_type
+        end as agent_name,
         null::text as hook_name,
         null::text as tool_name,
         model_name,
@@ -178,8 +202,10 @@ tokens as (
         *,
         source_system || ':' || source_event_id as call_id,
         {{ utc('occurred_at') }}::date as call_date,
-        is_llm_call and input_chars is not null and prompt_tokens is null
-            and completion_tokens is null and total_tokens is null as is_token_estimated,
+        (
+            is_llm_call and input_chars is not null and prompt_tokens is null
+            and completion_tokens is null and total_tokens is null
+        ) as is_token_estimated,
         round(input_chars / {{ var('estimated_chars_per_token') }})::integer
             as estimated_prompt_tokens
     from unioned
@@ -192,21 +218,27 @@ priced as (
     select
         tokens.*,
         case when tokens.cost_usd is null and tokens.priced_cost_usd is null
-            and tokens.is_llm_call then (
-            select round((
-                (greatest(coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0)
-                    - coalesce(tokens.cached_tokens, 0), 0)) * prices.input_per_mtok
-                + least(coalesce(tokens.cached_tokens, 0),
-                    coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0))
-                    * prices.cache_read_per_mtok
-                + coalesce(tokens.completion_tokens, 0) * prices.output_per_mtok
-            )::numeric / 1e6, 8)
-            from model_prices as prices
-            where prices.model_name = tokens.model_name
-                and prices.valid_from <= tokens.call_date
-            order by prices.valid_from desc
-            limit 1
-        ) end as seed_priced_cost_usd
+                and tokens.is_llm_call then (
+                select
+                    round((
+                        (greatest(
+                            coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0)
+                            - coalesce(tokens.cached_tokens, 0), 0
+                        )) * prices.input_per_mtok
+                        + least(
+                            coalesce(tokens.cached_tokens, 0),
+                            coalesce(tokens.prompt_tokens, tokens.estimated_prompt_tokens, 0)
+                        )
+                        * prices.cache_read_per_mtok
+                        + coalesce(tokens.completion_tokens, 0) * prices.output_per_mtok
+                    )::numeric / 1e6, 8)
+                from model_prices as prices
+                where prices.model_name = tokens.model_name
+                    and prices.valid_from <= tokens.call_date
+                order by prices.valid_from desc
+                limit 1
+            )
+        end as seed_priced_cost_usd
     from tokens
 
 ),
@@ -218,11 +250,20 @@ priced as (
 -- days a run rebuilds see the counts a full refresh sees.
 session_id_calls as (
 
-    select source_system, session_id as source_session_id, count(*) as call_count
+    select
+        source_system,
+        session_id as source_session_id,
+        count(*) as call_count
     from (
-        select source_system, session_id from {{ ref('stg_collector__telemetry_events') }}
+        select
+            source_system,
+            session_id
+        from {{ ref('stg_collector__telemetry_events') }}
         union all
-        select source_system, session_id from {{ ref('stg_landing__collector_events') }}
+        select
+            source_system,
+            session_id
+        from {{ ref('stg_landing__collector_events') }}
     ) as staged
     group by source_system, session_id
 
@@ -237,44 +278,59 @@ with_id_kind as (
     from priced
     left join session_id_calls
         on priced.source_system = session_id_calls.source_system
-        and priced.source_session_id = session_id_calls.source_session_id
+            and priced.source_session_id = session_id_calls.source_session_id
 
 ),
 
-{#- On an incremental run a derived session may have begun on a day this run does not rebuild:
+{# On an incremental run a derived session may have begun on a day this run does not rebuild:
     the calls just before each rebuilt day carry their session id in as anchors. -#}
 anchors as (
-{% if days | length > 0 %}
-    select
-        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
-        session_id as anchor_session_id
-    from {{ this }}
-    where is_session_derived
-        and not {{ in_days('occurred_at', days) }}
-        and {{ in_days('occurred_at', days, starts='- ' ~ gap, ends="interval '0'") }}
-{% elif existing_relation() is not none %}
-    {#- A full refresh after a purge: sessions running into the retention horizon keep the ids
-        of the calls carried over from before it. -#}
-    select
-        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
-        session_id as anchor_session_id
-    from {{ this }}
-    where is_session_derived
-        and occurred_at < {{ retention_horizon() }}
-        and occurred_at >= {{ retention_horizon() }} - {{ gap }}
-{% else %}
-    select
-        null::text as call_id, null::text as source_system, null::text as host_id,
-        null::text as directory, null::timestamptz as occurred_at,
-        null::text as anchor_session_id
-    where false
-{% endif %}
+    {% if days | length > 0 %}
+        select
+            call_id,
+            source_system,
+            host_id,
+            coalesce(working_dir, '') as directory,
+            occurred_at,
+            session_id as anchor_session_id
+        from {{ this }}
+        where is_session_derived
+            and not {{ in_days('occurred_at', days) }}
+            and {{ in_days('occurred_at', days, starts='- ' ~ gap, ends="interval '0'") }}
+    {% elif existing_relation() is not none %}
+        {#- A full refresh after a purge: sessions running into the retention horizon keep the
+            ids of the calls carried over from before it. -#}
+        select
+            call_id,
+            source_system,
+            host_id,
+            coalesce(working_dir, '') as directory,
+            occurred_at,
+            session_id as anchor_session_id
+        from {{ this }}
+        where is_session_derived
+            and occurred_at < {{ retention_horizon() }}
+            and occurred_at >= {{ retention_horizon() }} - {{ gap }}
+    {% else %}
+        select
+            null::text as call_id,
+            null::text as source_system,
+            null::text as host_id,
+            null::text as directory,
+            null::timestamptz as occurred_at,
+            null::text as anchor_session_id
+        where false
+    {% endif %}
 ),
 
 derivable as (
 
     select
-        call_id, source_system, host_id, coalesce(working_dir, '') as directory, occurred_at,
+        call_id,
+        source_system,
+        host_id,
+        coalesce(working_dir, '') as directory,
+        occurred_at,
         null::text as anchor_session_id
     from with_id_kind
     where is_session_derived
@@ -352,12 +408,15 @@ final as (
         -- strings (reason texts were redacted at load)
         with_id_kind.reason_text,
         with_id_kind.error_class,
-        {{ error_category('with_id_kind.reason_text', "with_id_kind.decision = 'ERROR'") }} as error_category,
+        {{ error_category('with_id_kind.reason_text', "with_id_kind.decision = 'ERROR'") }}
+            as error_category,
         case
             when with_id_kind.is_token_estimated then 'estimated'
             when with_id_kind.is_llm_call
-                or coalesce(with_id_kind.total_tokens, with_id_kind.prompt_tokens,
-                    with_id_kind.completion_tokens) is not null then 'reported'
+                or coalesce(
+                    with_id_kind.total_tokens, with_id_kind.prompt_tokens,
+                    with_id_kind.completion_tokens
+                ) is not null then 'reported'
         end as token_basis,
         case
             when with_id_kind.cost_usd is not null then 'reported'
@@ -404,10 +463,12 @@ final as (
     from with_id_kind
     left join derived_sessions
         on with_id_kind.call_id = derived_sessions.call_id
-        and not derived_sessions.is_anchor
+            and not derived_sessions.is_anchor
 
 )
 
 select * from final
 {#- A full refresh rebuilds from raw what raw still holds and keeps the days retention purged. -#}
-{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('occurred_at', 'call_id') }}{% endif %}
+{% if not is_incremental() -%}
+    {{ keep_rows_before_retention_horizon('occurred_at', 'call_id') }}
+{%- endif %}

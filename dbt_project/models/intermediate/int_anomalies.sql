@@ -26,8 +26,10 @@ latency_windows as (
         occurred_at,
         count(*) over trailing_window - 1 as baseline_samples,
         sum(latency_ms::bigint) over trailing_window - latency_ms as baseline_sum,
-        sum(latency_ms::bigint * latency_ms) over trailing_window
-            - latency_ms::bigint * latency_ms as baseline_sum_of_squares
+        (
+            sum(latency_ms::bigint * latency_ms) over trailing_window
+            - latency_ms::bigint * latency_ms
+        ) as baseline_sum_of_squares
     from calls
     where latency_ms is not null
     window trailing_window as (
@@ -43,8 +45,10 @@ latency_baselines as (
         *,
         baseline_sum::numeric / nullif(baseline_samples, 0) as baseline_mean_ms,
         sqrt(greatest(
-            (baseline_sum_of_squares - baseline_sum::numeric * baseline_sum
-                / nullif(baseline_samples, 0)) / nullif(baseline_samples - 1, 0),
+            (
+                baseline_sum_of_squares - baseline_sum::numeric * baseline_sum
+                / nullif(baseline_samples, 0)
+            ) / nullif(baseline_samples - 1, 0),
             0
         )) as baseline_stddev_ms
     from latency_windows
@@ -62,8 +66,10 @@ latency_spikes as (
         occurred_at as started_at,
         occurred_at as ended_at,
         latency_ms::numeric as observed_value,
-        round((baseline_mean_ms + {{ var('anomaly_latency_sigmas') }} * baseline_stddev_ms)::numeric, 3)
-            as threshold,
+        round(
+            (baseline_mean_ms + {{ var('anomaly_latency_sigmas') }} * baseline_stddev_ms)::numeric,
+            3
+        ) as threshold,
         1 as call_count,
         jsonb_build_object(
             'baseline_mean_ms', round(baseline_mean_ms::numeric, 3),
@@ -116,10 +122,12 @@ window_islands as (
         select
             *,
             case
-                when window_start <= max(window_end) over (
-                    partition by tenant_id order by window_start, window_end
-                    rows between unbounded preceding and 1 preceding
-                ) then 0
+                when window_start <= max(window_end)
+                        over (
+                            partition by tenant_id order by window_start, window_end
+                            rows between unbounded preceding and 1 preceding
+                        )
+                    then 0
                 else 1
             end as starts_cluster
         from dense_windows
@@ -129,7 +137,10 @@ window_islands as (
 
 cluster_bounds as (
 
-    select tenant_id, cluster_number, min(window_start) as window_start,
+    select
+        tenant_id,
+        cluster_number,
+        min(window_start) as window_start,
         max(window_end) as window_end
     from window_islands
     group by tenant_id, cluster_number
@@ -139,8 +150,10 @@ cluster_bounds as (
 error_clusters as (
 
     select
-        md5('error_cluster|' || cluster_bounds.tenant_id || '|'
-            || extract(epoch from min(errors.occurred_at))::text) as anomaly_id,
+        md5(
+            'error_cluster|' || cluster_bounds.tenant_id || '|'
+            || extract(epoch from min(errors.occurred_at))::text
+        ) as anomaly_id,
         'error_cluster' as anomaly_type,
         cluster_bounds.tenant_id,
         case when count(distinct errors.agent_name) = 1 then min(errors.agent_name) end
@@ -157,9 +170,9 @@ error_clusters as (
         ) as detail
     from cluster_bounds
     inner join errors
-        on errors.tenant_id = cluster_bounds.tenant_id
-        and errors.occurred_at >= cluster_bounds.window_start
-        and errors.occurred_at <= cluster_bounds.window_end
+        on cluster_bounds.tenant_id = errors.tenant_id
+            and cluster_bounds.window_start <= errors.occurred_at
+            and cluster_bounds.window_end >= errors.occurred_at
     group by cluster_bounds.tenant_id, cluster_bounds.cluster_number
 
 ),

@@ -60,9 +60,13 @@ call_totals as (
         {{ pattern_counts(error_patterns(), 'reason_text', 'is_error') }}
             as error_pattern_counts,
         jsonb_strip_nulls(jsonb_build_object(
-        {%- for error_class in ['transient', 'quota', 'validation', 'upstream', 'policy', 'unknown'] %}
-            '{{ error_class }}', nullif(count(*) filter (where error_class = '{{ error_class }}'), 0){% if not loop.last %},{% endif %}
-        {%- endfor %}
+            {%- for error_class in [
+                'transient', 'quota', 'validation', 'upstream', 'policy', 'unknown'
+            ] %}
+                '{{ error_class }}',
+                nullif(count(*) filter (where error_class = '{{ error_class }}'), 0)
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
         )) as error_class_counts,
         {{ pattern_counts(behavior_patterns(), 'reason_text') }} as behavior_pattern_counts,
         min(occurred_at) as started_at,
@@ -113,16 +117,22 @@ tool_usage as (
 -- the transcript, quarantined ones included; the token estimate is of the messages loaded.
 transcript_sessions as (
 
-    select distinct on (source_session_id) source_system, session_id, source_session_id
+    select distinct on (source_session_id)
+        source_system,
+        session_id,
+        source_session_id
     from (
         select
-            source_system, session_id, source_session_id, count(*) as call_count,
+            source_system,
+            session_id,
+            source_session_id,
+            count(*) as call_count,
             min(occurred_at) as first_call_at
         from calls
         where source_system = 'collector'
         group by source_system, session_id, source_session_id
     ) as per_session
-    order by source_session_id, call_count desc, first_call_at, session_id
+    order by source_session_id asc, call_count desc, first_call_at asc, session_id asc
 
 ),
 
@@ -171,10 +181,10 @@ final as (
     from call_totals
     left join tool_usage
         on call_totals.source_system = tool_usage.source_system
-        and call_totals.session_id = tool_usage.session_id
+            and call_totals.session_id = tool_usage.session_id
     left join session_transcripts
         on call_totals.source_system = session_transcripts.source_system
-        and call_totals.session_id = session_transcripts.session_id
+            and call_totals.session_id = session_transcripts.session_id
 
 )
 

@@ -60,8 +60,9 @@ metric_tool_calls as (
         calls.occurred_at,
         calls.call_date
     from metric_events
-    cross join lateral jsonb_array_elements(metric_events.tool_calls)
-        with ordinality as tool_call(entry, position)
+    cross join
+        lateral jsonb_array_elements(metric_events.tool_calls)
+        with ordinality as tool_call (entry, position)
     inner join calls
         on calls.call_id = 'landing_metric:' || metric_events.event_id
 

@@ -32,7 +32,7 @@ walk as (
                 then date_trunc('hour', next_response.occurred_at at time zone 'UTC')
                     at time zone 'UTC'
             else walk.block_start_at
-        end
+        end as block_start_at
     from walk
     inner join sequenced as next_response
         on next_response.sequence_number = walk.sequence_number + 1
@@ -77,7 +77,8 @@ final as (
         cost_usd,
         unpriced_response_count,
         extract(epoch from block_start_at - lag(last_activity_at) over (
-            order by block_start_at))::numeric as idle_before_seconds
+            order by block_start_at
+        ))::numeric as idle_before_seconds
     from blocks
 
 )

@@ -19,7 +19,7 @@ final as (
 
         -- strings
         string_agg(distinct model_name, ',' order by model_name)
-            filter (where model_name <> '<synthetic>') as models,
+        filter (where model_name <> '<synthetic>') as models,
 
         -- numerics
         {{ claude_code_usage_sums() }},

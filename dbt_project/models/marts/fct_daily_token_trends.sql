@@ -10,7 +10,9 @@ calls as (
 
 day_bounds as (
 
-    select min(call_date) as first_day, max(call_date) as last_day
+    select
+        min(call_date) as first_day,
+        max(call_date) as last_day
     from calls
 
 ),
@@ -66,7 +68,7 @@ final as (
     cross join tenants
     left join daily
         on days.usage_date = daily.usage_date
-        and tenants.tenant_id = daily.tenant_id
+            and tenants.tenant_id = daily.tenant_id
 
 )
 

@@ -14,8 +14,10 @@ keyed as (
     select
         *,
         -- to_char: the key must not depend on the server's DateStyle.
-        md5(concat_ws('|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
-            source_system, coalesce(provider, '~'), coalesce(model, '~'), complexity))
+        md5(concat_ws(
+            '|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
+            source_system, coalesce(provider, '~'), coalesce(model, '~'), complexity
+        ))
             as sessions_daily_key
     from sessions
 
@@ -31,16 +33,26 @@ counts as (
         counted.key,
         sum(counted.value::bigint) as occurrences
     from keyed
-    cross join lateral (
-        select 'patterns' as kind, key, value
-        from jsonb_each_text(keyed.error_breakdown -> 'patterns')
-        union all
-        select 'error_classes', key, value
-        from jsonb_each_text(keyed.error_breakdown -> 'error_classes')
-        union all
-        select 'behaviour', key, value
-        from jsonb_each_text(keyed.patterns)
-    ) as counted
+    cross join
+        lateral (
+            select
+                'patterns' as kind,
+                key,
+                value
+            from jsonb_each_text(keyed.error_breakdown -> 'patterns')
+            union all
+            select
+                'error_classes' as kind,
+                key,
+                value
+            from jsonb_each_text(keyed.error_breakdown -> 'error_classes')
+            union all
+            select
+                'behaviour' as kind,
+                key,
+                value
+            from jsonb_each_text(keyed.patterns)
+        ) as counted
     group by 1, 2, 3
 
 ),
@@ -51,9 +63,11 @@ summed_counts as (
         sessions_daily_key,
         jsonb_build_object(
             'patterns', coalesce(
-                jsonb_object_agg(key, occurrences) filter (where kind = 'patterns'), '{}'),
+                jsonb_object_agg(key, occurrences) filter (where kind = 'patterns'), '{}'
+            ),
             'error_classes', coalesce(
-                jsonb_object_agg(key, occurrences) filter (where kind = 'error_classes'), '{}')
+                jsonb_object_agg(key, occurrences) filter (where kind = 'error_classes'), '{}'
+            )
         ) as error_breakdown,
         coalesce(jsonb_object_agg(key, occurrences) filter (where kind = 'behaviour'), '{}')
             as patterns
@@ -110,8 +124,10 @@ final as (
         daily.*,
 
         -- json
-        coalesce(summed_counts.error_breakdown,
-            '{"patterns": {}, "error_classes": {}}'::jsonb) as error_breakdown,
+        coalesce(
+            summed_counts.error_breakdown,
+            '{"patterns": {}, "error_classes": {}}'::jsonb
+        ) as error_breakdown,
         coalesce(summed_counts.patterns, '{}'::jsonb) as patterns
 
     from daily

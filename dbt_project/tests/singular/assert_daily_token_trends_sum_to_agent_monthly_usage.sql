@@ -29,10 +29,11 @@ monthly as (
 
 )
 
-select *
+-- The join's `using` columns once, then each side's sums.
+select * -- noqa: RF02
 from daily
 full outer join monthly using (tenant_id, usage_month)
 where daily.call_count is distinct from monthly.call_count
-{%- for column in token_types() %}
-    or daily.{{ column }} is distinct from monthly.{{ column }}
-{%- endfor %}
+    {%- for column in token_types() %}
+        or daily.{{ column }} is distinct from monthly.{{ column }}
+    {%- endfor %}

@@ -9,9 +9,9 @@ transcripts as (
 
     select * from {{ ref('stg_collector__session_transcripts') }}
     where session_id in (
-        select source_session_id from {{ ref('int_agent_calls_unioned') }}
-        where source_system = 'collector'
-    )
+            select calls.source_session_id from {{ ref('int_agent_calls_unioned') }} as calls
+            where calls.source_system = 'collector'
+        )
 
 ),
 
@@ -23,7 +23,9 @@ sessions as (
 
 expected as (
 
-    select count(*) as transcript_count, coalesce(sum(message_count), 0) as message_count
+    select
+        count(*) as transcript_count,
+        coalesce(sum(message_count), 0) as message_count
     from transcripts
 
 ),
@@ -37,7 +39,9 @@ counted as (
 
 )
 
-select expected.*, counted.*
+select
+    expected.*,
+    counted.*
 from expected
 cross join counted
 where expected.message_count <> counted.message_count

@@ -21,34 +21,48 @@ calls as (
 
 events as (
 
-    select host_id, client_version, occurred_at from collector_events
+    select
+        host_id,
+        client_version,
+        occurred_at
+    from collector_events
     union all
-    select host_id, client_version, occurred_at from landed_batch_events
+    select
+        host_id,
+        client_version,
+        occurred_at
+    from landed_batch_events
 
 ),
 
 versions_in_raw as (
 
-    select distinct on (host_id) host_id, client_version
+    select distinct on (host_id)
+        host_id,
+        client_version
     from events
     -- Rows a backfill re-read from before the retention horizon do not count.
     where occurred_at >= {{ retention_horizon() }}
-    order by host_id, occurred_at desc
+    order by host_id asc, occurred_at desc
 
 ),
 
-{#- A host whose raw events retention deleted keeps the version this table last knew. -#}
+{# A host whose raw events retention deleted keeps the version this table last knew. -#}
 {%- set existing = existing_relation() %}
+
 latest_versions as (
 
     select * from versions_in_raw
     {%- if existing is not none %}
-    union all
-    select previous.host_id, previous.latest_client_version
-    from {{ this }} as previous
-    where not exists (
-        select 1 from versions_in_raw where versions_in_raw.host_id = previous.host_id
-    )
+        union all
+        select
+            previous.host_id,
+            previous.latest_client_version
+        from {{ this }} as previous
+        where not exists (
+                select 1 from versions_in_raw
+                where versions_in_raw.host_id = previous.host_id
+            )
     {%- endif %}
 
 ),

@@ -18,7 +18,7 @@ current_prices as (
     select distinct on (model_name) *
     from model_prices
     where valid_from <= (now() at time zone 'UTC')::date
-    order by model_name, valid_from desc
+    order by model_name asc, valid_from desc
 
 ),
 

@@ -18,7 +18,8 @@ final as (
             when tool_name ~* '^web' then 'web'
             when tool_name ~* '^(bash|shell|exec)' then 'execute'
             when tool_name ~* '(edit|write|create|draft|update|delete|refund)' then 'write'
-            when tool_name ~* '(read|glob|grep|search|lookup|fetch|get_|classify|rerank)' then 'read'
+            when tool_name ~* '(read|glob|grep|search|lookup|fetch|get_|classify|rerank)'
+                then 'read'
             else 'other'
         end as tool_category,
         count(*) as call_count,

@@ -56,7 +56,8 @@ high_error_rate as (
         call_date::timestamptz + interval '1 day' as window_end,
         round(error_rate, 6) as observed_value,
         {{ var('alert_error_rate_threshold') }}::numeric as threshold,
-        format('Error rate of %s on %s at %s%% (threshold: %s%%)', agent_name, call_date,
+        format(
+            'Error rate of %s on %s at %s%% (threshold: %s%%)', agent_name, call_date,
             round(error_rate * 100, 1), {{ var('alert_error_rate_threshold') }} * 100)
             as message,
         jsonb_build_object('calls', call_count, 'errors', error_count) as context
@@ -78,7 +79,8 @@ slow_responses as (
         call_date::timestamptz + interval '1 day' as window_end,
         round(p95_latency_ms::numeric, 3) as observed_value,
         {{ var('alert_response_time_p95_ms') }}::numeric as threshold,
-        format('p95 response time of %s on %s at %s ms (threshold: %s ms)', agent_name,
+        format(
+            'p95 response time of %s on %s at %s ms (threshold: %s ms)', agent_name,
             call_date, round(p95_latency_ms::numeric), {{ var('alert_response_time_p95_ms') }})
             as message,
         jsonb_build_object('timed_calls', timed_call_count) as context
@@ -116,7 +118,8 @@ token_spike as (
         usage_date::timestamptz + interval '1 day' as window_end,
         total_tokens::numeric as observed_value,
         round({{ var('alert_token_spike_multiplier') }} * trailing_avg_tokens, 3) as threshold,
-        format('Token usage of %s on %s %sx above its %s-day average', tenant_id, usage_date,
+        format(
+            'Token usage of %s on %s %sx above its %s-day average', tenant_id, usage_date,
             round(total_tokens / trailing_avg_tokens, 1), {{ var('alert_token_trailing_days') }})
             as message,
         jsonb_build_object(
@@ -141,9 +144,11 @@ long_session as (
         ended_at as window_end,
         duration_seconds as observed_value,
         {{ var('alert_session_duration_max_seconds') }}::numeric as threshold,
-        format('Session %s ran %s h (threshold: %s h)', session_key,
+        format(
+            'Session %s ran %s h (threshold: %s h)', session_key,
             round(duration_seconds / 3600, 1),
-            round({{ var('alert_session_duration_max_seconds') }} / 3600.0, 1)) as message,
+            round({{ var('alert_session_duration_max_seconds') }} / 3600.0, 1)
+        ) as message,
         jsonb_build_object('calls', call_count, 'source_system', source_system) as context
     from sessions
     where duration_seconds > {{ var('alert_session_duration_max_seconds') }}
@@ -166,8 +171,10 @@ final as (
 
     select
         -- ids
-        md5(concat_ws('|', alert_type, tenant_id, agent_name, session_key,
-            extract(epoch from window_start)::text)) as alert_id,
+        md5(concat_ws(
+            '|', alert_type, tenant_id, agent_name, session_key,
+            extract(epoch from window_start)::text
+        )) as alert_id,
         tenant_id,
         agent_name,
         session_key,

@@ -12,8 +12,10 @@ final as (
 
     select
         -- ids
-        md5(concat_ws('|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
-            anomaly_type, coalesce(agent_name, '~'))) as anomalies_daily_key,
+        md5(concat_ws(
+            '|', to_char({{ utc('started_at') }}, 'YYYY-MM-DD'), tenant_id,
+            anomaly_type, coalesce(agent_name, '~')
+        )) as anomalies_daily_key,
         {{ utc('started_at') }}::date as anomaly_date,
         tenant_id,
 

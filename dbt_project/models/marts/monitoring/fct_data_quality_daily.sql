@@ -16,9 +16,10 @@ results as (
 
     select * from {{ source('ops', 'dq_validation_results') }}
     {% if is_incremental() %}
-    where validated_at >= (
-        select coalesce(max(validation_date), '-infinity'::date)::timestamptz from {{ this }}
-    )
+        where validated_at >= (
+                select coalesce(max(built.validation_date), '-infinity'::date)::timestamptz
+                from {{ this }} as built
+            )
     {% endif %}
 
 ),
@@ -49,8 +50,10 @@ daily as (
 final as (
 
     select
-        md5(concat_ws('|', validation_date, suite, check_name, expectation,
-                      coalesce(column_name, ''), coalesce(description, ''))) as dq_key,
+        md5(concat_ws(
+            '|', validation_date, suite, check_name, expectation,
+            coalesce(column_name, ''), coalesce(description, '')
+        )) as dq_key,
         *
     from daily
 
@@ -58,4 +61,6 @@ final as (
 
 select * from final
 {#- A full refresh keeps the days whose results retention deleted. -#}
-{% if not is_incremental() %}{{ keep_rows_before_retention_horizon('validation_date', 'dq_key') }}{% endif %}
+{% if not is_incremental() -%}
+    {{ keep_rows_before_retention_horizon('validation_date', 'dq_key') }}
+{%- endif %}

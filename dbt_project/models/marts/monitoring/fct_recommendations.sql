@@ -68,28 +68,34 @@ tool_stats as (
 tool_rules as (
 
     select
-        rule.recommendation_type,
+        tool_rule.recommendation_type,
         tool_stats.tool_name as subject,
-        rule.message,
-        round(rule.observed_value, 6) as observed_value,
-        rule.threshold,
+        tool_rule.message,
+        round(tool_rule.observed_value, 6) as observed_value,
+        tool_rule.threshold,
         jsonb_build_object('calls', tool_stats.call_count) as evidence
     from tool_stats
-    cross join lateral (values
-        (
-            'tool_optimization', tool_stats.error_rate,
-            {{ var('recommend_tool_error_rate') }}::numeric,
-            format('Consider optimizing %s - %s%% error rate', tool_stats.tool_name,
-                round(tool_stats.error_rate * 100, 1))
-        ),
-        (
-            'permission_friction', tool_stats.deny_rate,
-            {{ var('recommend_tool_deny_rate') }}::numeric,
-            format('%s is denied on %s%% of its calls - review its approval rules',
-                tool_stats.tool_name, round(tool_stats.deny_rate * 100, 1))
-        )
-    ) as rule (recommendation_type, observed_value, threshold, message)
-    where rule.observed_value > rule.threshold
+    cross join
+        lateral (
+            values
+            (
+                'tool_optimization', tool_stats.error_rate,
+                {{ var('recommend_tool_error_rate') }}::numeric,
+                format(
+                    'Consider optimizing %s - %s%% error rate', tool_stats.tool_name,
+                    round(tool_stats.error_rate * 100, 1)
+                )
+            ),
+            (
+                'permission_friction', tool_stats.deny_rate,
+                {{ var('recommend_tool_deny_rate') }}::numeric,
+                format(
+                    '%s is denied on %s%% of its calls - review its approval rules',
+                    tool_stats.tool_name, round(tool_stats.deny_rate * 100, 1)
+                )
+            )
+        ) as tool_rule (recommendation_type, observed_value, threshold, message)
+    where tool_rule.observed_value > tool_rule.threshold
 
 ),
 
@@ -111,8 +117,10 @@ retry_reduction as (
     select
         'retry_reduction' as recommendation_type,
         agent_name as subject,
-        format('High retry rate detected for %s (%s retries per session) - review error handling',
-            agent_name, round(avg(retry_count), 2)) as message,
+        format(
+            'High retry rate detected for %s (%s retries per session) - review error handling',
+            agent_name, round(avg(retry_count), 2)
+        ) as message,
         round(avg(retry_count), 6) as observed_value,
         {{ var('recommend_avg_retries') }}::numeric as threshold,
         jsonb_build_object('sessions', count(*), 'calls', sum(call_count)) as evidence
@@ -128,13 +136,16 @@ price_missing as (
     select
         'price_missing' as recommendation_type,
         model_name as subject,
-        format('No price for model %s: %s LLM calls have no cost - add it to '
+        format(
+            'No price for model %s: %s LLM calls have no cost - add it to '
             'seeds/model_aliases.csv (priced as a model the catalogue knows) or '
-            'seeds/model_price_overrides.csv', model_name, count(*)) as message,
+            'seeds/model_price_overrides.csv', model_name, count(*)
+        ) as message,
         count(*)::numeric as observed_value,
         0::numeric as threshold,
-        jsonb_build_object('tokens', sum(total_tokens), 'sources', jsonb_agg(distinct source_system))
-            as evidence
+        jsonb_build_object(
+            'tokens', sum(total_tokens), 'sources', jsonb_agg(distinct source_system)
+        ) as evidence
     from recent_calls
     where is_llm_call and cost_usd is null and model_name is not null
     group by model_name
@@ -155,7 +166,7 @@ final as (
 
     select
         -- ids
-        md5(recommendation_type || '|' || subject) as recommendation_id,
+        md5(unioned.recommendation_type || '|' || unioned.subject) as recommendation_id,
 
         -- strings
         unioned.recommendation_type,

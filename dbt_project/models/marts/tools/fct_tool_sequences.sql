@@ -32,7 +32,8 @@ ngrams as (
         recent_tools.occurred_at,
         lengths.n as sequence_length,
         recent_tools.window_tools[
-            cardinality(recent_tools.window_tools) - lengths.n + 1:cardinality(recent_tools.window_tools)
+            cardinality(recent_tools.window_tools) - lengths.n + 1:
+            cardinality(recent_tools.window_tools)
         ] as tools
     from recent_tools
     inner join generate_series(2, 5) as lengths (n)

@@ -21,12 +21,12 @@ with_agent as (
     select
         chosen.*,
         (
-            select task.tool_use ->> 'subagent_type'
+            select task_call.tool_use ->> 'subagent_type'
             from {{ source('claude_code', 'claude_code_lines') }} as earlier
-            cross join lateral jsonb_array_elements(earlier.tool_uses) as task(tool_use)
+            cross join lateral jsonb_array_elements(earlier.tool_uses) as task_call (tool_use)
             where earlier.file_path = chosen.file_path
                 and earlier.line_number < chosen.line_number
-                and task.tool_use ->> 'name' = 'Task'
+                and task_call.tool_use ->> 'name' = 'Task'
             order by earlier.line_number desc
             limit 1
         ) as subagent_type
@@ -35,7 +35,9 @@ with_agent as (
 
     union all
 
-    select chosen.*, null as subagent_type
+    select
+        chosen.*,
+        null as subagent_type
     from chosen
     where not coalesce(chosen.is_sidechain, false) and chosen.usage_source = 'message'
 

@@ -19,11 +19,12 @@ tool_uses as (
         source.occurred_at,
         source._loaded_at
     from source
-    cross join lateral jsonb_array_elements(source.tool_uses) as tool_use(block)
+    cross join lateral jsonb_array_elements(source.tool_uses) as tool_use (block)
     where jsonb_typeof(source.tool_uses) = 'array'
         and tool_use.block ->> 'id' is not null
         and source.message_id is not null
-    order by tool_use.block ->> 'id', coalesce(source.is_sidechain, false), source.occurred_at,
+    order by
+        tool_use.block ->> 'id', coalesce(source.is_sidechain, false), source.occurred_at,
         source.file_path, source.line_number
 
 ),
@@ -35,9 +36,10 @@ tool_results as (
         coalesce((tool_result.block ->> 'is_error')::boolean, false) as is_error,
         source.occurred_at as result_at
     from source
-    cross join lateral jsonb_array_elements(source.tool_results) as tool_result(block)
+    cross join lateral jsonb_array_elements(source.tool_results) as tool_result (block)
     where jsonb_typeof(source.tool_results) = 'array'
-    order by tool_result.block ->> 'tool_use_id', source.occurred_at, source.file_path,
+    order by
+        tool_result.block ->> 'tool_use_id', source.occurred_at, source.file_path,
         source.line_number
 
 ),
@@ -59,8 +61,10 @@ renamed as (
         case
             when tool_results.result_at - tool_uses.occurred_at
                 between interval '0' and interval '24 days'
-                then (extract(epoch from tool_results.result_at - tool_uses.occurred_at)
-                    * 1000)::integer
+                then (
+                    extract(epoch from tool_results.result_at - tool_uses.occurred_at)
+                    * 1000
+                )::integer
         end as latency_ms,
 
         -- booleans

@@ -51,7 +51,7 @@ catalogued as (
         model_name, valid_from, {{ price_columns }},
         catalogue || ': ' || matched_model as price_source
     from catalogue
-    where model_name not in (select model_name from aliases)
+    where model_name not in (select aliases.model_name from aliases)
 
 ),
 
@@ -60,10 +60,10 @@ final as (
     select * from overridden
     union all
     select * from aliased
-    where model_name not in (select model_name from overrides)
+    where model_name not in (select overrides.model_name from overrides)
     union all
     select * from catalogued
-    where model_name not in (select model_name from overrides)
+    where model_name not in (select overrides.model_name from overrides)
 
 )
 
