@@ -18,7 +18,7 @@ from ingestion.sample_data.claude_code_generator import ClaudeCodeConfig, write_
 from ingestion.sample_data.collector_generator import generate_collector
 from ingestion.sample_data.landing_generator import LandingConfig, write_landing_files
 from tests.conftest import SAMPLE_END, SMALL
-from tests.test_contracts import (
+from tests.unit.test_contracts import (
     BATCH_KINDS,
     CLAUDE_KINDS,
     METRIC_KINDS,
@@ -26,7 +26,7 @@ from tests.test_contracts import (
     _batch_event,
     _claude_line,
 )
-from tests.test_redaction import HARD, PLANTED
+from tests.unit.test_redaction import HARD, PLANTED
 
 # One secret per field, each unique, so that a leak names its way in.
 SECRET_FIELDS = {

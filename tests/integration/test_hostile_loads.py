@@ -19,7 +19,7 @@ from ingestion.contract_fields import LoadContext, check, parse_json, violation_
 from ingestion.quarantine import RowRejected
 from ingestion.sample_data.collector_generator import create_collector_schema
 from ingestion.settings import Urls
-from tests.test_contracts import JSON_VALUES, _field_names
+from tests.unit.test_contracts import JSON_VALUES, _field_names
 
 RAW = {
     "raw.collector_events": contracts.CollectorEvent,

@@ -301,7 +301,7 @@ def test_new_alerts_are_notified_once(built, webhook):
     assert len(webhook) == 1
 
 
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "telemetry-report.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "telemetry-report.png"
 
 
 _POINTS = """id => {
@@ -358,7 +358,7 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
 
 
 def _analyst_queries() -> list[str]:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
     return [block.split("```", 1)[0] for block in section.split("```sql\n")[1:]]
 

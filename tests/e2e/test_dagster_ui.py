@@ -36,7 +36,7 @@ expect = _playwright.expect
 # Assertions wait like every other step (5 s by default): a busy machine answers slowly.
 expect.set_options(timeout=60_000)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "dagster-asset-graph.png"
 
 INGESTION_ASSET = "raw/collector_events"
