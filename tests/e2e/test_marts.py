@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 
 from ingestion.connections import connect
-from orchestration.cli import run_pipeline
 from orchestration.defs.sensors import notify_new_alerts
 from orchestration.report.panels import PANELS
 from tests import browser
+from tests.conftest import clone_build
 
 
 def _read(url, query):
@@ -24,19 +23,17 @@ def _read(url, query):
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory):
-    return tmp_path_factory.mktemp("report") / "telemetry-report.html"
+def report_file(collector_build):
+    """The report of the shared build (the tests only read it)."""
+    return collector_build.report
 
 
 @pytest.fixture(scope="module")
-def built(module_collector, dbt_manifest, report_file):
+def built(collector_build, pg_base_url, dbt_manifest):
+    """The small collector through the whole pipeline: a copy of the shared build, which the
+    tests of this module share (acknowledging alerts is the only change, and they expect it)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("WAREHOUSE_URL", module_collector.warehouse)
-        monkeypatch.setenv("COLLECTOR_URL", module_collector.collector)
-        monkeypatch.setenv("ATW_REPORT_PATH", str(report_file))
-        result = run_pipeline(DagsterInstance.ephemeral())
-    assert result.success
-    return module_collector
+        return clone_build(collector_build, pg_base_url, monkeypatch)
 
 
 @pytest.fixture
