@@ -42,12 +42,13 @@ SMALL = GeneratorConfig(seed=7, events=3_000, days=12, end=SAMPLE_END)
 TIERS = ("unit", "integration", "e2e")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items):
     """Mark every test with its tier: the folder it lives in (tests/<tier>/...), unless the
     test names another itself (a slow one among fast neighbours)."""
     for item in items:
         tier = Path(item.path).parent.name
-        if tier in TIERS and not any(item.iter_markers(name) for name in TIERS):
+        if tier in TIERS and not any(item.get_closest_marker(name) for name in TIERS):
             item.add_marker(getattr(pytest.mark, tier))
 
 
