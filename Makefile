@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # dagster-dbt's `prepare_if_dev` (under `dagster dev`) runs `dbt` from PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install demo ui docs run test lint warehouse-start warehouse-stop psql clean
+.PHONY: install demo ui docs run test test-fast lint warehouse-start warehouse-stop psql clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -32,8 +32,16 @@ docs: install
 run: install
 	$(BIN)/atw run
 
+# Two workers (xdist); the tests of a file stay on one worker, so that its module fixtures run
+# once. The ten slowest tests are printed at the end.
+PYTEST_PARALLEL := -n 2 --dist loadfile --durations=10
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+
+# Everything but the whole-pipeline (e2e) tests.
+test-fast: install
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not e2e"
 
 lint: install
 	$(BIN)/ruff check ingestion warehouse orchestration expectations devtools tests benchmarks

@@ -1,6 +1,7 @@
 """Small Claude Code logs, shaped like real ones, that each exercise one of ccusage 20.0.24's
-counting rules: one project (and UTC day) per rule. tests/test_ccusage_rules.py checks what the
-warehouse makes of them; tests/test_ccusage_parity.py also runs ccusage itself over them."""
+counting rules: one project (and UTC day) per rule. tests/integration/test_ccusage_rules.py
+checks what the warehouse makes of them; tests/e2e/test_ccusage_parity.py also runs ccusage
+itself over them."""
 
 from __future__ import annotations
 

@@ -1,21 +1,35 @@
-"""Shared fixtures: a real embedded PostgreSQL for the session, fresh databases per test."""
+"""Shared fixtures: a real embedded PostgreSQL for the session, fresh databases per test, and
+warehouses the whole pipeline built once per session that tests clone in a second.
+
+Tests live in three tiers, marked from their folder: tests/unit (pure functions, a throwaway
+database at most), tests/integration (real PostgreSQL and dbt on a small scope, the Dagster
+definitions), tests/e2e (whole pipeline runs, the browser, ccusage). `pytest -m "not e2e"` is
+`make test-fast`.
+
+Under pytest-xdist the workers share one embedded server (in the run's base temporary folder)
+and each shared build is made by the first worker that needs it, under a file lock.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from psycopg import sql
 
 from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
-from ingestion.core.connections import connect
+from ingestion.core.connections import connect, with_database
 from ingestion.core.settings import Urls
 from warehouse import embedded_server
 
@@ -25,12 +39,61 @@ SAMPLE_END = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 SMALL = GeneratorConfig(seed=7, events=3_000, days=12, end=SAMPLE_END)
 
 
+TIERS = ("unit", "integration", "e2e")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Mark every test with its tier: the folder it lives in (tests/<tier>/...), unless the
+    test names another itself (a slow one among fast neighbours)."""
+    for item in items:
+        tier = Path(item.path).parent.name
+        if tier in TIERS and not any(item.get_closest_marker(name) for name in TIERS):
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def shared_folder(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this run sees (the run's base temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_dagster_home(tmp_path_factory):
+    """Runs that record in DAGSTER_HOME do so in this worker's own, never in the project's
+    `.dagster_home` (which `make` exports) nor in another worker's."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_base_url(tmp_path_factory) -> str:
-    data_dir = tmp_path_factory.mktemp("pg") / "pgdata"
-    url = embedded_server.ensure_running(data_dir)
+    """One embedded server for the run, shared by the xdist workers: the last to finish stops
+    it (a worker that needs it again later starts it again; its databases are kept)."""
+    folder = shared_folder(tmp_path_factory) / "pg"
+    users, where = folder / "users", folder / "data-dir"
+    lock = FileLock(folder.parent / "pg.lock")
+    with lock:
+        users.mkdir(parents=True, exist_ok=True)
+        (users / _worker()).touch()
+        if not where.exists():
+            # Not under pytest's temporary folders: every new pytest session on the machine
+            # makes their root private again (chmod 700), and the server, which runs as its own
+            # system user when root starts it, would lose its data directory mid-run.
+            where.write_text(str(Path(tempfile.mkdtemp(prefix="atw-tests-pg-")) / "pgdata"))
+        data_dir = Path(where.read_text())
+        url = embedded_server.ensure_running(data_dir)
     yield url
-    embedded_server.stop(data_dir)
+    with lock:
+        (users / _worker()).unlink()
+        if not any(users.iterdir()):
+            embedded_server.stop(data_dir)
+            shutil.rmtree(data_dir.parent, ignore_errors=True)
 
 
 def fresh_databases(base_url: str, monkeypatch) -> Urls:
@@ -40,11 +103,11 @@ def fresh_databases(base_url: str, monkeypatch) -> Urls:
         warehouse=embedded_server.ensure_database(base_url, f"wh_{suffix}"),
         collector=embedded_server.ensure_database(base_url, f"col_{suffix}"),
     )
-    monkeypatch.setenv("WAREHOUSE_URL", result.warehouse)
-    monkeypatch.setenv("COLLECTOR_URL", result.collector)
+    monkeypatch.setenv("ATW_WAREHOUSE_URL", result.warehouse)
+    monkeypatch.setenv("ATW_COLLECTOR_URL", result.collector)
     # An empty landing directory of its own: never the project's `landing/`.
     landing = Path(tempfile.mkdtemp(prefix="landing-"))
-    monkeypatch.setenv("LANDING_DIR", str(landing))
+    monkeypatch.setenv("ATW_LANDING_DIR", str(landing))
     return result
 
 
@@ -79,34 +142,175 @@ def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
 
     with connect(urls.collector) as conn:
         generate_collector(conn, SMALL)
-    write_landing_files(Path(os.environ["LANDING_DIR"]),
+    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
                         LandingConfig(seed=7, batch_files=4, metric_files=3, days=SMALL.days,
                                       end=SAMPLE_END))
     write_claude_projects(claude_dir, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days,
                                                        end=SAMPLE_END))
-    monkeypatch.setenv("CLAUDE_PROJECTS_DIR", str(claude_dir))
+    monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(claude_dir))
 
 
-@pytest.fixture(scope="session")
-def secured_warehouse(pg_base_url, tmp_path_factory):
-    """The sample warehouse built by the whole pipeline after `atw roles`: dbt ran as the
-    transformer, loaders as the loader. Shared by the access and Grafana tests, which only read
-    (or restore what they change)."""
+@dataclass(frozen=True)
+class SharedBuild:
+    """Template databases the whole pipeline built, and the files it read and wrote: the
+    landing folder, the Claude Code projects folder, the report. Never connected to after the
+    build, so that `create database ... template` can copy them."""
+    urls: Urls
+    files: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.files / "landing"
+
+    @property
+    def claude_projects(self) -> Path:
+        return self.files / "claude-projects"
+
+    @property
+    def report(self) -> Path:
+        return self.files / "report.html"
+
+
+def shared_build(name: str, fill: Callable[[Urls, SharedBuild, pytest.MonkeyPatch], None],
+                 base_url: str, tmp_path_factory) -> SharedBuild:
+    """Build `name` once per run, whichever xdist worker asks first: `fill` the sources of
+    fresh databases (LANDING_DIR is `landing`, ATW_REPORT_PATH is `report`), then run the whole
+    pipeline. The other workers wait for it and read where it is."""
     from dagster import DagsterInstance
 
     from orchestration.cli import run_pipeline
+
+    folder = shared_folder(tmp_path_factory)
+    record = folder / f"build-{name}.json"
+    with FileLock(folder / f"build-{name}.lock"):
+        if record.exists():
+            saved = json.loads(record.read_text())
+            return SharedBuild(Urls(**saved["urls"]), Path(saved["files"]))
+        built = SharedBuild(
+            Urls(warehouse=embedded_server.ensure_database(base_url, f"tpl_wh_{name}"),
+                 collector=embedded_server.ensure_database(base_url, f"tpl_col_{name}")),
+            folder / f"build-{name}")
+        built.landing.mkdir(parents=True)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("ATW_WAREHOUSE_URL", built.urls.warehouse)
+            monkeypatch.setenv("ATW_COLLECTOR_URL", built.urls.collector)
+            monkeypatch.setenv("ATW_LANDING_DIR", str(built.landing))
+            monkeypatch.setenv("ATW_REPORT_PATH", str(built.report))
+            fill(built.urls, built, monkeypatch)
+            run = run_pipeline(DagsterInstance.ephemeral())
+        assert run.success
+        # Pools the run left open would keep `create database ... template` from copying.
+        with connect(base_url, autocommit=True) as conn:
+            conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
+                         "where datname = any(%s) and pid <> pg_backend_pid()",
+                         ([_dbname(built.urls.warehouse), _dbname(built.urls.collector)],))
+        record.write_text(json.dumps({"urls": {"warehouse": built.urls.warehouse,
+                                               "collector": built.urls.collector},
+                                      "files": str(built.files)}))
+        return built
+
+
+def template_lock(built: SharedBuild) -> FileLock:
+    """Held while a build is made, copied or read: a copy fails while anyone is connected."""
+    return FileLock(built.files.with_suffix(".lock"))
+
+
+def _dbname(url: str) -> str:
+    from ingestion.core.connections import target
+
+    return target(url).dbname
+
+
+def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
+    """A copy of a shared build's databases of the test's own (a second, not a pipeline run),
+    exported as WAREHOUSE_URL / COLLECTOR_URL with the build's LANDING_DIR and Claude Code
+    folder (which the tests only read). `create database ... template` copies every object,
+    owner, grant and policy inside the database; what belongs to the database itself
+    (`grant ... on database`, `alter database ... set`) it does not, so that is copied here."""
+    suffix = uuid.uuid4().hex[:10]
+    result = Urls(warehouse=with_database(base_url, f"wh_{suffix}"),
+                  collector=with_database(base_url, f"col_{suffix}"))
+    with template_lock(built), connect(base_url, autocommit=True) as conn:
+        for template, url in ((built.urls.warehouse, result.warehouse),
+                              (built.urls.collector, result.collector)):
+            source, copy = _dbname(template), _dbname(url)
+            conn.execute(sql.SQL("create database {} template {}").format(
+                sql.Identifier(copy), sql.Identifier(source)))
+            for grantee, privilege in conn.execute(
+                    "select a.grantee::regrole::text, a.privilege_type "
+                    "from pg_database as d, aclexplode(d.datacl) as a "
+                    "where d.datname = %s and a.grantee <> 0 and a.grantee <> d.datdba",
+                    (source,)).fetchall():
+                conn.execute(sql.SQL("grant {} on database {} to {}").format(
+                    sql.SQL(privilege), sql.Identifier(copy), sql.Identifier(grantee)))
+            # dbt writes database-qualified names into function bodies, which PostgreSQL keeps
+            # as text: in the copy they would name the build's database.
+            with connect(with_database(base_url, copy), autocommit=True) as copied:
+                for (definition,) in copied.execute(
+                        "select pg_get_functiondef(p.oid) from pg_proc as p "
+                        "join pg_namespace as n on n.oid = p.pronamespace "
+                        "where n.nspname not in ('pg_catalog', 'information_schema') "
+                        "and p.prosrc like %s", (f'%"{source}".%',)).fetchall():
+                    copied.execute(definition.replace(f'"{source}".', f'"{copy}".'))
+            for setting in conn.execute(
+                    "select unnest(s.setconfig) from pg_db_role_setting as s "
+                    "join pg_database as d on d.oid = s.setdatabase "
+                    "where d.datname = %s and s.setrole = 0", (source,)).fetchall():
+                key, value = setting[0].split("=", 1)
+                conn.execute(sql.SQL("alter database {} set {} = {}").format(
+                    sql.Identifier(copy), sql.Identifier(key), sql.Literal(value)))
+    monkeypatch.setenv("ATW_WAREHOUSE_URL", result.warehouse)
+    monkeypatch.setenv("ATW_COLLECTOR_URL", result.collector)
+    monkeypatch.setenv("ATW_LANDING_DIR", str(built.landing))
+    if built.claude_projects.exists():
+        monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(built.claude_projects))
+    return result
+
+
+def _fill_secured(urls: Urls, built: SharedBuild, monkeypatch) -> None:
     from warehouse.roles import setup_roles
 
+    fill_every_source(urls, built.claude_projects, monkeypatch)
+    with connect(urls.warehouse) as conn:
+        setup_roles(conn)
+
+
+@pytest.fixture(scope="session")
+def secured_build(pg_base_url, tmp_path_factory) -> SharedBuild:
+    """The sample warehouse built by the whole pipeline after `atw roles`: dbt ran as the
+    transformer, loaders as the loader. Every source at test size (`fill_every_source`)."""
+    return shared_build("secured", _fill_secured, pg_base_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def secured_warehouse(secured_build, pg_base_url):
+    """A copy of the secured build shared by the tests that only read it (or restore what they
+    change): the access and Grafana tests."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        result = fresh_databases(pg_base_url, monkeypatch)
-        fill_every_source(result, tmp_path_factory.mktemp("claude-projects"), monkeypatch)
-        with connect(result.warehouse) as conn:
-            setup_roles(conn)
-        monkeypatch.setenv("ATW_REPORT_PATH",
-                           str(tmp_path_factory.mktemp("report") / "report.html"))
-        run = run_pipeline(DagsterInstance.ephemeral())
-    assert run.success
-    return result
+        return clone_build(secured_build, pg_base_url, monkeypatch)
+
+
+@pytest.fixture
+def secured_clone(secured_build, pg_base_url, monkeypatch) -> Urls:
+    """A copy of the secured build of the test's own, to change as it likes."""
+    return clone_build(secured_build, pg_base_url, monkeypatch)
+
+
+def _fill_collector(urls: Urls, built: SharedBuild, monkeypatch) -> None:
+    with connect(urls.collector) as conn:
+        generate_collector(conn, SMALL)
+
+
+@pytest.fixture(scope="session")
+def collector_build(pg_base_url, tmp_path_factory) -> SharedBuild:
+    """`small_collector` (and an empty landing folder) built by the whole pipeline."""
+    return shared_build("collector", _fill_collector, pg_base_url, tmp_path_factory)
+
+
+@pytest.fixture
+def collector_clone(collector_build, pg_base_url, monkeypatch) -> Urls:
+    """A copy of the collector build of the test's own, to change as it likes."""
+    return clone_build(collector_build, pg_base_url, monkeypatch)
 
 
 @pytest.fixture

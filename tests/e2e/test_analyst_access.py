@@ -180,8 +180,8 @@ def test_the_loader_login_loads_raw_but_reads_no_marts(secured_warehouse, tmp_pa
     from ingestion.all_sources import load_all_sources
     from ingestion.core.settings import Urls
 
-    monkeypatch.setenv("LANDING_DIR", str(tmp_path))
-    monkeypatch.delenv("CLAUDE_PROJECTS_DIR", raising=False)
+    monkeypatch.setenv("ATW_LANDING_DIR", str(tmp_path))
+    monkeypatch.delenv("ATW_CLAUDE_PROJECTS_DIR", raising=False)
     url = secured_warehouse.warehouse
     name = f"loader_{uuid.uuid4().hex[:8]}"
     with connect(url) as conn:

@@ -11,7 +11,6 @@ from psycopg import sql
 from ingestion.core.connections import connect
 from orchestration.cli import main
 from orchestration.defs.dbt.manifest import dbt_command
-from orchestration.lib.runs import run_job
 from tests.conftest import content_checksums
 
 DAY = date(2026, 11, 10)
@@ -34,13 +33,12 @@ def _rebuilt_days(url, after) -> set:
             (after,))}
 
 
-def test_backfill_rereads_lost_days_and_is_idempotent(small_collector, dbt_manifest,
+def test_backfill_rereads_lost_days_and_is_idempotent(collector_clone, dbt_manifest,
                                                       tmp_path, monkeypatch):
-    urls = small_collector
+    urls = collector_clone
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     # No margin for late loads: rows loaded minutes ago must not make every day look new.
     monkeypatch.setenv("ATW_DBT_VARS", '{"incremental_loaded_at_margin_hours": 0}')
-    assert run_job("everything", instance=DagsterInstance.ephemeral()).success
     raw_before, calls_before = content_checksums(urls.warehouse), _calls(urls.warehouse)
     with connect(urls.warehouse) as conn:
         lost = conn.execute("delete from raw.collector_events where created_at >= %s "
@@ -74,10 +72,9 @@ def test_backfill_rereads_lost_days_and_is_idempotent(small_collector, dbt_manif
     assert (inserted, updated) == (0, 0) and skipped > 0
 
 
-def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(small_collector,
+def test_two_builds_of_the_same_days_at_once_do_not_duplicate_calls(collector_clone,
                                                                     dbt_manifest):
-    urls = small_collector
-    assert run_job("everything", instance=DagsterInstance.ephemeral()).success
+    urls = collector_clone
     before = _calls(urls.warehouse)
     vars_ = '{"partition_start": "2026-11-01", "partition_end": "2026-11-19"}'
 

@@ -18,7 +18,7 @@ from devtools.sample_data.collector_generator import generate_collector
 from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
 from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, SMALL
-from tests.test_contracts import (
+from tests.unit.test_contracts import (
     BATCH_KINDS,
     CLAUDE_KINDS,
     METRIC_KINDS,
@@ -26,7 +26,7 @@ from tests.test_contracts import (
     _batch_event,
     _claude_line,
 )
-from tests.test_redaction import HARD, PLANTED
+from tests.unit.test_redaction import HARD, PLANTED
 
 # One secret per field, each unique, so that a leak names its way in.
 SECRET_FIELDS = {
@@ -173,11 +173,13 @@ def hostile_run(pg_base_url, tmp_path_factory):
     with pytest.MonkeyPatch.context() as monkeypatch:
         urls = fresh_databases(pg_base_url, monkeypatch)
         _collector(urls.collector)
-        _landing(Path(os.environ["LANDING_DIR"]))
+        _landing(Path(os.environ["ATW_LANDING_DIR"]))
         claude = tmp_path_factory.mktemp("claude-projects")
         _claude(claude)
         home = tmp_path_factory.mktemp("dagster-home")
-        env = {**os.environ, "CLAUDE_PROJECTS_DIR": str(claude), "DAGSTER_HOME": str(home),
+        env = {**os.environ, "ATW_CLAUDE_PROJECTS_DIR": str(claude), "DAGSTER_HOME": str(home),
+               # atw's full log (dbt's and Dagster's lines) goes where the leak scan looks.
+               "ATW_LOG_DIR": str(home / "atw-logs"),
                "ATW_REPORT_PATH": str(tmp_path_factory.mktemp("report") / "r.html")}
         run = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], env=env,
                              capture_output=True, text=True, errors="replace", timeout=1800)
@@ -242,8 +244,10 @@ def test_no_secret_reaches_any_column_of_any_schema(hostile_run):
     assert set(PLANTED) <= kinds
 
 
-def test_no_secret_reaches_the_output_dagster_home_or_the_server_log(hostile_run, pg_base_url):
+def test_no_secret_reaches_the_output_the_logs_dagster_home_or_the_server_log(hostile_run,
+                                                                              pg_base_url):
     urls, run, home = hostile_run
+    assert "Running with dbt=" in next((home / "atw-logs").iterdir()).read_text()
     with connect(pg_base_url) as conn:
         data_directory = Path(conn.execute("show data_directory").fetchone()[0])
     texts = {"stdout": run.stdout, "stderr": run.stderr}

@@ -26,7 +26,7 @@ def _events(result, kind):
 def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhook,
                                                        dbt_manifest):
     base, _, query = urls.collector.partition("@")
-    monkeypatch.setenv("COLLECTOR_URL", f"postgresql://no_such_role@{query}")
+    monkeypatch.setenv("ATW_COLLECTOR_URL", f"postgresql://no_such_role@{query}")
     instance = DagsterInstance.ephemeral()
     result = _run_collector_asset(instance)
     assert not result.success
@@ -51,7 +51,7 @@ def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhoo
 
 
 def test_an_unreachable_collector_is_retried_with_backoff(urls, monkeypatch, tmp_path):
-    monkeypatch.setenv("COLLECTOR_URL", f"postgresql://postgres@/collector?host={tmp_path}")
+    monkeypatch.setenv("ATW_COLLECTOR_URL", f"postgresql://postgres@/collector?host={tmp_path}")
     result = _run_collector_asset(DagsterInstance.ephemeral())
     assert not result.success
     assert len(_events(result, "STEP_UP_FOR_RETRY")) == 3

@@ -102,15 +102,25 @@ def test_a_grown_file_is_read_from_where_it_stopped(urls, tmp_path):
 def test_claude_code_flows_into_the_shared_marts(loaded, tmp_path):
     """The Claude-Code-only quick start: `atw run` with CLAUDE_PROJECTS_DIR and nothing else
     (no collector, no landing folder) succeeds and says which sources it skipped."""
-    env = {key: value for key, value in os.environ.items() if key != "COLLECTOR_URL"}
-    env.update(LANDING_DIR=str(tmp_path / "no-landing"), CLAUDE_PROJECTS_DIR=str(FIXTURES),
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("ATW_COLLECTOR_URL", "COLLECTOR_URL")}
+    env.update(ATW_LANDING_DIR=str(tmp_path / "no-landing"), ATW_CLAUDE_PROJECTS_DIR=str(FIXTURES),
                DAGSTER_HOME=str(tmp_path / "dagster-home"),
-               ATW_REPORT_PATH=str(tmp_path / "report.html"))
+               ATW_REPORT_PATH=str(tmp_path / "report.html"), ATW_LOG_DIR=str(tmp_path / "logs"))
     run = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], env=env,
                          capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     lines = run.stdout.splitlines()
-    assert "collector events        skipped: no collector: set COLLECTOR_URL to read one" in lines
+    # Quiet: stage lines and the summary; dbt's and Dagster's lines go to the log file only.
+    assert len(lines) <= 40, run.stdout
+    logs = list((tmp_path / "logs").iterdir())
+    assert f"full log: {logs[0]}" in lines
+    full_log = logs[0].read_text()
+    assert "Running with dbt=" in full_log
+    # Every dbt test Dagster loads is an asset check, not an observation it warns about.
+    assert "instead of an `AssetCheckResult`" not in full_log
+    assert ("collector events        skipped: no collector: set ATW_COLLECTOR_URL to read one"
+            in lines)
     assert any(line.startswith("landing metric files    skipped: no landing folder")
                for line in lines)
     # The fixture loaded the logs already: this run read nothing new, and says so.

@@ -37,6 +37,7 @@ TINY_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.e2e  # three processes that each load Dagster: minutes on a busy machine
 def test_two_runs_on_a_new_dagster_home_both_succeed(tmp_path):
     """Without the lock, about one start in three corrupted SQLite storage here."""
     env = {k: v for k, v in os.environ.items() if k != "ATW_DAGSTER_STORAGE"}

@@ -12,9 +12,8 @@ from psycopg import sql
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import dbt_command
 from orchestration.lib.runs import run_job
-from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
+from tests.conftest import SAMPLE_END, mart_checksums
 from warehouse import downsampling
-from warehouse.roles import setup_roles
 
 # The sample's last 5 days keep their detail, its first 7 go to daily grain.
 CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
@@ -66,16 +65,11 @@ def _daily_by_day(conn, mart: str) -> dict:
 
 
 @pytest.fixture
-def built(pg_base_url, tmp_path, monkeypatch):
+def built(secured_clone, tmp_path, monkeypatch):
     """Every sample source, the roles set up (the marts belong to the transformer), one run
-    with the test default that downsamples nothing of the sample."""
-    urls = fresh_databases(pg_base_url, monkeypatch)
-    fill_every_source(urls, tmp_path / "claude", monkeypatch)
-    with connect(urls.warehouse) as conn:
-        setup_roles(conn)
+    with the test default that downsamples nothing of the sample: a copy of the shared build."""
     monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
-    _run()
-    return urls
+    return secured_clone
 
 
 def test_detail_older_than_the_cutoff_is_kept_only_at_daily_grain(built, monkeypatch):

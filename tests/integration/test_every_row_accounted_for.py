@@ -70,9 +70,9 @@ def _plant_bad_input(urls, landing: Path) -> dict[str, set[str]]:
 
 
 def test_every_kind_of_bad_input_is_quarantined_and_counted(small_collector, monkeypatch):
-    landing = Path(os.environ["LANDING_DIR"])
+    landing = Path(os.environ["ATW_LANDING_DIR"])
     expected = _plant_bad_input(small_collector, landing)
-    monkeypatch.setenv("MAX_MESSAGE_CHARS", "4000")
+    monkeypatch.setenv("ATW_MAX_MESSAGE_CHARS", "4000")
 
     counts = load_all_sources(small_collector, "bad-input-run")
     assert all(c.balanced for c in counts)

@@ -12,7 +12,6 @@ from ingestion.core.connections import connect
 from orchestration.definitions import defs
 from orchestration.defs.automation import source_changes
 from orchestration.defs.automation.sensors import micro_batch_request
-from orchestration.lib.runs import run_job
 
 
 def _insert_events(url, session_id: str, count: int) -> None:
@@ -37,7 +36,7 @@ def _insert_events(url, session_id: str, count: int) -> None:
 def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
     landing.mkdir()
-    monkeypatch.setenv("LANDING_DIR", str(landing))
+    monkeypatch.setenv("ATW_LANDING_DIR", str(landing))
     first = source_changes.probe(small_collector.collector)
     assert source_changes.changed(first, first) == []
 
@@ -53,16 +52,15 @@ def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, m
     assert source_changes.changed(second, third) == [source_changes.LANDING_FILES]
 
 
-def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collector,
+def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_clone,
                                                                     dbt_manifest):
-    assert run_job("everything", instance=DagsterInstance.ephemeral()).success
     graph = defs.resolve_asset_graph()
-    before = source_changes.probe(small_collector.collector)
+    before = source_changes.probe(collector_clone.collector)
     now = datetime.now(UTC)
     assert micro_batch_request(None, before, graph, now) is None  # the first look records
 
-    _insert_events(small_collector.collector, "micro-batch-1", 2)
-    request = micro_batch_request(before, source_changes.probe(small_collector.collector),
+    _insert_events(collector_clone.collector, "micro-batch-1", 2)
+    request = micro_batch_request(before, source_changes.probe(collector_clone.collector),
                                   graph, now)
     selected = {key.to_user_string() for key in request.asset_selection}
     assert request.partition_key == now.strftime("%Y-%m-%d")
@@ -76,7 +74,7 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collec
     assert {("raw/collector_events", "gx_raw_collector_events"),
             ("intermediate/int_agent_calls_unioned", "gx_int_agent_calls_unioned")} <= checks
     assert not any(asset.startswith("staging/") for asset, _ in checks)
-    quiet = micro_batch_request(before, source_changes.probe(small_collector.collector), graph,
+    quiet = micro_batch_request(before, source_changes.probe(collector_clone.collector), graph,
                                 now, with_monitoring=False)
     quiet_selected = {k.to_user_string() for k in quiet.asset_selection}
     assert not quiet_selected & {"marts/fct_alerts", "intermediate/int_anomalies",
@@ -92,7 +90,7 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(small_collec
                     if e.event_type_value == "ASSET_MATERIALIZATION"}
     assert AssetKey(["raw", "collector_events"]) in materialized
 
-    with connect(small_collector.warehouse) as conn:
+    with connect(collector_clone.warehouse) as conn:
         sessions = conn.execute(
             """
             select s.session_key, s.call_count

@@ -20,7 +20,7 @@ def _metric(event_id: str) -> str:
 
 
 def test_unchanged_files_are_skipped_and_changed_files_replace_their_rows(urls):
-    landing = Path(os.environ["LANDING_DIR"])
+    landing = Path(os.environ["ATW_LANDING_DIR"])
     batch = landing / "batch.json"
     batch.write_text(json.dumps({"events": [_event(1), _event(2), _event(3)]}))
     (landing / "a.ndjson").write_text(_metric("e1") + "\n" + _metric("e2") + "\n")

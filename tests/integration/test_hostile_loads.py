@@ -22,7 +22,7 @@ from ingestion.core.connections import connect
 from ingestion.core.contract_fields import LoadContext, check, parse_json, violation_sql
 from ingestion.core.quarantine import RowRejected
 from ingestion.core.settings import Urls
-from tests.test_contracts import JSON_VALUES, _field_names
+from tests.unit.test_contracts import JSON_VALUES, _field_names
 from warehouse import embedded_server
 
 RAW = {
@@ -148,8 +148,8 @@ def test_any_input_loads_or_is_quarantined(pg_base_url, tmp_path_factory, collec
     (claude / "project").mkdir()
     (claude / "project" / "session.jsonl").write_bytes(b"\n".join(
         line if isinstance(line, bytes) else _line(line) for line in claude_lines) + b"\n")
-    old = {k: os.environ.get(k) for k in ("LANDING_DIR", "CLAUDE_PROJECTS_DIR")}
-    os.environ.update(LANDING_DIR=str(landing), CLAUDE_PROJECTS_DIR=str(claude))
+    old = {k: os.environ.get(k) for k in ("ATW_LANDING_DIR", "ATW_CLAUDE_PROJECTS_DIR")}
+    os.environ.update(ATW_LANDING_DIR=str(landing), ATW_CLAUDE_PROJECTS_DIR=str(claude))
     try:
         counts = load_all_sources(urls, "hostile")
     finally:
@@ -243,7 +243,7 @@ def test_unreadable_entries_are_quarantined_and_the_rest_loads(urls, tmp_path, m
     """A folder named like a log, a file that vanished, a FIFO (reading it would block): one
     quarantine row each, every run, and the good files load all the same, one of them under a
     name that is not UTF-8."""
-    landing = Path(os.environ["LANDING_DIR"])
+    landing = Path(os.environ["ATW_LANDING_DIR"])
     (landing / "x.jsonl").mkdir()
     (landing / "gone.json").symlink_to(tmp_path / "nowhere")
     os.mkfifo(landing / "pipe.json")
@@ -257,7 +257,7 @@ def test_unreadable_entries_are_quarantined_and_the_rest_loads(urls, tmp_path, m
     (claude / "p" / "s.jsonl").write_bytes(
         b"\xef\xbb\xbf" + json.dumps({"type": "user", "timestamp": "2026-11-18T10:00:00Z"})
         .encode() + b"\n")
-    monkeypatch.setenv("CLAUDE_PROJECTS_DIR", str(claude))
+    monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(claude))
     with connect(urls.collector) as conn:
         create_collector_schema(conn)
     for run in ("first", "second"):

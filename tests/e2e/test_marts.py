@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 from psycopg import sql
 
 from ingestion.core.connections import connect
-from orchestration.cli import run_pipeline
 from orchestration.defs.automation.sensors import notify_new_alerts
 from orchestration.defs.report.panels import PANELS
 from tests import browser
+from tests.conftest import clone_build
 from tests.docs_pages import page, section
 
 
@@ -26,19 +25,17 @@ def _read(url, query):
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory):
-    return tmp_path_factory.mktemp("report") / "telemetry-report.html"
+def report_file(collector_build):
+    """The report of the shared build (the tests only read it)."""
+    return collector_build.report
 
 
 @pytest.fixture(scope="module")
-def built(module_collector, dbt_manifest, report_file):
+def built(collector_build, pg_base_url, dbt_manifest):
+    """The small collector through the whole pipeline: a copy of the shared build, which the
+    tests of this module share (acknowledging alerts is the only change, and they expect it)."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("WAREHOUSE_URL", module_collector.warehouse)
-        monkeypatch.setenv("COLLECTOR_URL", module_collector.collector)
-        monkeypatch.setenv("ATW_REPORT_PATH", str(report_file))
-        result = run_pipeline(DagsterInstance.ephemeral())
-    assert result.success
-    return module_collector
+        return clone_build(collector_build, pg_base_url, monkeypatch)
 
 
 @pytest.fixture
@@ -262,8 +259,8 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
     alert_id = _read(built.warehouse, "select alert_id from marts.fct_alerts "
                                       "order by alert_id limit 1")["alert_id"][0]
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("WAREHOUSE_URL", built.warehouse)
-        monkeypatch.setenv("COLLECTOR_URL", built.collector)
+        monkeypatch.setenv("ATW_WAREHOUSE_URL", built.warehouse)
+        monkeypatch.setenv("ATW_COLLECTOR_URL", built.collector)
         assert cli.main(["ack", "nosuchalert", "--by", "ops"]) == 2
         assert "no alert 'nosuchalert'" in capsys.readouterr().err
         assert cli.main(["ack", alert_id[:10], "--by", "anna", "--note", "known"]) == 0
@@ -303,7 +300,7 @@ def test_new_alerts_are_notified_once(built, webhook):
     assert len(webhook) == 1
 
 
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "telemetry-report.png"
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "telemetry-report.png"
 
 
 _POINTS = """id => {

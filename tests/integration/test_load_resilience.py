@@ -40,9 +40,9 @@ def _watermark(url: str, source: str):
 
 
 def test_killed_load_then_rerun_equals_an_uninterrupted_load(small_collector, pg_base_url):
-    write_landing_files(Path(os.environ["LANDING_DIR"]),
+    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
                         LandingConfig(seed=4, batch_files=4, metric_files=3, end=SAMPLE_END))
-    env = dict(os.environ, TRANSCRIPT_BATCH_SIZE="1")
+    env = dict(os.environ, ATW_TRANSCRIPT_BATCH_SIZE="1")
     process = subprocess.Popen([sys.executable, "-c", KILLABLE_LOAD], env=env)
     deadline = time.monotonic() + 120
     while _watermark(small_collector.warehouse, "collector.session_transcripts") is None:
@@ -65,7 +65,7 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(small_collector, pg
 
 
 def test_concurrent_loads_do_not_duplicate(small_collector, pg_base_url):
-    write_landing_files(Path(os.environ["LANDING_DIR"]),
+    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
                         LandingConfig(seed=5, batch_files=4, metric_files=3, end=SAMPLE_END))
     results, errors = [], []
 

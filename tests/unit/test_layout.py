@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingestion.core.connections import ANALYST_ROLE, LOADER_ROLE, TRANSFORMER_ROLE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("collector", "file_drops", "claude_code", "prices")
 
 

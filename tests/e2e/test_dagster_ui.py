@@ -36,7 +36,7 @@ expect = _playwright.expect
 # Assertions wait like every other step (5 s by default): a busy machine answers slowly.
 expect.set_options(timeout=60_000)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "dagster-asset-graph.png"
 
 INGESTION_ASSET = "raw/collector_events"
@@ -86,7 +86,7 @@ def dagster_ui(urls, dbt_manifest, monkeypatch, tmp_path) -> Iterator[DagsterUI]
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
-        "CLAUDE_PROJECTS_DIR": str(claude_projects),
+        "ATW_CLAUDE_PROJECTS_DIR": str(claude_projects),
         # dagster-dbt re-parses the project under `dagster dev`, running `dbt` from PATH.
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -14,7 +14,7 @@ from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, login_url
 from warehouse.roles import add_analyst
 
-GRAFANA = Path(__file__).resolve().parents[1] / "grafana"
+GRAFANA = Path(__file__).resolve().parents[2] / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 DATASOURCE_UID = "atw-warehouse"
 # What each panel plots. A panel added to a dashboard must be added here too.
