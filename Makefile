@@ -44,7 +44,8 @@ test-fast: install
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not e2e"
 
 lint: install
-	$(BIN)/ruff check ingestion warehouse orchestration expectations devtools tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project
 
 warehouse-start: install

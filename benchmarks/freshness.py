@@ -121,9 +121,11 @@ def _isolate_environment(work: Path, base_url: str, pgdata: Path) -> dict[str, s
         "ATW_WAREHOUSE_URL": embedded_server.ensure_database(base_url, "warehouse"),
         "ATW_COLLECTOR_URL": embedded_server.ensure_database(base_url, "collector"),
     }
-    folders = {"ATW_LANDING_DIR": work / "landing",
-               "ATW_CLAUDE_PROJECTS_DIR": work / "claude-projects",
-               "DAGSTER_HOME": work / "dagster_home"}
+    folders = {
+        "ATW_LANDING_DIR": work / "landing",
+        "ATW_CLAUDE_PROJECTS_DIR": work / "claude-projects",
+        "DAGSTER_HOME": work / "dagster_home",
+    }
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     os.environ.update(urls)
@@ -156,8 +158,7 @@ def _isolate_dbt_targets(target: Path) -> None:
 def _event_host() -> catalog.Host:
     """A host whose client sends one session id per session: its sessions keep the id the
     client sent (`collector:<session_id>`) instead of being derived from host + directory."""
-    return next(h for h in catalog.HOSTS
-                if not h.per_process_session_ids and h.reports_token_usage)
+    return next(h for h in catalog.HOSTS if not h.per_process_session_ids and h.reports_token_usage)
 
 
 class EventSource:
@@ -173,7 +174,8 @@ class EventSource:
         self.conn = connect(collector_url, autocommit=True)
         self.sql = sql.SQL("insert into telemetry_events ({}) values ({})").format(
             sql.SQL(", ").join(map(sql.Identifier, self.columns)),
-            sql.SQL(", ").join([sql.Placeholder()] * len(self.columns)))
+            sql.SQL(", ").join([sql.Placeholder()] * len(self.columns)),
+        )
 
     def insert(self, session_id: str) -> float:
         [(_, row)] = self.writer.events(self.host, session_id, datetime.now(UTC), 1)
@@ -195,9 +197,11 @@ class MartPoller:
     def call_counts(self) -> dict[str, int]:
         try:
             rows = self.conn.execute(
-                sql.SQL("select session_id, call_count from {} where session_key like %s")
-                .format(sql.Identifier(*MART.split("."))),
-                (self.pattern,)).fetchall()
+                sql.SQL("select session_id, call_count from {} where session_key like %s").format(
+                    sql.Identifier(*MART.split("."))
+                ),
+                (self.pattern,),
+            ).fetchall()
         except psycopg.Error:
             # dbt swaps a rebuilt table in by renaming it: a read can race the swap, and the
             # next poll half a second later sees the new table.
@@ -221,8 +225,9 @@ def _start_dagster(server: str, log_path: Path) -> tuple[subprocess.Popen, str]:
         command = [str(bin_dir / "dagster-daemon"), "run", "-w", "workspace.yaml"]
         label = "dagster-daemon run"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return process, label
 
 
@@ -261,8 +266,9 @@ def _log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _wait_for_first_tick(instance, process: subprocess.Popen, log_path: Path,
-                         timeout: float) -> float:
+def _wait_for_first_tick(
+    instance, process: subprocess.Popen, log_path: Path, timeout: float
+) -> float:
     """The sensor's first tick only records the sources' state: events inserted before it
     would never trigger a run. Returns the seconds it took."""
     from dagster._core.definitions.run_request import InstigatorType
@@ -270,15 +276,17 @@ def _wait_for_first_tick(instance, process: subprocess.Popen, log_path: Path,
     started = time.time()
     while time.time() - started < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"dagster exited with code {process.returncode}:\n"
-                               f"{_log_tail(log_path)}")
+            raise RuntimeError(
+                f"dagster exited with code {process.returncode}:\n{_log_tail(log_path)}"
+            )
         for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
             data = state.instigator_data
             if state.name == "micro_batch" and data is not None and data.cursor:
                 return time.time() - started
         time.sleep(1.0)
-    raise TimeoutError(f"the micro_batch sensor did not tick within {timeout:.0f} s:\n"
-                       f"{_log_tail(log_path)}")
+    raise TimeoutError(
+        f"the micro_batch sensor did not tick within {timeout:.0f} s:\n{_log_tail(log_path)}"
+    )
 
 
 def _measure(source: EventSource, poller: MartPoller, prefix: str, args) -> list[Event]:
@@ -309,8 +317,11 @@ def _measure(source: EventSource, poller: MartPoller, prefix: str, args) -> list
             next_insert += args.interval
         poll()
         time.sleep(max(0.0, min(POLL_SECONDS, next_insert - time.time())))
-    print(f"inserted {len(events)} events in {time.time() - started:.0f} s; waiting up to "
-          f"{args.drain:.0f} s for the rest to reach {MART} ...", flush=True)
+    print(
+        f"inserted {len(events)} events in {time.time() - started:.0f} s; waiting up to "
+        f"{args.drain:.0f} s for the rest to reach {MART} ...",
+        flush=True,
+    )
     drain_until = time.time() + args.drain
     while pending and time.time() < drain_until:
         poll()
@@ -323,8 +334,10 @@ def _let_running_runs_finish(instance, timeout: float) -> None:
     missing from the breakdown: let it end (a run still queued may start and is cut off)."""
     import dagster as dg
 
-    running = dg.RunsFilter(tags={MICRO_BATCH_TAG: "micro_batch"},
-                            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
+    running = dg.RunsFilter(
+        tags={MICRO_BATCH_TAG: "micro_batch"},
+        statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+    )
     waiting = {run.run_id for run in instance.get_runs(filters=running)}
     deadline = time.time() + timeout
     while waiting and time.time() < deadline:
@@ -349,7 +362,8 @@ def _run_times(instance) -> list[RunTimes]:
     from dagster import DagsterEventType
 
     records = instance.get_run_records(
-        filters=dg.RunsFilter(tags={MICRO_BATCH_TAG: "micro_batch"}), ascending=True)
+        filters=dg.RunsFilter(tags={MICRO_BATCH_TAG: "micro_batch"}), ascending=True
+    )
     result = []
     for record in records:
         run_id = record.dagster_run.run_id
@@ -366,20 +380,40 @@ def _run_times(instance) -> list[RunTimes]:
                 dequeued = entry.timestamp
             elif kind == DagsterEventType.RUN_START:
                 started = entry.timestamp
-            elif kind in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE,
-                          DagsterEventType.RUN_CANCELED):
+            elif kind in (
+                DagsterEventType.RUN_SUCCESS,
+                DagsterEventType.RUN_FAILURE,
+                DagsterEventType.RUN_CANCELED,
+            ):
                 ended = entry.timestamp
             elif kind == DagsterEventType.STEP_START:
                 step_starts[entry.step_key] = entry.timestamp
-            elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
-                          DagsterEventType.STEP_SKIPPED) and entry.step_key in step_starts:
+            elif (
+                kind
+                in (
+                    DagsterEventType.STEP_SUCCESS,
+                    DagsterEventType.STEP_FAILURE,
+                    DagsterEventType.STEP_SKIPPED,
+                )
+                and entry.step_key in step_starts
+            ):
                 steps[entry.step_key] = (step_starts[entry.step_key], entry.timestamp)
-            elif (kind == DagsterEventType.ASSET_MATERIALIZATION
-                  and event.asset_key == dg.AssetKey(list(MART_KEY))):
+            elif kind == DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == dg.AssetKey(
+                list(MART_KEY)
+            ):
                 mart_at = entry.timestamp
-        result.append(RunTimes(run_id, record.dagster_run.status.value,
-                               record.create_timestamp.timestamp(), dequeued, started, ended,
-                               mart_at, steps))
+        result.append(
+            RunTimes(
+                run_id,
+                record.dagster_run.status.value,
+                record.create_timestamp.timestamp(),
+                dequeued,
+                started,
+                ended,
+                mart_at,
+                steps,
+            )
+        )
     return result
 
 
@@ -390,29 +424,36 @@ def _step_label(step_key: str) -> str:
 def _report_runs(runs: list[RunTimes], stopped_at: float) -> None:
     """Runs still going when dagster was stopped end as failures or stay queued: they are
     counted apart and left out of the means."""
-    finished = [r for r in runs
-                if r.ended is not None and r.started is not None and r.ended < stopped_at]
+    finished = [
+        r for r in runs if r.ended is not None and r.started is not None and r.ended < stopped_at
+    ]
     by_status = defaultdict(int)
     for run in finished:
         by_status[run.status.lower()] += 1
     interrupted = sum(r.started is not None and r not in finished for r in runs)
     never_started = sum(r.started is None for r in runs)
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-    print(f"micro-batch runs launched: {len(runs)} ({statuses or 'none finished'}; "
-          f"{interrupted} interrupted and {never_started} still queued when dagster stopped)")
+    print(
+        f"micro-batch runs launched: {len(runs)} ({statuses or 'none finished'}; "
+        f"{interrupted} interrupted and {never_started} still queued when dagster stopped)"
+    )
     if not finished:
         return
     durations = [r.ended - r.created for r in finished]
-    print(f"run duration, created → finished: mean {statistics.mean(durations):.1f} s, "
-          f"min {min(durations):.1f} s, max {max(durations):.1f} s")
+    print(
+        f"run duration, created → finished: mean {statistics.mean(durations):.1f} s, "
+        f"min {min(durations):.1f} s, max {max(durations):.1f} s"
+    )
     to_mart = [r.mart_at - r.created for r in finished if r.mart_at is not None]
     if to_mart:
         print(f"run created → {MART} built: mean {statistics.mean(to_mart):.1f} s")
     starts = sorted(r.started for r in runs if r.started is not None)
     if len(starts) > 1:
         gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-        print(f"one run starts every {statistics.mean(gaps):.1f} s on average (one partition, "
-              "so runs wait for each other)")
+        print(
+            f"one run starts every {statistics.mean(gaps):.1f} s on average (one partition, "
+            "so runs wait for each other)"
+        )
     phases: dict[str, list[float]] = defaultdict(list)
     for run in finished:
         dequeued = run.dequeued or run.created
@@ -427,7 +468,8 @@ def _report_runs(runs: list[RunTimes], stopped_at: float) -> None:
         for label, seconds in grouped.items():
             phases[f"step {label}"].append(seconds)
         phases["between steps (executor overhead)"].append(
-            (run.ended - run.started) - sum(grouped.values()))
+            (run.ended - run.started) - sum(grouped.values())
+        )
     print("where one run's time goes (mean over finished runs, seconds):")
     for label, values in phases.items():
         print(f"  {label:<52} {statistics.mean(values):6.1f}   (max {max(values):.1f})")
@@ -450,11 +492,11 @@ def _report_lag_phases(events: list[Event], runs: list[RunTimes]) -> None:
         dequeued = run.dequeued or run.created
         parts["waiting for a run to be created (sensor)"].append(max(0.0, run.created - at))
         parts["run queued (behind the previous one)"].append(
-            max(0.0, dequeued - max(run.created, at)))
+            max(0.0, dequeued - max(run.created, at))
+        )
         parts["run launching"].append(max(0.0, run.started - max(dequeued, at)))
         parts["run steps until the mart was built"].append(run.mart_at - max(run.started, at))
-        parts["mart logged as built → seen by the 0.5 s poll"].append(
-            event.seen_at - run.mart_at)
+        parts["mart logged as built → seen by the 0.5 s poll"].append(event.seen_at - run.mart_at)
     if not parts:
         return
     print("where an event's lag goes (mean seconds):")
@@ -463,21 +505,33 @@ def _report_lag_phases(events: list[Event], runs: list[RunTimes]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=60, help="events to insert at most")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between inserts")
-    parser.add_argument("--duration", type=float, default=180.0,
-                        help="seconds to keep inserting at most")
-    parser.add_argument("--drain", type=float, default=180.0,
-                        help="seconds to wait for the last events after the inserts stop")
-    parser.add_argument("--session-size", type=int, default=6,
-                        help="events per benchmark session")
+    parser.add_argument(
+        "--duration", type=float, default=180.0, help="seconds to keep inserting at most"
+    )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=180.0,
+        help="seconds to wait for the last events after the inserts stop",
+    )
+    parser.add_argument("--session-size", type=int, default=6, help="events per benchmark session")
     parser.add_argument("--baseline-events", type=int, default=3_000)
-    parser.add_argument("--server", choices=("daemon", "dev"), default="daemon",
-                        help="`dagster-daemon run` (default) or `dagster dev`")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temp dir (databases stopped, dagster log and instance)")
+    parser.add_argument(
+        "--server",
+        choices=("daemon", "dev"),
+        default="daemon",
+        help="`dagster-daemon run` (default) or `dagster dev`",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temp dir (databases stopped, dagster log and instance)",
+    )
     args = parser.parse_args()
 
     # Other work on the machine slows every step: the report shows how busy it was.
@@ -489,11 +543,14 @@ def main() -> int:
         base_url = embedded_server.ensure_running(pgdata)
         urls = _isolate_environment(work, base_url, pgdata)
         end = datetime.now(UTC)
-        print(f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC "
-              "...", flush=True)
+        print(
+            f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC ...",
+            flush=True,
+        )
         with connect(urls["ATW_COLLECTOR_URL"]) as conn:
-            generate_collector(conn, GeneratorConfig(seed=17, events=args.baseline_events,
-                                                     days=7, end=end))
+            generate_collector(
+                conn, GeneratorConfig(seed=17, events=args.baseline_events, days=7, end=end)
+            )
 
         # As `make demo` does: dbt runs as atw_transformer, marts carry row-level security.
         from warehouse.roles import setup_roles
@@ -509,10 +566,14 @@ def main() -> int:
         with _output_to(work / "baseline.log"):
             result = run_job("everything")
         if not result.success:
-            raise RuntimeError("the baseline `everything` run failed; run with --keep and "
-                               f"see {work / 'baseline.log'}")
-        print(f"baseline `everything` run (in-process): {time.perf_counter() - started:.1f} s",
-              flush=True)
+            raise RuntimeError(
+                "the baseline `everything` run failed; run with --keep and "
+                f"see {work / 'baseline.log'}"
+            )
+        print(
+            f"baseline `everything` run (in-process): {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
 
         from dagster import DagsterInstance
 
@@ -523,14 +584,20 @@ def main() -> int:
         from orchestration.definitions import defs
 
         interval = defs.resolve_sensor_def("micro_batch").minimum_interval_seconds
-        print(f"{label}: micro_batch sensor's first tick after {waited:.1f} s "
-              f"(run storage: {storage_kind()}, sensor interval {interval} s)", flush=True)
+        print(
+            f"{label}: micro_batch sensor's first tick after {waited:.1f} s "
+            f"(run storage: {storage_kind()}, sensor interval {interval} s)",
+            flush=True,
+        )
 
         prefix = f"fresh-{uuid.uuid4().hex[:6]}-"
         source = EventSource(urls["ATW_COLLECTOR_URL"], seed=23)
         poller = MartPoller(urls["ATW_WAREHOUSE_URL"], prefix)
-        print(f"inserting one event every {args.interval:g} s on host {source.host.host_id} "
-              f"(at most {args.events} events, {args.duration:.0f} s) ...", flush=True)
+        print(
+            f"inserting one event every {args.interval:g} s on host {source.host.host_id} "
+            f"(at most {args.events} events, {args.duration:.0f} s) ...",
+            flush=True,
+        )
         try:
             events = _measure(source, poller, prefix, args)
         finally:
@@ -545,30 +612,41 @@ def main() -> int:
 
         with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             derived = conn.execute(
-                sql.SQL("select count(*) from {} where session_key like %s "
-                        "and is_session_derived").format(sql.Identifier(*MART.split("."))),
-                (f"collector:{prefix}%",)).fetchone()[0]
+                sql.SQL(
+                    "select count(*) from {} where session_key like %s and is_session_derived"
+                ).format(sql.Identifier(*MART.split("."))),
+                (f"collector:{prefix}%",),
+            ).fetchone()[0]
         lags = [e.lag for e in events if e.lag is not None]
         missing = len(events) - len(lags)
         print()
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
-              f"Python {platform.python_version()}; load average at the start "
-              f"{load_at_start}, now {load} (1/5/15 min); noisy, compare within one run")
-        print(f"events inserted: {len(events)}, in the mart: {len(lags)}, never seen: {missing}"
-              + (f", sessions derived (unexpected): {derived}" if derived else ""))
+        print(
+            f"machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}; load average at the start "
+            f"{load_at_start}, now {load} (1/5/15 min); noisy, compare within one run"
+        )
+        print(
+            f"events inserted: {len(events)}, in the mart: {len(lags)}, never seen: {missing}"
+            + (f", sessions derived (unexpected): {derived}" if derived else "")
+        )
         if lags:
-            print(f"lag, collector commit → {MART}: p50 {_percentile(lags, 0.5):.1f} s, "
-                  f"p95 {_percentile(lags, 0.95):.1f} s, max {max(lags):.1f} s, "
-                  f"min {min(lags):.1f} s")
+            print(
+                f"lag, collector commit → {MART}: p50 {_percentile(lags, 0.5):.1f} s, "
+                f"p95 {_percentile(lags, 0.95):.1f} s, max {max(lags):.1f} s, "
+                f"min {min(lags):.1f} s"
+            )
         _report_runs(runs, stopped_at)
         _report_lag_phases(events, runs)
         if poller.errors:
             print(f"mart polls that failed (table swapped in mid-read): {poller.errors}")
         if args.keep:
-            (work / "freshness.json").write_text(json.dumps(
-                {"events": [asdict(e) for e in events], "runs": [asdict(r) for r in runs]},
-                indent=1))
+            (work / "freshness.json").write_text(
+                json.dumps(
+                    {"events": [asdict(e) for e in events], "runs": [asdict(r) for r in runs]},
+                    indent=1,
+                )
+            )
         p95 = _percentile(lags, 0.95) if lags and not missing else float("inf")
         verdict = "PASS" if p95 < TARGET_SECONDS else "FAIL"
         print(f"{verdict}: p95 lag {p95:.1f} s against the {TARGET_SECONDS:.0f} s target")

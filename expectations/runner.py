@@ -55,8 +55,9 @@ def _failing_keys(result: dict, key_columns: tuple[str, ...]) -> list:
     nothing else)."""
     unexpected_rows = (result.get("details") or {}).get("unexpected_rows")
     if unexpected_rows is not None:
-        return [{k: str(v) for k, v in dict(row).items()}
-                for row in unexpected_rows[:MAX_FAILING_KEYS]]
+        return [
+            {k: str(v) for k, v in dict(row).items()} for row in unexpected_rows[:MAX_FAILING_KEYS]
+        ]
     rows = result.get("unexpected_index_list") or []
     keys = []
     for row in rows[:MAX_FAILING_KEYS]:
@@ -72,8 +73,9 @@ def _error(item) -> str | None:
     info = item.exception_info or {}
     candidates = [info] if "raised_exception" in info else list(info.values())
     for candidate in candidates:
-        if isinstance(candidate, dict) and (candidate.get("exception_message")
-                                            or candidate.get("exception_traceback")):
+        if isinstance(candidate, dict) and (
+            candidate.get("exception_message") or candidate.get("exception_traceback")
+        ):
             text = candidate.get("exception_message") or candidate["exception_traceback"]
             lines = [line for line in str(text).splitlines() if "Error" in line]
             return (lines[0] if lines else str(text).splitlines()[-1]).strip()[:300]
@@ -84,8 +86,10 @@ def _observed(result: dict):
     if "observed_value" in result:
         return result["observed_value"]
     if "unexpected_count" in result:
-        return {"unexpected_count": result.get("unexpected_count"),
-                "unexpected_percent": result.get("unexpected_percent")}
+        return {
+            "unexpected_count": result.get("unexpected_count"),
+            "unexpected_percent": result.get("unexpected_percent"),
+        }
     return None
 
 
@@ -105,7 +109,8 @@ def run_suite(warehouse_url: str, spec: SuiteSpec, blocking: bool = True) -> Sui
     asset = source.add_table_asset(name=spec.name, table_name=spec.table, schema_name=spec.schema)
     batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
     suite = context.suites.add(
-        gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(blocking)))
+        gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(blocking))
+    )
     result = batch.validate(
         suite,
         result_format={
@@ -120,14 +125,21 @@ def run_suite(warehouse_url: str, spec: SuiteSpec, blocking: bool = True) -> Sui
         config = item.expectation_config
         details = item.result or {}
         error = None if item.success else _error(item)
-        outcomes.append(ExpectationOutcome(
-            expectation=config.type,
-            column=_column_of(config),
-            success=bool(item.success),
-            observed_value={"error": error} if error else _observed(details),
-            failing_keys=[] if item.success else _failing_keys(details, spec.key_columns),
-            description=config.description,
-        ))
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=config.type,
+                column=_column_of(config),
+                success=bool(item.success),
+                observed_value={"error": error} if error else _observed(details),
+                failing_keys=[] if item.success else _failing_keys(details, spec.key_columns),
+                description=config.description,
+            )
+        )
     failed = [o for o in outcomes if not o.success]
-    return SuiteOutcome(suite=spec.name, success=bool(result.success),
-                        evaluated=len(outcomes), failed=failed, outcomes=outcomes)
+    return SuiteOutcome(
+        suite=spec.name,
+        success=bool(result.success),
+        evaluated=len(outcomes),
+        failed=failed,
+        outcomes=outcomes,
+    )

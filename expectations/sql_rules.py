@@ -36,12 +36,15 @@ def _gx_query(query: sql.Composable) -> str:
     return text.replace("{", "{{").replace("}", "}}").replace(_BATCH_MARKER, "{batch}")
 
 
-def _rows(query: sql.Composable, description: str, columns: list[str] | None = None
-          ) -> gxe.UnexpectedRowsExpectation:
+def _rows(
+    query: sql.Composable, description: str, columns: list[str] | None = None
+) -> gxe.UnexpectedRowsExpectation:
     """`columns`: the table's columns the query reads (the suite's schema rule needs them)."""
-    return gxe.UnexpectedRowsExpectation(unexpected_rows_query=_gx_query(query),
-                                         description=description,
-                                         meta={"columns": columns or []})
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=_gx_query(query),
+        description=description,
+        meta={"columns": columns or []},
+    )
 
 
 def _table(name: str) -> sql.Identifier:
@@ -86,10 +89,13 @@ def volume(column: str) -> gxe.UnexpectedRowsExpectation:
         from counts cross join baseline
         where counts.day = current_date - 1
             and counts.row_count < {ratio} * baseline.average
-        """).format(first_day=sql.Literal(days + 1), column=sql.Identifier(column),
-                    batch=BATCH, ratio=sql.Literal(VOLUME_RATIO)),
-        f"volume: yesterday's rows by {column} at least {VOLUME_RATIO:g} x the "
-        f"{days}-day average",
+        """).format(
+            first_day=sql.Literal(days + 1),
+            column=sql.Identifier(column),
+            batch=BATCH,
+            ratio=sql.Literal(VOLUME_RATIO),
+        ),
+        f"volume: yesterday's rows by {column} at least {VOLUME_RATIO:g} x the {days}-day average",
     )
 
 
@@ -154,8 +160,12 @@ def contract(model, key_columns: tuple[str, ...]) -> gxe.UnexpectedRowsExpectati
         from (select t.*, {violation} as broken_rule from (select * from {batch}) as t) as v
         where v.broken_rule is not null
         limit {limit}
-        """).format(keys=sql.SQL(", ").join(sql.Identifier("v", c) for c in key_columns),
-                    violation=violation, batch=BATCH, limit=sql.Literal(PROBLEM_ROWS)),
+        """).format(
+            keys=sql.SQL(", ").join(sql.Identifier("v", c) for c in key_columns),
+            violation=violation,
+            batch=BATCH,
+            limit=sql.Literal(PROBLEM_ROWS),
+        ),
         f"contract: every row keeps contracts.{model.__name__}",
         sorted({rule.column for rule in rules(model)}),
     )
@@ -171,39 +181,53 @@ def references(column: str, table: str, key: str | None = None) -> gxe.Unexpecte
         where t.{column} is not null
             and not exists (select 1 from {table} as d where d.{key} = t.{column})
         limit {limit}
-        """).format(column=sql.Identifier(column), batch=BATCH, table=_table(table),
-                    key=sql.Identifier(key), limit=sql.Literal(PROBLEM_ROWS)),
+        """).format(
+            column=sql.Identifier(column),
+            batch=BATCH,
+            table=_table(table),
+            key=sql.Identifier(key),
+            limit=sql.Literal(PROBLEM_ROWS),
+        ),
         f"referential integrity: {column} in {table}.{key}",
     )
 
 
-def rows_where(condition: sql.Composable, key_columns: tuple[str, ...], description: str
-               ) -> gxe.UnexpectedRowsExpectation:
+def rows_where(
+    condition: sql.Composable, key_columns: tuple[str, ...], description: str
+) -> gxe.UnexpectedRowsExpectation:
     """Rows of the table (as `t`) for which `condition` holds are wrong; they are named by
     `key_columns`."""
     return _rows(
-        sql.SQL("select {keys} from (select * from {batch}) as t where {condition} "
-                "limit {limit}").format(
+        sql.SQL(
+            "select {keys} from (select * from {batch}) as t where {condition} limit {limit}"
+        ).format(
             keys=sql.SQL(", ").join(sql.Identifier("t", c) for c in key_columns),
-            batch=BATCH, condition=condition, limit=sql.Literal(PROBLEM_ROWS)),
+            batch=BATCH,
+            condition=condition,
+            limit=sql.Literal(PROBLEM_ROWS),
+        ),
         description,
     )
 
 
 # The latest downsample cutoff, as dbt's downsample_horizon() macro reads it.
-DOWNSAMPLE_CUTOFF = sql.SQL(
-    "(select coalesce(max(cutoff), '-infinity') from raw.downsample_runs)")
+DOWNSAMPLE_CUTOFF = sql.SQL("(select coalesce(max(cutoff), '-infinity') from raw.downsample_runs)")
 
 
-def after_downsample_cutoff(column: str, key_columns: tuple[str, ...]
-                            ) -> gxe.UnexpectedRowsExpectation:
+def after_downsample_cutoff(
+    column: str, key_columns: tuple[str, ...]
+) -> gxe.UnexpectedRowsExpectation:
     """A detailed mart holds no row from before the latest downsample cutoff."""
-    return rows_where(sql.SQL("{} < {}").format(sql.Identifier("t", column), DOWNSAMPLE_CUTOFF),
-                      key_columns, f"no row with {column} before the downsample cutoff")
+    return rows_where(
+        sql.SQL("{} < {}").format(sql.Identifier("t", column), DOWNSAMPLE_CUTOFF),
+        key_columns,
+        f"no row with {column} before the downsample cutoff",
+    )
 
 
-def daily_counts(date_column: str, count_column: str, source_table: str,
-                 source_time: str) -> gxe.UnexpectedRowsExpectation:
+def daily_counts(
+    date_column: str, count_column: str, source_table: str, source_time: str
+) -> gxe.UnexpectedRowsExpectation:
     """A daily mart counts, on every UTC day, exactly the rows of the model it rolls up (which
     keeps every row, unlike the detailed mart that loses its old days)."""
     return _rows(
@@ -223,9 +247,13 @@ def daily_counts(date_column: str, count_column: str, source_table: str,
         full join source on source.day = daily.day
         where daily.daily_rows is distinct from source.source_rows
         limit {limit}
-        """).format(date_column=sql.Identifier(date_column),
-                    count_column=sql.Identifier(count_column), batch=BATCH,
-                    source_time=sql.Identifier(source_time), source_table=_table(source_table),
-                    limit=sql.Literal(PROBLEM_ROWS)),
+        """).format(
+            date_column=sql.Identifier(date_column),
+            count_column=sql.Identifier(count_column),
+            batch=BATCH,
+            source_time=sql.Identifier(source_time),
+            source_table=_table(source_table),
+            limit=sql.Literal(PROBLEM_ROWS),
+        ),
         f"{count_column} per {date_column} equals the rows of {source_table} per UTC day",
     )

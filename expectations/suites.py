@@ -90,8 +90,7 @@ def _in_set(column: str, values: list) -> gxe.ExpectColumnValuesToBeInSet:
 
 
 def _rate(*columns: str) -> list:
-    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
-            for c in columns]
+    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in columns]
 
 
 def _keys(*columns: str) -> list:
@@ -113,31 +112,50 @@ def _timely(column: str) -> Callable[[], list]:
 # loader accepted can never fail it) and row conservation. No row count floor: an empty source
 # is suspicious (the volume warning says so), not wrong, and must not block the other sources.
 
+
 def _raw(model, keys: tuple[str, ...], *sources: str) -> Callable[[], list]:
-    return lambda: [*_keys(*keys), rules.contract(model, keys),
-                    *(rules.conserved(source) for source in sources)]
+    return lambda: [
+        *_keys(*keys),
+        rules.contract(model, keys),
+        *(rules.conserved(source) for source in sources),
+    ]
 
 
 # --- reference and staging: what dbt cleaned -------------------------------------------------
 
+
 def _model_prices() -> list:
     return [
-        *_non_negative("input_per_mtok", "output_per_mtok", "cache_write_5m_per_mtok",
-                       "cache_write_1h_per_mtok", "cache_read_per_mtok"),
+        *_non_negative(
+            "input_per_mtok",
+            "output_per_mtok",
+            "cache_write_5m_per_mtok",
+            "cache_write_1h_per_mtok",
+            "cache_read_per_mtok",
+        ),
     ]
 
 
 # The loaders quarantine events dated over 24 h ahead of the load; a row edited in raw
 # afterwards (or a loader bug) would put calls on days that have not happened yet.
 def _not_from_the_future(key: str) -> gxe.UnexpectedRowsExpectation:
-    return rules.rows_where(sql.SQL("t.occurred_at > t.loaded_at + interval '24 hours'"),
-                            (key,), "no event dated more than 24 h after it was loaded")
+    return rules.rows_where(
+        sql.SQL("t.occurred_at > t.loaded_at + interval '24 hours'"),
+        (key,),
+        "no event dated more than 24 h after it was loaded",
+    )
 
 
 def _stg_collector_events() -> list:
     return [
-        *_non_negative("latency_ms", "total_tokens", "prompt_tokens", "completion_tokens",
-                       "cost_usd", "copy_count"),
+        *_non_negative(
+            "latency_ms",
+            "total_tokens",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "copy_count",
+        ),
         _not_from_the_future("event_id"),
     ]
 
@@ -159,8 +177,13 @@ def _stg_metric_events() -> list:
 
 def _stg_api_responses() -> list:
     return [
-        *_non_negative("input_tokens", "output_tokens", "cache_creation_tokens",
-                       "cache_read_tokens", "total_tokens"),
+        *_non_negative(
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_tokens",
+            "cache_read_tokens",
+            "total_tokens",
+        ),
         gxe.ExpectColumnValuesToBeBetween(column="copy_count", min_value=1),
     ]
 
@@ -174,14 +197,26 @@ def _stg_tool_calls() -> list:
 
 # --- intermediate: the one row per call that every mart reads ---------------------------------
 
+
 def _calls() -> list:
     return [
         *_not_null("source_system", "occurred_at"),
-        *_non_negative("latency_ms", "prompt_tokens", "completion_tokens", "cached_tokens",
-                       "reasoning_tokens", "cache_creation_tokens", "total_tokens", "cost_usd",
-                       "retry_count"),
-        rules.rows_where(sql.SQL("t.call_date <> (t.occurred_at at time zone 'UTC')::date"),
-                         ("call_id",), "call_date is the UTC day of occurred_at"),
+        *_non_negative(
+            "latency_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+            "reasoning_tokens",
+            "cache_creation_tokens",
+            "total_tokens",
+            "cost_usd",
+            "retry_count",
+        ),
+        rules.rows_where(
+            sql.SQL("t.call_date <> (t.occurred_at at time zone 'UTC')::date"),
+            ("call_id",),
+            "call_date is the UTC day of occurred_at",
+        ),
     ]
 
 
@@ -194,14 +229,23 @@ def _tool_calls() -> list:
 
 # --- marts: what analysts and dashboards read -----------------------------------------------
 
+
 def _scored_sessions(complexity: bool = True) -> list:
     """`complexity`: whether the enum is checked here (dbt tests it on the summaries mart)."""
     return [
         _in_set("source_system", SOURCE_SYSTEMS),
         *([_in_set("complexity", COMPLEXITIES)] if complexity else []),
         *_rate("success_rate", "error_rate", "token_efficiency"),
-        *_non_negative("duration_seconds", "call_count", "message_count", "tool_call_count",
-                       "total_tokens", "avg_latency_ms", "p95_latency_ms", "cost_usd"),
+        *_non_negative(
+            "duration_seconds",
+            "call_count",
+            "message_count",
+            "tool_call_count",
+            "total_tokens",
+            "avg_latency_ms",
+            "p95_latency_ms",
+            "cost_usd",
+        ),
         # One metric event can carry several tool calls, so tool calls may outnumber calls.
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="tool_call_count", column_B="unique_tool_count", or_equal=True
@@ -212,8 +256,10 @@ def _scored_sessions(complexity: bool = True) -> list:
 
 
 def _session_summaries() -> list:
-    return [*_scored_sessions(complexity=False),
-            rules.after_downsample_cutoff("started_at", ("session_key",))]
+    return [
+        *_scored_sessions(complexity=False),
+        rules.after_downsample_cutoff("started_at", ("session_key",)),
+    ]
 
 
 def _sessions_daily() -> list:
@@ -221,17 +267,20 @@ def _sessions_daily() -> list:
         _in_set("source_system", SOURCE_SYSTEMS),
         _in_set("complexity", COMPLEXITIES),
         gxe.ExpectColumnValuesToBeBetween(column="session_count", min_value=1),
-        *_non_negative("duration_seconds", "call_count", "tool_call_count", "total_tokens",
-                       "cost_usd"),
-        rules.daily_counts("session_date", "session_count", "intermediate.int_sessions_scored",
-                           "started_at"),
+        *_non_negative(
+            "duration_seconds", "call_count", "tool_call_count", "total_tokens", "cost_usd"
+        ),
+        rules.daily_counts(
+            "session_date", "session_count", "intermediate.int_sessions_scored", "started_at"
+        ),
     ]
 
 
 def _daily_token_trends() -> list:
     return [
-        *_non_negative("call_count", "prompt_tokens", "completion_tokens", "total_tokens",
-                       "cost_usd"),
+        *_non_negative(
+            "call_count", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"
+        ),
     ]
 
 
@@ -291,8 +340,9 @@ def _anomalies_daily() -> list:
         _in_set("anomaly_type", ["latency_spike", "error_cluster"]),
         gxe.ExpectColumnValuesToBeBetween(column="anomaly_count", min_value=1),
         rules.references("agent_name", "marts.dim_agents"),
-        rules.daily_counts("anomaly_date", "anomaly_count", "intermediate.int_anomalies",
-                           "started_at"),
+        rules.daily_counts(
+            "anomaly_date", "anomaly_count", "intermediate.int_anomalies", "started_at"
+        ),
     ]
 
 
@@ -309,8 +359,9 @@ def _usage_blocks_daily() -> list:
     return [
         gxe.ExpectColumnValuesToBeBetween(column="block_count", min_value=1),
         *_non_negative("response_count", "total_tokens", "cost_usd"),
-        rules.daily_counts("block_date", "block_count", "intermediate.int_usage_blocks",
-                           "block_start_at"),
+        rules.daily_counts(
+            "block_date", "block_count", "intermediate.int_usage_blocks", "block_start_at"
+        ),
     ]
 
 
@@ -324,8 +375,9 @@ def _data_quality_daily() -> list:
     return [
         *_not_null("suite", "check_name", "expectation", "last_success"),
         gxe.ExpectColumnValuesToBeBetween(column="evaluation_count", min_value=1),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="evaluation_count",
-                                                    column_B="failure_count", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="evaluation_count", column_B="failure_count", or_equal=True
+        ),
         *_non_negative("failure_count"),
     ]
 
@@ -335,77 +387,188 @@ def _dimension() -> list:
 
 
 SUITES: tuple[SuiteSpec, ...] = (
-    SuiteSpec("raw_collector_events", "raw", "collector_events", ("source_id",),
-              _raw(contracts.CollectorEvent, ("source_id",), "collector.telemetry_events"),
-              _timely("created_at")),
-    SuiteSpec("raw_collector_session_transcripts", "raw", "collector_session_transcripts",
-              ("session_id",), _raw(contracts.TranscriptHeader, ("session_id",),
-                                    "collector.session_transcripts")),
-    SuiteSpec("raw_collector_transcript_messages", "raw", "collector_transcript_messages",
-              ("session_id", "message_index"),
-              _raw(contracts.TranscriptMessage, ("session_id", "message_index"),
-                   "collector.session_transcripts.messages")),
-    SuiteSpec("raw_landed_collector_events", "raw", "landed_collector_events",
-              ("file_path", "event_index"),
-              _raw(contracts.BatchEvent, ("file_path", "event_index"),
-                   "landing.collector_batches")),
-    SuiteSpec("raw_landed_metric_events", "raw", "landed_metric_events", ("event_id",),
-              _raw(contracts.MetricEvent, ("event_id",), "landing.metric_events")),
-    SuiteSpec("raw_claude_code_lines", "raw", "claude_code_lines",
-              ("file_path", "line_number"),
-              _raw(contracts.ClaudeCodeLine, ("file_path", "line_number"),
-                   "claude_code.session_logs")),
-    SuiteSpec("model_prices", "reference", "model_prices",
-              ("model_name", "valid_from"), _model_prices),
-    SuiteSpec("stg_collector__telemetry_events", "staging",
-              "stg_collector__telemetry_events", ("event_id",), _stg_collector_events),
-    SuiteSpec("stg_landing__collector_events", "staging",
-              "stg_landing__collector_events", ("event_id",), _stg_landing_collector_events),
-    SuiteSpec("stg_landing__metric_events", "staging", "stg_landing__metric_events",
-              ("event_id",), _stg_metric_events),
-    SuiteSpec("stg_claude_code__api_responses", "staging",
-              "stg_claude_code__api_responses", ("response_key",), _stg_api_responses),
-    SuiteSpec("stg_claude_code__tool_calls", "staging", "stg_claude_code__tool_calls",
-              ("tool_use_id",), _stg_tool_calls),
-    SuiteSpec("int_agent_calls_unioned", "intermediate", "int_agent_calls_unioned",
-              ("call_id",), _calls, _timely("occurred_at")),
-    SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls",
-              ("tool_call_id",), _tool_calls),
+    SuiteSpec(
+        "raw_collector_events",
+        "raw",
+        "collector_events",
+        ("source_id",),
+        _raw(contracts.CollectorEvent, ("source_id",), "collector.telemetry_events"),
+        _timely("created_at"),
+    ),
+    SuiteSpec(
+        "raw_collector_session_transcripts",
+        "raw",
+        "collector_session_transcripts",
+        ("session_id",),
+        _raw(contracts.TranscriptHeader, ("session_id",), "collector.session_transcripts"),
+    ),
+    SuiteSpec(
+        "raw_collector_transcript_messages",
+        "raw",
+        "collector_transcript_messages",
+        ("session_id", "message_index"),
+        _raw(
+            contracts.TranscriptMessage,
+            ("session_id", "message_index"),
+            "collector.session_transcripts.messages",
+        ),
+    ),
+    SuiteSpec(
+        "raw_landed_collector_events",
+        "raw",
+        "landed_collector_events",
+        ("file_path", "event_index"),
+        _raw(contracts.BatchEvent, ("file_path", "event_index"), "landing.collector_batches"),
+    ),
+    SuiteSpec(
+        "raw_landed_metric_events",
+        "raw",
+        "landed_metric_events",
+        ("event_id",),
+        _raw(contracts.MetricEvent, ("event_id",), "landing.metric_events"),
+    ),
+    SuiteSpec(
+        "raw_claude_code_lines",
+        "raw",
+        "claude_code_lines",
+        ("file_path", "line_number"),
+        _raw(contracts.ClaudeCodeLine, ("file_path", "line_number"), "claude_code.session_logs"),
+    ),
+    SuiteSpec(
+        "model_prices", "reference", "model_prices", ("model_name", "valid_from"), _model_prices
+    ),
+    SuiteSpec(
+        "stg_collector__telemetry_events",
+        "staging",
+        "stg_collector__telemetry_events",
+        ("event_id",),
+        _stg_collector_events,
+    ),
+    SuiteSpec(
+        "stg_landing__collector_events",
+        "staging",
+        "stg_landing__collector_events",
+        ("event_id",),
+        _stg_landing_collector_events,
+    ),
+    SuiteSpec(
+        "stg_landing__metric_events",
+        "staging",
+        "stg_landing__metric_events",
+        ("event_id",),
+        _stg_metric_events,
+    ),
+    SuiteSpec(
+        "stg_claude_code__api_responses",
+        "staging",
+        "stg_claude_code__api_responses",
+        ("response_key",),
+        _stg_api_responses,
+    ),
+    SuiteSpec(
+        "stg_claude_code__tool_calls",
+        "staging",
+        "stg_claude_code__tool_calls",
+        ("tool_use_id",),
+        _stg_tool_calls,
+    ),
+    SuiteSpec(
+        "int_agent_calls_unioned",
+        "intermediate",
+        "int_agent_calls_unioned",
+        ("call_id",),
+        _calls,
+        _timely("occurred_at"),
+    ),
+    SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls", ("tool_call_id",), _tool_calls),
     # Every session, whatever its age: fct_alerts and fct_sessions_daily read it.
-    SuiteSpec("int_sessions_scored", "intermediate", "int_sessions_scored", ("session_key",),
-              _scored_sessions),
-    SuiteSpec("fct_session_summaries", "marts", "fct_session_summaries",
-              ("session_key",), _session_summaries),
-    SuiteSpec("fct_sessions_daily", "marts", "fct_sessions_daily", ("sessions_daily_key",),
-              _sessions_daily),
-    SuiteSpec("fct_usage_blocks", "marts", "fct_usage_blocks", ("block_start_at",),
-              _usage_blocks),
-    SuiteSpec("fct_usage_blocks_daily", "marts", "fct_usage_blocks_daily", ("block_date",),
-              _usage_blocks_daily),
-    SuiteSpec("fct_daily_token_trends", "marts", "fct_daily_token_trends",
-              ("usage_date", "tenant_id"), _daily_token_trends),
-    SuiteSpec("fct_activity_heatmap", "marts", "fct_activity_heatmap",
-              ("tenant_id", "day_of_week", "hour_of_day"), _activity_heatmap),
-    SuiteSpec("fct_agent_monthly_usage", "marts", "fct_agent_monthly_usage",
-              ("usage_month", "tenant_id", "agent_name"), _agent_monthly_usage),
-    SuiteSpec("fct_tool_usage", "marts", "fct_tool_usage",
-              ("usage_date", "tenant_id", "tool_name"), _tool_usage),
-    SuiteSpec("fct_tool_sequences", "marts", "fct_tool_sequences", ("tool_sequence",),
-              _tool_sequences),
-    SuiteSpec("dim_agents", "marts", "dim_agents", ("agent_name",),
-              _dimension),
+    SuiteSpec(
+        "int_sessions_scored",
+        "intermediate",
+        "int_sessions_scored",
+        ("session_key",),
+        _scored_sessions,
+    ),
+    SuiteSpec(
+        "fct_session_summaries",
+        "marts",
+        "fct_session_summaries",
+        ("session_key",),
+        _session_summaries,
+    ),
+    SuiteSpec(
+        "fct_sessions_daily",
+        "marts",
+        "fct_sessions_daily",
+        ("sessions_daily_key",),
+        _sessions_daily,
+    ),
+    SuiteSpec("fct_usage_blocks", "marts", "fct_usage_blocks", ("block_start_at",), _usage_blocks),
+    SuiteSpec(
+        "fct_usage_blocks_daily",
+        "marts",
+        "fct_usage_blocks_daily",
+        ("block_date",),
+        _usage_blocks_daily,
+    ),
+    SuiteSpec(
+        "fct_daily_token_trends",
+        "marts",
+        "fct_daily_token_trends",
+        ("usage_date", "tenant_id"),
+        _daily_token_trends,
+    ),
+    SuiteSpec(
+        "fct_activity_heatmap",
+        "marts",
+        "fct_activity_heatmap",
+        ("tenant_id", "day_of_week", "hour_of_day"),
+        _activity_heatmap,
+    ),
+    SuiteSpec(
+        "fct_agent_monthly_usage",
+        "marts",
+        "fct_agent_monthly_usage",
+        ("usage_month", "tenant_id", "agent_name"),
+        _agent_monthly_usage,
+    ),
+    SuiteSpec(
+        "fct_tool_usage",
+        "marts",
+        "fct_tool_usage",
+        ("usage_date", "tenant_id", "tool_name"),
+        _tool_usage,
+    ),
+    SuiteSpec(
+        "fct_tool_sequences", "marts", "fct_tool_sequences", ("tool_sequence",), _tool_sequences
+    ),
+    SuiteSpec("dim_agents", "marts", "dim_agents", ("agent_name",), _dimension),
     SuiteSpec("dim_hosts", "marts", "dim_hosts", ("host_id",), _dimension),
-    SuiteSpec("dim_models", "marts", "dim_models", ("model_name",),
-              _dimension),
+    SuiteSpec("dim_models", "marts", "dim_models", ("model_name",), _dimension),
     SuiteSpec("dim_tools", "marts", "dim_tools", ("tool_name",), _dimension),
     SuiteSpec("fct_alerts", "marts", "fct_alerts", ("alert_id",), _alerts),
     SuiteSpec("fct_anomalies", "marts", "fct_anomalies", ("anomaly_id",), _anomalies),
-    SuiteSpec("fct_anomalies_daily", "marts", "fct_anomalies_daily", ("anomalies_daily_key",),
-              _anomalies_daily),
-    SuiteSpec("fct_recommendations", "marts", "fct_recommendations",
-              ("recommendation_id",), _recommendations),
-    SuiteSpec("fct_data_quality_daily", "marts", "fct_data_quality_daily", ("dq_key",),
-              _data_quality_daily),
+    SuiteSpec(
+        "fct_anomalies_daily",
+        "marts",
+        "fct_anomalies_daily",
+        ("anomalies_daily_key",),
+        _anomalies_daily,
+    ),
+    SuiteSpec(
+        "fct_recommendations",
+        "marts",
+        "fct_recommendations",
+        ("recommendation_id",),
+        _recommendations,
+    ),
+    SuiteSpec(
+        "fct_data_quality_daily",
+        "marts",
+        "fct_data_quality_daily",
+        ("dq_key",),
+        _data_quality_daily,
+    ),
 )
 
 

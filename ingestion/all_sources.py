@@ -67,8 +67,9 @@ LOADERS: list[tuple[str, str, Callable[[Urls, str], list[LoadCounts]]]] = [
 ]
 
 
-def load_all_sources(urls: Urls, run_id: str,
-                     skipped: dict[str, str] | None = None) -> list[LoadCounts]:
+def load_all_sources(
+    urls: Urls, run_id: str, skipped: dict[str, str] | None = None
+) -> list[LoadCounts]:
     """Load every configured source; SourcesFailed (after all of them ran) if any failed.
     Sources that are not configured are left out, their reasons added to `skipped`."""
     counts: list[LoadCounts] = []

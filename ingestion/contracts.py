@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 
-
 CONTRACTS: dict[str, type[Record]] = {
     "collector event (`telemetry_events`)": CollectorEvent,
     "collector transcript (`session_transcripts`)": TranscriptHeader,

@@ -24,18 +24,37 @@ from orchestration.defs.dbt.manifest import ensure_dbt_manifest
 from orchestration.lib import progress, source_table
 
 DEMO_EVENTS = 60_000
-RAW_TABLES = ("raw.collector_events", "raw.collector_session_transcripts",
-              "raw.collector_transcript_messages", "raw.landed_collector_events",
-              "raw.landed_metric_events", "raw.claude_code_lines", "raw.quarantine")
+RAW_TABLES = (
+    "raw.collector_events",
+    "raw.collector_session_transcripts",
+    "raw.collector_transcript_messages",
+    "raw.landed_collector_events",
+    "raw.landed_metric_events",
+    "raw.claude_code_lines",
+    "raw.quarantine",
+)
 GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
-MART_TABLES = ("marts.fct_session_summaries", "marts.fct_daily_token_trends",
-               "marts.fct_activity_heatmap", "marts.fct_agent_monthly_usage",
-               "marts.fct_tool_usage", "marts.fct_tool_sequences", "marts.fct_anomalies",
-               "marts.fct_alerts", "marts.fct_recommendations", "marts.dim_agents",
-               "marts.dim_hosts", "marts.dim_models", "marts.dim_tools",
-               "marts.fct_claude_code_daily_usage", "marts.fct_usage_blocks",
-               "marts.fct_sessions_daily", "marts.fct_usage_blocks_daily",
-               "marts.fct_anomalies_daily", "marts.fct_data_quality_daily")
+MART_TABLES = (
+    "marts.fct_session_summaries",
+    "marts.fct_daily_token_trends",
+    "marts.fct_activity_heatmap",
+    "marts.fct_agent_monthly_usage",
+    "marts.fct_tool_usage",
+    "marts.fct_tool_sequences",
+    "marts.fct_anomalies",
+    "marts.fct_alerts",
+    "marts.fct_recommendations",
+    "marts.dim_agents",
+    "marts.dim_hosts",
+    "marts.dim_models",
+    "marts.dim_tools",
+    "marts.fct_claude_code_daily_usage",
+    "marts.fct_usage_blocks",
+    "marts.fct_sessions_daily",
+    "marts.fct_usage_blocks_daily",
+    "marts.fct_anomalies_daily",
+    "marts.fct_data_quality_daily",
+)
 
 
 def _reset(urls: settings.Urls) -> None:
@@ -71,16 +90,30 @@ def _sample_data():
         from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
         from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
     except ImportError as missing:
-        raise SystemExit(f"atw generate needs the project's checkout (devtools/ beside "
-                         f"{settings.PROJECT_ROOT / 'dbt_project'}): {missing}") from None
-    return (ClaudeCodeConfig, write_claude_projects, GeneratorConfig, generate_collector,
-            LandingConfig, write_landing_files)
+        raise SystemExit(
+            f"atw generate needs the project's checkout (devtools/ beside "
+            f"{settings.PROJECT_ROOT / 'dbt_project'}): {missing}"
+        ) from None
+    return (
+        ClaudeCodeConfig,
+        write_claude_projects,
+        GeneratorConfig,
+        generate_collector,
+        LandingConfig,
+        write_landing_files,
+    )
 
 
 def generate_sample(seed: int, events: int, days: int, reset: bool, echo=print) -> None:
     """Fill the sample collector, drop landing files and write Claude Code logs."""
-    ClaudeCodeConfig, write_claude_projects, GeneratorConfig, generate_collector, \
-        LandingConfig, write_landing_files = _sample_data()
+    (
+        ClaudeCodeConfig,
+        write_claude_projects,
+        GeneratorConfig,
+        generate_collector,
+        LandingConfig,
+        write_landing_files,
+    ) = _sample_data()
 
     urls = settings.resolve_urls(create_collector=True)
     if reset:
@@ -88,20 +121,26 @@ def generate_sample(seed: int, events: int, days: int, reset: bool, echo=print) 
     started = time.monotonic()
     with connect(urls.collector) as conn:
         report = generate_collector(conn, GeneratorConfig(seed=seed, events=events, days=days))
-    echo(f"generated {report.events:,} events ({report.duplicate_events:,} retried-batch "
-         f"duplicates, {report.double_encoded_rows:,} double-encoded), {report.sessions:,} "
-         f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
-         f"messages), {report.first_day} to {report.last_day}, in "
-         f"{time.monotonic() - started:.1f}s")
+    echo(
+        f"generated {report.events:,} events ({report.duplicate_events:,} retried-batch "
+        f"duplicates, {report.double_encoded_rows:,} double-encoded), {report.sessions:,} "
+        f"sessions, {report.transcripts:,} transcripts ({report.transcript_messages:,} "
+        f"messages), {report.first_day} to {report.last_day}, in "
+        f"{time.monotonic() - started:.1f}s"
+    )
     landing = settings.landing_dir()
     files = write_landing_files(landing, LandingConfig(seed=seed, days=days))
-    echo(f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
-         f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
-         f"lines, {files['bad_records']} deliberately broken) in {landing}")
+    echo(
+        f"dropped {files['batch_files']} collector batch files ({files['batch_events']:,} "
+        f"events) and {files['metric_files']} metric/value files ({files['metric_lines']:,} "
+        f"lines, {files['bad_records']} deliberately broken) in {landing}"
+    )
     claude_dir = settings.sample_claude_projects_dir()
     logs = write_claude_projects(claude_dir, ClaudeCodeConfig(seed=seed, days=days))
-    echo(f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API "
-         f"responses) in {claude_dir}")
+    echo(
+        f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API "
+        f"responses) in {claude_dir}"
+    )
 
 
 def run_pipeline(instance=None, output: progress.Session | None = None):
@@ -129,11 +168,18 @@ def _check_results(result) -> tuple[list[str], list[str], list[str]]:
 
 def _report(result, started: float) -> int:
     passed, failed, warned = _check_results(result)
-    materialized = sorted({e.asset_key.to_user_string() for e in result.all_events
-                           if e.event_type_value == "ASSET_MATERIALIZATION"})
-    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in "
-          f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
-          f"{len(passed)} checks passed, {len(failed)} failed, {len(warned)} warned")
+    materialized = sorted(
+        {
+            e.asset_key.to_user_string()
+            for e in result.all_events
+            if e.event_type_value == "ASSET_MATERIALIZATION"
+        }
+    )
+    print(
+        f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in "
+        f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
+        f"{len(passed)} checks passed, {len(failed)} failed, {len(warned)} warned"
+    )
     print(source_table.render(source_table.rows_of_run(result.all_events)))
     for name in failed:
         print(f"  failed check: {name}")
@@ -186,13 +232,15 @@ def _prepare_dbt(output: progress.Session) -> None:
         ensure_dbt_manifest(log=None if output.verbose else output.log_path)
 
 
-def _run(job: str, output: progress.Session, start: date | None = None,
-         end: date | None = None):
+def _run(job: str, output: progress.Session, start: date | None = None, end: date | None = None):
     from orchestration.lib.runs import run_job
 
     _prepare_dbt(output)
-    output.step("running every step (loads, dbt, checks, report)" if job == "everything"
-                else f"running the {job} job")
+    output.step(
+        "running every step (loads, dbt, checks, report)"
+        if job == "everything"
+        else f"running the {job} job"
+    )
     with output.tracking(), _logged(output):
         return run_job(job, start, end, output=output)
 
@@ -211,9 +259,12 @@ def load_sources(output: progress.Session) -> int:
             loaded = load_all_sources(settings.resolve_urls(), run_id, skipped)
     except SourcesFailed as failed:
         loaded, failures = failed.counts, failed.failures
-    print(source_table.render([source_table.Row.of(counts) for counts in loaded]
-                              + [source_table.Row(source, skipped=why)
-                                 for source, why in skipped.items()]))
+    print(
+        source_table.render(
+            [source_table.Row.of(counts) for counts in loaded]
+            + [source_table.Row(source, skipped=why) for source, why in skipped.items()]
+        )
+    )
     for source, why in failures.items():
         print(f"{source:<42} FAILED: {why}", file=sys.stderr)
     return 1 if failures else 0
@@ -236,7 +287,8 @@ def _row_counts(url: str, tables) -> list[tuple[str, int | None]]:
             from psycopg import sql
 
             query = sql.SQL("select count(*) from {}.{}").format(
-                sql.Identifier(schema), sql.Identifier(name))
+                sql.Identifier(schema), sql.Identifier(name)
+            )
             counts.append((table, conn.execute(query).fetchone()[0]))
     return counts
 
@@ -247,8 +299,9 @@ def summary() -> None:
         counts = _row_counts(urls.warehouse, tables)
         built = [(table, count) for table, count in counts if count is not None]
         missing = [table for table, count in counts if count is None]
-        print(f"{title}: " + ", ".join(f"{table.split('.')[1]} {count:,}"
-                                       for table, count in built))
+        print(
+            f"{title}: " + ", ".join(f"{table.split('.')[1]} {count:,}" for table, count in built)
+        )
         if missing:
             print(f"  missing: {', '.join(missing)}")
 
@@ -264,20 +317,28 @@ def _psql_command(url: str) -> list[str]:
     return [psql, "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d", pg.dbname]
 
 
-def setup_roles(rls: str | None = None, analyst: str | None = None,
-                tenants: tuple[str, ...] = (), password_env: str | None = None,
-                quiet: bool = False) -> int:
+def setup_roles(
+    rls: str | None = None,
+    analyst: str | None = None,
+    tenants: tuple[str, ...] = (),
+    password_env: str | None = None,
+    quiet: bool = False,
+) -> int:
     from warehouse import roles
 
     with connect(settings.resolve_urls().warehouse) as conn:
         roles.setup_roles(conn)
         if not quiet:
-            print(f"roles ready: {roles.LOADER} owns raw and ops, {roles.TRANSFORMER} owns "
-                  f"staging, intermediate, marts and reference, {roles.ANALYST} reads the marts")
+            print(
+                f"roles ready: {roles.LOADER} owns raw and ops, {roles.TRANSFORMER} owns "
+                f"staging, intermediate, marts and reference, {roles.ANALYST} reads the marts"
+            )
         if rls is not None:
             roles.set_row_level_security(conn, rls == "on")
-            print(f"row-level security: {rls} (analysts see "
-                  f"{'only their tenants' if rls == 'on' else 'every tenant'})")
+            print(
+                f"row-level security: {rls} (analysts see "
+                f"{'only their tenants' if rls == 'on' else 'every tenant'})"
+            )
         if analyst:
             password = None
             if password_env:
@@ -297,8 +358,12 @@ def setup_roles(rls: str | None = None, analyst: str | None = None,
 
 # --- the commands ----------------------------------------------------------------------------
 
-VERBOSE = click.option("--verbose", "-v", is_flag=True,
-                       help="Stream dbt's and Dagster's logs too (they always go to the log file).")
+VERBOSE = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Stream dbt's and Dagster's logs too (they always go to the log file).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -326,9 +391,11 @@ def warehouse(action: str) -> int:
 
 
 def _sample_options(command):
-    command = click.option("--reset", is_flag=True,
-                           help="Drop the sample collector data and the warehouse's schemas "
-                                "first.")(command)
+    command = click.option(
+        "--reset",
+        is_flag=True,
+        help="Drop the sample collector data and the warehouse's schemas first.",
+    )(command)
     command = click.option("--seed", type=int, default=42, show_default=True)(command)
     command = click.option("--days", type=int, default=35, show_default=True)(command)
     return click.option("--events", type=int, default=DEMO_EVENTS, show_default=True)(command)
@@ -394,8 +461,10 @@ def ui(ctx: click.Context) -> int:
     home = prepare_dagster_home()
     print(f"Dagster instance: {home / 'dagster.yaml'}")
     dagster = Path(sys.executable).with_name("dagster")
-    os.execv(str(dagster), [str(dagster), "dev", "-w",
-                            str(settings.PROJECT_ROOT / "workspace.yaml"), *ctx.args])
+    os.execv(
+        str(dagster),
+        [str(dagster), "dev", "-w", str(settings.PROJECT_ROOT / "workspace.yaml"), *ctx.args],
+    )
 
 
 @cli.command()
@@ -409,19 +478,24 @@ def docs(port: int, no_serve: bool) -> int:
     if no_serve:
         return 0
     print(f"serving on http://127.0.0.1:{port} (Ctrl-C stops)")
-    command, env = _dbt_command(["docs", "serve", "--no-browser", "--port", str(port)],
-                                "target/docs")
+    command, env = _dbt_command(
+        ["docs", "serve", "--no-browser", "--port", str(port)], "target/docs"
+    )
     return subprocess.run(command, env=env).returncode
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                               "help_option_names": []})
+@cli.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
 @click.pass_context
 def dbt(ctx: click.Context) -> int:
     """Run dbt against the warehouse as the pipeline does (e.g. `atw dbt build -s marts`)."""
     if not ctx.args:
-        print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`",
-              file=sys.stderr)
+        print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`", file=sys.stderr)
         return 2
     command, env = _dbt_command(list(ctx.args), "target/cli")
     return subprocess.run(command, env=env).returncode
@@ -463,8 +537,9 @@ def config(explain: bool) -> int:
 
 @cli.command()
 @click.argument("alert_id")
-@click.option("--by", default=lambda: os.environ.get("USER", ""),
-              help="Who acknowledges it (default: $USER).")
+@click.option(
+    "--by", default=lambda: os.environ.get("USER", ""), help="Who acknowledges it (default: $USER)."
+)
 @click.option("--note", help="Why, or what was done.")
 def ack(alert_id: str, by: str, note: str | None) -> int:
     """Acknowledge an alert of marts.fct_alerts (ALERT_ID or its first 8+ characters)."""
@@ -483,15 +558,26 @@ def ack(alert_id: str, by: str, note: str | None) -> int:
 
 
 @cli.command()
-@click.option("--rls", type=click.Choice(["on", "off"]),
-              help="Analysts see only their tenants' mart rows (on) or all.")
+@click.option(
+    "--rls",
+    type=click.Choice(["on", "off"]),
+    help="Analysts see only their tenants' mart rows (on) or all.",
+)
 @click.option("--analyst", metavar="NAME", help="Create or update an analyst login.")
-@click.option("--tenant", multiple=True, metavar="TENANT_ID",
-              help="A tenant the analyst may see (repeat; replaces the list).")
-@click.option("--password-env", metavar="VAR",
-              help="Set the analyst's password from this environment variable.")
-def roles(rls: str | None, analyst: str | None, tenant: tuple[str, ...],
-          password_env: str | None) -> int:
+@click.option(
+    "--tenant",
+    multiple=True,
+    metavar="TENANT_ID",
+    help="A tenant the analyst may see (repeat; replaces the list).",
+)
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="Set the analyst's password from this environment variable.",
+)
+def roles(
+    rls: str | None, analyst: str | None, tenant: tuple[str, ...], password_env: str | None
+) -> int:
     """Create the loader, transformer and analyst roles and grants (idempotent)."""
     return setup_roles(rls, analyst, tenant, password_env)
 
@@ -525,8 +611,10 @@ def demo(events: int, days: int, seed: int, reset: bool, verbose: bool) -> int:
         output.step("starting the embedded warehouse")
         urls = settings.resolve_urls(create_collector=True)
         if reset or _collector_is_empty(urls.collector):
-            output.step(f"generating a realistic sample ({events:,} collector events, landing "
-                        f"files, Claude Code logs)")
+            output.step(
+                f"generating a realistic sample ({events:,} collector events, landing "
+                f"files, Claude Code logs)"
+            )
             with _logged(output):
                 generate_sample(seed, events, days, reset)
         else:
@@ -541,17 +629,22 @@ def demo(events: int, days: int, seed: int, reset: bool, verbose: bool) -> int:
         print(f"full log: {output.log_path}")
     psql_line = " ".join(_psql_command(urls.warehouse))
     # A list of lines rather than one f-string: ruff's S608 reads "select ... from" in text as SQL.
-    print("\n".join([
-        "",
-        "Where the results are:",
-        f"  report      {settings.report_path()}  (open it in a browser)",
-        f"  marts       schema `marts` of {redact(urls.warehouse)}",
-        f"  query       {psql_line}",
-        "              (or `.venv/bin/atw psql`), e.g. select * from marts.fct_daily_token_trends",
-        "  Dagster UI  make ui  → http://127.0.0.1:3000",
-        "  Grafana     grafana/ (five dashboards over the marts)",
-        "  docs        README.md and docs/",
-    ]))
+    print(
+        "\n".join(
+            [
+                "",
+                "Where the results are:",
+                f"  report      {settings.report_path()}  (open it in a browser)",
+                f"  marts       schema `marts` of {redact(urls.warehouse)}",
+                f"  query       {psql_line}",
+                "              (or `.venv/bin/atw psql`),"
+                " e.g. select * from marts.fct_daily_token_trends",
+                "  Dagster UI  make ui  → http://127.0.0.1:3000",
+                "  Grafana     grafana/ (five dashboards over the marts)",
+                "  docs        README.md and docs/",
+            ]
+        )
+    )
     return status
 
 

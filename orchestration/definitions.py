@@ -68,7 +68,6 @@ micro_batch_job = dg.define_asset_job(
 )
 
 
-
 @dg.schedule(
     name="nightly",
     job=everything_job,

@@ -39,24 +39,29 @@ def skip_reason() -> str | None:
     except ImportError:
         return "playwright is not installed (pip install playwright; no browser download needed)"
     if find_chromium() is None:
-        return (f"no Chromium on PATH (looked for {', '.join(CHROMIUM_NAMES)}); "
-                "on Debian: apt-get install chromium")
+        return (
+            f"no Chromium on PATH (looked for {', '.join(CHROMIUM_NAMES)}); "
+            "on Debian: apt-get install chromium"
+        )
     return None
 
 
 @contextmanager
-def chromium_page(width: int = 1600, height: int = 1000, scale: float = 1,
-                  init_script: str | None = None) -> Iterator:
+def chromium_page(
+    width: int = 1600, height: int = 1000, scale: float = 1, init_script: str | None = None
+) -> Iterator:
     """A page of a fresh headless Chromium profile (Playwright gives each launch its own
     user data directory, so nothing leaks between runs)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS, timeout=60_000)
+            executable_path=find_chromium(), headless=True, args=CHROMIUM_ARGS, timeout=60_000
+        )
         try:
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          device_scale_factor=scale)
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, device_scale_factor=scale
+            )
             if init_script:
                 context.add_init_script(init_script)
             yield context.new_page()

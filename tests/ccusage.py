@@ -33,8 +33,19 @@ def binary() -> tuple[Path | None, str]:
         return None, "npm is not installed: comparing with ccusage's stored reports only"
     INSTALL_DIR.mkdir(parents=True, exist_ok=True)
     installed = subprocess.run(
-        [npm, "install", "--prefix", str(INSTALL_DIR), "--no-audit", "--no-fund",
-         f"ccusage@{VERSION}"], capture_output=True, text=True, timeout=600)
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(INSTALL_DIR),
+            "--no-audit",
+            "--no-fund",
+            f"ccusage@{VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     found = INSTALL_DIR / "node_modules" / ".bin" / "ccusage"
     if installed.returncode != 0 or not found.is_file():
         return None, f"npm install ccusage@{VERSION} failed: {installed.stderr.strip()[-300:]}"
@@ -45,17 +56,29 @@ def binary() -> tuple[Path | None, str]:
 
 def _version(executable: Path) -> str:
     try:
-        printed = subprocess.run([str(executable), "--version"], capture_output=True, text=True,
-                                 timeout=60, env=_clean_env(Path(tempfile.gettempdir())))
+        printed = subprocess.run(
+            [str(executable), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_clean_env(Path(tempfile.gettempdir())),
+        )
     except OSError:
         return ""
     return printed.stdout.strip().rsplit(" ", 1)[-1]
 
 
 def _clean_env(home: Path) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "USERPROFILE": str(home),
-            "XDG_CONFIG_HOME": str(home / "xdg"), "XDG_DATA_HOME": str(home / "xdg"),
-            "LOG_LEVEL": "0", "NO_COLOR": "1", "COLUMNS": "200"}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "XDG_CONFIG_HOME": str(home / "xdg"),
+        "XDG_DATA_HOME": str(home / "xdg"),
+        "LOG_LEVEL": "0",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+    }
 
 
 def report(executable: Path, claude_dir: Path, name: str, timezone: str = "UTC") -> dict:
@@ -65,5 +88,10 @@ def report(executable: Path, claude_dir: Path, name: str, timezone: str = "UTC")
         env = {**_clean_env(Path(home)), "CLAUDE_CONFIG_DIR": str(claude_dir)}
         printed = subprocess.run(
             [str(executable), "claude", name, "--json", "--offline", "--timezone", timezone],
-            capture_output=True, text=True, timeout=600, env=env, check=True)
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+            check=True,
+        )
     return json.loads(printed.stdout)

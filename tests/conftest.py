@@ -142,11 +142,13 @@ def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
 
     with connect(urls.collector) as conn:
         generate_collector(conn, SMALL)
-    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
-                        LandingConfig(seed=7, batch_files=4, metric_files=3, days=SMALL.days,
-                                      end=SAMPLE_END))
-    write_claude_projects(claude_dir, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days,
-                                                       end=SAMPLE_END))
+    write_landing_files(
+        Path(os.environ["ATW_LANDING_DIR"]),
+        LandingConfig(seed=7, batch_files=4, metric_files=3, days=SMALL.days, end=SAMPLE_END),
+    )
+    write_claude_projects(
+        claude_dir, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days, end=SAMPLE_END)
+    )
     monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(claude_dir))
 
 
@@ -155,6 +157,7 @@ class SharedBuild:
     """Template databases the whole pipeline built, and the files it read and wrote: the
     landing folder, the Claude Code projects folder, the report. Never connected to after the
     build, so that `create database ... template` can copy them."""
+
     urls: Urls
     files: Path
 
@@ -171,8 +174,12 @@ class SharedBuild:
         return self.files / "report.html"
 
 
-def shared_build(name: str, fill: Callable[[Urls, SharedBuild, pytest.MonkeyPatch], None],
-                 base_url: str, tmp_path_factory) -> SharedBuild:
+def shared_build(
+    name: str,
+    fill: Callable[[Urls, SharedBuild, pytest.MonkeyPatch], None],
+    base_url: str,
+    tmp_path_factory,
+) -> SharedBuild:
     """Build `name` once per run, whichever xdist worker asks first: `fill` the sources of
     fresh databases (LANDING_DIR is `landing`, ATW_REPORT_PATH is `report`), then run the whole
     pipeline. The other workers wait for it and read where it is."""
@@ -187,9 +194,12 @@ def shared_build(name: str, fill: Callable[[Urls, SharedBuild, pytest.MonkeyPatc
             saved = json.loads(record.read_text())
             return SharedBuild(Urls(**saved["urls"]), Path(saved["files"]))
         built = SharedBuild(
-            Urls(warehouse=embedded_server.ensure_database(base_url, f"tpl_wh_{name}"),
-                 collector=embedded_server.ensure_database(base_url, f"tpl_col_{name}")),
-            folder / f"build-{name}")
+            Urls(
+                warehouse=embedded_server.ensure_database(base_url, f"tpl_wh_{name}"),
+                collector=embedded_server.ensure_database(base_url, f"tpl_col_{name}"),
+            ),
+            folder / f"build-{name}",
+        )
         built.landing.mkdir(parents=True)
         with pytest.MonkeyPatch.context() as monkeypatch:
             monkeypatch.setenv("ATW_WAREHOUSE_URL", built.urls.warehouse)
@@ -201,12 +211,19 @@ def shared_build(name: str, fill: Callable[[Urls, SharedBuild, pytest.MonkeyPatc
         assert run.success
         # Pools the run left open would keep `create database ... template` from copying.
         with connect(base_url, autocommit=True) as conn:
-            conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                         "where datname = any(%s) and pid <> pg_backend_pid()",
-                         ([_dbname(built.urls.warehouse), _dbname(built.urls.collector)],))
-        record.write_text(json.dumps({"urls": {"warehouse": built.urls.warehouse,
-                                               "collector": built.urls.collector},
-                                      "files": str(built.files)}))
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = any(%s) and pid <> pg_backend_pid()",
+                ([_dbname(built.urls.warehouse), _dbname(built.urls.collector)],),
+            )
+        record.write_text(
+            json.dumps(
+                {
+                    "urls": {"warehouse": built.urls.warehouse, "collector": built.urls.collector},
+                    "files": str(built.files),
+                }
+            )
+        )
         return built
 
 
@@ -228,37 +245,55 @@ def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
     owner, grant and policy inside the database; what belongs to the database itself
     (`grant ... on database`, `alter database ... set`) it does not, so that is copied here."""
     suffix = uuid.uuid4().hex[:10]
-    result = Urls(warehouse=with_database(base_url, f"wh_{suffix}"),
-                  collector=with_database(base_url, f"col_{suffix}"))
+    result = Urls(
+        warehouse=with_database(base_url, f"wh_{suffix}"),
+        collector=with_database(base_url, f"col_{suffix}"),
+    )
     with template_lock(built), connect(base_url, autocommit=True) as conn:
-        for template, url in ((built.urls.warehouse, result.warehouse),
-                              (built.urls.collector, result.collector)):
+        for template, url in (
+            (built.urls.warehouse, result.warehouse),
+            (built.urls.collector, result.collector),
+        ):
             source, copy = _dbname(template), _dbname(url)
-            conn.execute(sql.SQL("create database {} template {}").format(
-                sql.Identifier(copy), sql.Identifier(source)))
+            conn.execute(
+                sql.SQL("create database {} template {}").format(
+                    sql.Identifier(copy), sql.Identifier(source)
+                )
+            )
             for grantee, privilege in conn.execute(
-                    "select a.grantee::regrole::text, a.privilege_type "
-                    "from pg_database as d, aclexplode(d.datacl) as a "
-                    "where d.datname = %s and a.grantee <> 0 and a.grantee <> d.datdba",
-                    (source,)).fetchall():
-                conn.execute(sql.SQL("grant {} on database {} to {}").format(
-                    sql.SQL(privilege), sql.Identifier(copy), sql.Identifier(grantee)))
+                "select a.grantee::regrole::text, a.privilege_type "
+                "from pg_database as d, aclexplode(d.datacl) as a "
+                "where d.datname = %s and a.grantee <> 0 and a.grantee <> d.datdba",
+                (source,),
+            ).fetchall():
+                conn.execute(
+                    sql.SQL("grant {} on database {} to {}").format(
+                        sql.SQL(privilege), sql.Identifier(copy), sql.Identifier(grantee)
+                    )
+                )
             # dbt writes database-qualified names into function bodies, which PostgreSQL keeps
             # as text: in the copy they would name the build's database.
             with connect(with_database(base_url, copy), autocommit=True) as copied:
                 for (definition,) in copied.execute(
-                        "select pg_get_functiondef(p.oid) from pg_proc as p "
-                        "join pg_namespace as n on n.oid = p.pronamespace "
-                        "where n.nspname not in ('pg_catalog', 'information_schema') "
-                        "and p.prosrc like %s", (f'%"{source}".%',)).fetchall():
+                    "select pg_get_functiondef(p.oid) from pg_proc as p "
+                    "join pg_namespace as n on n.oid = p.pronamespace "
+                    "where n.nspname not in ('pg_catalog', 'information_schema') "
+                    "and p.prosrc like %s",
+                    (f'%"{source}".%',),
+                ).fetchall():
                     copied.execute(definition.replace(f'"{source}".', f'"{copy}".'))
             for setting in conn.execute(
-                    "select unnest(s.setconfig) from pg_db_role_setting as s "
-                    "join pg_database as d on d.oid = s.setdatabase "
-                    "where d.datname = %s and s.setrole = 0", (source,)).fetchall():
+                "select unnest(s.setconfig) from pg_db_role_setting as s "
+                "join pg_database as d on d.oid = s.setdatabase "
+                "where d.datname = %s and s.setrole = 0",
+                (source,),
+            ).fetchall():
                 key, value = setting[0].split("=", 1)
-                conn.execute(sql.SQL("alter database {} set {} = {}").format(
-                    sql.Identifier(copy), sql.Identifier(key), sql.Literal(value)))
+                conn.execute(
+                    sql.SQL("alter database {} set {} = {}").format(
+                        sql.Identifier(copy), sql.Identifier(key), sql.Literal(value)
+                    )
+                )
     monkeypatch.setenv("ATW_WAREHOUSE_URL", result.warehouse)
     monkeypatch.setenv("ATW_COLLECTOR_URL", result.collector)
     monkeypatch.setenv("ATW_LANDING_DIR", str(built.landing))
@@ -342,8 +377,10 @@ def table_checksum(url: str, table: str, order_by: str) -> tuple[int, str]:
     """Row count and md5 over every row's text, in key order: equal means identical tables."""
     with connect(url) as conn:
         return conn.execute(
-            sql.SQL("select count(*), md5(coalesce(string_agg(t::text, '|' order by {}), '')) "
-                    "from {} as t").format(sql.SQL(order_by), sql.Identifier(*table.split(".")))
+            sql.SQL(
+                "select count(*), md5(coalesce(string_agg(t::text, '|' order by {}), '')) "
+                "from {} as t"
+            ).format(sql.SQL(order_by), sql.Identifier(*table.split(".")))
         ).fetchone()
 
 
@@ -365,25 +402,31 @@ def mart_checksums(url: str, filters: dict[str, str] | None = None) -> dict[str,
     with connect(url) as conn:
         columns = {}
         for mart, column, data_type in conn.execute(
-                "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
-                "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 "
-                "and not a.attisdropped "
-                "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
-                "order by c.relname, a.attnum"):
+            "select c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 "
+            "and not a.attisdropped "
+            "where n.nspname = 'marts' and c.relkind in ('r', 'v') "
+            "order by c.relname, a.attnum"
+        ):
             columns.setdefault(mart, []).append(
                 sql.SQL("round({}::numeric, 9)").format(sql.Identifier(column))
-                if data_type in ("double precision", "real") else sql.Identifier(column))
+                if data_type in ("double precision", "real")
+                else sql.Identifier(column)
+            )
         sums = {}
         for mart, selected in columns.items():
             where = (filters or {}).get(mart, "")
             if mart == "fct_data_quality_daily":
                 where = "where validation_date < (now() at time zone 'UTC')::date"
             sums[mart] = conn.execute(
-                sql.SQL("select count(*), "
-                        "md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
-                        "from (select {} from {} {}) as t").format(
-                    sql.SQL(", ").join(selected), sql.Identifier("marts", mart), sql.SQL(where))
+                sql.SQL(
+                    "select count(*), "
+                    "md5(coalesce(string_agg(t::text, '|' order by t::text), '')) "
+                    "from (select {} from {} {}) as t"
+                ).format(
+                    sql.SQL(", ").join(selected), sql.Identifier("marts", mart), sql.SQL(where)
+                )
             ).fetchone()
     return sums
 
@@ -394,15 +437,23 @@ def content_checksums(url: str) -> dict:
     with connect(url) as conn:
         for table, order in RAW_TABLES.items():
             schema, name = table.split(".")
-            columns = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = %s and table_name = %s order by ordinal_position",
-                (schema, name)).fetchall() if r[0] not in VOLATILE]
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, name),
+                ).fetchall()
+                if r[0] not in VOLATILE
+            ]
             sums[table] = conn.execute(
-                sql.SQL("select count(*), md5(string_agg(row({})::text, '|' order by {})) "
-                        "from {} as t").format(
-                    sql.SQL(", ").join(sql.Identifier("t", c) for c in columns), sql.SQL(order),
-                    sql.Identifier(schema, name))
+                sql.SQL(
+                    "select count(*), md5(string_agg(row({})::text, '|' order by {})) from {} as t"
+                ).format(
+                    sql.SQL(", ").join(sql.Identifier("t", c) for c in columns),
+                    sql.SQL(order),
+                    sql.Identifier(schema, name),
+                )
             ).fetchone()
     return sums
 

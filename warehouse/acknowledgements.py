@@ -22,8 +22,9 @@ class Acknowledgement:
     is_new: bool
 
 
-def acknowledge(conn: psycopg.Connection, alert_id: str, by: str,
-                note: str | None = None) -> Acknowledgement:
+def acknowledge(
+    conn: psycopg.Connection, alert_id: str, by: str, note: str | None = None
+) -> Acknowledgement:
     """Acknowledge the alert whose id is or starts with `alert_id` (at least 8 characters).
     The first acknowledgement stands: acknowledging again returns it unchanged."""
     if not by.strip():
@@ -33,9 +34,13 @@ def acknowledge(conn: psycopg.Connection, alert_id: str, by: str,
     # The marts exist only after dbt has read ops.alert_acknowledgements, so it exists too.
     if conn.execute("select to_regclass('marts.fct_alerts')").fetchone()[0] is None:
         raise AlertNotFound("marts.fct_alerts does not exist yet: run the pipeline first")
-    matches = [row[0] for row in conn.execute(
-        "select alert_id from marts.fct_alerts where alert_id like %s || '%%' limit 2",
-        (alert_id,))]
+    matches = [
+        row[0]
+        for row in conn.execute(
+            "select alert_id from marts.fct_alerts where alert_id like %s || '%%' limit 2",
+            (alert_id,),
+        )
+    ]
     if not matches:
         raise AlertNotFound(f"no alert {alert_id!r} in marts.fct_alerts")
     if len(matches) > 1:
@@ -44,8 +49,11 @@ def acknowledge(conn: psycopg.Connection, alert_id: str, by: str,
         inserted = conn.execute(
             "insert into ops.alert_acknowledgements (alert_id, acknowledged_by, note) "
             "values (%s, %s, %s) on conflict (alert_id) do nothing returning alert_id",
-            (matches[0], by.strip(), note)).fetchone()
+            (matches[0], by.strip(), note),
+        ).fetchone()
         row = conn.execute(
             "select alert_id, acknowledged_by, acknowledged_at, note "
-            "from ops.alert_acknowledgements where alert_id = %s", (matches[0],)).fetchone()
+            "from ops.alert_acknowledgements where alert_id = %s",
+            (matches[0],),
+        ).fetchone()
     return Acknowledgement(*row, is_new=inserted is not None)

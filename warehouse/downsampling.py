@@ -30,8 +30,9 @@ def downsample_days() -> int:
     return days_setting("ATW_DOWNSAMPLE_DAYS", 1)
 
 
-def downsample(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
-               days: int | None = None) -> list[Cut]:
+def downsample(
+    conn: psycopg.Connection, run_id: str, now: datetime | None = None, days: int | None = None
+) -> list[Cut]:
     """Record the cutoff and delete the detailed marts' rows before it, in one transaction, so
     the marts never show detail the next build would drop. A mart dbt has not built yet is
     skipped (its first build filters on the recorded cutoff)."""
@@ -47,8 +48,10 @@ def downsample(conn: psycopg.Connection, run_id: str, now: datetime | None = Non
                 if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None:
                     rows = conn.execute(
                         sql.SQL("delete from {} where {} < %s").format(
-                            sql.Identifier(*table.split(".")), sql.Identifier(when)),
-                        (cutoff,)).rowcount
+                            sql.Identifier(*table.split(".")), sql.Identifier(when)
+                        ),
+                        (cutoff,),
+                    ).rowcount
                 cuts.append((table, rows))
         # dbt filters on the latest cutoff of all runs: a later, longer setting cannot bring
         # back rows an earlier run deleted, nor make the marts disagree on them.

@@ -115,8 +115,12 @@ def stop(data_dir: Path) -> bool:
         if _live_postmaster(pgdata) is None:
             return False
         server = pgserver.get_server(pgdata, cleanup_mode=None, start=False)
-        pgexec("pg_ctl", ("-w", "-D", str(pgdata), "stop"), bin_path=server.bin_path,
-               user=server.system_user)
+        pgexec(
+            "pg_ctl",
+            ("-w", "-D", str(pgdata), "stop"),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
         return True
 
 
@@ -138,8 +142,7 @@ def filled_collector(base_url: str, dbname: str) -> str | None:
     """The URL of `dbname` if it exists and holds a collector's events table (the sample that
     `atw generate` writes), else None; creates nothing."""
     with connect(base_url, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s",
-                            (dbname,)).fetchone():
+        if not conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone():
             return None
     url = with_database(base_url, dbname)
     with connect(url) as conn:

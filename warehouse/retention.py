@@ -68,8 +68,11 @@ def days_setting(variable: str, minimum: int, why: str = "") -> int:
 
 def retention_days() -> int:
     """ATW_RETENTION_DAYS, default 90."""
-    return days_setting("ATW_RETENTION_DAYS", MINIMUM_RETENTION_DAYS,
-                        " (the incremental models re-read recent days)")
+    return days_setting(
+        "ATW_RETENTION_DAYS",
+        MINIMUM_RETENTION_DAYS,
+        " (the incremental models re-read recent days)",
+    )
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
@@ -78,20 +81,24 @@ def cutoff_for(now: datetime, days: int) -> datetime:
     return datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
 
 
-def record(conn: psycopg.Connection, log: str, run_id: str, table: str, cutoff: datetime,
-           rows: int) -> Cut:
+def record(
+    conn: psycopg.Connection, log: str, run_id: str, table: str, cutoff: datetime, rows: int
+) -> Cut:
     """Log a cut in `log` (raw.retention_runs or raw.downsample_runs, one shape)."""
     conn.execute(
-        sql.SQL("insert into {} as logged (run_id, table_name, cutoff, rows_affected) "
-                "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
-                "set rows_affected = logged.rows_affected + excluded.rows_affected").format(
-            sql.Identifier(*log.split("."))),
-        (run_id, table, cutoff, rows))
+        sql.SQL(
+            "insert into {} as logged (run_id, table_name, cutoff, rows_affected) "
+            "values (%s, %s, %s, %s) on conflict (run_id, table_name) do update "
+            "set rows_affected = logged.rows_affected + excluded.rows_affected"
+        ).format(sql.Identifier(*log.split("."))),
+        (run_id, table, cutoff, rows),
+    )
     return Cut(table, cutoff, rows)
 
 
-def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
-          days: int | None = None) -> list[Cut]:
+def purge(
+    conn: psycopg.Connection, run_id: str, now: datetime | None = None, days: int | None = None
+) -> list[Cut]:
     """Delete raw events and blank transcript text older than the retention; delete check
     results as old (marts.fct_data_quality_daily keeps their daily counts). Each table in its
     own transaction, recorded with its cutoff in that same transaction."""
@@ -103,25 +110,36 @@ def purge(conn: psycopg.Connection, run_id: str, now: datetime | None = None,
             name = sql.Identifier(*table.split("."))
             if table in _PER_FILE:
                 rows = conn.execute(
-                    sql.SQL("with purged as (delete from {} where {} < %s returning *), "
-                            "counted as ({} returning 1) "
-                            "select count(*) from purged").format(name, when, _PER_FILE[table]),
-                    (cutoff,)).fetchone()[0]
+                    sql.SQL(
+                        "with purged as (delete from {} where {} < %s returning *), "
+                        "counted as ({} returning 1) "
+                        "select count(*) from purged"
+                    ).format(name, when, _PER_FILE[table]),
+                    (cutoff,),
+                ).fetchone()[0]
             else:
-                rows = conn.execute(sql.SQL("delete from {} where {} < %s").format(name, when),
-                                    (cutoff,)).rowcount
+                rows = conn.execute(
+                    sql.SQL("delete from {} where {} < %s").format(name, when), (cutoff,)
+                ).rowcount
             purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).
         rows = conn.execute(
-            sql.SQL("update {} as m set content = '', content_purged_at = now() "
-                    "from raw.collector_session_transcripts as t "
-                    "where t.session_id = m.session_id and t.updated_at < %s "
-                    "and m.content_purged_at is null").format(
-                sql.Identifier(*TRANSCRIPT_TEXT.split("."))), (cutoff,)).rowcount
+            sql.SQL(
+                "update {} as m set content = '', content_purged_at = now() "
+                "from raw.collector_session_transcripts as t "
+                "where t.session_id = m.session_id and t.updated_at < %s "
+                "and m.content_purged_at is null"
+            ).format(sql.Identifier(*TRANSCRIPT_TEXT.split("."))),
+            (cutoff,),
+        ).rowcount
         purged.append(record(conn, RUNS, run_id, TRANSCRIPT_TEXT, cutoff, rows))
     with conn.transaction():
-        rows = conn.execute(sql.SQL("delete from {} where validated_at < %s").format(
-            sql.Identifier(*DQ_RESULTS.split("."))), (cutoff,)).rowcount
+        rows = conn.execute(
+            sql.SQL("delete from {} where validated_at < %s").format(
+                sql.Identifier(*DQ_RESULTS.split("."))
+            ),
+            (cutoff,),
+        ).rowcount
         purged.append(record(conn, RUNS, run_id, DQ_RESULTS, cutoff, rows))
     return purged

@@ -36,23 +36,33 @@ def set_row_level_security(conn: psycopg.Connection, enabled: bool) -> None:
     with conn.transaction():
         updated = conn.execute(
             "update ops.access_settings set enabled = %s, changed_at = now() "
-            "where setting = 'row_level_security'", (enabled,)).rowcount
+            "where setting = 'row_level_security'",
+            (enabled,),
+        ).rowcount
     if not updated:
         raise RuntimeError("the roles are not set up yet: run `atw roles` first")
 
 
-def add_analyst(conn: psycopg.Connection, name: str, tenants: list[str] | None = None,
-                password: str | None = None) -> None:
+def add_analyst(
+    conn: psycopg.Connection,
+    name: str,
+    tenants: list[str] | None = None,
+    password: str | None = None,
+) -> None:
     """Create (or update) a login in the analyst role. With `tenants`, the login's tenant list
     is replaced by them (seen while row-level security is on); without, it is left alone."""
     if not _LOGIN_NAME.fullmatch(name):
-        raise ValueError(f"login name {name!r}: use lowercase letters, digits and _ "
-                         "(at most 63, not starting with a digit)")
+        raise ValueError(
+            f"login name {name!r}: use lowercase letters, digits and _ "
+            "(at most 63, not starting with a digit)"
+        )
     if name in (LOADER, TRANSFORMER, ANALYST):
         raise ValueError(f"{name!r} is one of the project's own roles")
-    ready = conn.execute("select to_regclass('ops.analyst_tenants') is not null "
-                         "and exists (select 1 from pg_roles where rolname = %s)",
-                         (ANALYST,)).fetchone()[0]
+    ready = conn.execute(
+        "select to_regclass('ops.analyst_tenants') is not null "
+        "and exists (select 1 from pg_roles where rolname = %s)",
+        (ANALYST,),
+    ).fetchone()[0]
     if not ready:
         raise RuntimeError("the analyst role does not exist yet: run `atw roles` first")
     login = sql.Identifier(name)
@@ -61,21 +71,26 @@ def add_analyst(conn: psycopg.Connection, name: str, tenants: list[str] | None =
         exists = conn.execute(
             "select shobj_description(oid, 'pg_authid') is not distinct from %s "
             "or pg_has_role(oid, %s, 'member') from pg_roles where rolname = %s",
-            (ANALYST_LOGIN_COMMENT, ANALYST, name)).fetchone()
+            (ANALYST_LOGIN_COMMENT, ANALYST, name),
+        ).fetchone()
         if exists and not exists[0]:
-            raise ValueError(f"a role named {name!r} already exists and was not created by "
-                             "`atw roles --analyst`: choose another name (its password and "
-                             "grants are left as they are)")
+            raise ValueError(
+                f"a role named {name!r} already exists and was not created by "
+                "`atw roles --analyst`: choose another name (its password and "
+                "grants are left as they are)"
+            )
         if not exists:
             conn.execute(sql.SQL("create role {} login").format(login))
-        conn.execute(sql.SQL("comment on role {} is {}").format(
-            login, sql.Literal(ANALYST_LOGIN_COMMENT)))
+        conn.execute(
+            sql.SQL("comment on role {} is {}").format(login, sql.Literal(ANALYST_LOGIN_COMMENT))
+        )
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(ANALYST), login))
         if password is not None:
-            conn.execute(sql.SQL("alter role {} password {}").format(login,
-                                                                     sql.Literal(password)))
+            conn.execute(sql.SQL("alter role {} password {}").format(login, sql.Literal(password)))
         if tenants is not None:
             conn.execute("delete from ops.analyst_tenants where role_name = %s", (name,))
             for tenant in sorted(set(tenants)):
-                conn.execute("insert into ops.analyst_tenants (role_name, tenant_id) "
-                             "values (%s, %s)", (name, tenant))
+                conn.execute(
+                    "insert into ops.analyst_tenants (role_name, tenant_id) values (%s, %s)",
+                    (name, tenant),
+                )

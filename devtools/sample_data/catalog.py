@@ -24,18 +24,48 @@ class Host:
 
 
 HOSTS: tuple[Host, ...] = (
-    Host("laptop", "2.3.1", 1, 4, False, 3.0,
-         ("/home/tim/src/agent-framework", "/home/tim/src/nixos", "/home/tim/src/website")),
-    Host("workstation", "1.9.4", 1, -95, True, 2.5,
-         ("/home/tim/src/agent-framework", "/home/tim/src/telemetry", "/home/tim/src/infra"),
-         per_process_session_ids=True),
-    Host("ci-runner-1", "2.3.0", 0, 0, False, 1.2,
-         ("/builds/agent-framework", "/builds/telemetry")),
-    Host("mbp-anna", "1.8.2", -5, 37, True, 1.6,
-         ("/Users/anna/code/payments-api", "/Users/anna/code/mobile-app"),
-         per_process_session_ids=True, reports_token_usage=False),
-    Host("devbox-raj", "2.2.7", 5, -12, False, 1.4,
-         ("/home/raj/work/data-pipeline", "/home/raj/work/ml-serving", "/home/raj/work/docs")),
+    Host(
+        "laptop",
+        "2.3.1",
+        1,
+        4,
+        False,
+        3.0,
+        ("/home/tim/src/agent-framework", "/home/tim/src/nixos", "/home/tim/src/website"),
+    ),
+    Host(
+        "workstation",
+        "1.9.4",
+        1,
+        -95,
+        True,
+        2.5,
+        ("/home/tim/src/agent-framework", "/home/tim/src/telemetry", "/home/tim/src/infra"),
+        per_process_session_ids=True,
+    ),
+    Host(
+        "ci-runner-1", "2.3.0", 0, 0, False, 1.2, ("/builds/agent-framework", "/builds/telemetry")
+    ),
+    Host(
+        "mbp-anna",
+        "1.8.2",
+        -5,
+        37,
+        True,
+        1.6,
+        ("/Users/anna/code/payments-api", "/Users/anna/code/mobile-app"),
+        per_process_session_ids=True,
+        reports_token_usage=False,
+    ),
+    Host(
+        "devbox-raj",
+        "2.2.7",
+        5,
+        -12,
+        False,
+        1.4,
+        ("/home/raj/work/data-pipeline", "/home/raj/work/ml-serving", "/home/raj/work/docs"),
+    ),
     Host("build-server", "2.1.0", 0, 210, False, 0.8, ("/srv/build/monorepo",)),
 )
 
@@ -62,8 +92,17 @@ AGENTS: tuple[Agent, ...] = (
 
 # (tool, weight). Weighted the way coding agents actually spend their calls.
 TOOLS: tuple[tuple[str, float], ...] = (
-    ("Bash", 6.0), ("Read", 7.0), ("Edit", 4.0), ("Write", 1.5), ("Grep", 3.0), ("Glob", 2.0),
-    ("MultiEdit", 1.0), ("TodoWrite", 1.2), ("WebFetch", 0.5), ("Task", 0.8), ("WebSearch", 0.3),
+    ("Bash", 6.0),
+    ("Read", 7.0),
+    ("Edit", 4.0),
+    ("Write", 1.5),
+    ("Grep", 3.0),
+    ("Glob", 2.0),
+    ("MultiEdit", 1.0),
+    ("TodoWrite", 1.2),
+    ("WebFetch", 0.5),
+    ("Task", 0.8),
+    ("WebSearch", 0.3),
 )
 
 MODELS: dict[str, tuple[str, ...]] = {

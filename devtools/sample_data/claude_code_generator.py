@@ -18,10 +18,16 @@ from pathlib import Path
 
 from devtools.sample_data import transcript_text
 
-PROJECTS = ("-home-tim-src-agent-framework", "-Users-anna-code-payments-api",
-            "-home-raj-work-data-pipeline")
-MODELS = (("claude-sonnet-4-20250514", 0.6), ("claude-sonnet-4-5-20250929", 0.3),
-          ("claude-opus-4-1-20250805", 0.1))
+PROJECTS = (
+    "-home-tim-src-agent-framework",
+    "-Users-anna-code-payments-api",
+    "-home-raj-work-data-pipeline",
+)
+MODELS = (
+    ("claude-sonnet-4-20250514", 0.6),
+    ("claude-sonnet-4-5-20250929", 0.3),
+    ("claude-opus-4-1-20250805", 0.1),
+)
 TOOLS = ("Bash", "Read", "Edit", "Grep", "Glob", "Write", "TodoWrite")
 SUBAGENT_TYPES = ("general-purpose", "code-reviewer", "test-runner")
 
@@ -50,12 +56,20 @@ class _Session:
     def _line(self, kind: str, message: dict, sidechain: bool = False, **extra) -> dict:
         self.at += timedelta(seconds=self.rng.uniform(0.5, 20))
         line_uuid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        line = {"parentUuid": self.parent, "isSidechain": sidechain, "userType": "external",
-                "cwd": "/" + self.project.strip("-").replace("-", "/"),
-                "sessionId": self.session_id, "version": self.version, "gitBranch": "main",
-                "type": kind, "message": message, "uuid": line_uuid,
-                "timestamp": self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                **extra}
+        line = {
+            "parentUuid": self.parent,
+            "isSidechain": sidechain,
+            "userType": "external",
+            "cwd": "/" + self.project.strip("-").replace("-", "/"),
+            "sessionId": self.session_id,
+            "version": self.version,
+            "gitBranch": "main",
+            "type": kind,
+            "message": message,
+            "uuid": line_uuid,
+            "timestamp": self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            **extra,
+        }
         self.parent = line_uuid
         self.lines.append(line)
         return line
@@ -66,14 +80,32 @@ class _Session:
     def task(self, model: str, subagent_type: str) -> None:
         """The main agent calls the Task tool; the subagent's traffic follows as sidechain."""
         rng = self.rng
-        message = {"id": _id(rng, "msg_"), "type": "message", "role": "assistant",
-                   "model": model, "stop_reason": "tool_use", "stop_sequence": None,
-                   "content": [{"type": "tool_use", "id": _id(rng, "toolu_"), "name": "Task",
-                                "input": {"description": "Review the change",
-                                          "prompt": "Review the diff for bugs.",
-                                          "subagent_type": subagent_type}}],
-                   "usage": {"input_tokens": 4, "cache_read_input_tokens": self.context,
-                             "cache_creation_input_tokens": 120, "output_tokens": 85}}
+        message = {
+            "id": _id(rng, "msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "content": [
+                {
+                    "type": "tool_use",
+                    "id": _id(rng, "toolu_"),
+                    "name": "Task",
+                    "input": {
+                        "description": "Review the change",
+                        "prompt": "Review the diff for bugs.",
+                        "subagent_type": subagent_type,
+                    },
+                }
+            ],
+            "usage": {
+                "input_tokens": 4,
+                "cache_read_input_tokens": self.context,
+                "cache_creation_input_tokens": 120,
+                "output_tokens": 85,
+            },
+        }
         self._line("assistant", message, requestId=_id(rng, "req_"))
 
     def response(self, model: str, sidechain: bool = False, agent_id: str | None = None) -> None:
@@ -81,17 +113,27 @@ class _Session:
         message_id, request_id = _id(rng, "msg_"), _id(rng, "req_")
         write = rng.randint(200, 4_000)
         one_hour = write if rng.random() < 0.15 else 0
-        usage = {"input_tokens": rng.randint(3, 40), "cache_read_input_tokens": self.context,
-                 "cache_creation_input_tokens": write,
-                 "cache_creation": {"ephemeral_5m_input_tokens": write - one_hour,
-                                    "ephemeral_1h_input_tokens": one_hour},
-                 "output_tokens": 1, "service_tier": "standard"}
+        usage = {
+            "input_tokens": rng.randint(3, 40),
+            "cache_read_input_tokens": self.context,
+            "cache_creation_input_tokens": write,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": write - one_hour,
+                "ephemeral_1h_input_tokens": one_hour,
+            },
+            "output_tokens": 1,
+            "service_tier": "standard",
+        }
         self.context += write
         blocks = [{"type": "text", "text": transcript_text.assistant_message(rng)}]
         tool_use = None
         if rng.random() < 0.7:
-            tool_use = {"type": "tool_use", "id": _id(rng, "toolu_"), "name": rng.choice(TOOLS),
-                        "input": {"command": "pytest -q", "description": "run the tests"}}
+            tool_use = {
+                "type": "tool_use",
+                "id": _id(rng, "toolu_"),
+                "name": rng.choice(TOOLS),
+                "input": {"command": "pytest -q", "description": "run the tests"},
+            }
             blocks.append(tool_use)
         final_output = int(rng.lognormvariate(math.log(350), 0.8))
         extra = {"requestId": request_id}
@@ -99,18 +141,35 @@ class _Session:
             extra["agentId"] = agent_id
         for index, block in enumerate(blocks):
             last = index == len(blocks) - 1
-            message = {"id": message_id, "type": "message", "role": "assistant", "model": model,
-                       "content": [block], "stop_reason": "tool_use" if last and tool_use else
-                       ("end_turn" if last else None), "stop_sequence": None,
-                       "usage": {**usage, "output_tokens": final_output if last else
-                                 rng.randint(1, 8)}}
+            message = {
+                "id": message_id,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [block],
+                "stop_reason": "tool_use" if last and tool_use else ("end_turn" if last else None),
+                "stop_sequence": None,
+                "usage": {**usage, "output_tokens": final_output if last else rng.randint(1, 8)},
+            }
             self._line("assistant", message, sidechain, **extra)
         if tool_use:
             failed = rng.random() < 0.08
-            self._line("user", {"role": "user", "content": [{
-                "type": "tool_result", "tool_use_id": tool_use["id"], "is_error": failed,
-                "content": transcript_text.tool_result_message(rng)}]}, sidechain, **(
-                {"agentId": agent_id} if agent_id else {}))
+            self._line(
+                "user",
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": tool_use["id"],
+                            "is_error": failed,
+                            "content": transcript_text.tool_result_message(rng),
+                        }
+                    ],
+                },
+                sidechain,
+                **({"agentId": agent_id} if agent_id else {}),
+            )
 
 
 def write_claude_projects(directory: Path, config: ClaudeCodeConfig) -> dict[str, int]:
@@ -121,8 +180,13 @@ def write_claude_projects(directory: Path, config: ClaudeCodeConfig) -> dict[str
     for _ in range(config.sessions):
         project = rng.choice(PROJECTS)
         start = end - timedelta(days=rng.uniform(0.2, config.days))
-        session = _Session(rng, project, str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                           start, rng.choice(("1.0.98", "1.0.108", "2.0.14")))
+        session = _Session(
+            rng,
+            project,
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            start,
+            rng.choice(("1.0.98", "1.0.108", "2.0.14")),
+        )
         model = rng.choices([m for m, _ in MODELS], weights=[w for _, w in MODELS])[0]
         for _ in range(rng.randint(1, 6)):
             session.user(transcript_text.user_message(rng))
@@ -141,8 +205,14 @@ def write_claude_projects(directory: Path, config: ClaudeCodeConfig) -> dict[str
     for session in sessions:
         lines = session.lines
         if rng.random() < 0.3:
-            lines = [{"type": "summary", "summary": "Fix the flaky retry test",
-                      "leafUuid": lines[-1]["uuid"]}, *lines]
+            lines = [
+                {
+                    "type": "summary",
+                    "summary": "Fix the flaky retry test",
+                    "leafUuid": lines[-1]["uuid"],
+                },
+                *lines,
+            ]
         _write(directory / session.project / f"{session.session_id}.jsonl", lines, written)
         if rng.random() < config.resumed_share:  # resumed: a new file repeats the history
             resumed_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))

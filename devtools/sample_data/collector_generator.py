@@ -26,14 +26,41 @@ from psycopg import sql
 from devtools.sample_data import catalog, cost_worker, transcript_text
 
 EVENT_COLUMNS = (
-    "host_id", "session_id", "event_type", "agent_name", "hook_name", "mode", "execution_type",
-    "decision", "decision_reason", "tool_name", "working_dir", "latency_ms", "model_tier",
-    "model_name", "success", "error_count", "extra_data", "created_at", "prompt_tokens",
-    "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "cost",
-    "client_version", "generation_id", "cost_fetch_retries",
+    "host_id",
+    "session_id",
+    "event_type",
+    "agent_name",
+    "hook_name",
+    "mode",
+    "execution_type",
+    "decision",
+    "decision_reason",
+    "tool_name",
+    "working_dir",
+    "latency_ms",
+    "model_tier",
+    "model_name",
+    "success",
+    "error_count",
+    "extra_data",
+    "created_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost",
+    "client_version",
+    "generation_id",
+    "cost_fetch_retries",
 )
 TRANSCRIPT_COLUMNS = (
-    "host_id", "session_id", "transcript_data", "message_counts", "created_at", "updated_at",
+    "host_id",
+    "session_id",
+    "transcript_data",
+    "message_counts",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -76,8 +103,30 @@ def _weighted(rng: random.Random, items, weights):
 
 # Share of a working day's sessions that start in each local hour.
 _HOUR_WEIGHTS = (
-    0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8, 2.0, 3.5, 4.0, 3.8,
-    2.2, 3.0, 3.8, 3.6, 3.2, 2.5, 1.5, 1.0, 1.2, 1.0, 0.6, 0.4,
+    0.2,
+    0.1,
+    0.05,
+    0.05,
+    0.05,
+    0.1,
+    0.3,
+    0.8,
+    2.0,
+    3.5,
+    4.0,
+    3.8,
+    2.2,
+    3.0,
+    3.8,
+    3.6,
+    3.2,
+    2.5,
+    1.5,
+    1.0,
+    1.2,
+    1.0,
+    0.6,
+    0.4,
 )
 
 
@@ -116,8 +165,11 @@ class _SessionWriter:
             if rng.random() < 0.04:
                 gap += rng.uniform(300, 1500)  # the user went for coffee
             at = at + timedelta(seconds=gap)
-            event_session = (str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                             if host.per_process_session_ids and rows else session_id)
+            event_session = (
+                str(uuid.UUID(int=rng.getrandbits(128), version=4))
+                if host.per_process_session_ids and rows
+                else session_id
+            )
             rows.append((at, self._event(host, event_session, working_dir, at, error_prone)))
         return rows
 
@@ -127,7 +179,8 @@ class _SessionWriter:
         hook = rng.choice(agent.hooks)
         tool = (
             _weighted(rng, self.tool_names, self.tool_weights)
-            if hook in ("PreToolUse", "PostToolUse") else ""
+            if hook in ("PreToolUse", "PostToolUse")
+            else ""
         )
         is_llm = rng.random() < agent.llm_share
         error_rate = 0.25 if error_prone else 0.03
@@ -140,8 +193,9 @@ class _SessionWriter:
             event_type, decision = "commit", "SUCCESS"
         elif hook in ("PreToolUse", "UserPromptSubmit"):
             event_type = "hook_decision"
-            decision = _weighted(rng, ("APPROVE", "DENY", "CONFIRM", "CONTINUE"),
-                                 (0.82, 0.07, 0.04, 0.07))
+            decision = _weighted(
+                rng, ("APPROVE", "DENY", "CONFIRM", "CONTINUE"), (0.82, 0.07, 0.04, 0.07)
+            )
         else:
             event_type = "agent_execution"
             decision = "ERROR" if rng.random() < error_rate else "SUCCESS"
@@ -182,17 +236,41 @@ class _SessionWriter:
             latency *= rng.uniform(8, 20)  # a stalled provider or a cold cache
         latency_ms = max(1, int(latency)) + error_count * 1000
 
-        extra = {"permissionMode": rng.choice(("default", "acceptEdits", "plan")),
-                 "inputChars": input_chars}
+        extra = {
+            "permissionMode": rng.choice(("default", "acceptEdits", "plan")),
+            "inputChars": input_chars,
+        }
         if error_count:
             extra["retryAttempts"] = error_count
         created_at = at + timedelta(seconds=host.clock_skew_seconds + rng.uniform(-1.5, 1.5))
         return (
-            host.host_id, session_id, event_type, agent.name, hook,
-            "lazy" if rng.random() < 0.3 else "direct", "llm" if is_llm else "typescript",
-            decision, reason, tool, working_dir, latency_ms, tier, model, success, error_count,
-            _jsonb_text(extra, host.double_encodes_json), created_at, prompt, completion, total,
-            cached, reasoning, None, host.client_version, generation_id, 0,
+            host.host_id,
+            session_id,
+            event_type,
+            agent.name,
+            hook,
+            "lazy" if rng.random() < 0.3 else "direct",
+            "llm" if is_llm else "typescript",
+            decision,
+            reason,
+            tool,
+            working_dir,
+            latency_ms,
+            tier,
+            model,
+            success,
+            error_count,
+            _jsonb_text(extra, host.double_encodes_json),
+            created_at,
+            prompt,
+            completion,
+            total,
+            cached,
+            reasoning,
+            None,
+            host.client_version,
+            generation_id,
+            0,
         )
 
     def batches(self, events):
@@ -202,7 +280,7 @@ class _SessionWriter:
         i = 0
         while i < len(events):
             size = rng.randint(1, 12)
-            chunk = events[i:i + size]
+            chunk = events[i : i + size]
             i += size
             sent = chunk[-1][0] + timedelta(seconds=rng.uniform(0.2, 4.0))
             rows = [row for _, row in chunk]
@@ -217,13 +295,15 @@ def generate_collector(conn: psycopg.Connection, config: GeneratorConfig) -> Gen
     """Create the collector schema (if missing) and append a generated history to it."""
     rng = random.Random(config.seed)
     end = (config.end or datetime.now(UTC)).astimezone(UTC)
-    first_day = (end - timedelta(days=config.days)).replace(hour=0, minute=0, second=0,
-                                                            microsecond=0)
+    first_day = (end - timedelta(days=config.days)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     create_collector_schema(conn)
     writer = _SessionWriter(rng, config)
     host_weights = [h.weight for h in catalog.HOSTS]
-    report = GenerationReport(hosts=[h.host_id for h in catalog.HOSTS],
-                              first_day=first_day.date().isoformat())
+    report = GenerationReport(
+        hosts=[h.host_id for h in catalog.HOSTS], first_day=first_day.date().isoformat()
+    )
 
     # Plan sessions first (cheap), then simulate them day by day.
     day_weights = []
@@ -246,12 +326,14 @@ def generate_collector(conn: psycopg.Connection, config: GeneratorConfig) -> Gen
         for host, size, fixed_start in plans[d]:
             local_hour = _weighted(rng, range(24), _HOUR_WEIGHTS)
             start = fixed_start or day + timedelta(
-                hours=(local_hour - host.utc_offset_hours) % 24, seconds=rng.uniform(0, 3600))
+                hours=(local_hour - host.utc_offset_hours) % 24, seconds=rng.uniform(0, 3600)
+            )
             if start >= end:
                 continue
             session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            events = [(t, row) for t, row in writer.events(host, session_id, start, size)
-                      if t < end]
+            events = [
+                (t, row) for t, row in writer.events(host, session_id, start, size) if t < end
+            ]
             if not events:
                 continue
             report.sessions += 1
@@ -287,8 +369,15 @@ def _plant(rng, secrets, batches, transcripts) -> None:
             messages = json.loads(json.loads(data)) if data.startswith('"') else json.loads(data)
             messages[rng.randrange(len(messages))]["content"] += f"\n\nexport TOKEN={secret}\n"
             double = data.startswith('"')
-            transcripts[i] = (host_id, session_id, _jsonb_text(messages, double), counts,
-                              created, updated, n)
+            transcripts[i] = (
+                host_id,
+                session_id,
+                _jsonb_text(messages, double),
+                counts,
+                created,
+                updated,
+                n,
+            )
 
 
 def _transcript_row(rng, host, session_id, events, end):
@@ -297,17 +386,21 @@ def _transcript_row(rng, host, session_id, events, end):
     created = events[0][0] + timedelta(seconds=rng.uniform(1, 10))
     updated = min(end, max(created, events[-1][0] + timedelta(seconds=rng.uniform(1, 20))))
     return (
-        host.host_id, session_id,
+        host.host_id,
+        session_id,
         _jsonb_text(messages, host.double_encodes_json),
         _jsonb_text(transcript_text.message_counts(messages), host.double_encodes_json),
-        created, updated, len(messages),
+        created,
+        updated,
+        len(messages),
     )
 
 
 def _copy_events(conn, batches, report: GenerationReport) -> None:
     columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
     with conn.cursor().copy(
-            sql.SQL("copy telemetry_events ({}) from stdin").format(columns)) as copy:
+        sql.SQL("copy telemetry_events ({}) from stdin").format(columns)
+    ) as copy:
         for _, rows, is_retry in batches:
             for row in rows:
                 copy.write_row(row)
@@ -319,15 +412,17 @@ def _copy_events(conn, batches, report: GenerationReport) -> None:
 def _copy_transcripts(conn, rows, report: GenerationReport) -> None:
     columns = sql.SQL(", ").join(map(sql.Identifier, TRANSCRIPT_COLUMNS))
     with conn.cursor().copy(
-            sql.SQL("copy session_transcripts ({}) from stdin").format(columns)) as copy:
+        sql.SQL("copy session_transcripts ({}) from stdin").format(columns)
+    ) as copy:
         for row in rows:
             copy.write_row(row[:6])
             report.transcripts += 1
             report.transcript_messages += row[6]
 
 
-def upsert_transcript(conn, host_id: str, session_id: str, messages: list[dict],
-                      double_encode: bool = True) -> None:
+def upsert_transcript(
+    conn, host_id: str, session_id: str, messages: list[dict], double_encode: bool = True
+) -> None:
     """The collector's own upsert: the whole array is replaced and `updated_at` moves."""
     conn.execute(
         """
@@ -338,6 +433,10 @@ def upsert_transcript(conn, host_id: str, session_id: str, messages: list[dict],
             message_counts = excluded.message_counts,
             updated_at = now()
         """,
-        (session_id, host_id, _jsonb_text(messages, double_encode),
-         _jsonb_text(transcript_text.message_counts(messages), double_encode)),
+        (
+            session_id,
+            host_id,
+            _jsonb_text(messages, double_encode),
+            _jsonb_text(transcript_text.message_counts(messages), double_encode),
+        ),
     )

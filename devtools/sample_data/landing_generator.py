@@ -24,11 +24,19 @@ SDK_AGENTS = (
 )
 # The last is a team's own fine-tune behind its gateway: no catalogue prices it, so the sample
 # shows unpriced calls and the recommendation to add an override for them.
-SDK_MODELS = ("anthropic/claude-sonnet-4-5@2025-09", "anthropic/claude-haiku-4-5@2025-10",
-              "openai/gpt-4.1-mini@2025-04", "acme/support-tuned-7b@2025-08")
-ERRORS = (("transient", "E_UPSTREAM_TIMEOUT"), ("quota", "E_QUOTA_EXCEEDED"),
-          ("validation", "E_BAD_TOOL_INPUT"), ("upstream", "E_PROVIDER_5XX"),
-          ("policy", "E_POLICY_BLOCKED"))
+SDK_MODELS = (
+    "anthropic/claude-sonnet-4-5@2025-09",
+    "anthropic/claude-haiku-4-5@2025-10",
+    "openai/gpt-4.1-mini@2025-04",
+    "acme/support-tuned-7b@2025-08",
+)
+ERRORS = (
+    ("transient", "E_UPSTREAM_TIMEOUT"),
+    ("quota", "E_QUOTA_EXCEEDED"),
+    ("validation", "E_BAD_TOOL_INPUT"),
+    ("upstream", "E_PROVIDER_5XX"),
+    ("policy", "E_POLICY_BLOCKED"),
+)
 
 
 @dataclass(frozen=True)
@@ -48,50 +56,71 @@ def _batch_event(rng: random.Random, at: datetime, host: catalog.Host, session_i
     is_llm = rng.random() < agent.llm_share
     tier = rng.choice(agent.tiers) if is_llm else None
     event = {
-        "hostId": host.host_id, "sessionId": session_id,
+        "hostId": host.host_id,
+        "sessionId": session_id,
         "eventType": rng.choice(("hook_decision", "agent_execution")),
-        "agentName": agent.name, "hookName": rng.choice(agent.hooks),
-        "mode": "direct", "executionType": "llm" if is_llm else "typescript",
+        "agentName": agent.name,
+        "hookName": rng.choice(agent.hooks),
+        "mode": "direct",
+        "executionType": "llm" if is_llm else "typescript",
         "timestamp": at.isoformat().replace("+00:00", "Z"),
         "decision": rng.choice(("APPROVE", "APPROVED", "DENY", "SUCCESS")),
         "decisionReason": rng.choice(catalog.APPROVE_REASONS),
         "toolName": rng.choice([t for t, _ in catalog.TOOLS]),
         "workingDir": rng.choice(host.repos),
         "latencyMs": int(rng.lognormvariate(math.log(900 if is_llm else 15), 0.5)),
-        "success": True, "errorCount": 0, "clientVersion": host.client_version,
+        "success": True,
+        "errorCount": 0,
+        "clientVersion": host.client_version,
     }
     if tier:
         prompt = int(rng.lognormvariate(math.log(catalog.TIER_PROMPT_TOKENS[tier]), 0.5))
         completion = int(rng.lognormvariate(math.log(150), 0.6))
-        event.update(modelTier=tier, modelName=rng.choice(catalog.MODELS[tier]),
-                     promptTokens=prompt, completionTokens=completion,
-                     totalTokens=prompt + completion)
+        event.update(
+            modelTier=tier,
+            modelName=rng.choice(catalog.MODELS[tier]),
+            promptTokens=prompt,
+            completionTokens=completion,
+            totalTokens=prompt + completion,
+        )
     return event
 
 
 def _metric_line(rng: random.Random, at: datetime) -> dict:
     agent, tenant, tools = rng.choice(SDK_AGENTS)
     failed = rng.random() < 0.07
-    calls = [{"name": rng.choice(tools),
-              "status": "error" if failed and i == 0 else "success",
-              "latencyMs": int(rng.lognormvariate(math.log(80), 0.7))}
-             for i in range(rng.randint(0, 4))]
+    calls = [
+        {
+            "name": rng.choice(tools),
+            "status": "error" if failed and i == 0 else "success",
+            "latencyMs": int(rng.lognormvariate(math.log(80), 0.7)),
+        }
+        for i in range(rng.randint(0, 4))
+    ]
     value = {
-        "agentId": agent, "tenantId": tenant,
+        "agentId": agent,
+        "tenantId": tenant,
         "eventId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "traceId": f"tr-{rng.getrandbits(48):012x}", "spanId": f"sp-{rng.getrandbits(32):08x}",
+        "traceId": f"tr-{rng.getrandbits(48):012x}",
+        "spanId": f"sp-{rng.getrandbits(32):08x}",
         "sessionId": f"sess-{agent}-{at:%Y%m%d}-{rng.randint(0, 40)}",
-        "version": "2.3.1", "modelId": rng.choice(SDK_MODELS),
+        "version": "2.3.1",
+        "modelId": rng.choice(SDK_MODELS),
         "toolCalls": calls,
-        "tokenUsage": {"promptTokens": int(rng.lognormvariate(math.log(650), 0.5)),
-                       "completionTokens": int(rng.lognormvariate(math.log(300), 0.6))},
+        "tokenUsage": {
+            "promptTokens": int(rng.lognormvariate(math.log(650), 0.5)),
+            "completionTokens": int(rng.lognormvariate(math.log(300), 0.6)),
+        },
         "latencyMs": int(rng.lognormvariate(math.log(1300), 0.5)),
         "retries": rng.choice((0, 0, 0, 0, 1, 2, 3)) if failed else 0,
     }
     if failed:
         value["errorClass"], value["errorCode"] = rng.choice(ERRORS)
-    return {"metric": "task_error" if failed else "task_success",
-            "timestamp": int(at.timestamp() * 1000), "value": value}
+    return {
+        "metric": "task_error" if failed else "task_success",
+        "timestamp": int(at.timestamp() * 1000),
+        "value": value,
+    }
 
 
 # One of each way a drop goes wrong; `kind` names the reason the loader must give.
@@ -134,8 +163,13 @@ def write_landing_files(directory: Path, config: LandingConfig) -> dict[str, int
     end = (config.end or datetime.now(UTC)).astimezone(UTC)
     start = end - timedelta(days=config.days)
     directory.mkdir(parents=True, exist_ok=True)
-    written = {"batch_files": 0, "batch_events": 0, "metric_files": 0, "metric_lines": 0,
-               "bad_records": 0}
+    written = {
+        "batch_files": 0,
+        "batch_events": 0,
+        "metric_files": 0,
+        "metric_lines": 0,
+        "bad_records": 0,
+    }
 
     def random_time() -> datetime:
         return start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
@@ -162,8 +196,7 @@ def write_landing_files(directory: Path, config: LandingConfig) -> dict[str, int
         for _ in range(config.lines_per_metric_file):
             if rng.random() < config.bad_share:
                 # Oversize lines are left to the tests: a megabyte each bloats the demo.
-                kinds = [b for b in bad_metric_lines(rng, random_time(), end)
-                         if b[0] != "oversize"]
+                kinds = [b for b in bad_metric_lines(rng, random_time(), end) if b[0] != "oversize"]
                 lines.append(rng.choice(kinds)[1])
                 written["bad_records"] += 1
             else:

@@ -15,12 +15,26 @@ _PROMPTS = (
     "Rename {thing} to something clearer across the codebase.",
 )
 _MODULES = (
-    "src/server/routes.ts", "ingest/loader.py", "lib/cache.rs", "cmd/worker/main.go",
-    "app/models/invoice.rb", "src/components/Table.tsx", "db/migrations", "scripts/deploy.sh",
+    "src/server/routes.ts",
+    "ingest/loader.py",
+    "lib/cache.rs",
+    "cmd/worker/main.go",
+    "app/models/invoice.rb",
+    "src/components/Table.tsx",
+    "db/migrations",
+    "scripts/deploy.sh",
 )
 _THINGS = (
-    "retry backoff", "empty input", "time zones", "pagination", "the config file",
-    "connection pooling", "unicode names", "large payloads", "the session cache", "rate limits",
+    "retry backoff",
+    "empty input",
+    "time zones",
+    "pagination",
+    "the config file",
+    "connection pooling",
+    "unicode names",
+    "large payloads",
+    "the session cache",
+    "rate limits",
 )
 _ASSISTANT_OPENERS = (
     "I'll start by reading {module} to understand how {thing} is handled.",
@@ -39,9 +53,9 @@ _ASSISTANT_CLOSERS = (
     "This should reduce the latency noticeably; I measured it locally.",
 )
 _CODE = (
-    "```python\ndef load_{name}(path: str) -> dict:\n    with open(path, encoding=\"utf-8\") as fh:\n"
-    "        data = json.load(fh)\n    if \"{name}\" not in data:\n"
-    "        raise KeyError(\"missing {name} in \" + path)\n    return data[\"{name}\"]\n```",
+    '```python\ndef load_{name}(path: str) -> dict:\n    with open(path, encoding="utf-8") as fh:\n'
+    '        data = json.load(fh)\n    if "{name}" not in data:\n'
+    '        raise KeyError("missing {name} in " + path)\n    return data["{name}"]\n```',
     "```ts\nexport async function fetch{Name}(id: string): Promise<{Name}> {{\n"
     "  const res = await fetch(`/api/{name}/${{id}}`);\n"
     "  if (!res.ok) throw new Error(`{name} ${{id}}: ${{res.status}}`);\n  return res.json();\n}}\n```",
@@ -51,7 +65,7 @@ _CODE = (
     "\tctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)\n\tdefer cancel()\n"
     "\tif err := s.store.Save{Name}(ctx, r.Body); err != nil {{\n"
     "\t\thttp.Error(w, err.Error(), http.StatusBadRequest)\n\t\treturn\n\t}}\n}}\n```",
-    "```diff\n-    timeout = 5\n+    timeout = config.get(\"{name}_timeout\", 30)\n"
+    '```diff\n-    timeout = 5\n+    timeout = config.get("{name}_timeout", 30)\n'
     "     client = Client(timeout=timeout)\n```",
 )
 _NAMES = ("invoice", "session", "user", "report", "token", "order", "widget", "job")
@@ -80,9 +94,16 @@ def _fill(template: str, rng: random.Random) -> str:
         for i in range(rng.randint(3, 25))
     )
     return template.format(
-        module=rng.choice(_MODULES), thing=rng.choice(_THINGS), name=name,
-        Name=name.capitalize(), n=n, m=m, k=rng.randint(0, 90), secs=f"{rng.uniform(0.2, 40):.2f}",
-        dots="." * min(n, 60), listing=listing,
+        module=rng.choice(_MODULES),
+        thing=rng.choice(_THINGS),
+        name=name,
+        Name=name.capitalize(),
+        n=n,
+        m=m,
+        k=rng.randint(0, 90),
+        secs=f"{rng.uniform(0.2, 40):.2f}",
+        dots="." * min(n, 60),
+        listing=listing,
     )
 
 

@@ -27,6 +27,7 @@ from ingestion.core.contract_fields import (
 
 # --- Claude Code session logs -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MessageContent:
     """What the warehouse keeps of a message's content blocks: readable text (redacted), the
@@ -58,16 +59,16 @@ def _readable(value: Any, context: LoadContext) -> str:
     return redacted
 
 
-def _block_id(block: dict, key: str, index: int, context: LoadContext,
-              required: bool) -> str | None:
+def _block_id(
+    block: dict, key: str, index: int, context: LoadContext, required: bool
+) -> str | None:
     value = block.get(key)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value or "\x00" in value or len(value) > NAME_CHARS:
         raise contract_error(quarantine.WRONG_TYPE, f"{index}.{key}")
     clean = _readable(value, context)
-    return (redaction.fingerprint(clean, value, context.fingerprint_key)
-            if clean != value else value)
+    return redaction.fingerprint(clean, value, context.fingerprint_key) if clean != value else value
 
 
 def _content(value: Any, info: ValidationInfo) -> MessageContent:
@@ -89,21 +90,26 @@ def _content(value: Any, info: ValidationInfo) -> MessageContent:
             texts.append(_readable(block.get("thinking", ""), context))
         elif kind == "tool_use":
             tool_input = block.get("input")
-            use = {"id": _block_id(block, "id", index, context, True),
-                   "name": _block_id(block, "name", index, context, True),
-                   "input_chars": len(dumps_any(tool_input))}
+            use = {
+                "id": _block_id(block, "id", index, context, True),
+                "name": _block_id(block, "name", index, context, True),
+                "input_chars": len(dumps_any(tool_input)),
+            }
             if isinstance(tool_input, dict) and tool_input.get("subagent_type"):
                 # Task: which subagent.
-                use["subagent_type"] = _block_id(tool_input, "subagent_type", index, context,
-                                                 True)
+                use["subagent_type"] = _block_id(tool_input, "subagent_type", index, context, True)
             uses.append(use)
         elif kind == "tool_result":
             body = block.get("content")
             body_text = _readable(body, context)
             texts.append(body_text)
-            results.append({"tool_use_id": _block_id(block, "tool_use_id", index, context, True),
-                            "is_error": block.get("is_error") is True,
-                            "content_chars": len(body_text)})
+            results.append(
+                {
+                    "tool_use_id": _block_id(block, "tool_use_id", index, context, True),
+                    "is_error": block.get("is_error") is True,
+                    "content_chars": len(body_text),
+                }
+            )
     return MessageContent("\n".join(t for t in texts if t), tuple(uses), tuple(results))
 
 
@@ -140,8 +146,11 @@ COST_USD = Field(validation_alias=AliasChoices("cost_usd", "costUSD"))
 def _relayed(value: Any) -> Any:
     """`data` of a `progress` line when it relays a subagent's message (`data.message.message`
     an object); any other `data` (hook progress, text) is not a message and is left alone."""
-    if isinstance(value, dict) and isinstance(value.get("message"), dict) and isinstance(
-            value["message"].get("message"), dict):
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("message"), dict)
+        and isinstance(value["message"].get("message"), dict)
+    ):
         return value
     return None
 

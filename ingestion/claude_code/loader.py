@@ -45,13 +45,44 @@ SOURCE = "claude_code.session_logs"
 # 2: relayed `progress` usage, costUSD, speed, usage_countable, ccusage's path sessions.
 RULES_VERSION = 2
 LINE_COLUMNS = (
-    "file_path", "line_number", "project", "file_session_id", "line_type", "session_id", "uuid",
-    "parent_uuid", "occurred_at", "version", "cwd", "git_branch", "is_sidechain", "agent_id",
-    "request_id", "message_id", "message_role", "model", "stop_reason", "input_tokens",
-    "output_tokens", "cache_creation_input_tokens", "cache_creation_5m_tokens",
-    "cache_creation_1h_tokens", "cache_read_input_tokens", "has_cache_creation_breakdown",
-    "content_text", "content_chars", "estimated_tokens", "redaction_count", "tool_uses",
-    "tool_results", "usage_source", "usage_at", "cost_usd", "speed", "usage_countable", "_run_id",
+    "file_path",
+    "line_number",
+    "project",
+    "file_session_id",
+    "line_type",
+    "session_id",
+    "uuid",
+    "parent_uuid",
+    "occurred_at",
+    "version",
+    "cwd",
+    "git_branch",
+    "is_sidechain",
+    "agent_id",
+    "request_id",
+    "message_id",
+    "message_role",
+    "model",
+    "stop_reason",
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_tokens",
+    "cache_creation_1h_tokens",
+    "cache_read_input_tokens",
+    "has_cache_creation_breakdown",
+    "content_text",
+    "content_chars",
+    "estimated_tokens",
+    "redaction_count",
+    "tool_uses",
+    "tool_results",
+    "usage_source",
+    "usage_at",
+    "cost_usd",
+    "speed",
+    "usage_countable",
+    "_run_id",
 )
 
 
@@ -82,15 +113,19 @@ def root_labels(roots: list[Path]) -> list[str]:
     folders share a name (`~/.claude/projects` and `~/.config/claude/projects`) a digest of its
     path too, so that their logs never take each other's keys."""
     names = [root.name for root in roots]
-    return [name if names.count(name) == 1 else
-            f"{name}~{hashlib.sha256(str(root.expanduser().resolve()).encode()).hexdigest()[:8]}"
-            for name, root in zip(names, roots, strict=True)]
+    return [
+        name
+        if names.count(name) == 1
+        else f"{name}~{hashlib.sha256(str(root.expanduser().resolve()).encode()).hexdigest()[:8]}"
+        for name, root in zip(names, roots, strict=True)
+    ]
 
 
 def discover(root: Path, fingerprint_key: bytes, label: str | None = None) -> list[LogFile]:
     """Session logs under a projects directory; subagent logs belong to their parent session.
     Keys, projects and session ids come from paths, so they are redacted like any other
     identifier."""
+
     def clean(value: str) -> str:
         return redaction.redact_identifier(path_key(value), fingerprint_key)[0]
 
@@ -98,9 +133,15 @@ def discover(root: Path, fingerprint_key: bytes, label: str | None = None) -> li
     for path in log_paths(root):
         parts = path.relative_to(root).parts
         project, session_id, is_subagent = project_and_session(parts)
-        found.append(LogFile(path, clean(f"{label or root.name}/{'/'.join(parts)}"),
-                             clean(project),
-                             clean(session_id), is_subagent))
+        found.append(
+            LogFile(
+                path,
+                clean(f"{label or root.name}/{'/'.join(parts)}"),
+                clean(project),
+                clean(session_id),
+                is_subagent,
+            )
+        )
     return found
 
 
@@ -123,8 +164,11 @@ def line_row(line: contract.ClaudeCodeLine) -> dict:
     message carries that message's id, model and usage (at the message's own time, with its
     request id, sidechain flag and cost): when the subagent's own log is missing, it is the
     only record of that API call."""
-    relayed = (line.data.message if line.type == "progress" and line.message is None
-               and line.data and line.data.message else None)
+    relayed = (
+        line.data.message
+        if line.type == "progress" and line.message is None and line.data and line.data.message
+        else None
+    )
     message = relayed.message if relayed and relayed.message else line.message
     usage = message.usage if message else None
     breakdown = usage.cache_creation if usage else None
@@ -136,9 +180,14 @@ def line_row(line: contract.ClaudeCodeLine) -> dict:
         content = line.content  # system, queue and progress lines keep their own text here
     source = relayed if relayed and relayed.message else None
     return {
-        "line_type": line.type, "session_id": line.session_id, "uuid": line.uuid,
-        "parent_uuid": line.parent_uuid, "occurred_at": line.timestamp, "version": line.version,
-        "cwd": line.cwd, "git_branch": line.git_branch,
+        "line_type": line.type,
+        "session_id": line.session_id,
+        "uuid": line.uuid,
+        "parent_uuid": line.parent_uuid,
+        "occurred_at": line.timestamp,
+        "version": line.version,
+        "cwd": line.cwd,
+        "git_branch": line.git_branch,
         "is_sidechain": source.is_sidechain if source else line.is_sidechain,
         "agent_id": line.agent_id,
         "request_id": source.request_id if source else line.request_id,
@@ -168,7 +217,8 @@ def line_row(line: contract.ClaudeCodeLine) -> dict:
 _USAGE_BYTES = b'"usage":{'
 _NULL_KEYS = re.compile(
     rb'"(?:id|cwd|model|speed|costUSD|version|sessionId|requestId|isApiErrorMessage'
-    rb'|cache_read_input_tokens|cache_creation_input_tokens)":null')
+    rb'|cache_read_input_tokens|cache_creation_input_tokens)":null'
+)
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _ZONED = re.compile(r"(?:Z|[+-]\d\d:?\d\d)\Z", re.IGNORECASE)
 
@@ -181,11 +231,16 @@ def usage_countable(raw_line: bytes, record: dict, row: dict) -> bool:
         return False
     if _USAGE_BYTES not in raw_line or _NULL_KEYS.search(raw_line):
         return False
-    relayed = record.get("data", {}).get("message", {}) if row["usage_source"] == "progress" \
-        else record
+    relayed = (
+        record.get("data", {}).get("message", {}) if row["usage_source"] == "progress" else record
+    )
     message = relayed.get("message") or {}
-    if "" in (message.get("id"), message.get("model"), relayed.get("requestId"),
-              record.get("sessionId")):
+    if "" in (
+        message.get("id"),
+        message.get("model"),
+        relayed.get("requestId"),
+        record.get("sessionId"),
+    ):
         return False
     version = record.get("version")
     if isinstance(version, str) and not _VERSION.match(version):
@@ -194,8 +249,12 @@ def usage_countable(raw_line: bytes, record: dict, row: dict) -> bool:
     return isinstance(stamp, str) and _ZONED.search(stamp) is not None
 
 
-def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] | None = None,
-                  reconcile_all: bool = False) -> LoadCounts:
+def load_projects(
+    warehouse: psycopg.Connection,
+    run_id: str,
+    roots: list[Path] | None = None,
+    reconcile_all: bool = False,
+) -> LoadCounts:
     """Read every new or grown log; then reconcile the logs this load read (with
     `reconcile_all`, every log ever read) with raw."""
     roots = settings.claude_projects_dirs() if roots is None else roots
@@ -212,8 +271,7 @@ def load_projects(warehouse: psycopg.Connection, run_id: str, roots: list[Path] 
                 totals.add(counts)
                 read.append(log_file.key)
     with warehouse.transaction():
-        reconciliation.claude_code_logs(warehouse, run_id, None if reconcile_all else read,
-                                        SOURCE)
+        reconciliation.claude_code_logs(warehouse, run_id, None if reconcile_all else read, SOURCE)
     return totals
 
 
@@ -227,19 +285,22 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         held = warehouse.execute(
             "select consumed_bytes, consumed_sha256, lines_consumed, lines_read, "
             "lines_quarantined, responses_read, rules_version from raw.claude_code_files "
-            "where file_path = %s", (log_file.key,)).fetchone()
+            "where file_path = %s",
+            (log_file.key,),
+        ).fetchone()
         start, first_line, before, rewritten = 0, 1, (0, 0, 0), False
         if _resumable(held, data):
             start, first_line, before = held[0], held[2] + 1, held[3:6]
-            if 0 < start < len(data) and data[start - 1:start] != b"\n":
+            if 0 < start < len(data) and data[start - 1 : start] != b"\n":
                 start += 1  # the newline of a last line read before it had one
         elif held:  # rewritten: what was read before no longer stands
-            warehouse.execute("delete from raw.claude_code_lines where file_path = %s",
-                              (log_file.key,))
+            warehouse.execute(
+                "delete from raw.claude_code_lines where file_path = %s", (log_file.key,)
+            )
             rewritten = True
         end = data.rfind(b"\n") + 1  # only whole lines; a line being written waits
         chunk = data[start:end]
-        if end < len(data) and _complete_last_line(data[max(end, start):], modified):
+        if end < len(data) and _complete_last_line(data[max(end, start) :], modified):
             end, chunk = len(data), data[start:] + b"\n"
         if end <= start and not rewritten:
             return None  # nothing new (a rewritten file is recorded even while empty)
@@ -264,23 +325,36 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
                 rejections.append(quarantine.rejection(key, error, raw_line))
                 continue
             redactions.update(context.redactions)
-            row.update(file_path=log_file.key, line_number=line_number,
-                       project=log_file.project, file_session_id=log_file.session_id,
-                       content_chars=len(row["content_text"]),
-                       redaction_count=sum(context.redactions.values()), _run_id=run_id)
+            row.update(
+                file_path=log_file.key,
+                line_number=line_number,
+                project=log_file.project,
+                file_session_id=log_file.session_id,
+                content_chars=len(row["content_text"]),
+                redaction_count=sum(context.redactions.values()),
+                _run_id=run_id,
+            )
             rows.append(row)
         counted = tokenizer.count_tokens_each([r["content_text"] for r in rows], encoding)
         kept = []
         for row, tokens in zip(rows, counted, strict=True):
             if tokens is None:
                 key = f"{row['file_path']}:{row['line_number']}"
-                rejections.append(Rejection(key, quarantine.UNEXPECTED_ERROR,
-                                            quarantine.row_hash(key), "token count"))
+                rejections.append(
+                    Rejection(
+                        key, quarantine.UNEXPECTED_ERROR, quarantine.row_hash(key), "token count"
+                    )
+                )
                 continue
             row["estimated_tokens"] = tokens
             kept.append(row)
-        refused = copy_rows(warehouse, "raw.claude_code_lines", LINE_COLUMNS, kept,
-                            key_of=lambda row: f"{row['file_path']}:{row['line_number']}")
+        refused = copy_rows(
+            warehouse,
+            "raw.claude_code_lines",
+            LINE_COLUMNS,
+            kept,
+            key_of=lambda row: f"{row['file_path']}:{row['line_number']}",
+        )
         rejections += refused
         counts.rows_loaded = counts.rows_inserted = len(kept) - len(refused)
         counts.rows_quarantined = len(rejections)
@@ -288,12 +362,18 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
         lines_consumed = first_line - 1 + chunk.count(b"\n")
         refused_keys = {r.source_key for r in refused}
-        responses = sum(1 for row in kept if _is_response(row)
-                        and f"{row['file_path']}:{row['line_number']}" not in refused_keys)
+        responses = sum(
+            1
+            for row in kept
+            if _is_response(row) and f"{row['file_path']}:{row['line_number']}" not in refused_keys
+        )
         # What was read of this version of the file, for its reconciliation (a rewritten file
         # starts again; retention's purges are counted by retention).
-        read = (before[0] + counts.rows_read, before[1] + counts.rows_quarantined,
-                before[2] + responses)
+        read = (
+            before[0] + counts.rows_read,
+            before[1] + counts.rows_quarantined,
+            before[2] + responses,
+        )
         warehouse.execute(
             """
             insert into raw.claude_code_files (file_path, project, session_id,
@@ -313,9 +393,21 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
                     else raw.claude_code_files.responses_purged end,
                 run_id = excluded.run_id, processed_at = now()
             """,
-            (log_file.key, log_file.project, log_file.session_id, log_file.is_subagent,
-             len(data), end, hashlib.sha256(data[:end]).hexdigest(), lines_consumed, *read,
-             RULES_VERSION, run_id, start == 0, start == 0),
+            (
+                log_file.key,
+                log_file.project,
+                log_file.session_id,
+                log_file.is_subagent,
+                len(data),
+                end,
+                hashlib.sha256(data[:end]).hexdigest(),
+                lines_consumed,
+                *read,
+                RULES_VERSION,
+                run_id,
+                start == 0,
+                start == 0,
+            ),
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
@@ -327,11 +419,14 @@ def _resumable(held: tuple | None, data: bytes) -> bool:
     follows it starts with the newline)."""
     if held is None or held[6] != RULES_VERSION or held[0] > len(data):
         return False
-    if hashlib.sha256(data[:held[0]]).hexdigest() != held[1]:
+    if hashlib.sha256(data[: held[0]]).hexdigest() != held[1]:
         return False
     consumed = held[0]
-    return not (0 < consumed < len(data) and data[consumed - 1:consumed] != b"\n"
-                and data[consumed:consumed + 1] != b"\n")
+    return not (
+        0 < consumed < len(data)
+        and data[consumed - 1 : consumed] != b"\n"
+        and data[consumed : consumed + 1] != b"\n"
+    )
 
 
 def settle_seconds() -> float:

@@ -30,6 +30,7 @@ DECISION_ALIASES = {"APPROVED": "APPROVE", "DENIED": "DENY", "CONFIRMED": "CONFI
 
 # --- collector events (telemetry_events rows, and the events of collector batch files) -------
 
+
 def _input_chars(extra: Any) -> None:
     """Models estimate tokens from extraData.inputChars: a number that fits, if present."""
     if isinstance(extra, dict):
@@ -38,10 +39,12 @@ def _input_chars(extra: Any) -> None:
 
 def _count_sql(value: str) -> str:
     """SQL: why the jsonb `value` is not a count that fits, or null."""
-    return (f"case when jsonb_typeof({value}) is null or jsonb_typeof({value}) = 'null' "
-            f"then null when jsonb_typeof({value}) <> 'number' then '{quarantine.WRONG_TYPE}' "
-            f"when ({value})::numeric < 0 then '{quarantine.NEGATIVE_VALUE}' "
-            f"when ({value})::numeric > {INT32_MAX} then '{quarantine.OUT_OF_RANGE}' end")
+    return (
+        f"case when jsonb_typeof({value}) is null or jsonb_typeof({value}) = 'null' "
+        f"then null when jsonb_typeof({value}) <> 'number' then '{quarantine.WRONG_TYPE}' "
+        f"when ({value})::numeric < 0 then '{quarantine.NEGATIVE_VALUE}' "
+        f"when ({value})::numeric > {INT32_MAX} then '{quarantine.OUT_OF_RANGE}' end"
+    )
 
 
 def _input_chars_sql(extra: str) -> str:
@@ -65,8 +68,9 @@ class EventFields(Record):
     model_name: name("model_name")
     success: boolean("success")
     error_count: integer("error_count")
-    extra_data: json_value("extra_data", shape=_input_chars, shape_sql=_input_chars_sql,
-                           shape_keys=("inputChars",))
+    extra_data: json_value(
+        "extra_data", shape=_input_chars, shape_sql=_input_chars_sql, shape_keys=("inputChars",)
+    )
     created_at: Annotated[
         timestamp("created_at", required=True, epoch_ms=True),
         Field(validation_alias=AliasChoices("created_at", "timestamp", "createdAt")),
@@ -81,7 +85,6 @@ class EventFields(Record):
     generation_id: identifier("generation_id")
 
 
-
 class CollectorEvent(EventFields):
     """A row of the collector's `telemetry_events`."""
 
@@ -89,6 +92,7 @@ class CollectorEvent(EventFields):
 
 
 # --- collector transcripts ------------------------------------------------------------------
+
 
 def _message_counts(counts: Any) -> None:
     """Staging reads the count of each role."""
@@ -98,8 +102,11 @@ def _message_counts(counts: Any) -> None:
 
 
 def _message_counts_sql(counts: str) -> str:
-    return "coalesce(" + ", ".join(_count_sql(f"{counts} -> '{role}'")
-                                   for role in vocabulary.MESSAGE_ROLES) + ")"
+    return (
+        "coalesce("
+        + ", ".join(_count_sql(f"{counts} -> '{role}'") for role in vocabulary.MESSAGE_ROLES)
+        + ")"
+    )
 
 
 class TranscriptHeader(Record):
@@ -107,9 +114,13 @@ class TranscriptHeader(Record):
 
     host_id: identifier("host_id", required=True)
     session_id: identifier("session_id", required=True)
-    message_counts: json_value("message_counts", shape=_message_counts,
-                               shape_sql=_message_counts_sql,
-                               shape_keys=vocabulary.MESSAGE_ROLES, as_received=False)
+    message_counts: json_value(
+        "message_counts",
+        shape=_message_counts,
+        shape_sql=_message_counts_sql,
+        shape_keys=vocabulary.MESSAGE_ROLES,
+        as_received=False,
+    )
     created_at: timestamp("created_at", required=True)
     updated_at: timestamp("updated_at", required=True)
 
@@ -120,5 +131,3 @@ class TranscriptMessage(Record):
     role: enum("role", vocabulary.MESSAGE_ROLES, required=True)
     content: text("content", required=True, max_chars=None)
     index: integer("message_index")
-
-

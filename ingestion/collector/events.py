@@ -53,11 +53,34 @@ from ingestion.core.redaction import may_hold_secret
 SOURCE = "collector.telemetry_events"
 
 SOURCE_COLUMNS = (
-    "id", "host_id", "session_id", "event_type", "agent_name", "hook_name", "mode",
-    "execution_type", "decision", "decision_reason", "tool_name", "working_dir", "latency_ms",
-    "model_tier", "model_name", "success", "error_count", "extra_data", "created_at",
-    "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens",
-    "cost", "client_version", "generation_id", "cost_fetch_retries",
+    "id",
+    "host_id",
+    "session_id",
+    "event_type",
+    "agent_name",
+    "hook_name",
+    "mode",
+    "execution_type",
+    "decision",
+    "decision_reason",
+    "tool_name",
+    "working_dir",
+    "latency_ms",
+    "model_tier",
+    "model_name",
+    "success",
+    "error_count",
+    "extra_data",
+    "created_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost",
+    "client_version",
+    "generation_id",
+    "cost_fetch_retries",
 )
 # The same columns under their names in raw.collector_events.
 RAW_COLUMNS = ("source_id",) + SOURCE_COLUMNS[1:]
@@ -82,6 +105,7 @@ create temp table _overlap_events (
 ) on commit drop;
 """
 
+
 def _columns(names: tuple[str, ...], table: str | None = None) -> sql.Composed:
     """`names` as a column list, qualified by `table` if given."""
     return sql.SQL(", ").join(sql.Identifier(*filter(None, (table, c))) for c in names)
@@ -100,16 +124,22 @@ with merged as (
     returning (xmax = 0) as inserted
 )
 select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
-""").format(raw_columns=_columns(RAW_COLUMNS), incoming=_columns(RAW_COLUMNS, "i"),
-            value_columns=_columns(_VALUE_COLUMNS), excluded=_columns(_VALUE_COLUMNS, "excluded"),
-            current=_columns(_VALUE_COLUMNS, "t"))
+""").format(
+    raw_columns=_columns(RAW_COLUMNS),
+    incoming=_columns(RAW_COLUMNS, "i"),
+    value_columns=_columns(_VALUE_COLUMNS),
+    excluded=_columns(_VALUE_COLUMNS, "excluded"),
+    current=_columns(_VALUE_COLUMNS, "t"),
+)
 
 # Rows above the overlap floor that changed since the previous pull's snapshot: written by a
 # transaction that was still running when it was taken, or began after (their xmin is at least
 # that snapshot's xmin; `age` compares transaction ids across wraparound). A row committed late
 # or rewritten by the cost worker always is; one that did not change is not read again.
-_CHANGED = ("(t.id > %(floor)s and (%(previous_xmin)s::bigint is null or age(t.xmin) <= "
-            "age((%(previous_xmin)s::bigint %% 4294967296)::text::xid)))")
+_CHANGED = (
+    "(t.id > %(floor)s and (%(previous_xmin)s::bigint is null or age(t.xmin) <= "
+    "age((%(previous_xmin)s::bigint %% 4294967296)::text::xid)))"
+)
 _IN_WINDOW = "(t.created_at >= %(window_start)s and t.created_at < %(window_end)s)"
 
 _KEEP_PURGED_OUT = """
@@ -128,8 +158,11 @@ def _route(unwraps: bool) -> str:
     """`route_sql` for the collector's rows, `%` doubled for a query with bind parameters
     (the load's clock is the parameter `now`)."""
     marker = "\x00now\x00"
-    return route_sql(contract.CollectorEvent, "t", marker, unwraps).replace(
-        "%", "%%").replace(marker, "%(now)s")
+    return (
+        route_sql(contract.CollectorEvent, "t", marker, unwraps)
+        .replace("%", "%%")
+        .replace(marker, "%(now)s")
+    )
 
 
 class _Passthrough:
@@ -157,7 +190,7 @@ class _Passthrough:
         for line in chunk.split(b"\n")[:-1]:
             row = line[2:]
             if line[:1] == b"t" or (suspect and may_hold_secret(row)):
-                self.held_back.append(int(row[:row.index(b"\t")]))
+                self.held_back.append(int(row[: row.index(b"\t")]))
             else:
                 kept.append(row)
         if kept:
@@ -173,8 +206,9 @@ def _validated(rows, context: LoadContext, redactions: Counter):
     for source_id, record in rows:
         key = str(source_id)
         try:
-            event = check(contract.CollectorEvent, parse_json(record), context,
-                          clean=is_clean(record))
+            event = check(
+                contract.CollectorEvent, parse_json(record), context, clean=is_clean(record)
+            )
         except Exception as error:  # noqa: BLE001 - one bad row never stops the pull
             rejections.append(quarantine.rejection(key, error, record))
             continue
@@ -185,23 +219,35 @@ def _validated(rows, context: LoadContext, redactions: Counter):
     return valid, rejections
 
 
-def _stream(source, warehouse, where: str, params: dict, target: str, context: LoadContext,
-            redactions: Counter) -> tuple[int, list[Rejection]]:
+def _stream(
+    source,
+    warehouse,
+    where: str,
+    params: dict,
+    target: str,
+    context: LoadContext,
+    redactions: Counter,
+) -> tuple[int, list[Rejection]]:
     """Load the collector rows matching `where` into `target`: COPY straight through those that
     need nothing, Python for the rest (read again as JSON, on the same snapshot). Returns (rows
     read, rejections)."""
     # `where` and the route are SQL this module composes from its own constants.
-    select = sql.SQL("copy (select {route}, {columns} from telemetry_events as t "
-                     "where {where}) to stdout").format(
-        route=sql.SQL(params["route"]), columns=_columns(SOURCE_COLUMNS, "t"),
-        where=sql.SQL(where))
+    select = sql.SQL(
+        "copy (select {route}, {columns} from telemetry_events as t where {where}) to stdout"
+    ).format(
+        route=sql.SQL(params["route"]), columns=_columns(SOURCE_COLUMNS, "t"), where=sql.SQL(where)
+    )
     failure = None
     try:
         with warehouse.cursor() as cursor:
-            with source.cursor().copy(select, params) as out, cursor.copy(
-                sql.SQL("copy {} ({}) from stdin").format(
-                    sql.Identifier(*target.split(".")), _columns(RAW_COLUMNS))
-            ) as into:
+            with (
+                source.cursor().copy(select, params) as out,
+                cursor.copy(
+                    sql.SQL("copy {} ({}) from stdin").format(
+                        sql.Identifier(*target.split(".")), _columns(RAW_COLUMNS)
+                    )
+                ) as into,
+            ):
                 passthrough = _Passthrough(into)
                 # The server sends a message per row; large chunks save Python work.
                 chunk = bytearray()
@@ -220,16 +266,18 @@ def _stream(source, warehouse, where: str, params: dict, target: str, context: L
     rows, rejections = [], []
     for start in range(0, len(passthrough.held_back), _REFETCH_BATCH):
         batch = source.execute(
-            "select t.id, row_to_json(t)::text from telemetry_events as t "
-            "where t.id = any(%s)", (passthrough.held_back[start:start + _REFETCH_BATCH],))
+            "select t.id, row_to_json(t)::text from telemetry_events as t where t.id = any(%s)",
+            (passthrough.held_back[start : start + _REFETCH_BATCH],),
+        )
         valid, rejected = _validated(batch, context, redactions)
         rows += valid
         rejections += rejected
     read = passthrough.written + len(passthrough.held_back)
     # Rows the database still refuses (not expected: the contract makes them fit) are
     # quarantined too.
-    rejections += copy_rows(warehouse, target, RAW_COLUMNS, rows,
-                            key_of=lambda row: str(row["source_id"]))
+    rejections += copy_rows(
+        warehouse, target, RAW_COLUMNS, rows, key_of=lambda row: str(row["source_id"])
+    )
     return read, rejections
 
 
@@ -240,7 +288,9 @@ def overlap_floor(warehouse, late: timedelta) -> int:
         """
         select coalesce(max(high_id), 0) from raw.collector_pulls
         where pulled_at <= (select max(pulled_at) from raw.collector_pulls) - %s
-        """, (late,)).fetchone()[0]
+        """,
+        (late,),
+    ).fetchone()[0]
 
 
 def pull_events(
@@ -277,29 +327,43 @@ def pull_events(
                 "select now(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
             ).fetchone()
             start, end = window or (context.now, context.now)
-            params = {"old_high": old_high, "floor": floor, "now": context.now,
-                      "window_start": start, "window_end": end,
-                      "previous_xmin": _previous_xmin(warehouse),
-                      "route": _route(source.info.server_version >= 160000)}
+            params = {
+                "old_high": old_high,
+                "floor": floor,
+                "now": context.now,
+                "window_start": start,
+                "window_end": end,
+                "previous_xmin": _previous_xmin(warehouse),
+                "route": _route(source.info.server_version >= 160000),
+            }
 
             # New rows: straight into raw.
             new_read, new_rejected = _stream(
-                source, warehouse, "t.id > %(old_high)s", params, "raw.collector_events",
-                context, redactions)
+                source,
+                warehouse,
+                "t.id > %(old_high)s",
+                params,
+                "raw.collector_events",
+                context,
+                redactions,
+            )
 
             # Rows that may have changed since they were read: merged by source id.
             warehouse.execute(_OVERLAP_DDL)
             overlap = f"t.id <= %(old_high)s and ({_CHANGED} or {_IN_WINDOW})"
             overlap_read, overlap_rejected = _stream(
-                source, warehouse, overlap, params, "_overlap_events", context, redactions)
+                source, warehouse, overlap, params, "_overlap_events", context, redactions
+            )
             # What retention purged stays purged: a re-read brings back no row dated before
             # its cutoff (a backfill of those days does, as asked; retention removes it again).
             warehouse.execute(_KEEP_PURGED_OUT, params)
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
             if overlap_rejected:
                 # Its current version breaks the contract: the old one no longer stands either.
-                warehouse.execute("delete from raw.collector_events where source_id = any(%s)",
-                                  ([int(r.source_key) for r in overlap_rejected],))
+                warehouse.execute(
+                    "delete from raw.collector_events where source_id = any(%s)",
+                    ([int(r.source_key) for r in overlap_rejected],),
+                )
             quarantine.record(warehouse, SOURCE, run_id, new_rejected + overlap_rejected)
 
             high_id = source.execute("select max(id) from telemetry_events").fetchone()[0]
@@ -313,7 +377,8 @@ def pull_events(
             counts.rows_updated = updated
             counts.rows_loaded = counts.rows_inserted + counts.rows_updated
             counts.rows_skipped_duplicate = (
-                counts.rows_read - counts.rows_quarantined - counts.rows_loaded)
+                counts.rows_read - counts.rows_quarantined - counts.rows_loaded
+            )
             load_log.record_redactions(warehouse, run_id, SOURCE, redactions)
             high_id = max(old_high, high_id or 0)
             watermarks.advance(warehouse, SOURCE, high_id, None)
@@ -328,33 +393,44 @@ def pull_events(
 def _days_read(source, params: dict) -> list[date]:
     """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
     contract's window (rows dated outside it were quarantined)."""
-    return [day for day, in source.execute(
-        sql.SQL("select distinct (t.created_at at time zone 'UTC')::date "
+    return [
+        day
+        for (day,) in source.execute(
+            sql.SQL(
+                "select distinct (t.created_at at time zone 'UTC')::date "
                 "from telemetry_events as t "
                 "where (t.id > %(old_high)s or {changed} or {in_window}) "
                 "and t.created_at >= %(timestamp_floor)s "
-                "and t.created_at < %(now)s::timestamptz + interval '2 days'").format(
-            changed=sql.SQL(_CHANGED), in_window=sql.SQL(_IN_WINDOW)),
-        {**params, "timestamp_floor": timestamp_floor()})]
+                "and t.created_at < %(now)s::timestamptz + interval '2 days'"
+            ).format(changed=sql.SQL(_CHANGED), in_window=sql.SQL(_IN_WINDOW)),
+            {**params, "timestamp_floor": timestamp_floor()},
+        )
+    ]
 
 
 def _previous_xmin(warehouse) -> int | None:
     """The oldest transaction still running when the previous pull took its snapshot."""
-    row = warehouse.execute("select snapshot_xmin from raw.collector_pulls "
-                            "order by pulled_at desc, run_id desc limit 1").fetchone()
+    row = warehouse.execute(
+        "select snapshot_xmin from raw.collector_pulls order by pulled_at desc, run_id desc limit 1"
+    ).fetchone()
     return row[0] if row else None
 
 
-def _record_pull(warehouse, run_id: str, pulled_at: datetime, high_id: int,
-                 snapshot_xmin: int | None = None) -> None:
+def _record_pull(
+    warehouse, run_id: str, pulled_at: datetime, high_id: int, snapshot_xmin: int | None = None
+) -> None:
     """Record the mark this pull found and its snapshot, on the collector's clock, and forget
     the marks no later pull needs (those before the one that will be the next pull's floor)."""
-    warehouse.execute("insert into raw.collector_pulls (run_id, pulled_at, high_id, "
-                      "snapshot_xmin) values (%s, %s, %s, %s)",
-                      (run_id, pulled_at, high_id, snapshot_xmin))
+    warehouse.execute(
+        "insert into raw.collector_pulls (run_id, pulled_at, high_id, "
+        "snapshot_xmin) values (%s, %s, %s, %s)",
+        (run_id, pulled_at, high_id, snapshot_xmin),
+    )
     warehouse.execute(
         """
         delete from raw.collector_pulls
         where pulled_at < (select max(pulled_at) from raw.collector_pulls
                            where pulled_at <= %s::timestamptz - %s)
-        """, (pulled_at, late_window()))
+        """,
+        (pulled_at, late_window()),
+    )

@@ -28,8 +28,16 @@ MESSAGES_SOURCE = "collector.session_transcripts.messages"
 DEFAULT_OVERLAP = timedelta(minutes=10)
 
 MESSAGE_COLUMNS = (
-    "session_id", "message_index", "role", "content", "content_chars", "token_count",
-    "is_token_estimate", "token_encoding", "redaction_count", "_run_id",
+    "session_id",
+    "message_index",
+    "role",
+    "content",
+    "content_chars",
+    "token_count",
+    "is_token_estimate",
+    "token_encoding",
+    "redaction_count",
+    "_run_id",
 )
 
 
@@ -79,8 +87,9 @@ def pull_transcripts(
             (since,),
         )
         while batch := cursor.fetchmany(batch_size):
-            batch_counts, batch_message_counts = _load_batch(warehouse, batch, run_id, encoding,
-                                                             collector_now)
+            batch_counts, batch_message_counts = _load_batch(
+                warehouse, batch, run_id, encoding, collector_now
+            )
             counts.add(batch_counts)
             message_counts.add(batch_message_counts)
     if not counts.rows_read:
@@ -98,11 +107,17 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
     with warehouse.transaction():
         watermarks.lock(warehouse, SOURCE)
         context = load_context(warehouse)
-        ids = {row[0]: redaction.redact_identifier(str(row[2] or ""), context.fingerprint_key)[0]
-               for row in batch}
-        held = dict(warehouse.execute(
-            "select session_id, updated_at from raw.collector_session_transcripts "
-            "where session_id = any(%s)", (list(ids.values()),)).fetchall())
+        ids = {
+            row[0]: redaction.redact_identifier(str(row[2] or ""), context.fingerprint_key)[0]
+            for row in batch
+        }
+        held = dict(
+            warehouse.execute(
+                "select session_id, updated_at from raw.collector_session_transcripts "
+                "where session_id = any(%s)",
+                (list(ids.values()),),
+            ).fetchall()
+        )
         # Times come as text: a year 10000 or `infinity` is the contract's to reject, and
         # would fail the whole batch as a native value.
         fresh = [row for row in batch if held.get(ids[row[0]]) != _moment(row[6])]
@@ -112,10 +127,17 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
         redactions: Counter = Counter()
         for source_id, host_id, session_id, data, counts_text, created_at, updated_at in fresh:
             try:
-                header = check(contract.TranscriptHeader, {
-                    "host_id": host_id, "session_id": session_id,
-                    "message_counts": parse_json(counts_text) if counts_text else None,
-                    "created_at": created_at, "updated_at": updated_at}, context)
+                header = check(
+                    contract.TranscriptHeader,
+                    {
+                        "host_id": host_id,
+                        "session_id": session_id,
+                        "message_counts": parse_json(counts_text) if counts_text else None,
+                        "created_at": created_at,
+                        "updated_at": updated_at,
+                    },
+                    context,
+                )
                 redactions.update(context.redactions)
                 transcript = parse_transcript(data)
             except Exception as error:  # noqa: BLE001 - one bad transcript never stops a batch
@@ -126,15 +148,36 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
                 try:
                     valid = check(contract.TranscriptMessage, message, context)
                 except Exception as error:  # noqa: BLE001 - one bad message never stops it
-                    message_rejections.append(quarantine.rejection(
-                        f"{header.session_id}:{position}", error, _payload(message)))
+                    message_rejections.append(
+                        quarantine.rejection(
+                            f"{header.session_id}:{position}", error, _payload(message)
+                        )
+                    )
                     continue
                 redactions.update(context.redactions)
                 index = position if valid.index is None else valid.index
-                messages.append([header.session_id, index, valid.role, valid.content,
-                                 len(valid.content), sum(context.redactions.values())])
-            headers.append((header.session_id, source_id, header.host_id, header.message_counts,
-                            len(transcript), header.created_at, header.updated_at, run_id))
+                messages.append(
+                    [
+                        header.session_id,
+                        index,
+                        valid.role,
+                        valid.content,
+                        len(valid.content),
+                        sum(context.redactions.values()),
+                    ]
+                )
+            headers.append(
+                (
+                    header.session_id,
+                    source_id,
+                    header.host_id,
+                    header.message_counts,
+                    len(transcript),
+                    header.created_at,
+                    header.updated_at,
+                    run_id,
+                )
+            )
         counts.rows_quarantined = len(rejections)
         counts.rows_updated = sum(1 for h in headers if h[0] in held)
         counts.rows_inserted = len(headers) - counts.rows_updated
@@ -157,24 +200,50 @@ def _load_batch(warehouse, batch, run_id: str, encoding: str, collector_now: dat
             session, index, role, content, chars, redaction_count = message
             if tokens is None:
                 key = f"{session}:{index}"
-                message_rejections.append(quarantine.Rejection(
-                    key, quarantine.UNEXPECTED_ERROR, quarantine.row_hash(key), "token count"))
+                message_rejections.append(
+                    quarantine.Rejection(
+                        key, quarantine.UNEXPECTED_ERROR, quarantine.row_hash(key), "token count"
+                    )
+                )
                 continue
-            rows.append(dict(zip(MESSAGE_COLUMNS, (
-                session, index, role, content, chars, tokens, True, encoding, redaction_count,
-                run_id), strict=True)))
+            rows.append(
+                dict(
+                    zip(
+                        MESSAGE_COLUMNS,
+                        (
+                            session,
+                            index,
+                            role,
+                            content,
+                            chars,
+                            tokens,
+                            True,
+                            encoding,
+                            redaction_count,
+                            run_id,
+                        ),
+                        strict=True,
+                    )
+                )
+            )
         sessions = [h[0] for h in headers]
         warehouse.execute(
             "delete from raw.collector_transcript_messages where session_id = any(%s)",
             (sessions,),
         )
         message_rejections += copy_rows(
-            warehouse, "raw.collector_transcript_messages", MESSAGE_COLUMNS, rows,
-            key_of=lambda row: f"{row['session_id']}:{row['message_index']}")
+            warehouse,
+            "raw.collector_transcript_messages",
+            MESSAGE_COLUMNS,
+            rows,
+            key_of=lambda row: f"{row['session_id']}:{row['message_index']}",
+        )
         message_counts.rows_quarantined = len(message_rejections)
         message_counts.rows_loaded = message_counts.rows_inserted = (
-            message_counts.rows_read - message_counts.rows_quarantined
-            - message_counts.rows_skipped_duplicate)
+            message_counts.rows_read
+            - message_counts.rows_quarantined
+            - message_counts.rows_skipped_duplicate
+        )
         with warehouse.cursor() as cursor:
             cursor.executemany(
                 """

@@ -27,6 +27,7 @@ LOADER_ROLE = "atw_loader"  # owns raw and ops: the loaders write as this role
 TRANSFORMER_ROLE = "atw_transformer"  # owns staging, intermediate, marts: dbt builds as it
 ANALYST_ROLE = "analyst"  # reads the marts
 
+
 def libpq_url(url: str) -> str:
     """Accept SQLAlchemy-style URLs (`postgresql+psycopg://`) as well as libpq ones."""
     parts = urlsplit(url)
@@ -83,7 +84,9 @@ def usable_role(conn: psycopg.Connection, role: str) -> bool:
     row = conn.execute(
         "select pg_has_role(current_user, oid, 'member') "
         "and has_database_privilege(oid, current_database(), 'create') "
-        "from pg_roles where rolname = %s", (role,)).fetchone()
+        "from pg_roles where rolname = %s",
+        (role,),
+    ).fetchone()
     return bool(row and row[0])
 
 

@@ -96,8 +96,7 @@ class LoadContext:
 def load_context(conn) -> LoadContext:
     """The context of a load in `conn`'s current transaction: the warehouse's clock (the
     `_loaded_at` its rows get) and the warehouse's fingerprint key."""
-    now, key = conn.execute(
-        "select now(), key from raw.redaction_key").fetchone()
+    now, key = conn.execute("select now(), key from raw.redaction_key").fetchone()
     return LoadContext(now=now, fingerprint_key=key.encode())
 
 
@@ -136,6 +135,7 @@ def _default(required: bool) -> Any:
 
 # --- text -------------------------------------------------------------------------------
 
+
 def _has_surrogates(value: str) -> bool:
     try:
         value.encode("utf-8")
@@ -166,14 +166,19 @@ def _clean_text(value: str, context: LoadContext, fingerprinted: bool, max_chars
 
 def _text(column: str | None, max_chars: int | None, required: bool, fingerprinted: bool):
     """`max_chars` None: ATW_MAX_MESSAGE_CHARS (message text), read when the load starts."""
+
     def validate(value: str | None, info: ValidationInfo) -> str | None:
         if value is None or (required and value == "" and max_chars is not None):
             if required:
                 raise contract_error(quarantine.MISSING_REQUIRED_KEY)
             return value
         context = _context(info)
-        return _clean_text(value, context, fingerprinted,
-                           context.max_message_chars if max_chars is None else max_chars)
+        return _clean_text(
+            value,
+            context,
+            fingerprinted,
+            context.max_message_chars if max_chars is None else max_chars,
+        )
 
     rule = Rule(column, "text", required, max_chars=max_chars)
     return Annotated[str | None, Strict(), AfterValidator(validate), _default(required), rule]
@@ -198,8 +203,13 @@ def text(column: str | None, *, required: bool = False, max_chars: int | None = 
     return _text(column, max_chars, required, fingerprinted=False)
 
 
-def enum(column: str, values: tuple[str, ...], *, required: bool = False,
-         aliases: dict[str, str] | None = None):
+def enum(
+    column: str,
+    values: tuple[str, ...],
+    *,
+    required: bool = False,
+    aliases: dict[str, str] | None = None,
+):
     aliases = aliases or {}
 
     def validate(value: str | None) -> str | None:
@@ -218,6 +228,7 @@ def enum(column: str, values: tuple[str, ...], *, required: bool = False,
 
 # --- numbers, booleans ---------------------------------------------------------------------
 
+
 def _whole(value: Any) -> Any:
     """JSON writers may print whole numbers as 1000.0 or 1e3: accept them as integers."""
     if isinstance(value, float):
@@ -228,13 +239,15 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def integer(column: str | None, *, required: bool = False, minimum: int = 0,
-            maximum: int = INT32_MAX):
+def integer(
+    column: str | None, *, required: bool = False, minimum: int = 0, maximum: int = INT32_MAX
+):
     """A whole number that fits its column (integer unless `maximum` says bigint)."""
     rule = Rule(column, "integer", required, minimum=minimum, maximum=maximum)
     bounds = Field(ge=minimum, le=maximum) if required else Field(None, ge=minimum, le=maximum)
-    return Annotated[int | None, Strict(), bounds, BeforeValidator(_whole),
-                     _required_not_null(required), rule]
+    return Annotated[
+        int | None, Strict(), bounds, BeforeValidator(_whole), _required_not_null(required), rule
+    ]
 
 
 def _required_not_null(required: bool) -> AfterValidator:
@@ -257,17 +270,16 @@ def _number(value: Any) -> Any:
 def cost(column: str | None):
     """USD, numeric(12, 8): non-negative, finite, under 10,000."""
     rule = Rule(column, "number", minimum=0, maximum=COST_MAX)
-    return Annotated[float | None, Field(None, ge=0, le=COST_MAX), BeforeValidator(_number),
-                     rule]
+    return Annotated[float | None, Field(None, ge=0, le=COST_MAX), BeforeValidator(_number), rule]
 
 
 def boolean(column: str | None, *, required: bool = False):
     rule = Rule(column, "boolean", required)
-    return Annotated[bool | None, Strict(), _default(required), _required_not_null(required),
-                     rule]
+    return Annotated[bool | None, Strict(), _default(required), _required_not_null(required), rule]
 
 
 # --- timestamps ----------------------------------------------------------------------------
+
 
 def _timestamp(epoch_ms: bool, required: bool):
     def validate(value: Any, info: ValidationInfo) -> datetime | None:
@@ -305,17 +317,20 @@ def timestamp(column: str | None, *, required: bool = False, epoch_ms: bool = Fa
     """ISO-8601 (naive means UTC), or with `epoch_ms` also epoch milliseconds; inside the
     accepted window: not before ATW_TIMESTAMP_FLOOR, not more than 24 h past the load."""
     rule = Rule(column, "timestamp", required, epoch_ms=epoch_ms)
-    return Annotated[datetime | None, BeforeValidator(_timestamp(epoch_ms, required)),
-                     _default(required), rule]
+    return Annotated[
+        datetime | None, BeforeValidator(_timestamp(epoch_ms, required)), _default(required), rule
+    ]
 
 
 # --- JSON ----------------------------------------------------------------------------------
 
 # ASCII only and case-folded by the regex, as PostgreSQL's `~*` folds: `.lower()` would also fold
 # the Kelvin sign into a k.
-_SECRET_KEY = re.compile(r"(?:password|passwd|pwd|secret|token|apikey|api_key|api-key"
-                         r"|privatekey|private_key|private-key|credentials?)\Z",
-                         re.IGNORECASE | re.ASCII)
+_SECRET_KEY = re.compile(
+    r"(?:password|passwd|pwd|secret|token|apikey|api_key|api-key"
+    r"|privatekey|private_key|private-key|credentials?)\Z",
+    re.IGNORECASE | re.ASCII,
+)
 
 
 def _walk(value: Any, context: LoadContext, depth: int) -> Any:
@@ -385,16 +400,21 @@ def _json(shape: Callable[[Any], None] | None, max_bytes: int, as_received: bool
     return validate
 
 
-def json_value(column: str | None, *, shape: Callable[[Any], None] | None = None,
-               shape_sql: Callable[[str], str] | None = None, shape_keys: tuple[str, ...] = (),
-               max_bytes: int = JSON_BYTES, as_received: bool = True):
+def json_value(
+    column: str | None,
+    *,
+    shape: Callable[[Any], None] | None = None,
+    shape_sql: Callable[[str], str] | None = None,
+    shape_keys: tuple[str, ...] = (),
+    max_bytes: int = JSON_BYTES,
+    as_received: bool = True,
+):
     """Any JSON value, stored as jsonb text: at most ATW_MAX_JSON_DEPTH deep and `max_bytes`
     long, finite numbers only, every string redacted; `shape` checks what the models read of
     it (and `shape_sql` is the same check in SQL). A double-encoded value is stored as received
     (a JSON string) unless `as_received` is false."""
     rule = Rule(column, "json", max_bytes=max_bytes, shape_sql=shape_sql, shape_keys=shape_keys)
-    return Annotated[Any, AfterValidator(_json(shape, max_bytes, as_received)), Field(None),
-                     rule]
+    return Annotated[Any, AfterValidator(_json(shape, max_bytes, as_received)), Field(None), rule]
 
 
 def number_in(value: Any, path: str, maximum: float) -> None:
@@ -413,6 +433,7 @@ def number_in(value: Any, path: str, maximum: float) -> None:
 
 # --- records -------------------------------------------------------------------------------
 
+
 class Record(BaseModel):
     """A source record: unknown fields are ignored; each field is also read in camelCase
     (`source_case` says how the source itself spells them, for the documentation)."""
@@ -421,7 +442,8 @@ class Record(BaseModel):
     model_config = ConfigDict(
         extra="ignore",
         alias_generator=AliasGenerator(
-            validation_alias=lambda field_name: AliasChoices(field_name, to_camel(field_name))),
+            validation_alias=lambda field_name: AliasChoices(field_name, to_camel(field_name))
+        ),
     )
 
 
@@ -436,8 +458,11 @@ def _reason(error: dict) -> str:
     if kind == "missing" or (error.get("input", 0) is None):
         return quarantine.MISSING_REQUIRED_KEY
     if kind == "greater_than_equal":
-        return (quarantine.NEGATIVE_VALUE if (error.get("ctx") or {}).get("ge") == 0
-                else quarantine.OUT_OF_RANGE)
+        return (
+            quarantine.NEGATIVE_VALUE
+            if (error.get("ctx") or {}).get("ge") == 0
+            else quarantine.OUT_OF_RANGE
+        )
     if kind in ("less_than_equal", "less_than", "greater_than"):
         return quarantine.OUT_OF_RANGE
     if kind in ("string_too_long", "too_long"):
@@ -463,8 +488,10 @@ def parse_json(text: str | bytes) -> Any:
 
 def _where(error: dict, known: frozenset[str]) -> str:
     """The field's path: declared names and list positions only, never a value."""
-    parts = [str(p) if isinstance(p, int) or (p in known and _NAME.fullmatch(p)) else "*"
-             for p in error["loc"]]
+    parts = [
+        str(p) if isinstance(p, int) or (p in known and _NAME.fullmatch(p)) else "*"
+        for p in error["loc"]
+    ]
     extra = (error.get("ctx") or {}).get("path")
     if extra and _PATH.fullmatch(extra):
         parts.append(extra)
@@ -480,7 +507,7 @@ _ESCAPED_ASCII_BYTES = re.compile(_ESCAPED_ASCII.pattern.encode())
 def is_clean(source_text: str | bytes) -> bool:
     """Whether a record's JSON, as it arrived, holds nothing a secret could be: then none of
     its strings needs a search of its own (`check(..., clean=True)`)."""
-    escaped = (_ESCAPED_ASCII_BYTES if isinstance(source_text, bytes) else _ESCAPED_ASCII)
+    escaped = _ESCAPED_ASCII_BYTES if isinstance(source_text, bytes) else _ESCAPED_ASCII
     return not escaped.search(source_text) and not redaction.may_hold_secret(source_text)
 
 
@@ -500,6 +527,7 @@ def check(model: type[Record], data: Any, context: LoadContext, clean: bool = Fa
 
 
 # --- reading the declarations back ---------------------------------------------------------
+
 
 def _submodels(annotation: Any) -> list[type[Record]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -540,6 +568,7 @@ def _optional(rule: Rule) -> Rule:
 
 # --- the same rules in SQL -----------------------------------------------------------------
 
+
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -551,8 +580,9 @@ def _conditions(rule: Rule, c: str, loaded_at: str, floor: str) -> list[tuple[st
         empty = f" or {c} = ''" if rule.kind == "text" and rule.max_chars else ""
         found.append((quarantine.MISSING_REQUIRED_KEY, f"{c} is null{empty}"))
     if rule.kind == "text":
-        found.append((quarantine.OVERSIZE,
-                      f"length({c}) > {rule.max_chars or max_message_chars()}"))
+        found.append(
+            (quarantine.OVERSIZE, f"length({c}) > {rule.max_chars or max_message_chars()}")
+        )
     elif rule.kind == "enum":
         values = ", ".join(_literal(v) for v in rule.values)
         found.append((quarantine.UNKNOWN_ENUM, f"{c} not in ({values})"))
@@ -562,21 +592,29 @@ def _conditions(rule: Rule, c: str, loaded_at: str, floor: str) -> list[tuple[st
         found.append((quarantine.OUT_OF_RANGE, f"{c} > {rule.maximum}"))
     elif rule.kind == "timestamp":
         found.append((quarantine.BEFORE_FLOOR, f"{c} < {floor}"))
-        found.append((quarantine.FUTURE_TIMESTAMP,
-                      f"{c} > {loaded_at} + interval '{int(MAX_FUTURE.total_seconds())} seconds'"))
+        found.append(
+            (
+                quarantine.FUTURE_TIMESTAMP,
+                f"{c} > {loaded_at} + interval '{int(MAX_FUTURE.total_seconds())} seconds'",
+            )
+        )
     return found
 
 
 def _looks_like_json(c: str) -> str:
     """SQL: `c` is a JSON string whose text starts like an object or an array."""
-    return (f"jsonb_typeof({c}) = 'string' "
-            f"and left(ltrim({c} #>> '{{}}', E' \\t\\n\\r'), 1) in ('{{', '[')")
+    return (
+        f"jsonb_typeof({c}) = 'string' "
+        f"and left(ltrim({c} #>> '{{}}', E' \\t\\n\\r'), 1) in ('{{', '[')"
+    )
 
 
 def _unwrapped(c: str) -> str:
     """SQL: a double-encoded object or array unwrapped, as `unwrap` does (PostgreSQL 16+)."""
-    return (f"(case when {_looks_like_json(c)} and pg_input_is_valid({c} #>> '{{}}', 'jsonb') "
-            f"then ({c} #>> '{{}}')::jsonb else {c} end)")
+    return (
+        f"(case when {_looks_like_json(c)} and pg_input_is_valid({c} #>> '{{}}', 'jsonb') "
+        f"then ({c} #>> '{{}}')::jsonb else {c} end)"
+    )
 
 
 def violation_sql(model: type[Record], alias: str, loaded_at: str) -> str:
@@ -590,8 +628,10 @@ def violation_sql(model: type[Record], alias: str, loaded_at: str) -> str:
         for reason, condition in _conditions(rule, c, loaded_at, floor):
             whens.append(f"when {condition} then '{reason}({rule.column})'")
         if rule.kind == "json" and rule.shape_sql:
-            whens.append(f"when ({rule.shape_sql(_unwrapped(c))}) is not null "
-                         f"then ({rule.shape_sql(_unwrapped(c))}) || '({rule.column})'")
+            whens.append(
+                f"when ({rule.shape_sql(_unwrapped(c))}) is not null "
+                f"then ({rule.shape_sql(_unwrapped(c))}) || '({rule.column})'"
+            )
     return "case " + " ".join(whens) + " end" if whens else "null::text"
 
 
@@ -627,8 +667,11 @@ def _json_route(rule: Rule, c: str, unwraps: bool) -> list[str]:
         # A double-encoded value with escapes inside (`\\u0070assword`): Python reads them.
         f"jsonb_typeof({c}) = 'string' and strpos({inner}, E'\\\\') > 0",
         # One that looks like JSON but is none jsonb would hold (a \u0000, say).
-        (f"{_looks_like_json(c)} and not pg_input_is_valid({inner}, 'jsonb')" if unwraps
-         else _looks_like_json(c)),
+        (
+            f"{_looks_like_json(c)} and not pg_input_is_valid({inner}, 'jsonb')"
+            if unwraps
+            else _looks_like_json(c)
+        ),
     ]
     if rule.shape_sql:
         # An object is read as it is (a key lookup). A double-encoded value is not parsed: each
@@ -639,17 +682,22 @@ def _json_route(rule: Rule, c: str, unwraps: bool) -> list[str]:
             f"(strpos({inner}, '{key}') = 0 or (length({inner}) - length(replace({inner}, "
             f"'{key}', '')) = {len(key)} and {inner} ~ "
             f"'\"{key}\"[[:space:]]*:[[:space:]]*[0-9]{{1,9}}[[:space:]]*[,}}]'))"
-            for key in rule.shape_keys)
+            for key in rule.shape_keys
+        )
         conditions.append(f"jsonb_typeof({c}) = 'string' and not ({plain})")
     return conditions
 
 
 # --- the declarations as a table (README, `atw contracts`) --------------------------------
 
+
 def _describe(rule: Rule) -> str:
     if rule.kind == "text":
-        size = (f"at most {rule.max_chars:,} characters" if rule.max_chars
-                else "at most ATW_MAX_MESSAGE_CHARS characters")
+        size = (
+            f"at most {rule.max_chars:,} characters"
+            if rule.max_chars
+            else "at most ATW_MAX_MESSAGE_CHARS characters"
+        )
         return f"text, {size}, no NUL, redacted"
     if rule.kind == "enum":
         return "one of " + ", ".join(f"`{v}`" for v in rule.values)
@@ -661,15 +709,19 @@ def _describe(rule: Rule) -> str:
         return "true or false"
     if rule.kind == "timestamp":
         forms = "ISO 8601 or epoch milliseconds" if rule.epoch_ms else "ISO 8601"
-        return (f"timestamp ({forms}; no offset means UTC), ATW_TIMESTAMP_FLOOR to 24 h after "
-                "the load")
+        return (
+            f"timestamp ({forms}; no offset means UTC), ATW_TIMESTAMP_FLOOR to 24 h after the load"
+        )
     shape = ", its counts numbers that fit" if rule.shape_sql else ""
-    return (f"any JSON, at most ATW_MAX_JSON_DEPTH deep and {rule.max_bytes:,} bytes, finite "
-            f"numbers, every string redacted{shape}")
+    return (
+        f"any JSON, at most ATW_MAX_JSON_DEPTH deep and {rule.max_bytes:,} bytes, finite "
+        f"numbers, every string redacted{shape}"
+    )
 
 
-def contract_rows(model: type[BaseModel], prefix: str = "",
-                  inside: str | None = None) -> list[tuple[str, str, str, str]]:
+def contract_rows(
+    model: type[BaseModel], prefix: str = "", inside: str | None = None
+) -> list[tuple[str, str, str, str]]:
     """(field as the source spells it, raw column, rule, required) for every declared field;
     `inside`: the JSON column a list's items are kept in."""
     rows = []
@@ -688,18 +740,33 @@ def contract_rows(model: type[BaseModel], prefix: str = "",
             continue
         annotation = info.annotation
         is_list = get_origin(annotation) is list or any(
-            get_origin(a) is list for a in get_args(annotation))
+            get_origin(a) is list for a in get_args(annotation)
+        )
         for sub in _submodels(annotation):
             if is_list:
-                rows.append((path, field_name, f"a list of at most {info.metadata[-1].max_length:,}"
-                             " objects as below" if info.metadata else "a list", required))
+                rows.append(
+                    (
+                        path,
+                        field_name,
+                        f"a list of at most {info.metadata[-1].max_length:,} objects as below"
+                        if info.metadata
+                        else "a list",
+                        required,
+                    )
+                )
                 rows += contract_rows(sub, f"{path}[].", field_name)
             else:
                 rows += contract_rows(sub, f"{path}.", inside)
         if not _submodels(annotation):
-            rows.append((path, "content_text, tool_uses, tool_results",
-                         "any JSON; its text is kept (NUL dropped, broken surrogates replaced, "
-                         "redacted); tool calls need a text id and name", required))
+            rows.append(
+                (
+                    path,
+                    "content_text, tool_uses, tool_results",
+                    "any JSON; its text is kept (NUL dropped, broken surrogates replaced, "
+                    "redacted); tool calls need a text id and name",
+                    required,
+                )
+            )
     return rows
 
 

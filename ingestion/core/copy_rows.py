@@ -20,15 +20,22 @@ from ingestion.core.quarantine import Rejection
 
 def _copy(conn, table: str, columns: Sequence[str], rows: Sequence[dict]) -> None:
     """`table` and `columns` are the loaders' own constants, never user input."""
-    with conn.cursor().copy(sql.SQL("copy {} ({}) from stdin").format(
-            sql.Identifier(*table.split(".")),
-            sql.SQL(", ").join(map(sql.Identifier, columns)))) as copy:
+    with conn.cursor().copy(
+        sql.SQL("copy {} ({}) from stdin").format(
+            sql.Identifier(*table.split(".")), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+    ) as copy:
         for row in rows:
             copy.write_row(tuple(row[c] for c in columns))
 
 
-def copy_rows(conn, table: str, columns: Sequence[str], rows: Sequence[dict],
-              key_of: Callable[[dict], str] | None = None) -> list[Rejection]:
+def copy_rows(
+    conn,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[dict],
+    key_of: Callable[[dict], str] | None = None,
+) -> list[Rejection]:
     """Write `rows`; returns the rejections of rows the database refused (each keyed by
     `key_of`), having written every other row."""
     failure = None
@@ -48,6 +55,7 @@ def copy_rows(conn, table: str, columns: Sequence[str], rows: Sequence[dict],
                 _copy(conn, table, columns, [row])
         except (psycopg.Error, ValueError, TypeError, OverflowError) as error:
             key = key_of(row)
-            rejections.append(Rejection(key, quarantine.LOAD_ERROR, quarantine.row_hash(key),
-                                        describe(error)))
+            rejections.append(
+                Rejection(key, quarantine.LOAD_ERROR, quarantine.row_hash(key), describe(error))
+            )
     return rejections

@@ -26,8 +26,11 @@ def describe(error: BaseException) -> str:
     if isinstance(error, psycopg.Error):
         context = (error.diag.context or "") if error.diag else ""
         column = _COLUMN.search(context)
-        return (f"{type(error).__name__} (SQLSTATE {error.sqlstate or 'unknown'}"
-                + (f", column {column.group(1)}" if column else "") + ")")
+        return (
+            f"{type(error).__name__} (SQLSTATE {error.sqlstate or 'unknown'}"
+            + (f", column {column.group(1)}" if column else "")
+            + ")"
+        )
     if isinstance(error, LoadError):
         return str(error)
     return type(error).__name__

@@ -8,8 +8,14 @@ from datetime import datetime
 
 from psycopg import sql
 
-COUNT_FIELDS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped_duplicate",
-                "rows_inserted", "rows_updated")
+COUNT_FIELDS = (
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_skipped_duplicate",
+    "rows_inserted",
+    "rows_updated",
+)
 
 
 @dataclass
@@ -31,9 +37,10 @@ class LoadCounts:
 
     @property
     def balanced(self) -> bool:
-        return (self.rows_read == self.rows_loaded + self.rows_quarantined
-                + self.rows_skipped_duplicate
-                and self.rows_loaded == self.rows_inserted + self.rows_updated)
+        return (
+            self.rows_read == self.rows_loaded + self.rows_quarantined + self.rows_skipped_duplicate
+            and self.rows_loaded == self.rows_inserted + self.rows_updated
+        )
 
 
 assert {f.name for f in fields(LoadCounts)} == {"source", *COUNT_FIELDS}
@@ -47,8 +54,10 @@ def record(conn, run_id: str, counts: LoadCounts, started_at: datetime) -> None:
         sql.SQL("""
         insert into raw.load_log (run_id, source, started_at, finished_at, {counts})
         values (%s, %s, %s, clock_timestamp(), {values})
-        """).format(counts=sql.SQL(", ").join(map(sql.Identifier, COUNT_FIELDS)),
-                    values=sql.SQL(", ").join([sql.Placeholder()] * len(COUNT_FIELDS))),
+        """).format(
+            counts=sql.SQL(", ").join(map(sql.Identifier, COUNT_FIELDS)),
+            values=sql.SQL(", ").join([sql.Placeholder()] * len(COUNT_FIELDS)),
+        ),
         (run_id, counts.source, started_at, *(getattr(counts, f) for f in COUNT_FIELDS)),
     )
 

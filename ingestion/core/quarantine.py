@@ -25,11 +25,27 @@ UNREADABLE_FILE = "unreadable_file"
 LOAD_ERROR = "load_error"
 UNEXPECTED_ERROR = "unexpected_error"
 
-REASON_CODES = frozenset({
-    MALFORMED_JSON, MISSING_REQUIRED_KEY, UNKNOWN_ENUM, NEGATIVE_VALUE, OUT_OF_RANGE, NON_FINITE,
-    BAD_TIMESTAMP, FUTURE_TIMESTAMP, BEFORE_FLOOR, NUL_BYTE, INVALID_UTF8, OVERSIZE, TOO_DEEP,
-    WRONG_TYPE, UNREADABLE_FILE, LOAD_ERROR, UNEXPECTED_ERROR,
-})
+REASON_CODES = frozenset(
+    {
+        MALFORMED_JSON,
+        MISSING_REQUIRED_KEY,
+        UNKNOWN_ENUM,
+        NEGATIVE_VALUE,
+        OUT_OF_RANGE,
+        NON_FINITE,
+        BAD_TIMESTAMP,
+        FUTURE_TIMESTAMP,
+        BEFORE_FLOOR,
+        NUL_BYTE,
+        INVALID_UTF8,
+        OVERSIZE,
+        TOO_DEEP,
+        WRONG_TYPE,
+        UNREADABLE_FILE,
+        LOAD_ERROR,
+        UNEXPECTED_ERROR,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,8 @@ def record(conn, source: str, run_id: str, rejections: list[Rejection]) -> None:
                 reason_code = excluded.reason_code, detail = excluded.detail,
                 last_run_id = excluded.last_run_id, last_seen_at = now()
             """,
-            [(source, r.source_key, r.reason_code, r.row_hash, r.detail[:500], run_id, run_id)
-             for r in rejections],
+            [
+                (source, r.source_key, r.reason_code, r.row_hash, r.detail[:500], run_id, run_id)
+                for r in rejections
+            ],
         )

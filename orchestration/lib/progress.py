@@ -33,17 +33,26 @@ _CHATTY = ("dagster", "dagster_dbt", "py.warnings", "great_expectations", "alemb
 # and the checks on the models it builds are one stage.
 _STAGES = (
     ("raw__", "sources"),
-    ("staging__", "staging models"), ("reference__", "staging models"),
+    ("staging__", "staging models"),
+    ("reference__", "staging models"),
     ("intermediate__int_agent_calls_unioned", "calls fact"),
     ("intermediate__int_anomalies", "monitoring marts"),
-    ("marts__fct_anomalies", "monitoring marts"), ("marts__fct_alerts", "monitoring marts"),
-    ("marts__fct_recommendations", "monitoring marts"), ("marts__alert_inbox", "monitoring marts"),
+    ("marts__fct_anomalies", "monitoring marts"),
+    ("marts__fct_alerts", "monitoring marts"),
+    ("marts__fct_recommendations", "monitoring marts"),
+    ("marts__alert_inbox", "monitoring marts"),
     ("marts__fct_data_quality", "monitoring marts"),
-    ("intermediate__", "marts"), ("marts__", "marts"),
-    ("reports__", "report"), ("ops__", "retention"),
+    ("intermediate__", "marts"),
+    ("marts__", "marts"),
+    ("reports__", "report"),
+    ("ops__", "retention"),
 )
-_DBT_STEPS = {"dbt_staging": "staging models", "dbt_calls": "calls fact", "dbt_marts": "marts",
-              "dbt_monitoring": "monitoring marts"}
+_DBT_STEPS = {
+    "dbt_staging": "staging models",
+    "dbt_calls": "calls fact",
+    "dbt_marts": "marts",
+    "dbt_monitoring": "monitoring marts",
+}
 
 
 def stage_of(step_key: str) -> str:
@@ -99,8 +108,9 @@ class StepProgress:
         steps = f"{stage.steps} step{'s' if stage.steps != 1 else ''}"
         state = f"[red]{stage.failed} failed[/red]" if stage.failed else "[green]ok[/green]"
         seconds = time.monotonic() - stage.started
-        self.console.print(f"  {stage.name:<18} {steps:>9} {seconds:>7.1f} s  {state}",
-                           highlight=False)
+        self.console.print(
+            f"  {stage.name:<18} {steps:>9} {seconds:>7.1f} s  {state}", highlight=False
+        )
 
 
 class _ProgressHandler(logging.Handler):
@@ -127,8 +137,10 @@ def progress_logger(_init_context) -> logging.Logger:
     return logger
 
 
-@dg.logger(config_schema={"path": str},
-           description="Every event of the run, in the run's log file (used by `atw`).")
+@dg.logger(
+    config_schema={"path": str},
+    description="Every event of the run, in the run's log file (used by `atw`).",
+)
 def log_file_logger(init_context) -> logging.Logger:
     logger = logging.getLogger("atw.run_log")
     logger.setLevel(logging.DEBUG)
@@ -161,11 +173,13 @@ class Session:
         """Loggers for a job run: the console at WARNING when verbose, else silent; every
         event in the log file; the stage lines."""
         console_level = "INFO" if self.verbose else "CRITICAL"
-        return {"loggers": {
-            "console": {"config": {"log_level": console_level}},
-            "log_file": {"config": {"path": str(self.log_path)}},
-            "progress": {},
-        }}
+        return {
+            "loggers": {
+                "console": {"config": {"log_level": console_level}},
+                "log_file": {"config": {"path": str(self.log_path)}},
+                "progress": {},
+            }
+        }
 
     @contextmanager
     def tracking(self) -> Iterator[StepProgress]:
@@ -173,9 +187,15 @@ class Session:
         progress = StepProgress(self.console)
         bar = None
         if self.console.is_terminal and not self.verbose:
-            bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                           TextColumn("{task.completed} steps"), TimeElapsedColumn(),
-                           console=self.console, transient=True)
+            bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed} steps"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             progress.bar, progress.task = bar, bar.add_task("starting", total=None)
             bar.start()
         _ACTIVE.append(progress)

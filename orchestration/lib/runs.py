@@ -16,8 +16,10 @@ def partition_tags(start: date, end: date) -> dict:
     """Tags that make one run cover the daily partitions start..end (both included)."""
     if end < start:
         raise ValueError(f"the range ends ({end}) before it starts ({start})")
-    return {"dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat()}
+    return {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
 
 
 def range_problem(start: date, end: date) -> str | None:
@@ -29,15 +31,22 @@ def range_problem(start: date, end: date) -> str | None:
     if end < start:
         return f"the range ends ({end}) before it starts ({start})"
     if start < first:
-        return (f"{start} is before the first daily partition, {first}: no record may be "
-                f"dated earlier (ATW_TIMESTAMP_FLOOR), so there is nothing to backfill there")
+        return (
+            f"{start} is before the first daily partition, {first}: no record may be "
+            f"dated earlier (ATW_TIMESTAMP_FLOOR), so there is nothing to backfill there"
+        )
     if end > today():
         return f"{end} is after today ({today()}, UTC): there is nothing to backfill there yet"
     return None
 
 
-def run_job(job_name: str = "everything", start: date | None = None, end: date | None = None,
-            instance=None, output=None):
+def run_job(
+    job_name: str = "everything",
+    start: date | None = None,
+    end: date | None = None,
+    instance=None,
+    output=None,
+):
     """Execute `job_name` in this process for the partitions start..end (default: today's),
     recorded in `instance` (the one under DAGSTER_HOME unless another is given). `output` (a
     `progress.Session`) adds the stage lines and the run's log file."""
@@ -60,11 +69,11 @@ def run_job(job_name: str = "everything", start: date | None = None, end: date |
     start = start or today()
     tags = partition_tags(start, end or start)
     if instance is not None:
-        return job.execute_in_process(instance=instance, raise_on_error=False,
-                                      run_config=run_config, tags=tags)
+        return job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config, tags=tags
+        )
     prepare_dagster_home()
     with DagsterInstance.get() as home_instance:
-        return job.execute_in_process(instance=home_instance, raise_on_error=False,
-                                      run_config=run_config, tags=tags)
-
-
+        return job.execute_in_process(
+            instance=home_instance, raise_on_error=False, run_config=run_config, tags=tags
+        )

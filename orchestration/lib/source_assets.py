@@ -25,7 +25,8 @@ def _is_hopeless(error: psycopg.Error) -> bool:
     # A failed connection attempt carries no SQLSTATE, only the server's message.
     message = str(error)
     return "password authentication failed" in message or (
-        "does not exist" in message and ("role " in message or "database " in message))
+        "does not exist" in message and ("role " in message or "database " in message)
+    )
 
 
 @contextmanager
@@ -49,8 +50,11 @@ def reconciles_everything(context: dg.AssetExecutionContext) -> bool:
 
 
 def load_metadata(counts) -> dict:
-    return {name: dg.MetadataValue.int(value) for name, value in counts.as_dict().items()
-            if name != "source"}
+    return {
+        name: dg.MetadataValue.int(value)
+        for name, value in counts.as_dict().items()
+        if name != "source"
+    }
 
 
 def skip_reason(context: dg.AssetExecutionContext, urls, source: str) -> str | None:
@@ -65,5 +69,3 @@ def skip_reason(context: dg.AssetExecutionContext, urls, source: str) -> str | N
 
 def skipped_metadata(reason: str, source: str) -> dict:
     return {**load_metadata(LoadCounts(source)), "skipped": reason}
-
-

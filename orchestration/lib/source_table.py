@@ -27,8 +27,13 @@ class Row:
 
     @classmethod
     def of(cls, counts, source: str | None = None) -> Row:
-        return cls(source or counts.source, counts.rows_read, counts.rows_loaded,
-                   counts.rows_quarantined, counts.rows_skipped_duplicate)
+        return cls(
+            source or counts.source,
+            counts.rows_read,
+            counts.rows_loaded,
+            counts.rows_quarantined,
+            counts.rows_skipped_duplicate,
+        )
 
     @classmethod
     def from_metadata(cls, source: str, metadata: dict) -> Row:
@@ -37,9 +42,14 @@ class Row:
             return int(getattr(value, "value", value) or 0)
 
         skipped = metadata.get("skipped")
-        return cls(source, number("rows_read"), number("rows_loaded"),
-                   number("rows_quarantined"), number("rows_skipped_duplicate"),
-                   str(getattr(skipped, "value", skipped) or ""))
+        return cls(
+            source,
+            number("rows_read"),
+            number("rows_loaded"),
+            number("rows_quarantined"),
+            number("rows_skipped_duplicate"),
+            str(getattr(skipped, "value", skipped) or ""),
+        )
 
 
 def rows_of_run(events) -> list[Row]:
@@ -56,8 +66,11 @@ def rows_of_run(events) -> list[Row]:
 
 
 def warnings(rows: list[Row]) -> list[str]:
-    return [f"warning: {row.source} is configured but read nothing new"
-            for row in rows if not row.skipped and row.read == 0]
+    return [
+        f"warning: {row.source} is configured but read nothing new"
+        for row in rows
+        if not row.skipped and row.read == 0
+    ]
 
 
 def render(rows: list[Row]) -> str:
@@ -67,6 +80,8 @@ def render(rows: list[Row]) -> str:
         if row.skipped:
             lines.append(f"{row.source:<24}skipped: {row.skipped}")
             continue
-        lines.append(f"{row.source:<24}{row.read:>11,}{row.loaded:>11,}"
-                     f"{row.quarantined:>13,}{row.duplicates:>12,}")
+        lines.append(
+            f"{row.source:<24}{row.read:>11,}{row.loaded:>11,}"
+            f"{row.quarantined:>13,}{row.duplicates:>12,}"
+        )
     return "\n".join(lines + warnings(rows))

@@ -28,8 +28,13 @@ from tests.conftest import SHARED, fresh_databases
 
 ZONES = ("UTC", "America/Los_Angeles", "Asia/Kolkata")
 TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
-COLUMNS = dict(zip(TOKENS, ("input_tokens", "output_tokens", "cache_creation_tokens",
-                            "cache_read_tokens"), strict=True))
+COLUMNS = dict(
+    zip(
+        TOKENS,
+        ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens"),
+        strict=True,
+    )
+)
 COST_TOLERANCE = 0.005
 
 
@@ -47,8 +52,13 @@ def _sets() -> list[LogSet]:
         found.append(LogSet("claude-code/sample-project", None, original / "ccusage-20.0.24"))
     for folder in sorted((SHARED / "fixtures" / "agent-logs" / "claude-code").glob("*")):
         if (folder / "home" / ".claude" / "projects").is_dir():
-            found.append(LogSet(f"agent-logs/{folder.name}", folder / "home" / ".claude",
-                                folder / "ccusage-20.0.24"))
+            found.append(
+                LogSet(
+                    f"agent-logs/{folder.name}",
+                    folder / "home" / ".claude",
+                    folder / "ccusage-20.0.24",
+                )
+            )
     # Without stored reports: compared with ccusage only where it runs.
     found += [LogSet("generator", None, None), LogSet("rules", None, None)]
     return found
@@ -65,11 +75,14 @@ def _claude_dir(log_set: LogSet, tmp: Path) -> Path:
             write_claude_projects,
         )
 
-        write_claude_projects(tmp / "projects", ClaudeCodeConfig(seed=11, sessions=12,
-                                                                 resumed_share=0.4))
+        write_claude_projects(
+            tmp / "projects", ClaudeCodeConfig(seed=11, sessions=12, resumed_share=0.4)
+        )
     else:  # the original set keeps its logs beside ccusage's reports
-        shutil.copytree(SHARED / "fixtures" / "claude-code" / "sample-project",
-                        tmp / "projects" / "sample-project")
+        shutil.copytree(
+            SHARED / "fixtures" / "claude-code" / "sample-project",
+            tmp / "projects" / "sample-project",
+        )
     return tmp
 
 
@@ -91,10 +104,20 @@ def _rows(url: str, query: str) -> list[dict]:
 
 
 def _build(url: str, zone: str, select: list[str]) -> None:
-    command, env = dbt_command(url, ["build", "--quiet", "--select", *select,
-                                     "--exclude", "int_agent_calls_unioned+",
-                                     "--vars", json.dumps({"report_timezone": zone})],
-                               "target/ccusage-parity")
+    command, env = dbt_command(
+        url,
+        [
+            "build",
+            "--quiet",
+            "--select",
+            *select,
+            "--exclude",
+            "int_agent_calls_unioned+",
+            "--vars",
+            json.dumps({"report_timezone": zone}),
+        ],
+        "target/ccusage-parity",
+    )
     subprocess.run(command, env=env, check=True)
 
 
@@ -114,16 +137,26 @@ def built(request, pg_base_url, tmp_path_factory):
         assert counts.rows_loaded > 0
         ours: dict = {"daily": {}}
         for zone in ZONES:
-            _build(urls.warehouse, zone,
-                   ["resource_type:seed", "model_prices", "stg_claude_code__api_responses+",
-                    "stg_claude_code__session_responses+"] if zone == "UTC"
-                   else ["fct_claude_code_daily_usage"])
-            ours["daily"][zone] = _rows(urls.warehouse,
-                                        "select * from marts.fct_claude_code_daily_usage")
+            _build(
+                urls.warehouse,
+                zone,
+                [
+                    "resource_type:seed",
+                    "model_prices",
+                    "stg_claude_code__api_responses+",
+                    "stg_claude_code__session_responses+",
+                ]
+                if zone == "UTC"
+                else ["fct_claude_code_daily_usage"],
+            )
+            ours["daily"][zone] = _rows(
+                urls.warehouse, "select * from marts.fct_claude_code_daily_usage"
+            )
         ours["monthly"] = _rows(urls.warehouse, "select * from marts.fct_claude_code_monthly_usage")
         ours["sessions"] = _rows(urls.warehouse, "select * from marts.fct_claude_code_sessions")
-        ours["blocks"] = _rows(urls.warehouse,
-                               "select * from marts.fct_usage_blocks order by block_start_at")
+        ours["blocks"] = _rows(
+            urls.warehouse, "select * from marts.fct_usage_blocks order by block_start_at"
+        )
         assert ours["daily"]["UTC"] and ours["sessions"] and ours["blocks"]
         yield log_set, claude_dir, ours
 
@@ -145,30 +178,38 @@ def _costs(rows, key) -> dict:
 
 def _compare(reference_rows, period_key, ours_rows, our_key) -> None:
     """Tokens per period exact; cost per period and model within 0.5 % where ccusage has one."""
-    expected = {period_key(row): {field: row[field] for field in TOKENS}
-                for row in reference_rows}
+    expected = {period_key(row): {field: row[field] for field in TOKENS} for row in reference_rows}
     assert _totals(ours_rows, our_key) == expected
     our_costs = _costs(ours_rows, lambda row: (our_key(row), row["model_name"]))
     for row in reference_rows:
         for model in row.get("modelBreakdowns", []):
             if model["cost"] > 0:
                 assert our_costs.get((period_key(row), model["modelName"])) == pytest.approx(
-                    model["cost"], rel=COST_TOLERANCE), (period_key(row), model["modelName"])
+                    model["cost"], rel=COST_TOLERANCE
+                ), (period_key(row), model["modelName"])
 
 
 @pytest.mark.parametrize("zone", ZONES)
 def test_daily_report(built, zone):
     log_set, claude_dir, ours = built
     reference = _reference(log_set, claude_dir, "daily", zone)
-    _compare(reference["daily"], lambda row: row.get("date") or row["period"],
-             ours["daily"][zone], lambda row: row["usage_date"].isoformat())
+    _compare(
+        reference["daily"],
+        lambda row: row.get("date") or row["period"],
+        ours["daily"][zone],
+        lambda row: row["usage_date"].isoformat(),
+    )
 
 
 def test_monthly_report(built):
     log_set, claude_dir, ours = built
     reference = _reference(log_set, claude_dir, "monthly")
-    _compare(reference["monthly"], lambda row: row.get("month") or row["period"],
-             ours["monthly"], lambda row: row["usage_month"].strftime("%Y-%m"))
+    _compare(
+        reference["monthly"],
+        lambda row: row.get("month") or row["period"],
+        ours["monthly"],
+        lambda row: row["usage_month"].strftime("%Y-%m"),
+    )
 
 
 def test_session_report(built):
@@ -197,15 +238,26 @@ def test_blocks_report(built):
     log_set, claude_dir, ours = built
     reference = _reference(log_set, claude_dir, "blocks")
     expected = [block for block in reference["blocks"] if not block["isGap"]]
-    assert [row["block_start_at"].isoformat().replace("+00:00", ".000Z")
-            for row in ours["blocks"]] == [block["startTime"] for block in expected]
+    assert [
+        row["block_start_at"].isoformat().replace("+00:00", ".000Z") for row in ours["blocks"]
+    ] == [block["startTime"] for block in expected]
     for row, block in zip(ours["blocks"], expected, strict=True):
         counts = block["tokenCounts"]
         assert row["block_end_at"].isoformat().replace("+00:00", ".000Z") == block["endTime"]
-        assert (row["response_count"], row["input_tokens"], row["output_tokens"],
-                row["cache_creation_tokens"], row["cache_read_tokens"], row["total_tokens"]) == (
-            block["entries"], counts["inputTokens"], counts["outputTokens"],
-            counts["cacheCreationInputTokens"], counts["cacheReadInputTokens"],
-            block["totalTokens"])
+        assert (
+            row["response_count"],
+            row["input_tokens"],
+            row["output_tokens"],
+            row["cache_creation_tokens"],
+            row["cache_read_tokens"],
+            row["total_tokens"],
+        ) == (
+            block["entries"],
+            counts["inputTokens"],
+            counts["outputTokens"],
+            counts["cacheCreationInputTokens"],
+            counts["cacheReadInputTokens"],
+            block["totalTokens"],
+        )
         if block["costUSD"] > 0:
             assert float(row["cost_usd"]) == pytest.approx(block["costUSD"], rel=COST_TOLERANCE)

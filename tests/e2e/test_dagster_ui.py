@@ -94,9 +94,21 @@ def dagster_ui(urls, dbt_manifest, monkeypatch, tmp_path) -> Iterator[DagsterUI]
     server = DagsterUI(f"http://127.0.0.1:{port}", tmp_path / "dagster-dev.log")
     with server.log.open("wb") as log:
         process = subprocess.Popen(
-            [str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(bin_dir / "dagster"),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: teardown reaches every child
         )
     try:
@@ -113,8 +125,11 @@ def _free_port() -> int:
 
 
 def _graphql(url: str, query: str) -> dict | None:
-    request = urllib.request.Request(f"{url}/graphql", data=json.dumps({"query": query}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)["data"]
@@ -131,8 +146,11 @@ def _wait_until_loaded(server: DagsterUI, process: subprocess.Popen) -> None:
         data = _graphql(server.url, LOCATIONS_QUERY) or {}
         entries = data.get("workspaceOrError", {}).get("locationEntries") or []
         if entries and all(entry["loadStatus"] == "LOADED" for entry in entries):
-            errors = [entry["locationOrLoadError"]["message"] for entry in entries
-                      if entry["locationOrLoadError"]["__typename"] == "PythonError"]
+            errors = [
+                entry["locationOrLoadError"]["message"]
+                for entry in entries
+                if entry["locationOrLoadError"]["__typename"] == "PythonError"
+            ]
             if errors:
                 pytest.fail("code location failed to load:\n" + "\n".join(errors))
             return

@@ -19,61 +19,123 @@ DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 DATASOURCE_UID = "atw-warehouse"
 # What each panel plots. A panel added to a dashboard must be added here too.
 EXPECTED_COLUMNS = {
-    'atw-overview': {
-        'Calls': ['calls'],
-        'Tokens': ['tokens'],
-        'Cost (USD)': ['cost_usd'],
-        'Sessions': ['sessions'],
-        'Session error rate': ['error_rate'],
-        'Open alerts': ['open_alerts'],
-        'Calls and tokens per day': ['time', 'calls', 'tokens'],
-        'Busiest hours (UTC, all time)': ['day', 'hour_of_day', 'calls'],
+    "atw-overview": {
+        "Calls": ["calls"],
+        "Tokens": ["tokens"],
+        "Cost (USD)": ["cost_usd"],
+        "Sessions": ["sessions"],
+        "Session error rate": ["error_rate"],
+        "Open alerts": ["open_alerts"],
+        "Calls and tokens per day": ["time", "calls", "tokens"],
+        "Busiest hours (UTC, all time)": ["day", "hour_of_day", "calls"],
     },
-    'atw-tokens-cost': {
-        'Tokens per day by type': [
-            'time', 'prompt', 'completion', 'cached', 'reasoning', 'cache_creation'],
-        'Cost per day (USD)': ['time', 'cost_usd'],
-        'Cost and tokens by model': ['model', 'sessions', 'tokens', 'cost_usd'],
-        'Usage per agent and month': ['month', 'agent_name', 'calls', 'tokens', 'cost_usd'],
-        'Claude Code cost per day by model (USD)': ['time', 'metric', 'cost_usd'],
-        'Claude Code 5-hour usage blocks': [
-            'block_start_at', 'block_end_at', 'response_count', 'total_tokens', 'cost_usd',
-            'models'],
+    "atw-tokens-cost": {
+        "Tokens per day by type": [
+            "time",
+            "prompt",
+            "completion",
+            "cached",
+            "reasoning",
+            "cache_creation",
+        ],
+        "Cost per day (USD)": ["time", "cost_usd"],
+        "Cost and tokens by model": ["model", "sessions", "tokens", "cost_usd"],
+        "Usage per agent and month": ["month", "agent_name", "calls", "tokens", "cost_usd"],
+        "Claude Code cost per day by model (USD)": ["time", "metric", "cost_usd"],
+        "Claude Code 5-hour usage blocks": [
+            "block_start_at",
+            "block_end_at",
+            "response_count",
+            "total_tokens",
+            "cost_usd",
+            "models",
+        ],
     },
-    'atw-sessions-tools': {
-        'Sessions per day by complexity': ['time', 'metric', 'sessions'],
-        'Most expensive sessions': [
-            'session_key', 'tenant_id', 'model', 'complexity', 'call_count', 'total_tokens',
-            'cost_usd', 'duration_seconds', 'started_at'],
-        'Tool calls per day (top 8 tools)': ['time', 'metric', 'calls'],
-        'Tools: success, errors, denials, time': [
-            'tool_name', 'calls', 'success_rate', 'error_rate', 'denied_rate', 'avg_time_ms'],
-        'Top tool sequences': [
-            'tool_sequence', 'sequence_length', 'occurrence_count', 'session_count',
-            'last_seen_at'],
+    "atw-sessions-tools": {
+        "Sessions per day by complexity": ["time", "metric", "sessions"],
+        "Most expensive sessions": [
+            "session_key",
+            "tenant_id",
+            "model",
+            "complexity",
+            "call_count",
+            "total_tokens",
+            "cost_usd",
+            "duration_seconds",
+            "started_at",
+        ],
+        "Tool calls per day (top 8 tools)": ["time", "metric", "calls"],
+        "Tools: success, errors, denials, time": [
+            "tool_name",
+            "calls",
+            "success_rate",
+            "error_rate",
+            "denied_rate",
+            "avg_time_ms",
+        ],
+        "Top tool sequences": [
+            "tool_sequence",
+            "sequence_length",
+            "occurrence_count",
+            "session_count",
+            "last_seen_at",
+        ],
     },
-    'atw-errors-alerts': {
-        'Error rate per day': ['time', 'error_rate'],
-        'Errors per day by category': ['time', 'metric', 'errors'],
-        'Alerts per day by severity': ['time', 'metric', 'alerts'],
-        'Open alerts': [
-            'triggered_at', 'severity', 'alert_type', 'tenant_id', 'subject', 'observed_value',
-            'threshold', 'message', 'alert_id'],
-        'Anomalies': [
-            'started_at', 'anomaly_type', 'tenant_id', 'agent_name', 'observed_value',
-            'threshold', 'call_count'],
-        'Recommendations': [
-            'recommendation_type', 'subject', 'message', 'observed_value', 'threshold'],
+    "atw-errors-alerts": {
+        "Error rate per day": ["time", "error_rate"],
+        "Errors per day by category": ["time", "metric", "errors"],
+        "Alerts per day by severity": ["time", "metric", "alerts"],
+        "Open alerts": [
+            "triggered_at",
+            "severity",
+            "alert_type",
+            "tenant_id",
+            "subject",
+            "observed_value",
+            "threshold",
+            "message",
+            "alert_id",
+        ],
+        "Anomalies": [
+            "started_at",
+            "anomaly_type",
+            "tenant_id",
+            "agent_name",
+            "observed_value",
+            "threshold",
+            "call_count",
+        ],
+        "Recommendations": [
+            "recommendation_type",
+            "subject",
+            "message",
+            "observed_value",
+            "threshold",
+        ],
     },
-    'atw-data-quality': {
-        'Expectations passing per day': ['time', 'pass_rate'],
-        'Failures per day by stage and severity': ['time', 'metric', 'failures'],
-        'Latest outcome of each expectation': [
-            'check_name', 'stage', 'table_name', 'severity', 'expectation', 'column_name',
-            'last_success', 'last_observed_value', 'last_validated_at'],
-        'Evaluations and failures per table': [
-            'stage', 'table_name', 'evaluations', 'failures', 'blocking_failures'],
-    },}
+    "atw-data-quality": {
+        "Expectations passing per day": ["time", "pass_rate"],
+        "Failures per day by stage and severity": ["time", "metric", "failures"],
+        "Latest outcome of each expectation": [
+            "check_name",
+            "stage",
+            "table_name",
+            "severity",
+            "expectation",
+            "column_name",
+            "last_success",
+            "last_observed_value",
+            "last_validated_at",
+        ],
+        "Evaluations and failures per table": [
+            "stage",
+            "table_name",
+            "evaluations",
+            "failures",
+            "blocking_failures",
+        ],
+    },
+}
 _MACRO = re.compile(r"\$(__[a-zA-Z]+)\(([^)]*)\)")
 
 
@@ -86,6 +148,7 @@ def expand(sql: str, start: datetime, end: datetime, variables: dict[str, str]) 
     """Grafana's PostgreSQL macros (pkg/tsdb/grafana-postgresql-datasource/macros.go) and
     variables (already written as SQL); anything else is an error here, as it would be in
     Grafana."""
+
     def rfc3339(moment: datetime) -> str:
         return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -169,9 +232,12 @@ def test_every_panel_returns_rows_with_its_columns(path, grafana_login):
     start = SAMPLE_END - timedelta(days=30)
     end = datetime.now(UTC) + timedelta(hours=1)
     empty, wrong = [], []
-    queries = [(panel, target, variables)
-               for variables in _selections(grafana_login, dashboard)
-               for panel in dashboard["panels"] for target in panel["targets"]]
+    queries = [
+        (panel, target, variables)
+        for variables in _selections(grafana_login, dashboard)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+    ]
     with connect(grafana_login) as conn:
         for panel, target, variables in queries:
             cursor = conn.execute(expand(target["rawSql"], start, end, variables))
@@ -195,8 +261,9 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
     overview = _dashboard(GRAFANA / "dashboards" / "overview.json")
     name = f"grafana_{uuid.uuid4().hex[:8]}"
     with connect(url) as conn:
-        tenant = conn.execute("select tenant_id from marts.fct_daily_token_trends "
-                              "where tenant_id is not null limit 1").fetchone()[0]
+        tenant = conn.execute(
+            "select tenant_id from marts.fct_daily_token_trends where tenant_id is not null limit 1"
+        ).fetchone()[0]
         add_analyst(conn, name, [tenant])
         set_row_level_security(conn, True)
     try:
@@ -207,8 +274,14 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
             add_analyst(conn, empty_login, [])
         with connect(login_url(url, empty_login)) as conn:
             for panel in overview["panels"]:
-                conn.execute(expand(panel["targets"][0]["rawSql"], SAMPLE_END - timedelta(30),
-                                    SAMPLE_END, {"tenant": "tenant_id"}))
+                conn.execute(
+                    expand(
+                        panel["targets"][0]["rawSql"],
+                        SAMPLE_END - timedelta(30),
+                        SAMPLE_END,
+                        {"tenant": "tenant_id"},
+                    )
+                )
     finally:
         with connect(url) as conn:
             set_row_level_security(conn, False)
@@ -217,9 +290,14 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
 def test_the_expansion_matches_grafana():
     start = datetime(2026, 11, 1, tzinfo=UTC)
     end = datetime(2026, 11, 2, 12, 30, tzinfo=UTC)
-    assert expand("where $__timeFilter(usage_date) and t in ($tenant) and x > $__timeFrom()",
-                  start, end, {"tenant": sql_list(["a", "o'b"])}) == (
+    assert expand(
+        "where $__timeFilter(usage_date) and t in ($tenant) and x > $__timeFrom()",
+        start,
+        end,
+        {"tenant": sql_list(["a", "o'b"])},
+    ) == (
         "where usage_date BETWEEN '2026-11-01T00:00:00Z' AND '2026-11-02T12:30:00Z' "
-        "and t in ('a','o''b') and x > '2026-11-01T00:00:00Z'")
+        "and t in ('a','o''b') and x > '2026-11-01T00:00:00Z'"
+    )
     with pytest.raises(AssertionError, match="timeGroup"):
         expand("select $__timeGroup(t, '1h')", start, end, {})

@@ -47,7 +47,7 @@ SECRET_FIELDS = {
     "request": "req AIzaSyREQUEST-abcdefghijklmnopqrstuvwxy",
     "message_id": "msg sk-ant-api03-MESSAGEIDabcdefghijklmn",
     "content": "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nCONTENTPGPBODY\n"
-               "-----END PGP PRIVATE KEY BLOCK-----",
+    "-----END PGP PRIVATE KEY BLOCK-----",
     "tool_use": "Bash sk-proj-TOOLUSEabcdefghijklmnopqr",
     "event_id": "evt-metric.person@corp-example.com",
     "tenant": "tenant AKIATENANTFIELD0001X",
@@ -58,12 +58,33 @@ SECRET_FIELDS = {
 }
 # What must never be found: the secret part of each (the text around it may remain).
 NEEDLES = [
-    "ops@corp-example", "SESSIONabcdefghij", "AKIAAGENTFIELD", "HOOKabcdefghij",
-    "TOOLFIELDabc", "workdir.person", "MODELFIELDabcd", "VERSIONabcdefgh",
-    "eyJHRU5FUkFUSU9OIjoxfQ", "Reason-Pa55", "Extra-Pa55", "key.person@", "BRANCHabcdefghij",
-    "cwd.person@", "REQUEST-abcdefgh", "MESSAGEIDabcdef", "CONTENTPGPBODY", "TOOLUSEabcdefgh",
-    "metric.person@", "AKIATENANTFIELD", "TRACEabcdefghij", "ERRORCODEabcdef", "TOOLCALLabc",
-    "TRANSCRIPTbearer", "hunter2", "MIIEow", "anna.smith@example.com",
+    "ops@corp-example",
+    "SESSIONabcdefghij",
+    "AKIAAGENTFIELD",
+    "HOOKabcdefghij",
+    "TOOLFIELDabc",
+    "workdir.person",
+    "MODELFIELDabcd",
+    "VERSIONabcdefgh",
+    "eyJHRU5FUkFUSU9OIjoxfQ",
+    "Reason-Pa55",
+    "Extra-Pa55",
+    "key.person@",
+    "BRANCHabcdefghij",
+    "cwd.person@",
+    "REQUEST-abcdefgh",
+    "MESSAGEIDabcdef",
+    "CONTENTPGPBODY",
+    "TOOLUSEabcdefgh",
+    "metric.person@",
+    "AKIATENANTFIELD",
+    "TRACEabcdefghij",
+    "ERRORCODEabcdef",
+    "TOOLCALLabc",
+    "TRANSCRIPTbearer",
+    "hunter2",
+    "MIIEow",
+    "anna.smith@example.com",
     *[needle for _, _, needle in HARD],
 ]
 S = SECRET_FIELDS
@@ -79,90 +100,170 @@ def _collector(url: str) -> None:
     per column plus every hostile value the collector's types can hold."""
     with connect(url) as conn:
         generate_collector(conn, replace(SMALL, planted_secrets=tuple(PLANTED.values())))
-        row = ("insert into telemetry_events (host_id, session_id, event_type, agent_name, "
-               "hook_name, mode, execution_type, decision, decision_reason, tool_name, "
-               "working_dir, latency_ms, model_name, extra_data, created_at, cost, "
-               "client_version, generation_id) values (%s, %s, %s, %s, %s, 'direct', 'llm', "
-               "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        row = (
+            "insert into telemetry_events (host_id, session_id, event_type, agent_name, "
+            "hook_name, mode, execution_type, decision, decision_reason, tool_name, "
+            "working_dir, latency_ms, model_name, extra_data, created_at, cost, "
+            "client_version, generation_id) values (%s, %s, %s, %s, %s, 'direct', 'llm', "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        )
         extra = psycopg.types.json.Jsonb({S["extra_key"]: S["extra_value"], "inputChars": 900})
-        good = (S["host"][:64], S["session"], "agent_execution", S["agent"], S["hook"],
-                "SUCCESS", S["reason"], S["tool"][:64], S["workdir"], 120, S["model"], extra,
-                SAMPLE_END, 0.002, S["version"][:20], S["generation"])
+        good = (
+            S["host"][:64],
+            S["session"],
+            "agent_execution",
+            S["agent"],
+            S["hook"],
+            "SUCCESS",
+            S["reason"],
+            S["tool"][:64],
+            S["workdir"],
+            120,
+            S["model"],
+            extra,
+            SAMPLE_END,
+            0.002,
+            S["version"][:20],
+            S["generation"],
+        )
         conn.execute(row, good)
         for text, _, _ in HARD:
             conn.execute(row, (*good[:6], text, *good[7:]))
         hostile = {
-            "event_type": "telepathy", "decision": "MAYBE", "latency_ms": -5,
-            "cost": -1, "created_at": "9999-12-31 23:00:00-05",
+            "event_type": "telepathy",
+            "decision": "MAYBE",
+            "latency_ms": -5,
+            "cost": -1,
+            "created_at": "9999-12-31 23:00:00-05",
             "extra_data": psycopg.types.json.Jsonb({"inputChars": "lots"}),
         }
-        names = ["host_id", "session_id", "event_type", "agent_name", "hook_name", "decision",
-                 "decision_reason", "tool_name", "working_dir", "latency_ms", "model_name",
-                 "extra_data", "created_at", "cost", "client_version", "generation_id"]
+        names = [
+            "host_id",
+            "session_id",
+            "event_type",
+            "agent_name",
+            "hook_name",
+            "decision",
+            "decision_reason",
+            "tool_name",
+            "working_dir",
+            "latency_ms",
+            "model_name",
+            "extra_data",
+            "created_at",
+            "cost",
+            "client_version",
+            "generation_id",
+        ]
         for column, value in hostile.items():
             values = list(good)
             values[names.index(column)] = value
             conn.execute(row, values)
         # Double-encoded JSON holding a NUL, nesting over the cap, a count over any column.
-        for extra in ('{"a": "\\u0000"}', json.loads("[" * 200 + "]" * 200),
-                      {"inputChars": 1e20}):
+        for extra in ('{"a": "\\u0000"}', json.loads("[" * 200 + "]" * 200), {"inputChars": 1e20}):
             values = list(good)
             values[names.index("extra_data")] = psycopg.types.json.Jsonb(extra)
             conn.execute(row, values)
-        transcript = [{"role": "user", "content": S["transcript"]},
-                      *[m for m, _ in TRANSCRIPT_MESSAGE_KINDS if _storable(m)]]
-        conn.execute("insert into session_transcripts (host_id, session_id, transcript_data, "
-                     "message_counts) values (%s, %s, %s, %s), ('h', 'counts', '[]', %s)",
-                     (S["host"][:64], S["session"], psycopg.types.json.Jsonb(transcript),
-                      psycopg.types.json.Jsonb({"user": 1}),
-                      psycopg.types.json.Jsonb({"user": "lots"})))
-        conn.execute("insert into session_transcripts (host_id, session_id, transcript_data) "
-                     "values ('h', 'deep', %s::jsonb)", ("[" * 3000 + "]" * 3000,))
+        transcript = [
+            {"role": "user", "content": S["transcript"]},
+            *[m for m, _ in TRANSCRIPT_MESSAGE_KINDS if _storable(m)],
+        ]
+        conn.execute(
+            "insert into session_transcripts (host_id, session_id, transcript_data, "
+            "message_counts) values (%s, %s, %s, %s), ('h', 'counts', '[]', %s)",
+            (
+                S["host"][:64],
+                S["session"],
+                psycopg.types.json.Jsonb(transcript),
+                psycopg.types.json.Jsonb({"user": 1}),
+                psycopg.types.json.Jsonb({"user": "lots"}),
+            ),
+        )
+        conn.execute(
+            "insert into session_transcripts (host_id, session_id, transcript_data) "
+            "values ('h', 'deep', %s::jsonb)",
+            ("[" * 3000 + "]" * 3000,),
+        )
 
 
 def _landing(landing: Path) -> None:
-    write_landing_files(landing, LandingConfig(seed=7, batch_files=2, metric_files=2,
-                                               days=SMALL.days, end=SAMPLE_END))
+    write_landing_files(
+        landing,
+        LandingConfig(seed=7, batch_files=2, metric_files=2, days=SMALL.days, end=SAMPLE_END),
+    )
     secret_event = _batch_event(
-        hostId=S["host"], sessionId=S["session"], agentName=S["agent"], hookName=S["hook"],
-        toolName=S["tool"], workingDir=S["workdir"], modelName=S["model"],
-        clientVersion=S["version"], generationId=S["generation"], decisionReason=S["reason"],
-        extraData={S["extra_key"]: S["extra_value"]}, timestamp="2026-11-17T10:00:00Z")
+        hostId=S["host"],
+        sessionId=S["session"],
+        agentName=S["agent"],
+        hookName=S["hook"],
+        toolName=S["tool"],
+        workingDir=S["workdir"],
+        modelName=S["model"],
+        clientVersion=S["version"],
+        generationId=S["generation"],
+        decisionReason=S["reason"],
+        extraData={S["extra_key"]: S["extra_value"]},
+        timestamp="2026-11-17T10:00:00Z",
+    )
     events = [secret_event, *[_batch_event(**changes) for changes, _ in BATCH_KINDS]]
     payload = json.dumps({"events": events}, allow_nan=True).encode("utf-8", "surrogatepass")
     (landing / "hostile.json").write_bytes(payload)
     # The same batch under two names, one of them with a byte-order mark.
-    (landing / "resent-copy.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(
-        {"events": [secret_event]}).encode())
+    (landing / "resent-copy.json").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps({"events": [secret_event]}).encode()
+    )
     (landing / "a-folder.json").mkdir()
-    metric = {"metric": "tx_submission", "timestamp": 1763460000000, "value": {
-        "eventId": S["event_id"], "agentId": S["agent"], "tenantId": S["tenant"],
-        "traceId": S["trace"], "modelId": S["model"], "errorCode": S["error_code"],
-        "toolCalls": [{"name": S["tool_call"], "status": "success", "latencyMs": 3}]}}
-    lines = [json.dumps(metric), *[json.dumps(line, allow_nan=True) for line, _ in METRIC_KINDS],
-             '{"metric": "x", "value": {"eventId": "deep", "t": ' + "[" * 50_000 + "]" * 50_000
-             + "}}"]
+    metric = {
+        "metric": "tx_submission",
+        "timestamp": 1763460000000,
+        "value": {
+            "eventId": S["event_id"],
+            "agentId": S["agent"],
+            "tenantId": S["tenant"],
+            "traceId": S["trace"],
+            "modelId": S["model"],
+            "errorCode": S["error_code"],
+            "toolCalls": [{"name": S["tool_call"], "status": "success", "latencyMs": 3}],
+        },
+    }
+    lines = [
+        json.dumps(metric),
+        *[json.dumps(line, allow_nan=True) for line, _ in METRIC_KINDS],
+        '{"metric": "x", "value": {"eventId": "deep", "t": ' + "[" * 50_000 + "]" * 50_000 + "}}",
+    ]
     (landing / "hostile.ndjson").write_bytes(
-        "\n".join(lines).encode("utf-8", "surrogatepass") + b"\n\xff\xfe not utf-8\n")
+        "\n".join(lines).encode("utf-8", "surrogatepass") + b"\n\xff\xfe not utf-8\n"
+    )
 
 
 def _claude(claude: Path) -> None:
-    write_claude_projects(claude, ClaudeCodeConfig(seed=7, sessions=4, days=SMALL.days,
-                                                   end=SAMPLE_END))
+    write_claude_projects(
+        claude, ClaudeCodeConfig(seed=7, sessions=4, days=SMALL.days, end=SAMPLE_END)
+    )
     project = claude / "hostile-project"
     project.mkdir()
     secret_line = _claude_line(
-        cwd=S["cwd"], gitBranch=S["branch"], sessionId=S["session"], requestId=S["request"],
-        timestamp="2026-11-17T09:00:00Z", message={
-            "id": S["message_id"], "role": "assistant", "model": S["model"],
+        cwd=S["cwd"],
+        gitBranch=S["branch"],
+        sessionId=S["session"],
+        requestId=S["request"],
+        timestamp="2026-11-17T09:00:00Z",
+        message={
+            "id": S["message_id"],
+            "role": "assistant",
+            "model": S["model"],
             "usage": {"input_tokens": 10, "output_tokens": 5},
-            "content": [{"type": "text", "text": S["content"]},
-                        {"type": "tool_use", "id": "toolu_x", "name": S["tool_use"],
-                         "input": {}}]})
+            "content": [
+                {"type": "text", "text": S["content"]},
+                {"type": "tool_use", "id": "toolu_x", "name": S["tool_use"], "input": {}},
+            ],
+        },
+    )
     lines = [secret_line, *[_claude_line(**changes) for changes, _ in CLAUDE_KINDS]]
     text = "\n".join(json.dumps(line, allow_nan=True) for line in lines)
     (project / "session.jsonl").write_bytes(
-        text.encode("utf-8", "surrogatepass") + b"\n" + b"[" * 50_000 + b"\n")
+        text.encode("utf-8", "surrogatepass") + b"\n" + b"[" * 50_000 + b"\n"
+    )
     (project / "not-a-log.jsonl").mkdir()
 
 
@@ -177,12 +278,22 @@ def hostile_run(pg_base_url, tmp_path_factory):
         claude = tmp_path_factory.mktemp("claude-projects")
         _claude(claude)
         home = tmp_path_factory.mktemp("dagster-home")
-        env = {**os.environ, "ATW_CLAUDE_PROJECTS_DIR": str(claude), "DAGSTER_HOME": str(home),
-               # atw's full log (dbt's and Dagster's lines) goes where the leak scan looks.
-               "ATW_LOG_DIR": str(home / "atw-logs"),
-               "ATW_REPORT_PATH": str(tmp_path_factory.mktemp("report") / "r.html")}
-        run = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], env=env,
-                             capture_output=True, text=True, errors="replace", timeout=1800)
+        env = {
+            **os.environ,
+            "ATW_CLAUDE_PROJECTS_DIR": str(claude),
+            "DAGSTER_HOME": str(home),
+            # atw's full log (dbt's and Dagster's lines) goes where the leak scan looks.
+            "ATW_LOG_DIR": str(home / "atw-logs"),
+            "ATW_REPORT_PATH": str(tmp_path_factory.mktemp("report") / "r.html"),
+        }
+        run = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=1800,
+        )
         yield urls, run, home
 
 
@@ -197,24 +308,36 @@ def test_every_bad_record_is_quarantined_with_its_reason(hostile_run):
     with connect(urls.warehouse) as conn:
         reasons = {}
         for source, reason in conn.execute(
-                "select distinct source, reason_code from raw.quarantine").fetchall():
+            "select distinct source, reason_code from raw.quarantine"
+        ).fetchall():
             reasons.setdefault(source, set()).add(reason)
         unbalanced = conn.execute(
             "select count(*) from raw.load_log where rows_read <> rows_loaded "
-            "+ rows_quarantined + rows_skipped_duplicate").fetchone()[0]
+            "+ rows_quarantined + rows_skipped_duplicate"
+        ).fetchone()[0]
         copies = conn.execute(
-            "select max(copy_count) from staging.stg_landing__collector_events").fetchone()[0]
+            "select max(copy_count) from staging.stg_landing__collector_events"
+        ).fetchone()[0]
     assert unbalanced == 0
     assert {reason for _, reason in BATCH_KINDS} <= reasons["landing.collector_batches"] | {
-        "unreadable_file"}
-    assert {reason for _, reason in METRIC_KINDS} | {"too_deep", "invalid_utf8"} \
-        <= reasons["landing.metric_events"]
-    assert {reason for _, reason in CLAUDE_KINDS} | {"unreadable_file"} \
-        <= reasons["claude_code.session_logs"]
-    assert {"unknown_enum", "negative_value", "unparseable_timestamp", "wrong_type",
-            "nul_byte"} <= reasons["collector.telemetry_events"]
+        "unreadable_file"
+    }
+    assert {reason for _, reason in METRIC_KINDS} | {"too_deep", "invalid_utf8"} <= reasons[
+        "landing.metric_events"
+    ]
+    assert {reason for _, reason in CLAUDE_KINDS} | {"unreadable_file"} <= reasons[
+        "claude_code.session_logs"
+    ]
+    assert {
+        "unknown_enum",
+        "negative_value",
+        "unparseable_timestamp",
+        "wrong_type",
+        "nul_byte",
+    } <= reasons["collector.telemetry_events"]
     assert {r for m, r in TRANSCRIPT_MESSAGE_KINDS if _storable(m)} <= reasons[
-        "collector.session_transcripts.messages"]
+        "collector.session_transcripts.messages"
+    ]
     assert {"too_deep", "wrong_type"} <= reasons["collector.session_transcripts"]
     assert copies == 2  # the batch re-sent under another name counts once
 
@@ -229,23 +352,33 @@ def test_no_secret_reaches_any_column_of_any_schema(hostile_run):
             join information_schema.tables t using (table_schema, table_name)
             where c.table_schema not in ('pg_catalog', 'information_schema')
                 and c.data_type in ('text', 'character varying', 'jsonb', 'json')
-            """).fetchall()
+            """
+        ).fetchall()
         assert len(columns) > 100
-        patterns = ["%" + n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                    for n in NEEDLES]
+        patterns = [
+            "%" + n.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            for n in NEEDLES
+        ]
         for schema, table, column in columns:
-            for text, in conn.execute(psycopg.sql.SQL(
-                    "select {col}::text from {s}.{t} where {col}::text like any(%s)").format(
-                    col=psycopg.sql.Identifier(column), s=psycopg.sql.Identifier(schema),
-                    t=psycopg.sql.Identifier(table)), (patterns,)):
+            for (text,) in conn.execute(
+                psycopg.sql.SQL(
+                    "select {col}::text from {s}.{t} where {col}::text like any(%s)"
+                ).format(
+                    col=psycopg.sql.Identifier(column),
+                    s=psycopg.sql.Identifier(schema),
+                    t=psycopg.sql.Identifier(table),
+                ),
+                (patterns,),
+            ):
                 leaks += [(schema, table, column, n) for n in NEEDLES if n in text]
-        kinds = {k for k, in conn.execute("select distinct kind from raw.redaction_log")}
+        kinds = {k for (k,) in conn.execute("select distinct kind from raw.redaction_log")}
     assert leaks == [], "\n".join(map(str, leaks))
     assert set(PLANTED) <= kinds
 
 
-def test_no_secret_reaches_the_output_the_logs_dagster_home_or_the_server_log(hostile_run,
-                                                                              pg_base_url):
+def test_no_secret_reaches_the_output_the_logs_dagster_home_or_the_server_log(
+    hostile_run, pg_base_url
+):
     urls, run, home = hostile_run
     assert "Running with dbt=" in next((home / "atw-logs").iterdir()).read_text()
     with connect(pg_base_url) as conn:
@@ -254,10 +387,15 @@ def test_no_secret_reaches_the_output_the_logs_dagster_home_or_the_server_log(ho
     for path in [*home.rglob("*"), data_directory / "log"]:
         if path.is_file():
             texts[str(path)] = path.read_bytes().decode("utf-8", "replace")
-    leaks = [(where, needle) for where, text in texts.items() for needle in NEEDLES
-             if needle in text]
+    leaks = [
+        (where, needle) for where, text in texts.items() for needle in NEEDLES if needle in text
+    ]
     assert leaks == []
     # The secrets really were in the sources.
     with connect(urls.collector) as conn:
-        assert conn.execute("select count(*) from telemetry_events where decision_reason "
-                            "like '%Reason-Pa55%'").fetchone()[0] > 0
+        assert (
+            conn.execute(
+                "select count(*) from telemetry_events where decision_reason like '%Reason-Pa55%'"
+            ).fetchone()[0]
+            > 0
+        )

@@ -42,18 +42,33 @@ def built(collector_build, pg_base_url, dbt_manifest):
 def events(built):
     """The collector's events, each retried duplicate counted once, as pandas sees them."""
     df = _read(built.collector, "select * from telemetry_events")
-    fingerprint = ["host_id", "session_id", "agent_name", "hook_name", "tool_name", "decision",
-                   "created_at", "latency_ms", "prompt_tokens", "completion_tokens",
-                   "total_tokens"]
+    fingerprint = [
+        "host_id",
+        "session_id",
+        "agent_name",
+        "hook_name",
+        "tool_name",
+        "decision",
+        "created_at",
+        "latency_ms",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+    ]
     df = df.sort_values("id").drop_duplicates(subset=fingerprint, keep="first")
     df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
     reported = df[["prompt_tokens", "completion_tokens"]].notna().any(axis=1)
-    df["tokens"] = (df["prompt_tokens"].fillna(0) + df["completion_tokens"].fillna(0)).where(
-        reported, df["total_tokens"]).fillna(0).astype(int)
+    df["tokens"] = (
+        (df["prompt_tokens"].fillna(0) + df["completion_tokens"].fillna(0))
+        .where(reported, df["total_tokens"])
+        .fillna(0)
+        .astype(int)
+    )
     # An LLM call that reports no tokens: its input estimated at 4 characters a token.
     extra = df["extra_data"].map(lambda v: json.loads(v) if isinstance(v, str) else v)
     estimated = (df["execution_type"] == "llm") & df[
-        ["prompt_tokens", "completion_tokens", "total_tokens"]].isna().all(axis=1)
+        ["prompt_tokens", "completion_tokens", "total_tokens"]
+    ].isna().all(axis=1)
     chars = extra.map(lambda e: e.get("inputChars"))
     df.loc[estimated, "tokens"] = (chars[estimated] / 4.0 + 0.5).map(math.floor)
     df["estimated"] = estimated
@@ -75,9 +90,11 @@ def _sessions(events: pd.DataFrame) -> pd.Series:
 
 
 def test_staging_counts_each_event_once_and_unwraps_json(built, events):
-    staging = _read(built.warehouse,
-                    "select event_id, copy_count, jsonb_typeof(extra_data) as extra_type "
-                    "from staging.stg_collector__telemetry_events")
+    staging = _read(
+        built.warehouse,
+        "select event_id, copy_count, jsonb_typeof(extra_data) as extra_type "
+        "from staging.stg_collector__telemetry_events",
+    )
     raw_rows = _read(built.warehouse, "select count(*) as n from raw.collector_events")["n"][0]
     assert sorted(staging["event_id"]) == sorted(events["id"])
     assert raw_rows - len(staging) == (staging["copy_count"] - 1).sum() > 0
@@ -89,12 +106,20 @@ def test_daily_token_trends_are_zero_filled_per_day_and_tenant(built, events):
     days = pd.date_range(events["day"].min(), events["day"].max(), freq="D").date
     hosts = sorted(events["host_id"].unique())
     assert len(mart) == len(days) * len(hosts)
-    expected = events.groupby(["day", "host_id"]).agg(
-        calls=("id", "size"), tokens=("tokens", "sum")).reset_index()
-    grid = pd.MultiIndex.from_product([days, hosts], names=["day", "host_id"]).to_frame(
-        index=False).merge(expected, how="left").fillna(0)
+    expected = (
+        events.groupby(["day", "host_id"])
+        .agg(calls=("id", "size"), tokens=("tokens", "sum"))
+        .reset_index()
+    )
+    grid = (
+        pd.MultiIndex.from_product([days, hosts], names=["day", "host_id"])
+        .to_frame(index=False)
+        .merge(expected, how="left")
+        .fillna(0)
+    )
     got = mart.rename(columns={"usage_date": "day", "tenant_id": "host_id"}).merge(
-        grid, on=["day", "host_id"], validate="one_to_one")
+        grid, on=["day", "host_id"], validate="one_to_one"
+    )
     assert (got["call_count"] == got["calls"]).all()
     assert (got["total_tokens"] == got["tokens"]).all()
     assert (mart["call_count"] == 0).any(), "a small dataset has idle host-days"
@@ -105,9 +130,9 @@ def test_activity_heatmap_uses_sunday_zero_and_only_non_zero_cells(built, events
     events["dow"] = (events["created_at"].dt.dayofweek + 1) % 7  # pandas: Monday = 0
     events["hour"] = events["created_at"].dt.hour
     expected = events.groupby(["host_id", "dow", "hour"]).size().rename("n").reset_index()
-    got = mart.rename(columns={"tenant_id": "host_id", "day_of_week": "dow",
-                               "hour_of_day": "hour"}).merge(
-        expected, on=["host_id", "dow", "hour"], how="outer", validate="one_to_one")
+    got = mart.rename(
+        columns={"tenant_id": "host_id", "day_of_week": "dow", "hour_of_day": "hour"}
+    ).merge(expected, on=["host_id", "dow", "hour"], how="outer", validate="one_to_one")
     assert got["call_count"].notna().all() and got["n"].notna().all()
     assert (got["call_count"] == got["n"]).all()
     assert mart["call_count"].min() >= 1
@@ -117,10 +142,14 @@ def test_agent_monthly_usage(built, events):
     mart = _read(built.warehouse, "select * from marts.fct_agent_monthly_usage")
     naive = events["created_at"].dt.tz_localize(None)
     events["month"] = naive.dt.to_period("M").dt.start_time.dt.date
-    expected = events.groupby(["month", "host_id", "agent_name"]).agg(
-        calls=("id", "size"), tokens=("tokens", "sum")).reset_index()
+    expected = (
+        events.groupby(["month", "host_id", "agent_name"])
+        .agg(calls=("id", "size"), tokens=("tokens", "sum"))
+        .reset_index()
+    )
     got = mart.rename(columns={"usage_month": "month", "tenant_id": "host_id"}).merge(
-        expected, on=["month", "host_id", "agent_name"], how="outer", validate="one_to_one")
+        expected, on=["month", "host_id", "agent_name"], how="outer", validate="one_to_one"
+    )
     assert (got["call_count"] == got["calls"]).all()
     assert (got["total_tokens"] == got["tokens"]).all()
 
@@ -143,19 +172,32 @@ def _seed_complexity(messages: int, tools: int, error_rate: float, seconds: floa
     score += 3 if tools > 10 else 2 if tools > 5 else 1 if tools > 2 else 0
     score += 2 if error_rate > 0.2 else 1 if error_rate > 0.1 else 0
     score += 2 if seconds > 3600 else 1 if seconds > 1800 else 0
-    label = ("very_high" if score >= 8 else "high" if score >= 6 else "medium" if score >= 4
-             else "low" if score >= 2 else "very_low")
+    label = (
+        "very_high"
+        if score >= 8
+        else "high"
+        if score >= 6
+        else "medium"
+        if score >= 4
+        else "low"
+        if score >= 2
+        else "very_low"
+    )
     return score, label
 
 
 def test_session_summaries(built, events):
-    mart = _read(built.warehouse, "select * from marts.fct_session_summaries "
-                                  "where source_system = 'collector'")
-    transcripts = _read(built.collector,
-                        "select session_id, transcript_data::text as data from session_transcripts")
+    mart = _read(
+        built.warehouse,
+        "select * from marts.fct_session_summaries where source_system = 'collector'",
+    )
+    transcripts = _read(
+        built.collector, "select session_id, transcript_data::text as data from session_transcripts"
+    )
     message_counts = {
-        row.session_id: len(json.loads(json.loads(row.data)) if row.data.startswith('"')
-                            else json.loads(row.data))
+        row.session_id: len(
+            json.loads(json.loads(row.data)) if row.data.startswith('"') else json.loads(row.data)
+        )
         for row in transcripts.itertuples()
     }
     events["session"] = _sessions(events)
@@ -173,25 +215,30 @@ def test_session_summaries(built, events):
         assert got["call_count"] == len(rows)
         assert got["tool_call_count"] == (rows["tool_name"] != "").sum()
         assert got["message_count"] == sum(
-            message_counts.get(s, 0) for s in rows["session_id"].unique())
+            message_counts.get(s, 0) for s in rows["session_id"].unique()
+        )
         assert got["total_tokens"] == rows["tokens"].sum()
         assert got["has_estimated_tokens"] == rows["estimated"].any()
         assert float(got["success_rate"]) == pytest.approx(rows["success"].mean(), abs=1e-6)
         assert float(got["avg_latency_ms"]) == pytest.approx(rows["latency_ms"].mean(), abs=1e-3)
         assert float(got["p95_latency_ms"]) == pytest.approx(
-            rows["latency_ms"].quantile(0.95), abs=1e-3)
+            rows["latency_ms"].quantile(0.95), abs=1e-3
+        )
         tools = rows.loc[rows["tool_name"] != "", "tool_name"].nunique()
         errors = (rows["decision"] == "ERROR").mean()
         assert got["unique_tool_count"] == tools
         assert (got["complexity_score"], got["complexity"]) == _seed_complexity(
-            len(rows), tools, errors, duration)
+            len(rows), tools, errors, duration
+        )
         reasons = rows.loc[rows["decision"] == "ERROR", "decision_reason"].fillna("")
         assert got["error_breakdown"]["patterns"] == {
             name: int(reasons.str.contains(pattern, case=False, regex=True).sum())
-            for name, pattern in ERROR_PATTERNS.items()}
+            for name, pattern in ERROR_PATTERNS.items()
+        }
         with_tool = rows[rows["tool_name"] != ""]
         assert {tool: usage["count"] for tool, usage in got["tool_usage"].items()} == (
-            with_tool["tool_name"].value_counts().to_dict())
+            with_tool["tool_name"].value_counts().to_dict()
+        )
 
 
 def test_endpoint_functions(built):
@@ -204,32 +251,46 @@ def test_endpoint_functions(built):
         default = conn.execute("select count(*) from marts.token_trend('laptop')").fetchone()[0]
         assert default == 30
         today = conn.execute("select (now() at time zone 'UTC')::date").fetchone()[0]
-        expected = dict(conn.execute(
-            "select usage_date, total_tokens from marts.fct_daily_token_trends "
-            "where tenant_id = 'laptop' and usage_date > %s::date - 30", (today,)).fetchall())
-        got = dict((d, tokens) for d, _, tokens in conn.execute(
-            "select * from marts.token_trend('laptop', 30)").fetchall())
+        expected = dict(
+            conn.execute(
+                "select usage_date, total_tokens from marts.fct_daily_token_trends "
+                "where tenant_id = 'laptop' and usage_date > %s::date - 30",
+                (today,),
+            ).fetchall()
+        )
+        got = dict(
+            (d, tokens)
+            for d, _, tokens in conn.execute(
+                "select * from marts.token_trend('laptop', 30)"
+            ).fetchall()
+        )
         assert all(got[d] == t for d, t in expected.items())
         assert all(t == 0 for d, t in got.items() if d not in expected)  # zero-filled
         for bad in (0, 91):
-            with pytest.raises(psycopg.errors.InvalidParameterValue,
-                               match="days must be between 1 and 90"):
+            with pytest.raises(
+                psycopg.errors.InvalidParameterValue, match="days must be between 1 and 90"
+            ):
                 conn.execute("select * from marts.token_trend('laptop', %s)", (bad,))
             conn.rollback()
 
         cells = conn.execute("select * from marts.activity_heatmap('laptop')").fetchall()
         assert cells and all(0 <= d <= 6 and 0 <= h <= 23 and n > 0 for d, h, n in cells)
-        total = conn.execute("select sum(call_count) from marts.fct_activity_heatmap "
-                             "where tenant_id = 'laptop'").fetchone()[0]
+        total = conn.execute(
+            "select sum(call_count) from marts.fct_activity_heatmap where tenant_id = 'laptop'"
+        ).fetchone()[0]
         assert sum(n for *_, n in cells) == total
 
-        month = conn.execute("select max(usage_month) from marts.fct_agent_monthly_usage"
-                             ).fetchone()[0]
-        usage = conn.execute("select agent_name, total_tokens from marts.agent_usage(null, %s)",
-                             (month,)).fetchall()
+        month = conn.execute(
+            "select max(usage_month) from marts.fct_agent_monthly_usage"
+        ).fetchone()[0]
+        usage = conn.execute(
+            "select agent_name, total_tokens from marts.agent_usage(null, %s)", (month,)
+        ).fetchall()
         expected_usage = conn.execute(
             "select agent_name, sum(total_tokens) from marts.fct_agent_monthly_usage "
-            "where usage_month = %s group by 1", (month,)).fetchall()
+            "where usage_month = %s group by 1",
+            (month,),
+        ).fetchall()
         assert sorted(usage) == sorted(expected_usage)
         assert [t for _, t in usage] == sorted((t for _, t in usage), reverse=True)
 
@@ -243,10 +304,16 @@ def test_every_mart_column_is_documented(built, dbt_manifest):
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     }
-    columns = _read(built.warehouse, "select table_name, column_name from "
-                                     "information_schema.columns where table_schema = 'marts'")
-    missing = {(t, c) for t, c in columns.itertuples(index=False)
-               if t in documented and c not in documented[t]}
+    columns = _read(
+        built.warehouse,
+        "select table_name, column_name from "
+        "information_schema.columns where table_schema = 'marts'",
+    )
+    missing = {
+        (t, c)
+        for t, c in columns.itertuples(index=False)
+        if t in documented and c not in documented[t]
+    }
     assert documented and not missing
 
 
@@ -256,8 +323,9 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
     from orchestration import cli
     from orchestration.defs.dbt.manifest import dbt_command
 
-    alert_id = _read(built.warehouse, "select alert_id from marts.fct_alerts "
-                                      "order by alert_id limit 1")["alert_id"][0]
+    alert_id = _read(
+        built.warehouse, "select alert_id from marts.fct_alerts order by alert_id limit 1"
+    )["alert_id"][0]
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("ATW_WAREHOUSE_URL", built.warehouse)
         monkeypatch.setenv("ATW_COLLECTOR_URL", built.collector)
@@ -268,19 +336,23 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
         assert cli.main(["ack", alert_id, "--by", "raj"]) == 0
         assert "already acknowledged by anna" in capsys.readouterr().out
     command, env = dbt_command(
-        built.warehouse, ["build", "--quiet", "--select", "fct_alerts+",
-                          "--indirect-selection", "buildable"], "target/alerts")
+        built.warehouse,
+        ["build", "--quiet", "--select", "fct_alerts+", "--indirect-selection", "buildable"],
+        "target/alerts",
+    )
     subprocess.run(command, env=env, check=True)
-    inbox = _read(built.warehouse, "select alert_id, is_acknowledged, acknowledged_by "
-                                   "from marts.alert_inbox")
+    inbox = _read(
+        built.warehouse, "select alert_id, is_acknowledged, acknowledged_by from marts.alert_inbox"
+    )
     acknowledged = inbox[inbox["is_acknowledged"]]
     assert acknowledged.values.tolist() == [[alert_id, True, "anna"]]
     assert len(inbox) == len(_read(built.warehouse, "select 1 from marts.fct_alerts"))
 
 
 def test_recommendations_and_anomalies_are_present(built):
-    anomalies = _read(built.warehouse, "select anomaly_type, count(*) as n "
-                                       "from marts.fct_anomalies group by 1")
+    anomalies = _read(
+        built.warehouse, "select anomaly_type, count(*) as n from marts.fct_anomalies group by 1"
+    )
     assert set(anomalies["anomaly_type"]) == {"latency_spike", "error_cluster"}
     sequences = _read(built.warehouse, "select * from marts.fct_tool_sequences")
     assert set(sequences["sequence_length"]) == {2, 3, 4, 5}
@@ -289,8 +361,9 @@ def test_recommendations_and_anomalies_are_present(built):
 
 def test_new_alerts_are_notified_once(built, webhook):
     url = built.warehouse
-    alert_ids = {r[0] for r in _read(url, "select alert_id from marts.fct_alerts").itertuples(
-        index=False)}
+    alert_ids = {
+        r[0] for r in _read(url, "select alert_id from marts.fct_alerts").itertuples(index=False)
+    }
     assert alert_ids
     hook_url = os.environ["ATW_WEBHOOK_URL"]
     assert notify_new_alerts(url, hook_url, "run-1") == len(alert_ids)
@@ -329,7 +402,8 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
         page.route("**/*", refuse_the_network)
         page.goto(report_file.as_uri(), wait_until="load", timeout=60_000)
         sections = page.eval_on_selector_all(
-            "section", "els => els.map(e => [e.id, e.dataset.kind, +e.dataset.rows])")
+            "section", "els => els.map(e => [e.id, e.dataset.kind, +e.dataset.rows])"
+        )
         assert [s[0] for s in sections] == [p.key for p in PANELS]
         # Charts must draw data; a table may be empty only when its mart is.
         assert [key for key, kind, rows in sections if rows == 0 and kind != "table"] == []
@@ -345,13 +419,21 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
     assert errors == []
     assert all(url.startswith("file:") for url in requests)
     with connect(built.warehouse) as conn:
-        assert conn.execute("select count(*) from marts.alert_inbox "
-                            "where not is_acknowledged").fetchone()[0] > 0
+        assert (
+            conn.execute(
+                "select count(*) from marts.alert_inbox where not is_acknowledged"
+            ).fetchone()[0]
+            > 0
+        )
         empty_tables = {key for key, kind, rows in sections if kind == "table" and rows == 0}
         for key in empty_tables:
             mart = {"open_alerts": "alert_inbox", "recommendations": "fct_recommendations"}[key]
-            assert conn.execute(sql.SQL("select count(*) from {}").format(
-                sql.Identifier("marts", mart))).fetchone()[0] == 0
+            assert (
+                conn.execute(
+                    sql.SQL("select count(*) from {}").format(sql.Identifier("marts", mart))
+                ).fetchone()[0]
+                == 0
+            )
     if os.environ.get("ATW_UPDATE_SCREENSHOT") == "1":
         shutil.copy(tmp_path / "report.png", SCREENSHOT)
 
@@ -391,5 +473,6 @@ def test_session_message_counts_are_the_transcript_messages_loaded_and_quarantin
                  where source = 'collector.session_transcripts.messages'
                      and regexp_replace(source_key, ':[0-9]+$', '')
                          in (select session_id from called))
-            """).fetchone()
+            """
+        ).fetchone()
     assert loaded > 0 and sessions == loaded + quarantined

@@ -17,20 +17,26 @@ from orchestration.defs.automation.sensors import micro_batch_request
 def _insert_events(url, session_id: str, count: int) -> None:
     with connect(url) as conn:
         columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
-        template = list(conn.execute(
-            sql.SQL("select {} from telemetry_events order by id desc limit 1").format(columns)
-        ).fetchone())
+        template = list(
+            conn.execute(
+                sql.SQL("select {} from telemetry_events order by id desc limit 1").format(columns)
+            ).fetchone()
+        )
         template[EVENT_COLUMNS.index("extra_data")] = Jsonb(
-            template[EVENT_COLUMNS.index("extra_data")])
+            template[EVENT_COLUMNS.index("extra_data")]
+        )
         template[EVENT_COLUMNS.index("session_id")] = session_id
         for n in range(count):
             # Distinct times and generations: otherwise staging rightly takes them for
             # retried copies of one event.
             template[EVENT_COLUMNS.index("created_at")] = datetime.now(UTC)
             template[EVENT_COLUMNS.index("generation_id")] = f"{session_id}-{n}"
-            conn.execute(sql.SQL("insert into telemetry_events ({}) values ({})").format(
-                columns, sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS))),
-                template)
+            conn.execute(
+                sql.SQL("insert into telemetry_events ({}) values ({})").format(
+                    columns, sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS))
+                ),
+                template,
+            )
 
 
 def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, monkeypatch):
@@ -43,8 +49,10 @@ def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, m
     _insert_events(small_collector.collector, "probe-1", 1)
     (landing / "batch.json").write_text('{"events": []}')
     second = source_changes.probe(small_collector.collector)
-    assert source_changes.changed(first, second) == [source_changes.COLLECTOR_EVENTS,
-                                                     source_changes.LANDING_FILES]
+    assert source_changes.changed(first, second) == [
+        source_changes.COLLECTOR_EVENTS,
+        source_changes.LANDING_FILES,
+    ]
 
     with (landing / "batch.json").open("a") as grown:
         grown.write("\n")
@@ -52,42 +60,60 @@ def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, m
     assert source_changes.changed(second, third) == [source_changes.LANDING_FILES]
 
 
-def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_clone,
-                                                                    dbt_manifest):
+def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_clone, dbt_manifest):
     graph = defs.resolve_asset_graph()
     before = source_changes.probe(collector_clone.collector)
     now = datetime.now(UTC)
     assert micro_batch_request(None, before, graph, now) is None  # the first look records
 
     _insert_events(collector_clone.collector, "micro-batch-1", 2)
-    request = micro_batch_request(before, source_changes.probe(collector_clone.collector),
-                                  graph, now)
+    request = micro_batch_request(
+        before, source_changes.probe(collector_clone.collector), graph, now
+    )
     selected = {key.to_user_string() for key in request.asset_selection}
     assert request.partition_key == now.strftime("%Y-%m-%d")
-    assert {"raw/collector_events", "intermediate/int_agent_calls_unioned",
-            "marts/fct_session_summaries", "marts/fct_alerts"} <= selected
+    assert {
+        "raw/collector_events",
+        "intermediate/int_agent_calls_unioned",
+        "marts/fct_session_summaries",
+        "marts/fct_alerts",
+    } <= selected
     # Views over raw need no rebuild; other sources' assets are not touched.
-    assert not selected & {"raw/landed_collector_events", "raw/claude_code_lines",
-                           "staging/stg_collector__telemetry_events",
-                           "intermediate/int_claude_code_responses_priced"}
+    assert not selected & {
+        "raw/landed_collector_events",
+        "raw/claude_code_lines",
+        "staging/stg_collector__telemetry_events",
+        "intermediate/int_claude_code_responses_priced",
+    }
     checks = {(key.asset_key.to_user_string(), key.name) for key in request.asset_check_keys}
-    assert {("raw/collector_events", "gx_raw_collector_events"),
-            ("intermediate/int_agent_calls_unioned", "gx_int_agent_calls_unioned")} <= checks
+    assert {
+        ("raw/collector_events", "gx_raw_collector_events"),
+        ("intermediate/int_agent_calls_unioned", "gx_int_agent_calls_unioned"),
+    } <= checks
     assert not any(asset.startswith("staging/") for asset, _ in checks)
-    quiet = micro_batch_request(before, source_changes.probe(collector_clone.collector), graph,
-                                now, with_monitoring=False)
+    quiet = micro_batch_request(
+        before, source_changes.probe(collector_clone.collector), graph, now, with_monitoring=False
+    )
     quiet_selected = {k.to_user_string() for k in quiet.asset_selection}
-    assert not quiet_selected & {"marts/fct_alerts", "intermediate/int_anomalies",
-                                 "marts/fct_anomalies", "marts/fct_anomalies_daily"}
+    assert not quiet_selected & {
+        "marts/fct_alerts",
+        "intermediate/int_anomalies",
+        "marts/fct_anomalies",
+        "marts/fct_anomalies_daily",
+    }
     # Retention and downsampling are the nightly run's.
     assert not selected & {"ops/retention", "ops/downsample"}
 
     result = defs.resolve_job_def("micro_batch").execute_in_process(
-        instance=DagsterInstance.ephemeral(), partition_key=request.partition_key,
-        asset_selection=list(request.asset_selection), tags=request.tags)
+        instance=DagsterInstance.ephemeral(),
+        partition_key=request.partition_key,
+        asset_selection=list(request.asset_selection),
+        tags=request.tags,
+    )
     assert result.success
-    materialized = {e.asset_key for e in result.all_events
-                    if e.event_type_value == "ASSET_MATERIALIZATION"}
+    materialized = {
+        e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
     assert AssetKey(["raw", "collector_events"]) in materialized
 
     with connect(collector_clone.warehouse) as conn:
@@ -99,7 +125,8 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
                 select source_system || ':' || session_id
                 from intermediate.int_agent_calls_unioned
                 where source_session_id = 'micro-batch-1')
-            """).fetchall()
+            """
+        ).fetchall()
     # Its own session, or the derived one of its host and directory (docs/architecture.md).
     assert len(sessions) == 1 and sessions[0][1] >= 2
 
@@ -108,15 +135,24 @@ def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
     """A loader that writes two tables is one step: a request names both or neither."""
     job = defs.resolve_job_def("micro_batch")
     graph = defs.resolve_asset_graph()
-    empty = {key: ({} if key in (source_changes.LANDING_FILES, source_changes.CLAUDE_CODE)
-                   else None) for key in (source_changes.COLLECTOR_EVENTS,
-                                          source_changes.COLLECTOR_TRANSCRIPTS,
-                                          source_changes.LANDING_FILES,
-                                          source_changes.CLAUDE_CODE)}
-    changes = {source_changes.COLLECTOR_EVENTS: 1, source_changes.COLLECTOR_TRANSCRIPTS: "t",
-               source_changes.LANDING_FILES: {"a.json": [1, 1]},
-               source_changes.CLAUDE_CODE: {"s.jsonl": [1, 1]}}
+    empty = {
+        key: ({} if key in (source_changes.LANDING_FILES, source_changes.CLAUDE_CODE) else None)
+        for key in (
+            source_changes.COLLECTOR_EVENTS,
+            source_changes.COLLECTOR_TRANSCRIPTS,
+            source_changes.LANDING_FILES,
+            source_changes.CLAUDE_CODE,
+        )
+    }
+    changes = {
+        source_changes.COLLECTOR_EVENTS: 1,
+        source_changes.COLLECTOR_TRANSCRIPTS: "t",
+        source_changes.LANDING_FILES: {"a.json": [1, 1]},
+        source_changes.CLAUDE_CODE: {"s.jsonl": [1, 1]},
+    }
     for key, value in changes.items():
         request = micro_batch_request(empty, {**empty, key: value}, graph, datetime.now(UTC))
-        job.get_subset(asset_selection=set(request.asset_selection),
-                       asset_check_selection=set(request.asset_check_keys))
+        job.get_subset(
+            asset_selection=set(request.asset_selection),
+            asset_check_selection=set(request.asset_check_keys),
+        )

@@ -16,14 +16,19 @@ from orchestration.cli import run_pipeline
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
 from tests.conftest import fill_every_source, fresh_databases, table_checksum
 
-MARTS = {"marts.fct_session_summaries": "t.session_key",
-         "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id",
-         "marts.fct_alerts": "t.alert_id"}
+MARTS = {
+    "marts.fct_session_summaries": "t.session_key",
+    "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id",
+    "marts.fct_alerts": "t.alert_id",
+}
 
 
 def _materialized(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.all_events
-            if e.event_type_value == "ASSET_MATERIALIZATION"}
+    return {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
 
 
 def _evaluation(result, name):
@@ -68,10 +73,15 @@ def built(pg_base_url, tmp_path_factory, dbt_manifest):
 def test_results_are_stored_for_analysts(built):
     urls, _ = built
     with connect(urls.warehouse) as conn:
-        rows = dict(conn.execute(
-            "select severity, count(*) from ops.dq_validation_results group by 1").fetchall())
-        stages = {r[0] for r in conn.execute(
-            "select distinct stage from ops.dq_validation_results").fetchall()}
+        rows = dict(
+            conn.execute(
+                "select severity, count(*) from ops.dq_validation_results group by 1"
+            ).fetchall()
+        )
+        stages = {
+            r[0]
+            for r in conn.execute("select distinct stage from ops.dq_validation_results").fetchall()
+        }
     assert rows == {
         "blocking": sum(len(spec.expectations(blocking=True)) for spec in SUITES),
         "warning": sum(len(spec.expectations(blocking=False)) for spec in SUITES),
@@ -96,16 +106,21 @@ def test_raw_stage(built):
         result = run_pipeline(instance)
         failures = _failures(_evaluation(result, "gx_raw_collector_events"))
         contract = "contract: every row keeps contracts.CollectorEvent"
-        assert set(failures) == {contract, "conservation: loads of collector.telemetry_events "
-                                           "account for every row"}
+        assert set(failures) == {
+            contract,
+            "conservation: loads of collector.telemetry_events account for every row",
+        }
         # The first rule the row breaks, in the order the contract declares them.
-        assert failures[contract] == [{"source_id": failures[contract][0]["source_id"],
-                                       "broken_rule": "unknown_enum(event_type)"}]
+        assert failures[contract] == [
+            {
+                "source_id": failures[contract][0]["source_id"],
+                "broken_rule": "unknown_enum(event_type)",
+            }
+        ]
         assert failures[contract][0]["source_id"].startswith("100")
         materialized = _materialized(result)
         assert "raw/collector_events" in materialized
-        assert not any(k.startswith(("staging/", "intermediate/", "marts/"))
-                       for k in materialized)
+        assert not any(k.startswith(("staging/", "intermediate/", "marts/")) for k in materialized)
         assert _marts(urls.warehouse) == before
     finally:
         with connect(urls.warehouse) as conn:
@@ -129,7 +144,8 @@ def test_staging_stage(built):
             "order by file_path, line_number limit 1) "
             "returning l.tool_uses -> 0 ->> 'id', "
             "(select tool_uses from raw.claude_code_lines as o where o.file_path = l.file_path "
-            "and o.line_number = l.line_number)").fetchone()
+            "and o.line_number = l.line_number)"
+        ).fetchone()
     try:
         result = run_pipeline(instance)
         evaluation = _evaluation(result, "gx_stg_claude_code__tool_calls")
@@ -139,14 +155,18 @@ def test_staging_stage(built):
         materialized = _materialized(result)
         assert "staging/stg_claude_code__tool_calls" in materialized
         # What reads tool calls waits (the calls fact does not read them).
-        assert not any(k.startswith(("intermediate/int_tool", "intermediate/int_sessions",
-                                     "marts/"))
-                       for k in materialized)
+        assert not any(
+            k.startswith(("intermediate/int_tool", "intermediate/int_sessions", "marts/"))
+            for k in materialized
+        )
         assert _marts(urls.warehouse) == before
     finally:
         with connect(urls.warehouse) as conn:
-            conn.execute("update raw.claude_code_lines set tool_uses = %s "
-                         "where tool_uses -> 0 ->> 'id' = %s", (Jsonb(tool_uses), key))
+            conn.execute(
+                "update raw.claude_code_lines set tool_uses = %s "
+                "where tool_uses -> 0 ->> 'id' = %s",
+                (Jsonb(tool_uses), key),
+            )
 
 
 def test_intermediate_stage(built):
@@ -164,7 +184,8 @@ def test_intermediate_stage(built):
                     select min(call_date) + 2 from intermediate.int_agent_calls_unioned)
             )
             returning call_id
-            """).fetchone()[0]
+            """
+        ).fetchone()[0]
     try:
         result = run_pipeline(instance)
         failures = _failures(_evaluation(result, "gx_int_agent_calls_unioned"))
@@ -176,8 +197,11 @@ def test_intermediate_stage(built):
         assert _marts(urls.warehouse) == before
     finally:
         with connect(urls.warehouse) as conn:
-            conn.execute("update intermediate.int_agent_calls_unioned "
-                         "set total_tokens = -total_tokens where call_id = %s", (call_id,))
+            conn.execute(
+                "update intermediate.int_agent_calls_unioned "
+                "set total_tokens = -total_tokens where call_id = %s",
+                (call_id,),
+            )
 
 
 def test_marts_stage(built):
@@ -185,22 +209,29 @@ def test_marts_stage(built):
     alerts keep their last good state."""
     urls, _ = built
     trends = dg.AssetKey(["marts", "fct_daily_token_trends"])
-    readers = [key for key in dg.AssetSelection.assets(trends).downstream(include_self=False)
-               .resolve(defs.resolve_asset_graph()) if key.path[0] == "marts"]
+    readers = [
+        key
+        for key in dg.AssetSelection.assets(trends)
+        .downstream(include_self=False)
+        .resolve(defs.resolve_asset_graph())
+        if key.path[0] == "marts"
+    ]
     assert {key.path[-1] for key in readers} == {"fct_alerts", "alert_inbox"}
     recheck = dg.define_asset_job(
         "recheck_trends",
         selection=dg.AssetSelection.checks(dg.AssetCheckKey(trends, "gx_fct_daily_token_trends"))
         | dg.AssetSelection.assets(*readers),
     )
-    job = dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[recheck],
-                         resources=defs.resources).resolve_job_def("recheck_trends")
+    job = dg.Definitions(
+        assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[recheck], resources=defs.resources
+    ).resolve_job_def("recheck_trends")
     alerts_before = table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id")
     with connect(urls.warehouse) as conn:
         conn.execute(
             "update marts.fct_daily_token_trends set total_tokens = -1 "
             "where (usage_date, tenant_id) = (select usage_date, tenant_id "
-            "from marts.fct_daily_token_trends order by 1, 2 limit 1)")
+            "from marts.fct_daily_token_trends order by 1, 2 limit 1)"
+        )
     result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
     failures = _failures(_evaluation(result, "gx_fct_daily_token_trends"))
     assert list(failures) == ["total_tokens"] and len(failures["total_tokens"]) == 1

@@ -32,8 +32,9 @@ def _oldest(url: str, table: str, column: str | sql.Composable):
     if isinstance(column, str):
         column = sql.Identifier(column)
     with connect(url) as conn:
-        return conn.execute(sql.SQL("select min({}) from {}").format(
-            column, sql.Identifier(*table.split(".")))).fetchone()[0]
+        return conn.execute(
+            sql.SQL("select min({}) from {}").format(column, sql.Identifier(*table.split(".")))
+        ).fetchone()[0]
 
 
 def _write_response_across_the_cutoff(claude_dir: Path) -> None:
@@ -41,25 +42,43 @@ def _write_response_across_the_cutoff(claude_dir: Path) -> None:
     the same usage: the first line is the copy counted, and only it is purged."""
     session = "0b5e1d7e-5a1f-4c8e-9d61-3f0c2a7e9b11"
     lines = []
-    for index, moment in enumerate((CUTOFF - timedelta(milliseconds=200),
-                                    CUTOFF + timedelta(milliseconds=300))):
-        lines.append({
-            "type": "assistant", "sessionId": session, "uuid": f"{session[:-1]}{index}",
-            "parentUuid": None, "isSidechain": False, "cwd": "/home/dev/midnight",
-            "version": "1.0.108", "gitBranch": "main", "requestId": "req_midnight_1",
-            "timestamp": moment.isoformat().replace("+00:00", "Z"),
-            "message": {"id": "msg_midnight_1", "type": "message", "role": "assistant",
-                        "model": "claude-sonnet-4-20250514", "stop_reason": None,
-                        "content": [{"type": "text", "text": f"block {index}"}],
-                        "usage": {"input_tokens": 12, "output_tokens": 40,
-                                  "cache_read_input_tokens": 900,
-                                  "cache_creation_input_tokens": 0}},
-        })
+    for index, moment in enumerate(
+        (CUTOFF - timedelta(milliseconds=200), CUTOFF + timedelta(milliseconds=300))
+    ):
+        lines.append(
+            {
+                "type": "assistant",
+                "sessionId": session,
+                "uuid": f"{session[:-1]}{index}",
+                "parentUuid": None,
+                "isSidechain": False,
+                "cwd": "/home/dev/midnight",
+                "version": "1.0.108",
+                "gitBranch": "main",
+                "requestId": "req_midnight_1",
+                "timestamp": moment.isoformat().replace("+00:00", "Z"),
+                "message": {
+                    "id": "msg_midnight_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-20250514",
+                    "stop_reason": None,
+                    "content": [{"type": "text", "text": f"block {index}"}],
+                    "usage": {
+                        "input_tokens": 12,
+                        "output_tokens": 40,
+                        "cache_read_input_tokens": 900,
+                        "cache_creation_input_tokens": 0,
+                    },
+                },
+            }
+        )
     folder = claude_dir / "-home-dev-midnight"
     folder.mkdir(parents=True)
     # Compact, as Claude Code writes its logs (and as ccusage needs to read their usage).
     (folder / f"{session}.jsonl").write_text(
-        "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))
+        "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+    )
 
 
 @pytest.fixture
@@ -83,20 +102,27 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     with connect(url) as conn:
         assert conn.execute(
             "select occurred_at < %s from intermediate.int_claude_code_responses_priced "
-            "where message_id = 'msg_midnight_1'", (cutoff,)).fetchall() == [(True,)]
+            "where message_id = 'msg_midnight_1'",
+            (cutoff,),
+        ).fetchall() == [(True,)]
     days = (datetime.now(UTC).date() - cutoff.date()).days
     monkeypatch.setenv("ATW_RETENTION_DAYS", str(days))
     _run()
     with connect(url) as conn:
-        purged = dict(conn.execute(
-            "select table_name, rows_affected from raw.retention_runs where cutoff = %s",
-            (cutoff,)).fetchall())
+        purged = dict(
+            conn.execute(
+                "select table_name, rows_affected from raw.retention_runs where cutoff = %s",
+                (cutoff,),
+            ).fetchall()
+        )
         blanked = conn.execute(
             "select count(*) filter (where m.content = '' and m.content_purged_at is not null), "
             "count(*) filter (where m.content <> '') "
             "from raw.collector_transcript_messages m "
             "join raw.collector_session_transcripts t using (session_id) "
-            "where t.updated_at < %s", (cutoff,)).fetchone()
+            "where t.updated_at < %s",
+            (cutoff,),
+        ).fetchone()
     for table, column in retention.EVENT_TABLES:
         assert purged[table] > 0, table
         assert _oldest(url, table, column) >= cutoff, table
@@ -105,15 +131,24 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     assert mart_checksums(url) == before
     with connect(url) as conn:
         # Only the line after midnight is left; the response is still counted once.
-        assert conn.execute("select count(*) from raw.claude_code_lines "
-                            "where message_id = 'msg_midnight_1'").fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "select count(*) from raw.claude_code_lines where message_id = 'msg_midnight_1'"
+            ).fetchone()[0]
+            == 1
+        )
 
     # The next run sees the deleted days (the delete triggers logged them) and leaves them be.
     _run()
     assert mart_checksums(url) == before
     with connect(url) as conn:
-        assert conn.execute("select count(*) from intermediate.int_claude_code_responses_priced "
-                            "where message_id = 'msg_midnight_1'").fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "select count(*) from intermediate.int_claude_code_responses_priced "
+                "where message_id = 'msg_midnight_1'"
+            ).fetchone()[0]
+            == 1
+        )
 
     # A backfill of a purged day re-reads the collector into raw but never rebuilds the day.
     purged_day = cutoff.date() - timedelta(days=2)
@@ -123,8 +158,10 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
 
     # A full refresh rebuilds from raw what raw holds and carries the purged days over.
     command, env = dbt_command(
-        url, ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
-        "target/test-retention")
+        url,
+        ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
+        "target/test-retention",
+    )
     subprocess.run(command, env=env, check=True)
     assert mart_checksums(url) == before
 

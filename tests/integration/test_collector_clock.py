@@ -18,17 +18,22 @@ COLLECTOR = dg.AssetKey(["raw", "collector_events"])
 
 def _pull_job():
     """The collector's asset and its checks, as `atw run` runs them, and nothing else."""
-    job = dg.define_asset_job("pull_collector", selection=dg.AssetSelection.assets(COLLECTOR),
-                              partitions_def=DAILY)
-    return dg.Definitions(assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[job],
-                          resources=defs.resources).resolve_job_def("pull_collector")
+    job = dg.define_asset_job(
+        "pull_collector", selection=dg.AssetSelection.assets(COLLECTOR), partitions_def=DAILY
+    )
+    return dg.Definitions(
+        assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[job], resources=defs.resources
+    ).resolve_job_def("pull_collector")
 
 
 def _run(job, start=None):
     """A plain run (today's partition), or a backfill from `start` to today."""
-    result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False,
-                                    run_config=QUIET,
-                                    tags=partition_tags(start or today(), today()))
+    result = job.execute_in_process(
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        run_config=QUIET,
+        tags=partition_tags(start or today(), today()),
+    )
     checks = {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -50,14 +55,18 @@ def _late_rows_and_rewrites(url: str, first_id: int, count: int, rewrites: int) 
                 'PostToolUse', 'direct', 'llm', 'SUCCESS', 'Bash', '/home/dev/x', 40,
                 now() - interval '3 days' - i * interval '1 second', 100, 20, 0.001
             from generate_series(%s::bigint, %s::bigint) as i
-            """, (first_id, first_id + count - 1))
+            """,
+            (first_id, first_id + count - 1),
+        )
         conn.execute(
             """
             update telemetry_events set cost = coalesce(cost, 0) + 0.01,
                 completion_tokens = coalesce(completion_tokens, 0) + 7
             where id in (select id from telemetry_events where created_at < now() - interval
                          '2 days' and host_id <> 'laggy-laptop' order by id limit %s)
-            """, (rewrites,))
+            """,
+            (rewrites,),
+        )
         return conn.execute("select sum(cost) from telemetry_events").fetchone()[0]
 
 
@@ -66,17 +75,18 @@ def _warehouse_cost(url: str):
         return conn.execute("select sum(cost) from raw.collector_events").fetchone()[0]
 
 
-def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collector,
-                                                                    monkeypatch):
+def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collector, monkeypatch):
     urls = small_collector
     with connect(urls.collector) as conn:
         top = conn.execute("select max(id) from telemetry_events").fetchone()[0]
         # Ids top+1 .. top+200 are taken by transactions that commit later.
         conn.execute("select setval('telemetry_events_id_seq', %s)", (top + 200,))
-        conn.execute("insert into telemetry_events (host_id, session_id, event_type, "
-                     "agent_name, hook_name, mode, execution_type, decision, tool_name, "
-                     "working_dir, latency_ms) values ('h', 's', 'commit', 'a', 'x', 'direct', "
-                     "'llm', 'SUCCESS', 'Bash', '/w', 1)")
+        conn.execute(
+            "insert into telemetry_events (host_id, session_id, event_type, "
+            "agent_name, hook_name, mode, execution_type, decision, tool_name, "
+            "working_dir, latency_ms) values ('h', 's', 'commit', 'a', 'x', 'direct', "
+            "'llm', 'SUCCESS', 'Bash', '/w', 1)"
+        )
     job = _pull_job()
     result, checks = _run(job)
     assert result.success and checks["reconciliation"].passed
@@ -86,16 +96,21 @@ def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collect
     assert result.success and checks["reconciliation"].passed
     assert _warehouse_cost(urls.warehouse) == expected_cost
     with connect(urls.warehouse) as conn:
-        late = conn.execute("select count(*) from raw.collector_events "
-                            "where host_id = 'laggy-laptop'").fetchone()[0]
+        late = conn.execute(
+            "select count(*) from raw.collector_events where host_id = 'laggy-laptop'"
+        ).fetchone()[0]
     assert late == 16
 
     # The first version's overlap chose rows by created_at, which saw none of these: as if
     # nothing below the watermark could change any more.
     with monkeypatch.context() as reverted:
-        reverted.setattr(collector_events, "overlap_floor",
-                         lambda warehouse, late: collector_events.watermarks.read(
-                             warehouse, collector_events.SOURCE).high_id)
+        reverted.setattr(
+            collector_events,
+            "overlap_floor",
+            lambda warehouse, late: (
+                collector_events.watermarks.read(warehouse, collector_events.SOURCE).high_id
+            ),
+        )
         expected_cost = _late_rows_and_rewrites(urls.collector, top + 17, 16, 98)
         result, checks = _run(job)
         assert not checks["reconciliation"].passed
@@ -104,8 +119,9 @@ def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collect
         day = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
         shown = [metadata[k].value for k in metadata if k.startswith("out_of_balance_")]
         assert any(p["scope"] == day and p["missing_rows"] > 0 for p in shown)
-        assert any(p["missing_rows"] == 0 and p["source_cost"] != p["warehouse_cost"]
-                   for p in shown), "a day with rewrites only: sums differ"
+        assert any(
+            p["missing_rows"] == 0 and p["source_cost"] != p["warehouse_cost"] for p in shown
+        ), "a day with rewrites only: sums differ"
         assert metadata["to_fix"].value.startswith("atw backfill ")
         # Never green again while the rows are missing: a pull reads what changed since the
         # one before, and these did not change again.
@@ -129,12 +145,18 @@ def test_the_overlap_floor_is_the_mark_of_a_pull_26_hours_before_the_last(urls):
         conn.execute(
             "insert into raw.collector_pulls (run_id, pulled_at, high_id) values "
             "('a', %s, 100), ('b', %s, 200), ('c', %s, 300), ('d', %s, 400)",
-            (now - timedelta(hours=60), now - timedelta(hours=30), now - timedelta(hours=20),
-             now - timedelta(hours=1)))
+            (
+                now - timedelta(hours=60),
+                now - timedelta(hours=30),
+                now - timedelta(hours=20),
+                now - timedelta(hours=1),
+            ),
+        )
         # The last pull was an hour ago: rows inserted before 27 h ago can no longer change.
         assert collector_events.overlap_floor(conn, timedelta(hours=26)) == 200
         collector_events._record_pull(conn, "e", now, 500)
-        remaining = [r for r, in conn.execute(
-            "select run_id from raw.collector_pulls order by pulled_at")]
+        remaining = [
+            r for (r,) in conn.execute("select run_id from raw.collector_pulls order by pulled_at")
+        ]
     # Pulls older than the next floor's are forgotten: "b" (30 h ago) is the next floor.
     assert remaining == ["b", "c", "d", "e"]

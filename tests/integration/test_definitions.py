@@ -19,7 +19,8 @@ def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
     assert schedule.job_name == "everything"
     # At 02:00 the run is for the day that just ended, not for today's partition.
     context = build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+        scheduled_execution_time=datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    )
     request = nightly_schedule(context)
     assert request.partition_key == "2026-11-22"
     sensors = {s.name for s in defs.sensors}
@@ -39,14 +40,21 @@ def test_time_based_assets_are_daily_partitions_in_utc(dbt_manifest):
 def test_every_stage_is_an_asset_and_every_suite_a_blocking_check(dbt_manifest):
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    for expected in ("raw/collector_events", "raw/collector_transcript_messages",
-                     "staging/stg_collector__telemetry_events",
-                     "intermediate/int_agent_calls_unioned", "marts/fct_session_summaries",
-                     "marts/fct_daily_token_trends", "marts/fct_activity_heatmap",
-                     "marts/fct_agent_monthly_usage"):
+    for expected in (
+        "raw/collector_events",
+        "raw/collector_transcript_messages",
+        "staging/stg_collector__telemetry_events",
+        "intermediate/int_agent_calls_unioned",
+        "marts/fct_session_summaries",
+        "marts/fct_daily_token_trends",
+        "marts/fct_activity_heatmap",
+        "marts/fct_agent_monthly_usage",
+    ):
         assert expected in keys
-    checks = {(key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
-              for key in graph.asset_check_keys}
+    checks = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
     stages = set()
     for suite in SUITES:
         asset = AssetKey(suite.asset_key_path).to_user_string()

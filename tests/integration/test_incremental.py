@@ -13,25 +13,43 @@ VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})
 
 def _build(url, *args):
     command, env = dbt_command(
-        url, ["build", "--quiet", "--select", "+int_agent_calls_unioned",
-              "--indirect-selection", "buildable", "--vars", VARS, *args],
-        "target/incremental")
+        url,
+        [
+            "build",
+            "--quiet",
+            "--select",
+            "+int_agent_calls_unioned",
+            "--indirect-selection",
+            "buildable",
+            "--vars",
+            VARS,
+            *args,
+        ],
+        "target/incremental",
+    )
     subprocess.run(command, env=env, check=True)
 
 
 def _days(url):
     with connect(url) as conn:
-        return {day: (calls, tokens, rebuilt) for day, calls, tokens, rebuilt in conn.execute(
-            "select call_date, count(*), sum(total_tokens), max(rebuilt_at) "
-            "from intermediate.int_agent_calls_unioned group by 1").fetchall()}
+        return {
+            day: (calls, tokens, rebuilt)
+            for day, calls, tokens, rebuilt in conn.execute(
+                "select call_date, count(*), sum(total_tokens), max(rebuilt_at) "
+                "from intermediate.int_agent_calls_unioned group by 1"
+            ).fetchall()
+        }
 
 
 def _staged_calls(url):
     """Calls per day as the staging views, which always read raw, count them."""
     with connect(url) as conn:
-        return dict(conn.execute(
-            "select occurred_at::date, count(*) from staging.stg_collector__telemetry_events "
-            "group by 1").fetchall())
+        return dict(
+            conn.execute(
+                "select occurred_at::date, count(*) from staging.stg_collector__telemetry_events "
+                "group by 1"
+            ).fetchall()
+        )
 
 
 def test_an_incremental_run_rebuilds_exactly_the_changed_days(small_collector):
@@ -44,9 +62,14 @@ def test_an_incremental_run_rebuilds_exactly_the_changed_days(small_collector):
     with connect(urls.warehouse) as conn:
         reporting = conn.execute(
             "select count(*) from staging.stg_collector__telemetry_events "
-            "where occurred_at::date = %s and prompt_tokens is not null", (changed,)).fetchone()[0]
-        conn.execute("update raw.collector_events set prompt_tokens = prompt_tokens + 1000 "
-                     "where created_at::date = %s and prompt_tokens is not null", (changed,))
+            "where occurred_at::date = %s and prompt_tokens is not null",
+            (changed,),
+        ).fetchone()[0]
+        conn.execute(
+            "update raw.collector_events set prompt_tokens = prompt_tokens + 1000 "
+            "where created_at::date = %s and prompt_tokens is not null",
+            (changed,),
+        )
         conn.execute("delete from raw.collector_events where created_at::date = %s", (emptied,))
     _build(urls.warehouse)
     after = _days(urls.warehouse)

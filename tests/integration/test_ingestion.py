@@ -34,11 +34,14 @@ def test_loading_twice_gives_identical_raw_tables(small_collector):
     with connect(small_collector.warehouse) as conn:
         log = conn.execute(
             "select source, rows_read, rows_loaded + rows_quarantined + rows_skipped_duplicate "
-            "from raw.load_log").fetchall()
+            "from raw.load_log"
+        ).fetchall()
     # One row per load of events and per committed batch of transcripts, every one balanced.
     assert {source for source, _, _ in log} == {
-        "collector.telemetry_events", "collector.session_transcripts",
-        "collector.session_transcripts.messages"}
+        "collector.telemetry_events",
+        "collector.session_transcripts",
+        "collector.session_transcripts.messages",
+    }
     assert all(read == accounted for _, read, accounted in log)
 
 
@@ -49,14 +52,17 @@ def test_every_collector_row_lands_once_as_the_collector_holds_it(small_collecto
         messages = source.execute(
             "select sum(jsonb_array_length(case when jsonb_typeof(transcript_data) = 'string' "
             "then (transcript_data #>> '{}')::jsonb else transcript_data end)) "
-            "from session_transcripts").fetchone()[0]
+            "from session_transcripts"
+        ).fetchone()[0]
     with connect(small_collector.warehouse) as conn:
         loaded, strings = conn.execute(
             "select count(*), count(*) filter (where jsonb_typeof(extra_data) = 'string') "
-            "from raw.collector_events").fetchone()
+            "from raw.collector_events"
+        ).fetchone()
         loaded_messages, estimated = conn.execute(
             "select count(*), bool_and(is_token_estimate and token_count >= 0) "
-            "from raw.collector_transcript_messages").fetchone()
+            "from raw.collector_transcript_messages"
+        ).fetchone()
     assert loaded == source_ids
     assert strings > 0  # raw keeps double-encoded values; staging unwraps them
     assert loaded_messages == messages and estimated
@@ -68,13 +74,15 @@ def test_cost_worker_rewrites_are_picked_up_by_the_next_pull(small_collector):
         updated = run_cost_worker(source, now=SAMPLE_END + timedelta(minutes=30))
         source.commit()
         expected = source.execute(
-            "select sum(prompt_tokens), sum(cost) from telemetry_events").fetchone()
+            "select sum(prompt_tokens), sum(cost) from telemetry_events"
+        ).fetchone()
     assert updated > 0
     events, _ = _pull(small_collector, "after-worker", now=SAMPLE_END + timedelta(minutes=31))
     assert events.rows_updated >= updated
     with connect(small_collector.warehouse) as conn:
         got = conn.execute(
-            "select sum(prompt_tokens), sum(cost) from raw.collector_events").fetchone()
+            "select sum(prompt_tokens), sum(cost) from raw.collector_events"
+        ).fetchone()
     assert got == expected
 
 
@@ -82,21 +90,31 @@ def test_transcript_is_repulled_when_updated_at_moves(small_collector):
     _pull(small_collector, "first")
     with connect(small_collector.collector) as source:
         session_id, host_id = source.execute(
-            "select session_id, host_id from session_transcripts limit 1").fetchone()
-        upsert_transcript(source, host_id, session_id, [
-            {"role": "user", "content": "mail me at dev@example.com", "index": 0},
-            {"role": "assistant", "content": "Done.", "index": 1},
-        ])
+            "select session_id, host_id from session_transcripts limit 1"
+        ).fetchone()
+        upsert_transcript(
+            source,
+            host_id,
+            session_id,
+            [
+                {"role": "user", "content": "mail me at dev@example.com", "index": 0},
+                {"role": "assistant", "content": "Done.", "index": 1},
+            ],
+        )
         source.commit()
     _, transcripts = _pull(small_collector, "second")
     assert transcripts.rows_updated == 1
     with connect(small_collector.warehouse) as conn:
         rows = conn.execute(
             "select message_index, content, redaction_count from raw.collector_transcript_messages "
-            "where session_id = %s order by message_index", (session_id,)).fetchall()
+            "where session_id = %s order by message_index",
+            (session_id,),
+        ).fetchall()
         header = conn.execute(
             "select message_count, message_counts from raw.collector_session_transcripts "
-            "where session_id = %s", (session_id,)).fetchone()
+            "where session_id = %s",
+            (session_id,),
+        ).fetchone()
     assert rows == [(0, "mail me at [REDACTED:email]", 1), (1, "Done.", 0)]
     assert header[0] == 2
     assert header[1] == json.loads('{"user": 1, "assistant": 1, "tool_result": 0}')
@@ -117,7 +135,8 @@ def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
     with connect(small_collector.collector) as source:
         template = source.execute(
             sql.SQL("select {} from telemetry_events order by id desc limit 1").format(
-                sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)))
+                sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+            )
         ).fetchone()
     from psycopg.types.json import Jsonb
 
@@ -126,7 +145,8 @@ def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
     row[EVENT_COLUMNS.index("created_at")] = SAMPLE_END
     insert = sql.SQL("insert into telemetry_events ({}) values ({}) returning id").format(
         sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)),
-        sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS)))
+        sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS)),
+    )
     slow = connect(small_collector.collector)
     late_id = slow.execute(insert, row).fetchone()[0]  # not committed yet
     with connect(small_collector.collector) as fast:
@@ -135,14 +155,22 @@ def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
     assert early_id > late_id
     _pull(small_collector, "before-late-commit")
     with connect(small_collector.warehouse) as conn:
-        held = {r[0] for r in conn.execute(
-            "select source_id from raw.collector_events where source_id >= %s", (late_id,))}
+        held = {
+            r[0]
+            for r in conn.execute(
+                "select source_id from raw.collector_events where source_id >= %s", (late_id,)
+            )
+        }
     assert held == {early_id}
     slow.commit()
     slow.close()
     events, _ = _pull(small_collector, "after-late-commit")
     assert events.rows_inserted == 1
     with connect(small_collector.warehouse) as conn:
-        held = {r[0] for r in conn.execute(
-            "select source_id from raw.collector_events where source_id >= %s", (late_id,))}
+        held = {
+            r[0]
+            for r in conn.execute(
+                "select source_id from raw.collector_events where source_id >= %s", (late_id,)
+            )
+        }
     assert held == {late_id, early_id}

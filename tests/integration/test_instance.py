@@ -32,8 +32,7 @@ def test_default_is_sqlite_under_dagster_home(tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
         assert instance.run_coordinator.dequeue_interval_seconds == 1
-        assert _writer_limit(instance) == [
-            {"key": "atw/writes", "value": "warehouse", "limit": 1}]
+        assert _writer_limit(instance) == [{"key": "atw/writes", "value": "warehouse", "limit": 1}]
         assert _tiny.execute_in_process(instance=instance).success
     assert (tmp_path / "storage").is_dir()
 
@@ -48,8 +47,12 @@ def test_postgres_storage_in_its_own_database(pg_base_url, urls, tmp_path, monke
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         result = _tiny.execute_in_process(instance=instance)
     with connect(dagster_db) as conn:
-        assert conn.execute("select count(*) from runs where run_id = %s",
-                            (result.run_id,)).fetchone()[0] == 1
+        assert (
+            conn.execute(
+                "select count(*) from runs where run_id = %s", (result.run_id,)
+            ).fetchone()[0]
+            == 1
+        )
     with connect(urls.warehouse) as conn:
         assert conn.execute("select to_regclass('public.runs')").fetchone()[0] is None
 

@@ -33,15 +33,18 @@ def _twin_warehouse(pg_base_url: str, urls: Urls) -> Urls:
 def _watermark(url: str, source: str):
     try:
         with connect(url) as conn:
-            return conn.execute("select high_id from raw.watermarks where source = %s",
-                                (source,)).fetchone()
+            return conn.execute(
+                "select high_id from raw.watermarks where source = %s", (source,)
+            ).fetchone()
     except psycopg.errors.UndefinedTable:
         return None
 
 
 def test_killed_load_then_rerun_equals_an_uninterrupted_load(small_collector, pg_base_url):
-    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
-                        LandingConfig(seed=4, batch_files=4, metric_files=3, end=SAMPLE_END))
+    write_landing_files(
+        Path(os.environ["ATW_LANDING_DIR"]),
+        LandingConfig(seed=4, batch_files=4, metric_files=3, end=SAMPLE_END),
+    )
     env = dict(os.environ, ATW_TRANSCRIPT_BATCH_SIZE="1")
     process = subprocess.Popen([sys.executable, "-c", KILLABLE_LOAD], env=env)
     deadline = time.monotonic() + 120
@@ -52,8 +55,9 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(small_collector, pg
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     with connect(small_collector.warehouse) as conn:
-        partial = conn.execute("select count(*) from raw.collector_session_transcripts"
-                               ).fetchone()[0]
+        partial = conn.execute("select count(*) from raw.collector_session_transcripts").fetchone()[
+            0
+        ]
     with connect(small_collector.collector) as conn:
         total = conn.execute("select count(*) from session_transcripts").fetchone()[0]
     assert 0 < partial < total, "the kill landed in the middle of the transcript load"
@@ -65,8 +69,10 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(small_collector, pg
 
 
 def test_concurrent_loads_do_not_duplicate(small_collector, pg_base_url):
-    write_landing_files(Path(os.environ["ATW_LANDING_DIR"]),
-                        LandingConfig(seed=5, batch_files=4, metric_files=3, end=SAMPLE_END))
+    write_landing_files(
+        Path(os.environ["ATW_LANDING_DIR"]),
+        LandingConfig(seed=5, batch_files=4, metric_files=3, end=SAMPLE_END),
+    )
     results, errors = [], []
 
     def load(run_id):

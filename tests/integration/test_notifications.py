@@ -15,16 +15,18 @@ def _run_collector_asset(instance):
     job = defs.resolve_job_def("everything")
     today = datetime.now(UTC).date()
     return job.execute_in_process(
-        instance=instance, raise_on_error=False, tags=partition_tags(today, today),
-        asset_selection=[dg.AssetKey(["raw", "collector_events"])])
+        instance=instance,
+        raise_on_error=False,
+        tags=partition_tags(today, today),
+        asset_selection=[dg.AssetKey(["raw", "collector_events"])],
+    )
 
 
 def _events(result, kind):
     return [e for e in result.all_events if e.event_type_value == kind]
 
 
-def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhook,
-                                                       dbt_manifest):
+def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhook, dbt_manifest):
     base, _, query = urls.collector.partition("@")
     monkeypatch.setenv("ATW_COLLECTOR_URL", f"postgresql://no_such_role@{query}")
     instance = DagsterInstance.ephemeral()
@@ -36,8 +38,10 @@ def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhoo
 
     failure = _events(result, "PIPELINE_FAILURE") or _events(result, "RUN_FAILURE")
     context = dg.build_run_status_sensor_context(
-        sensor_name="notify_run_failure", dagster_event=failure[0],
-        dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
+        sensor_name="notify_run_failure",
+        dagster_event=failure[0],
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
     ).for_run_failure()
     run_failure_sensor(context)
     assert len(webhook) == 1

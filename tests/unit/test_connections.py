@@ -17,7 +17,11 @@ def test_redact_hides_passwords_in_netloc_and_query():
 def test_target_reads_socket_directory_as_host():
     pg = target("postgresql://postgres:@/warehouse?host=/work/.warehouse/pgdata")
     assert (pg.host, pg.port, pg.user, pg.dbname) == (
-        "/work/.warehouse/pgdata", 5432, "postgres", "warehouse")
+        "/work/.warehouse/pgdata",
+        5432,
+        "postgres",
+        "warehouse",
+    )
 
 
 def test_with_database_keeps_query():

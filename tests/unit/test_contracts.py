@@ -37,31 +37,56 @@ def _reason(model, record) -> str:
 
 
 def _batch_event(**changes):
-    event = {"hostId": "laptop", "sessionId": "abc123", "eventType": "agent_execution",
-             "agentName": "tool-approve", "timestamp": "2024-01-15T10:30:00Z",
-             "decision": "APPROVED", "decisionReason": "Tool is safe", "toolName": "Bash",
-             "latencyMs": 150, "modelTier": "haiku"}
+    event = {
+        "hostId": "laptop",
+        "sessionId": "abc123",
+        "eventType": "agent_execution",
+        "agentName": "tool-approve",
+        "timestamp": "2024-01-15T10:30:00Z",
+        "decision": "APPROVED",
+        "decisionReason": "Tool is safe",
+        "toolName": "Bash",
+        "latencyMs": 150,
+        "modelTier": "haiku",
+    }
     event.update(changes)
     return {k: v for k, v in event.items() if v is not None}
 
 
 def _metric(value=None, **top):
-    line = {"metric": "task_success", "timestamp": 1727699696789,
-            "value": {"eventId": "e-1", "agentId": "agent-7", **(value or {})}}
+    line = {
+        "metric": "task_success",
+        "timestamp": 1727699696789,
+        "value": {"eventId": "e-1", "agentId": "agent-7", **(value or {})},
+    }
     line.update(top)
     return line
 
 
 def _claude_line(**changes):
-    line = {"type": "assistant", "sessionId": "s-1", "uuid": "u-1",
-            "timestamp": "2025-09-03T00:47:19.293Z", "cwd": "/path/to/Demo",
-            "requestId": "req_1", "message": {
-                "id": "msg_1", "role": "assistant", "model": "claude-sonnet-4-20250514",
-                "usage": {"input_tokens": 4, "output_tokens": 6,
-                          "cache_creation_input_tokens": 10, "cache_read_input_tokens": 0},
-                "content": [{"type": "text", "text": "hello"},
-                            {"type": "tool_use", "id": "toolu_1", "name": "Bash",
-                             "input": {"command": "ls"}}]}}
+    line = {
+        "type": "assistant",
+        "sessionId": "s-1",
+        "uuid": "u-1",
+        "timestamp": "2025-09-03T00:47:19.293Z",
+        "cwd": "/path/to/Demo",
+        "requestId": "req_1",
+        "message": {
+            "id": "msg_1",
+            "role": "assistant",
+            "model": "claude-sonnet-4-20250514",
+            "usage": {
+                "input_tokens": 4,
+                "output_tokens": 6,
+                "cache_creation_input_tokens": 10,
+                "cache_read_input_tokens": 0,
+            },
+            "content": [
+                {"type": "text", "text": "hello"},
+                {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "ls"}},
+            ],
+        },
+    }
     line.update(changes)
     return line
 
@@ -74,11 +99,11 @@ def test_the_seed_example_loads_with_its_decision_normalised():
 
 
 def test_naive_timestamps_are_utc_epoch_ms_are_accepted_and_whole_floats_are_integers():
-    naive = check(contracts.BatchEvent, _batch_event(timestamp="2026-11-01T08:00:00"),
-                  _context())
+    naive = check(contracts.BatchEvent, _batch_event(timestamp="2026-11-01T08:00:00"), _context())
     assert naive.created_at == datetime(2026, 11, 1, 8, tzinfo=UTC)
-    epoch = check(contracts.BatchEvent, _batch_event(timestamp=1727699696789, latencyMs=1e3),
-                  _context())
+    epoch = check(
+        contracts.BatchEvent, _batch_event(timestamp=1727699696789, latencyMs=1e3), _context()
+    )
     assert epoch.created_at == datetime(2024, 9, 30, 12, 34, 56, 789000, tzinfo=UTC)
     assert epoch.latency_ms == 1000
 
@@ -125,9 +150,18 @@ def test_bad_batch_events_are_rejected_with_their_reason(changes, reason):
 
 
 def test_collector_rows_and_batch_events_share_one_contract():
-    row = {"host_id": "h", "session_id": "s", "event_type": "error", "agent_name": "a",
-           "decision": "DENY", "latency_ms": 3, "created_at": "2026-11-18T10:00:00+00:00",
-           "cost": 9999.99999999, "cost_fetch_retries": 2, "extra_data": '{"x": 1}'}
+    row = {
+        "host_id": "h",
+        "session_id": "s",
+        "event_type": "error",
+        "agent_name": "a",
+        "decision": "DENY",
+        "latency_ms": 3,
+        "created_at": "2026-11-18T10:00:00+00:00",
+        "cost": 9999.99999999,
+        "cost_fetch_retries": 2,
+        "extra_data": '{"x": 1}',
+    }
     event = check(contracts.CollectorEvent, row, _context())
     assert (event.cost, event.cost_fetch_retries) == (COST_MAX, 2)
     assert json.loads(event.extra_data) == '{"x":1}'  # double-encoded, kept as received
@@ -165,7 +199,10 @@ def test_any_metric_name_and_a_missing_session_or_tenant_load():
     optional (staging falls back to the trace, the event and the agent)."""
     event = check(contracts.MetricEvent, _metric(metric="tx_submission"), _context())
     assert (event.metric, event.value.session_id, event.value.tenant_id) == (
-        "tx_submission", None, None)
+        "tx_submission",
+        None,
+        None,
+    )
     numeric = check(contracts.MetricEvent, _metric({"eventId": 42}), _context())
     assert numeric.value.event_id == "42"
 
@@ -195,9 +232,14 @@ def test_bad_claude_code_lines_are_rejected_with_their_reason(changes, reason):
 def test_claude_code_text_keeps_what_it_can():
     """Text is not an id: a NUL is dropped and a broken surrogate replaced (real logs have
     them, and ccusage still counts the line); a line without a type loads."""
-    line = _claude_line(type=None, message={
-        "id": "m", "usage": {"input_tokens": 1},
-        "content": [{"type": "text", "text": "a\x00b \ud83d end"}]})
+    line = _claude_line(
+        type=None,
+        message={
+            "id": "m",
+            "usage": {"input_tokens": 1},
+            "content": [{"type": "text", "text": "a\x00b \ud83d end"}],
+        },
+    )
     del line["type"]
     valid = check(contracts.ClaudeCodeLine, line, _context())
     assert valid.type is None
@@ -221,13 +263,18 @@ def test_bad_transcript_messages_are_rejected_with_their_reason(message, reason)
 
 
 def test_an_empty_message_loads():
-    assert check(contracts.TranscriptMessage, {"role": "assistant", "content": ""},
-                 _context()).content == ""
+    assert (
+        check(contracts.TranscriptMessage, {"role": "assistant", "content": ""}, _context()).content
+        == ""
+    )
 
 
 def test_parsing_never_raises_anything_but_a_rejection():
-    for text, reason in [("[" * 50_000 + "]" * 50_000, "too_deep"), ("{", "malformed_json"),
-                         ("1" * 5000, "malformed_json")]:
+    for text, reason in [
+        ("[" * 50_000 + "]" * 50_000, "too_deep"),
+        ("{", "malformed_json"),
+        ("1" * 5000, "malformed_json"),
+    ]:
         with pytest.raises(RowRejected) as rejected:
             parse_json(text)
         assert rejected.value.reason_code == reason
@@ -235,9 +282,19 @@ def test_parsing_never_raises_anything_but_a_rejection():
 
 def test_generated_bad_lines_cover_every_reason():
     kinds = [kind for kind, _ in bad_metric_lines(random.Random(1), NOW, NOW)]
-    assert sorted(kinds) == sorted({
-        "malformed_json", "missing_required_key", "unknown_enum", "negative_value",
-        "unparseable_timestamp", "future_timestamp", "nul_byte", "invalid_utf8", "oversize"})
+    assert sorted(kinds) == sorted(
+        {
+            "malformed_json",
+            "missing_required_key",
+            "unknown_enum",
+            "negative_value",
+            "unparseable_timestamp",
+            "future_timestamp",
+            "nul_byte",
+            "invalid_utf8",
+            "oversize",
+        }
+    )
     for kind, line in bad_metric_lines(random.Random(2), NOW, NOW):
         if kind in ("malformed_json", "invalid_utf8", "oversize"):
             continue  # caught before parsing, by the file loader
@@ -246,14 +303,33 @@ def test_generated_bad_lines_cover_every_reason():
 
 # --- anything at all ----------------------------------------------------------------------
 
-_SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40)
-            | st.sampled_from(["2026-11-18T10:00:00Z", "0001-01-01T00:00:00+14:00", "NaN",
-                               "APPROVE", "user", "hook_decision", "\x00", "\udc80",
-                               "sk-ant-api03-abcdefghijklmnopqrstuv"]))
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40)
+    | st.sampled_from(
+        [
+            "2026-11-18T10:00:00Z",
+            "0001-01-01T00:00:00+14:00",
+            "NaN",
+            "APPROVE",
+            "user",
+            "hook_decision",
+            "\x00",
+            "\udc80",
+            "sk-ant-api03-abcdefghijklmnopqrstuv",
+        ]
+    )
+)
 JSON_VALUES = st.recursive(
-    _SCALARS, lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=12), inner, max_size=5), max_leaves=25)
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 def _field_names(model) -> list[str]:
@@ -293,9 +369,17 @@ def _fits(value) -> None:
         assert -INT32_MAX <= value <= INT32_MAX
 
 
-@pytest.mark.parametrize("model", [contracts.CollectorEvent, contracts.BatchEvent,
-                                   contracts.MetricEvent, contracts.ClaudeCodeLine,
-                                   contracts.TranscriptHeader, contracts.TranscriptMessage])
+@pytest.mark.parametrize(
+    "model",
+    [
+        contracts.CollectorEvent,
+        contracts.BatchEvent,
+        contracts.MetricEvent,
+        contracts.ClaudeCodeLine,
+        contracts.TranscriptHeader,
+        contracts.TranscriptMessage,
+    ],
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_anything_passes_or_is_rejected_with_a_reason(model, data):
@@ -310,5 +394,9 @@ def test_anything_passes_or_is_rejected_with_a_reason(model, data):
 
 
 def test_integer_columns_keep_their_bounds():
-    assert all(rule.maximum <= INT32_MAX for model in contracts.CONTRACTS.values()
-               for rule in rules(model) if rule.kind == "integer")
+    assert all(
+        rule.maximum <= INT32_MAX
+        for model in contracts.CONTRACTS.values()
+        for rule in rules(model)
+        if rule.kind == "integer"
+    )

@@ -9,14 +9,25 @@ from ingestion.file_drops.loader import load_landing_dir
 
 
 def _event(n: int, decision: str = "APPROVE") -> dict:
-    return {"hostId": "laptop", "sessionId": "s1", "eventType": "hook_decision",
-            "agentName": "tool-approve", "decision": decision, "latencyMs": 10 + n,
-            "timestamp": f"2026-11-10T10:00:{n:02d}Z"}
+    return {
+        "hostId": "laptop",
+        "sessionId": "s1",
+        "eventType": "hook_decision",
+        "agentName": "tool-approve",
+        "decision": decision,
+        "latencyMs": 10 + n,
+        "timestamp": f"2026-11-10T10:00:{n:02d}Z",
+    }
 
 
 def _metric(event_id: str) -> str:
-    return json.dumps({"metric": "task_success", "timestamp": 1762768800000,
-                       "value": {"eventId": event_id, "agentId": "bot"}})
+    return json.dumps(
+        {
+            "metric": "task_success",
+            "timestamp": 1762768800000,
+            "value": {"eventId": event_id, "agentId": "bot"},
+        }
+    )
 
 
 def test_unchanged_files_are_skipped_and_changed_files_replace_their_rows(urls):
@@ -43,8 +54,10 @@ def test_unchanged_files_are_skipped_and_changed_files_replace_their_rows(urls):
         assert changed["landing.metric_events"].rows_read == 0
         rows = warehouse.execute(
             "select event_index, decision, _run_id from raw.landed_collector_events "
-            "order by event_index").fetchall()
+            "order by event_index"
+        ).fetchall()
         assert rows == [(0, "DENY", "changed"), (1, "APPROVE", "changed")]
         files = warehouse.execute(
-            "select file_path, run_id from raw.landed_files order by file_path").fetchall()
+            "select file_path, run_id from raw.landed_files order by file_path"
+        ).fetchall()
         assert files == [("a.ndjson", "first"), ("b.jsonl", "first"), ("batch.json", "changed")]

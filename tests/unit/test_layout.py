@@ -28,24 +28,31 @@ def _imports(folder: str, module_level: bool = False) -> dict[str, set[str]]:
 
 
 def test_the_library_and_the_warehouse_administration_import_no_dagster_or_orchestration():
-    wrong = {path: sorted(m for m in modules if m.split(".")[0] in ("dagster", "dagster_dbt",
-                                                                   "orchestration"))
-             for folder in ("ingestion", "warehouse") for path, modules in _imports(folder).items()}
+    wrong = {
+        path: sorted(
+            m for m in modules if m.split(".")[0] in ("dagster", "dagster_dbt", "orchestration")
+        )
+        for folder in ("ingestion", "warehouse")
+        for path, modules in _imports(folder).items()
+    }
     assert {path: modules for path, modules in wrong.items() if modules} == {}
 
 
 def test_the_core_imports_no_source():
-    wrong = {path: sorted(m for m in modules
-                          if m.startswith(tuple(f"ingestion.{s}" for s in SOURCES)))
-             for path, modules in _imports("ingestion/core").items()}
+    wrong = {
+        path: sorted(m for m in modules if m.startswith(tuple(f"ingestion.{s}" for s in SOURCES)))
+        for path, modules in _imports("ingestion/core").items()
+    }
     assert {path: modules for path, modules in wrong.items() if modules} == {}
 
 
 def test_nothing_installed_imports_the_developer_tools_when_it_loads():
     """(`atw generate` and `atw demo` find devtools/ in the checkout when they run.)"""
-    wrong = {path: sorted(m for m in modules if m.startswith(("devtools", "benchmarks", "tests")))
-             for folder in ("ingestion", "warehouse", "orchestration", "expectations")
-             for path, modules in _imports(folder, module_level=True).items()}
+    wrong = {
+        path: sorted(m for m in modules if m.startswith(("devtools", "benchmarks", "tests")))
+        for folder in ("ingestion", "warehouse", "orchestration", "expectations")
+        for path, modules in _imports(folder, module_level=True).items()
+    }
     assert {path: modules for path, modules in wrong.items() if modules} == {}
 
 
@@ -53,7 +60,10 @@ def test_the_role_names_are_the_ones_the_roles_script_creates():
     script = (ROOT / "warehouse" / "sql" / "roles.sql").read_text()
     created = re.search(r"foreach name in array array\[([^\]]+)\]", script).group(1)
     assert [name.strip(" '") for name in created.split(",")] == [
-        LOADER_ROLE, TRANSFORMER_ROLE, ANALYST_ROLE]
+        LOADER_ROLE,
+        TRANSFORMER_ROLE,
+        ANALYST_ROLE,
+    ]
 
 
 def test_the_readme_tree_names_folders_that_exist():

@@ -14,14 +14,29 @@ def test_each_dbt_step_and_the_checks_on_its_models_are_one_stage():
     assert stage_of("raw__collector_events") == "sources"
     assert stage_of("landing_files_asset") == "sources"
     assert stage_of("raw__collector_events_gx_raw_collector_events") == "sources"
-    assert stage_of("dbt_staging") == stage_of("reference__model_prices_gx_model_prices") \
-        == stage_of("staging__stg_collector__telemetry_events_gx_x") == "staging models"
-    assert stage_of("dbt_calls") == stage_of("intermediate__int_agent_calls_unioned_gx_x") \
+    assert (
+        stage_of("dbt_staging")
+        == stage_of("reference__model_prices_gx_model_prices")
+        == stage_of("staging__stg_collector__telemetry_events_gx_x")
+        == "staging models"
+    )
+    assert (
+        stage_of("dbt_calls")
+        == stage_of("intermediate__int_agent_calls_unioned_gx_x")
         == "calls fact"
-    assert stage_of("dbt_marts") == stage_of("intermediate__int_sessions_scored_gx_x") \
-        == stage_of("marts__fct_daily_token_trends_gx_x") == "marts"
-    assert stage_of("dbt_monitoring") == stage_of("marts__fct_alerts_gx_x") \
-        == stage_of("intermediate__int_anomalies_gx_x") == "monitoring marts"
+    )
+    assert (
+        stage_of("dbt_marts")
+        == stage_of("intermediate__int_sessions_scored_gx_x")
+        == stage_of("marts__fct_daily_token_trends_gx_x")
+        == "marts"
+    )
+    assert (
+        stage_of("dbt_monitoring")
+        == stage_of("marts__fct_alerts_gx_x")
+        == stage_of("intermediate__int_anomalies_gx_x")
+        == "monitoring marts"
+    )
 
 
 def _event(kind: str, step: str):
@@ -31,14 +46,18 @@ def _event(kind: str, step: str):
 def test_a_stage_prints_one_line_when_the_next_begins_and_counts_failures():
     out = io.StringIO()
     progress = StepProgress(Console(file=out, width=100, color_system=None))
-    for step, outcome in [("raw__collector_events", "STEP_SUCCESS"),
-                          ("raw__collector_events_gx_raw_collector_events", "STEP_SUCCESS"),
-                          ("dbt_staging", "STEP_SUCCESS"),
-                          ("reference__model_prices_gx_model_prices", "STEP_FAILURE")]:
+    for step, outcome in [
+        ("raw__collector_events", "STEP_SUCCESS"),
+        ("raw__collector_events_gx_raw_collector_events", "STEP_SUCCESS"),
+        ("dbt_staging", "STEP_SUCCESS"),
+        ("reference__model_prices_gx_model_prices", "STEP_FAILURE"),
+    ]:
         progress.event(_event("STEP_START", step))
         progress.event(_event(outcome, step))
     progress.finish()
     lines = out.getvalue().splitlines()
-    assert [line.split()[:3] for line in lines] == [["sources", "2", "steps"],
-                                                   ["staging", "models", "2"]]
+    assert [line.split()[:3] for line in lines] == [
+        ["sources", "2", "steps"],
+        ["staging", "models", "2"],
+    ]
     assert lines[0].endswith("ok") and lines[1].endswith("1 failed")

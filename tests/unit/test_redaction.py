@@ -24,14 +24,29 @@ PLANTED = {
 
 # What the first version let through, and more: each text holds one secret, `needle`.
 HARD = [
-    ("pgp", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG\n\nlQOYBGXabcPGPBODY\n"
-     "=abcd\n-----END PGP PRIVATE KEY BLOCK-----", "PGPBODY"),
-    ("encrypted pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
-     "DEK-Info: AES-128-CBC,0011\n\nMIIEpENCBODY\n-----END RSA PRIVATE KEY-----", "ENCBODY"),
-    ("encrypted pkcs8", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqPKCS8BODY\n"
-     "-----END ENCRYPTED PRIVATE KEY-----", "PKCS8BODY"),
-    ("openssh", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaSSHBODY\n"
-     "-----END OPENSSH PRIVATE KEY-----", "SSHBODY"),
+    (
+        "pgp",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG\n\nlQOYBGXabcPGPBODY\n"
+        "=abcd\n-----END PGP PRIVATE KEY BLOCK-----",
+        "PGPBODY",
+    ),
+    (
+        "encrypted pem",
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+        "DEK-Info: AES-128-CBC,0011\n\nMIIEpENCBODY\n-----END RSA PRIVATE KEY-----",
+        "ENCBODY",
+    ),
+    (
+        "encrypted pkcs8",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHzBJBgkqPKCS8BODY\n"
+        "-----END ENCRYPTED PRIVATE KEY-----",
+        "PKCS8BODY",
+    ),
+    (
+        "openssh",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaSSHBODY\n-----END OPENSSH PRIVATE KEY-----",
+        "SSHBODY",
+    ),
     ("key without end", "-----BEGIN PRIVATE KEY-----\nMIIEvQTRUNCATEDBODY", "TRUNCATEDBODY"),
     ("libpq dsn", "host=db.internal port=5432 password=s3cr3t-Pa55 dbname=app", "s3cr3t-Pa55"),
     ("quoted dsn", "dbname=app password='with spaces too' user=x", "with spaces too"),
@@ -41,20 +56,40 @@ HARD = [
     ("json secret", '{"password": "hunter22", "user": "x"}', "hunter22"),
     ("api key", "api_key: AbCdEf0123456789", "AbCdEf0123456789"),
     ("aws then underscore", "AKIAIOSFODNN7EXAMPLE_prod", "IOSFODNN7EXAMPLE"),
-    ("aws secret", 'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
-     "wJalrXUtnFEMI"),
+    (
+        "aws secret",
+        'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+        "wJalrXUtnFEMI",
+    ),
     ("gcp api key", "key=AIzaSyD-1234567890abcdefghijklmnopqrstu", "AIzaSyD-1234567890"),
-    ("azure storage", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey="
-     + "A" * 86 + "==;EndpointSuffix=core.windows.net", "A" * 40),
-    ("azure client secret", "secret abc8Q~abcdefghijklmnopqrstuvwxyz012345 end",
-     "abcdefghijklmnopqrstuvwxyz012345"),
-    ("azure sas", "https://x.blob.core.windows.net/c?sv=2022&sig=abcDEF123%2Bxyz456789ghij",
-     "abcDEF123"),
-    ("github fine-grained", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstu",
-     "11ABCDEFG0123456789"),
+    (
+        "azure storage",
+        "DefaultEndpointsProtocol=https;AccountName=x;AccountKey="
+        + "A" * 86
+        + "==;EndpointSuffix=core.windows.net",
+        "A" * 40,
+    ),
+    (
+        "azure client secret",
+        "secret abc8Q~abcdefghijklmnopqrstuvwxyz012345 end",
+        "abcdefghijklmnopqrstuvwxyz012345",
+    ),
+    (
+        "azure sas",
+        "https://x.blob.core.windows.net/c?sv=2022&sig=abcDEF123%2Bxyz456789ghij",
+        "abcDEF123",
+    ),
+    (
+        "github fine-grained",
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstu",
+        "11ABCDEFG0123456789",
+    ),
     ("gitlab", "glpat-abcdefghij0123456789", "abcdefghij0123456789"),
-    ("slack webhook", "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
-     "XXXXXXXXXXXXXXXX"),
+    (
+        "slack webhook",
+        "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+        "XXXXXXXXXXXXXXXX",
+    ),
     ("stripe live", "sk_live_abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvwx"),
     ("stripe test", "rk_test_abcdefghijklmnop1234", "abcdefghijklmnop1234"),
     ("bearer", "Authorization: Bearer abc.def-ghi_jkl~mno", "abc.def-ghi_jkl~mno"),
@@ -112,8 +147,7 @@ def test_unknown_encoding_is_a_clear_error():
 GENERATED: list[str] = []
 
 
-@pytest.mark.parametrize("pattern", PATTERNS, ids=[f"{p.kind}-{i}" for i, p in
-                                                  enumerate(PATTERNS)])
+@pytest.mark.parametrize("pattern", PATTERNS, ids=[f"{p.kind}-{i}" for i, p in enumerate(PATTERNS)])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_match_of_every_pattern_is_redacted(pattern, data):
@@ -139,8 +173,7 @@ def _group(pattern, match) -> int:
 
 def _copy_text(text: str) -> str:
     """How PostgreSQL's COPY prints a text value."""
-    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def test_the_scan_finds_every_generated_secret_as_the_collector_prints_it():
@@ -150,8 +183,12 @@ def test_the_scan_finds_every_generated_secret_as_the_collector_prints_it():
     assert len(GENERATED) > 200
     for text in GENERATED:
         as_json = json.dumps({"k": text}, ensure_ascii=False)
-        for form in (text, _copy_text(text), _copy_text(as_json),
-                     _copy_text(json.dumps(as_json, ensure_ascii=False))):
+        for form in (
+            text,
+            _copy_text(text),
+            _copy_text(as_json),
+            _copy_text(json.dumps(as_json, ensure_ascii=False)),
+        ):
             assert may_hold_secret(form), form
             assert may_hold_secret(form.encode("utf-8", "surrogatepass")), form
     assert not any(may_hold_secret(text) for text in PLAIN)

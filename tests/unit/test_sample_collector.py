@@ -8,18 +8,34 @@ from ingestion.core.connections import connect
 from tests.conftest import SAMPLE_END, SMALL, table_checksum
 
 EXPECTED_EVENT_COLUMNS = [
-    ("id", "bigint"), ("host_id", "character varying"), ("session_id", "character varying"),
-    ("event_type", "character varying"), ("agent_name", "character varying"),
-    ("hook_name", "character varying"), ("mode", "character varying"),
-    ("execution_type", "character varying"), ("decision", "character varying"),
-    ("decision_reason", "text"), ("tool_name", "character varying"),
-    ("working_dir", "character varying"), ("latency_ms", "integer"),
-    ("model_tier", "character varying"), ("model_name", "character varying"),
-    ("success", "boolean"), ("error_count", "integer"), ("extra_data", "jsonb"),
-    ("created_at", "timestamp with time zone"), ("prompt_tokens", "integer"),
-    ("completion_tokens", "integer"), ("total_tokens", "integer"), ("cached_tokens", "integer"),
-    ("reasoning_tokens", "integer"), ("cost", "numeric"), ("client_version", "character varying"),
-    ("generation_id", "character varying"), ("cost_fetch_retries", "integer"),
+    ("id", "bigint"),
+    ("host_id", "character varying"),
+    ("session_id", "character varying"),
+    ("event_type", "character varying"),
+    ("agent_name", "character varying"),
+    ("hook_name", "character varying"),
+    ("mode", "character varying"),
+    ("execution_type", "character varying"),
+    ("decision", "character varying"),
+    ("decision_reason", "text"),
+    ("tool_name", "character varying"),
+    ("working_dir", "character varying"),
+    ("latency_ms", "integer"),
+    ("model_tier", "character varying"),
+    ("model_name", "character varying"),
+    ("success", "boolean"),
+    ("error_count", "integer"),
+    ("extra_data", "jsonb"),
+    ("created_at", "timestamp with time zone"),
+    ("prompt_tokens", "integer"),
+    ("completion_tokens", "integer"),
+    ("total_tokens", "integer"),
+    ("cached_tokens", "integer"),
+    ("reasoning_tokens", "integer"),
+    ("cost", "numeric"),
+    ("client_version", "character varying"),
+    ("generation_id", "character varying"),
+    ("cost_fetch_retries", "integer"),
 ]
 
 
@@ -96,13 +112,18 @@ def test_cost_worker_fills_cost_and_rewrites_tokens_later(small_collector):
         assert settled_already > 0
         run_cost_worker(conn, now=SAMPLE_END + timedelta(minutes=30))
         after = dict(
-            (row[0], row[1:]) for row in conn.execute(
+            (row[0], row[1:])
+            for row in conn.execute(
                 "select id, prompt_tokens, completion_tokens, cost from telemetry_events "
-                "where id = any(%s)", ([p[0] for p in pending],)
+                "where id = any(%s)",
+                ([p[0] for p in pending],),
             ).fetchall()
         )
-    rewritten = [i for i, prompt, completion in pending
-                 if after[i][2] is not None and (after[i][0], after[i][1]) != (prompt, completion)]
+    rewritten = [
+        i
+        for i, prompt, completion in pending
+        if after[i][2] is not None and (after[i][0], after[i][1]) != (prompt, completion)
+    ]
     assert rewritten, "the worker overwrote token columns of settled rows"
 
 
@@ -111,11 +132,13 @@ def test_transcript_upsert_replaces_the_array_and_moves_updated_at(small_collect
         session_id, host_id, before = conn.execute(
             "select session_id, host_id, updated_at from session_transcripts limit 1"
         ).fetchone()
-        upsert_transcript(conn, host_id, session_id,
-                          [{"role": "user", "content": "only this now", "index": 0}])
+        upsert_transcript(
+            conn, host_id, session_id, [{"role": "user", "content": "only this now", "index": 0}]
+        )
         data, updated = conn.execute(
             "select transcript_data #>> '{}', updated_at from session_transcripts "
-            "where session_id = %s", (session_id,)
+            "where session_id = %s",
+            (session_id,),
         ).fetchone()
     assert "only this now" in data
     assert updated > before
@@ -130,4 +153,5 @@ def test_same_seed_same_data(urls, pg_base_url):
             generate_collector(conn, SMALL)
     order = "t.id"
     assert table_checksum(urls.collector, "telemetry_events", order) == table_checksum(
-        other, "telemetry_events", order)
+        other, "telemetry_events", order
+    )

@@ -13,11 +13,17 @@ from ingestion.core import settings
 from orchestration.cli import main
 from orchestration.lib.resources import TelemetryDatabases
 
-ALIASES = {"ATW_WAREHOUSE_URL": "WAREHOUSE_URL", "ATW_COLLECTOR_URL": "COLLECTOR_URL",
-           "ATW_LANDING_DIR": "LANDING_DIR", "ATW_CLAUDE_PROJECTS_DIR": "CLAUDE_PROJECTS_DIR",
-           "ATW_EMBEDDED_PG_DIR": "EMBEDDED_PG_DIR", "ATW_TOKEN_ENCODING": "TOKEN_ENCODING",
-           "ATW_MAX_MESSAGE_CHARS": "MAX_MESSAGE_CHARS", "ATW_MAX_LINE_BYTES": "MAX_LINE_BYTES",
-           "ATW_TRANSCRIPT_BATCH_SIZE": "TRANSCRIPT_BATCH_SIZE"}
+ALIASES = {
+    "ATW_WAREHOUSE_URL": "WAREHOUSE_URL",
+    "ATW_COLLECTOR_URL": "COLLECTOR_URL",
+    "ATW_LANDING_DIR": "LANDING_DIR",
+    "ATW_CLAUDE_PROJECTS_DIR": "CLAUDE_PROJECTS_DIR",
+    "ATW_EMBEDDED_PG_DIR": "EMBEDDED_PG_DIR",
+    "ATW_TOKEN_ENCODING": "TOKEN_ENCODING",
+    "ATW_MAX_MESSAGE_CHARS": "MAX_MESSAGE_CHARS",
+    "ATW_MAX_LINE_BYTES": "MAX_LINE_BYTES",
+    "ATW_TRANSCRIPT_BATCH_SIZE": "TRANSCRIPT_BATCH_SIZE",
+}
 
 
 def test_every_variable_is_atw_prefixed_and_documented():
@@ -60,16 +66,28 @@ def test_a_bad_number_names_the_variable_and_never_echoes_the_value(monkeypatch)
         settings.integer("ATW_RETENTION_DAYS", 35)
 
 
-@pytest.mark.parametrize(("name", "value", "shown"), [
-    ("ATW_WAREHOUSE_URL", "postgresql://atw:hunter2@db.example:5432/warehouse",
-     "postgresql://atw:***@db.example:5432/warehouse"),
-    ("ATW_COLLECTOR_URL", "postgresql://reader@/collector?host=/tmp&password=hunter2",
-     "postgresql://reader@/collector?host=/tmp&password=***"),
-    ("ATW_WEBHOOK_URL", "https://hooks.example.com/services/T000/B000/hunter2",
-     "https://hooks.example.com/***"),
-    ("ATW_DAGSTER_PG_URL", "postgresql://dagster@/dagster", "postgresql://dagster@/dagster"),
-    ("ATW_LANDING_DIR", "/data/landing", "/data/landing"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        (
+            "ATW_WAREHOUSE_URL",
+            "postgresql://atw:hunter2@db.example:5432/warehouse",
+            "postgresql://atw:***@db.example:5432/warehouse",
+        ),
+        (
+            "ATW_COLLECTOR_URL",
+            "postgresql://reader@/collector?host=/tmp&password=hunter2",
+            "postgresql://reader@/collector?host=/tmp&password=***",
+        ),
+        (
+            "ATW_WEBHOOK_URL",
+            "https://hooks.example.com/services/T000/B000/hunter2",
+            "https://hooks.example.com/***",
+        ),
+        ("ATW_DAGSTER_PG_URL", "postgresql://dagster@/dagster", "postgresql://dagster@/dagster"),
+        ("ATW_LANDING_DIR", "/data/landing", "/data/landing"),
+    ],
+)
 def test_secrets_are_masked(name, value, shown):
     assert settings.mask(settings._BY_NAME[name], value) == shown
 
@@ -82,8 +100,11 @@ def test_atw_config_prints_every_setting_with_secrets_masked(monkeypatch, capsys
     out = capsys.readouterr().out
     assert "hunter2" not in out
     line = next(line for line in out.splitlines() if line.startswith("ATW_WAREHOUSE_URL "))
-    assert line.split() == ["ATW_WAREHOUSE_URL", "postgresql://atw:***@db.example/warehouse",
-                            "[WAREHOUSE_URL]"]
+    assert line.split() == [
+        "ATW_WAREHOUSE_URL",
+        "postgresql://atw:***@db.example/warehouse",
+        "[WAREHOUSE_URL]",
+    ]
     for variable in settings.VARIABLES:
         assert variable.name in out
     assert main(["config", "--explain"]) == 0
@@ -92,8 +113,9 @@ def test_atw_config_prints_every_setting_with_secrets_masked(monkeypatch, capsys
 
 def test_importing_the_definitions_reads_no_setting_and_runs_no_subprocess():
     """Importing every module reads none of the project's variables and starts no process."""
-    names = sorted({v.name for v in settings.VARIABLES}
-                   | {a for v in settings.VARIABLES for a in v.aliases})
+    names = sorted(
+        {v.name for v in settings.VARIABLES} | {a for v in settings.VARIABLES for a in v.aliases}
+    )
     probe = f"""
 import os, subprocess, sys, traceback
 names = set({names!r})
@@ -121,8 +143,13 @@ import orchestration.cli  # noqa
 print("READ", sorted(set(read)))
 print("STARTED", started)
 """
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=600, cwd=settings.PROJECT_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=settings.PROJECT_ROOT,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "READ []" in result.stdout, result.stdout
     # (A library may ask `file` about the interpreter; the project itself starts nothing.)
@@ -137,12 +164,19 @@ def test_the_resource_takes_urls_from_envvar_or_falls_back_to_the_settings(monke
     @dg.asset
     def probe(databases: TelemetryDatabases) -> dg.MaterializeResult:
         urls = databases.urls()
-        return dg.MaterializeResult(metadata={"warehouse": urls.warehouse,
-                                              "collector": urls.collector})
+        return dg.MaterializeResult(
+            metadata={"warehouse": urls.warehouse, "collector": urls.collector}
+        )
 
-    result = dg.materialize([probe], resources={"databases": TelemetryDatabases(
-        warehouse_url=dg.EnvVar("MY_SECRET_WAREHOUSE"),
-        collector_url=dg.EnvVar("MY_SECRET_COLLECTOR"))})
+    result = dg.materialize(
+        [probe],
+        resources={
+            "databases": TelemetryDatabases(
+                warehouse_url=dg.EnvVar("MY_SECRET_WAREHOUSE"),
+                collector_url=dg.EnvVar("MY_SECRET_COLLECTOR"),
+            )
+        },
+    )
     metadata = result.asset_materializations_for_node("probe")[0].metadata
     assert metadata["warehouse"].value == "postgresql://a@/w"
     assert metadata["collector"].value == "postgresql://a@/c"

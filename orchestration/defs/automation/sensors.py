@@ -17,11 +17,14 @@ from orchestration.lib.webhook import post_json, webhook_url
 
 MICRO_BATCH_TAG = "atw/trigger"
 ALERTS = dg.AssetKey(["marts", "fct_alerts"])
-MONITORING = {ALERTS, dg.AssetKey(["intermediate", "int_anomalies"]),
-              dg.AssetKey(["marts", "fct_anomalies"]),
-              dg.AssetKey(["marts", "fct_anomalies_daily"]),
-              dg.AssetKey(["marts", "fct_recommendations"]),
-              dg.AssetKey(["marts", "alert_inbox"])}
+MONITORING = {
+    ALERTS,
+    dg.AssetKey(["intermediate", "int_anomalies"]),
+    dg.AssetKey(["marts", "fct_anomalies"]),
+    dg.AssetKey(["marts", "fct_anomalies_daily"]),
+    dg.AssetKey(["marts", "fct_recommendations"]),
+    dg.AssetKey(["marts", "alert_inbox"]),
+}
 ALERTS_LISTED = 50
 
 
@@ -34,8 +37,11 @@ def _micro_batch_waiting(instance: dg.DagsterInstance) -> bool:
     runs = instance.get_runs(
         filters=dg.RunsFilter(
             tags={MICRO_BATCH_TAG: "micro_batch"},
-            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
-                      dg.DagsterRunStatus.STARTING],
+            statuses=[
+                dg.DagsterRunStatus.QUEUED,
+                dg.DagsterRunStatus.NOT_STARTED,
+                dg.DagsterRunStatus.STARTING,
+            ],
         ),
         limit=1,
     )
@@ -78,8 +84,9 @@ def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
     return latest is None or now.timestamp() - latest.timestamp >= _monitoring_interval()
 
 
-def micro_batch_request(previous: dict | None, current: dict, asset_graph,
-                        now: datetime, with_monitoring: bool = True) -> dg.RunRequest | None:
+def micro_batch_request(
+    previous: dict | None, current: dict, asset_graph, now: datetime, with_monitoring: bool = True
+) -> dg.RunRequest | None:
     """A run of the changed sources and what is downstream of them (see `_skipped`), for
     today's partition. The first look only records the state: the nightly run covers what
     came before."""
@@ -90,11 +97,18 @@ def micro_batch_request(previous: dict | None, current: dict, asset_graph,
         return None
     # A loader that writes two tables is one step: both of its assets, or neither.
     selection = dg.AssetSelection.assets(
-        *(dg.AssetKey.from_user_string(k) for k in keys)).required_multi_asset_neighbors()
-    affected = {key for key in _downstream(selection.resolve(asset_graph), asset_graph)
-                if not _skipped(key, with_monitoring)}
-    checks = {check for check in selection.downstream().resolve_checks(asset_graph)
-              if check.asset_key in affected}
+        *(dg.AssetKey.from_user_string(k) for k in keys)
+    ).required_multi_asset_neighbors()
+    affected = {
+        key
+        for key in _downstream(selection.resolve(asset_graph), asset_graph)
+        if not _skipped(key, with_monitoring)
+    }
+    checks = {
+        check
+        for check in selection.downstream().resolve_checks(asset_graph)
+        if check.asset_key in affected
+    }
     return dg.RunRequest(
         asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
         asset_check_keys=sorted(checks, key=lambda k: (k.asset_key.to_user_string(), k.name)),
@@ -119,15 +133,21 @@ FASTEST_INTERVAL_SECONDS = 1
 def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: TelemetryDatabases):
     last = context.last_tick_completion_time
     if last is not None and datetime.now(UTC).timestamp() - last < _interval():
-        return dg.SkipReason(f"less than ATW_MICRO_BATCH_INTERVAL_SECONDS ({_interval()} s) "
-                             "since the last look")
+        return dg.SkipReason(
+            f"less than ATW_MICRO_BATCH_INTERVAL_SECONDS ({_interval()} s) since the last look"
+        )
     current = source_changes.probe(databases.urls().collector)
     previous = json.loads(context.cursor) if context.cursor else None
     if previous is not None and _micro_batch_waiting(context.instance):
         return dg.SkipReason("a micro-batch run is already queued")
     now = datetime.now(UTC)
-    request = micro_batch_request(previous, current, context.repository_def.asset_graph, now,
-                                  with_monitoring=monitoring_due(context.instance, now))
+    request = micro_batch_request(
+        previous,
+        current,
+        context.repository_def.asset_graph,
+        now,
+        with_monitoring=monitoring_due(context.instance, now),
+    )
     context.update_cursor(json.dumps(current))
     if request is None:
         return dg.SkipReason("no new collector rows or files")
@@ -144,14 +164,17 @@ def run_failure_sensor(context: dg.RunFailureSensorContext):
     if url is None:
         return dg.SkipReason("ATW_WEBHOOK_URL is not set")
     run = context.dagster_run
-    post_json(url, {
-        "event": "run_failure",
-        "run_id": run.run_id,
-        "job": run.job_name,
-        "partition": run.tags.get("dagster/partition"),
-        "message": context.failure_event.message,
-        "failed_steps": [event.step_key for event in context.get_step_failure_events()],
-    })
+    post_json(
+        url,
+        {
+            "event": "run_failure",
+            "run_id": run.run_id,
+            "job": run.job_name,
+            "partition": run.tags.get("dagster/partition"),
+            "message": context.failure_event.message,
+            "failed_steps": [event.step_key for event in context.get_step_failure_events()],
+        },
+    )
     return None
 
 
@@ -166,8 +189,17 @@ def pending_alerts(conn) -> list[dict]:
         order by a.triggered_at, a.alert_id
         """
     ).fetchall()
-    columns = ("alert_id", "alert_type", "severity", "tenant_id", "agent_name", "session_key",
-               "observed_value", "threshold", "triggered_at")
+    columns = (
+        "alert_id",
+        "alert_type",
+        "severity",
+        "tenant_id",
+        "agent_name",
+        "session_key",
+        "observed_value",
+        "threshold",
+        "triggered_at",
+    )
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -179,15 +211,22 @@ def notify_new_alerts(warehouse_url: str, url: str, run_id: str | None) -> int:
         alerts = pending_alerts(conn)
         if not alerts:
             return 0
-        post_json(url, {"event": "new_alerts", "count": len(alerts),
-                        "alerts": alerts[:ALERTS_LISTED],
-                        "more": max(0, len(alerts) - ALERTS_LISTED)})
+        post_json(
+            url,
+            {
+                "event": "new_alerts",
+                "count": len(alerts),
+                "alerts": alerts[:ALERTS_LISTED],
+                "more": max(0, len(alerts) - ALERTS_LISTED),
+            },
+        )
         # Only after the webhook accepted them: a failed POST is retried on the next tick.
         with conn.cursor() as cursor:
             cursor.executemany(
                 "insert into ops.alert_notifications (alert_id, run_id) values (%s, %s) "
                 "on conflict do nothing",
-                [(alert["alert_id"], run_id) for alert in alerts])
+                [(alert["alert_id"], run_id) for alert in alerts],
+            )
     return len(alerts)
 
 
@@ -197,8 +236,7 @@ def notify_new_alerts(warehouse_url: str, url: str, run_id: str | None) -> int:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After fct_alerts is rebuilt, POSTs its new alerts to ATW_WEBHOOK_URL.",
 )
-def alert_sensor(context: dg.SensorEvaluationContext, asset_event,
-                 databases: TelemetryDatabases):
+def alert_sensor(context: dg.SensorEvaluationContext, asset_event, databases: TelemetryDatabases):
     url = webhook_url()
     if url is None:
         return dg.SkipReason("ATW_WEBHOOK_URL is not set")

@@ -36,8 +36,10 @@ def probe(collector_url: str | None) -> dict:
     if collector_url is not None:  # no collector configured: nothing new there
         with connect(collector_url) as conn:
             # A collector without its tables yet (a fresh install) has nothing new.
-            if not conn.execute("select to_regclass('session_transcripts') is null "
-                                "or to_regclass('telemetry_events') is null").fetchone()[0]:
+            if not conn.execute(
+                "select to_regclass('session_transcripts') is null "
+                "or to_regclass('telemetry_events') is null"
+            ).fetchone()[0]:
                 high_id, transcripts_at = conn.execute(
                     "select (select max(id) from telemetry_events), "
                     "(select max(updated_at)::text from session_transcripts)"
@@ -50,8 +52,9 @@ def _files_state(high_id, transcripts_at) -> dict:
         COLLECTOR_EVENTS: high_id,
         COLLECTOR_TRANSCRIPTS: transcripts_at,
         LANDING_FILES: _files(p for p, _ in file_drops.discover(settings.landing_dir())),
-        CLAUDE_CODE: _files(path for root in settings.claude_projects_dirs()
-                            for path in claude_code.log_paths(root)),
+        CLAUDE_CODE: _files(
+            path for root in settings.claude_projects_dirs() for path in claude_code.log_paths(root)
+        ),
     }
 
 
@@ -61,8 +64,7 @@ def changed(previous: dict, current: dict) -> list[str]:
     for key, now in current.items():
         before = previous.get(key)
         if isinstance(now, dict):
-            if any(before is None or before.get(path) != state
-                   for path, state in now.items()):
+            if any(before is None or before.get(path) != state for path, state in now.items()):
                 found.append(key)
         elif now is not None and now != before:
             found.append(key)

@@ -24,6 +24,7 @@ def claude_code_logs_asset(context: dg.AssetExecutionContext, databases: Telemet
     if reason := skip_reason(context, urls, "claude_code"):
         return dg.MaterializeResult(metadata=skipped_metadata(reason, claude_code.SOURCE))
     with connect(urls.warehouse) as warehouse:
-        counts = claude_code.load_projects(warehouse, run_id=context.run_id,
-                                           reconcile_all=reconciles_everything(context))
+        counts = claude_code.load_projects(
+            warehouse, run_id=context.run_id, reconcile_all=reconciles_everything(context)
+        )
     return dg.MaterializeResult(metadata=load_metadata(counts))

@@ -6,7 +6,6 @@ Dagster can only hold back what has not started yet. The calls fact is a step of
 because it is the one daily-partitioned model.
 """
 
-
 import json
 import shutil
 
@@ -26,14 +25,20 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # these definitions (`ensure_dbt_manifest`), never here: importing runs no subprocess. Not
 # `prepare_if_dev` either: under `dagster dev` it re-parses in every run worker.
 if not dbt_project.manifest_path.exists():
-    raise FileNotFoundError(f"dbt's manifest is missing ({dbt_project.manifest_path}): run "
-                            "`make install` or `.venv/bin/atw dbt parse`")
+    raise FileNotFoundError(
+        f"dbt's manifest is missing ({dbt_project.manifest_path}): run "
+        "`make install` or `.venv/bin/atw dbt parse`"
+    )
 
 TRANSLATOR = WarehouseDbtTranslator()
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-           databases: TelemetryDatabases, dbt_vars: dict | None = None):
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    databases: TelemetryDatabases,
+    dbt_vars: dict | None = None,
+):
     export_dbt_env(databases.urls().warehouse)
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
@@ -59,8 +64,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
 )
-def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                       databases: TelemetryDatabases):
+def dbt_staging_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
+):
     yield from _build(context, dbt, databases)
 
 
@@ -73,8 +79,9 @@ def dbt_staging_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
 )
-def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                    databases: TelemetryDatabases):
+def dbt_calls_model(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
+):
     """The incremental calls fact: the run's partitions are rebuilt on top of the days that
     changed since its last build."""
     yield from _build(context, dbt, databases, dbt_vars(run_window(context)))
@@ -90,8 +97,9 @@ def dbt_calls_model(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
 )
-def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                    databases: TelemetryDatabases):
+def dbt_mart_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
+):
     yield from _build(context, dbt, databases)
 
 
@@ -102,8 +110,9 @@ def dbt_mart_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
 )
-def dbt_monitoring_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                          databases: TelemetryDatabases):
+def dbt_monitoring_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
+):
     """Anomalies, alerts and recommendations: they read the other marts, so a failed mart
     check holds them back."""
     yield from _build(context, dbt, databases)

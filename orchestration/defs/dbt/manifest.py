@@ -20,8 +20,9 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
-def dbt_command(warehouse_url: str, dbt_args: list[str],
-                target_path: str) -> tuple[list[str], dict[str, str]]:
+def dbt_command(
+    warehouse_url: str, dbt_args: list[str], target_path: str
+) -> tuple[list[str], dict[str, str]]:
     """A dbt command line and its environment: the warehouse's connection and, once
     `atw roles` ran, its transformer role (a model built as another role would no longer be the
     pipeline's to rebuild). Its artefacts go to dbt_project/<target_path>."""
@@ -39,13 +40,24 @@ def ensure_dbt_manifest(log: Path | None = None) -> None:
     older than any file of the dbt project. Called by the commands before they load the
     definitions, never on import. `log`: a file for dbt's output (default: the console)."""
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    sources = [p for folder in ("models", "macros", "tests", "seeds")
-               for p in (settings.DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    sources = [
+        p
+        for folder in ("models", "macros", "tests", "seeds")
+        for p in (settings.DBT_PROJECT_DIR / folder).rglob("*")
+        if p.is_file()
+    ]
     sources += [settings.DBT_PROJECT_DIR / "dbt_project.yml"]
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
-    command = [dbt_executable(), "parse", "--quiet", "--project-dir",
-               str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR)]
+    command = [
+        dbt_executable(),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(settings.DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(settings.DBT_PROJECT_DIR),
+    ]
     if log is None:
         subprocess.run(command, check=True)
         return

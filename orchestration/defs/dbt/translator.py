@@ -20,8 +20,7 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         schema = dbt_resource_props.get("config", {}).get("schema") or "analytics"
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 
-    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str,
-                       project) -> dg.AssetSpec:
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         """Models past staging also depend on the raw tables their staging views read: staging
         views need no rebuild for new rows, so a micro-batch run leaves them out, and these
         edges still put each load before the models that read it."""

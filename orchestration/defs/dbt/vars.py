@@ -17,16 +17,18 @@ _TIMEZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+/-]{0,63}")
 
 def _number(value) -> bool:
     """A finite JSON number (NaN would be written into SQL as it is)."""
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _same_kind(value, default) -> bool:
     if _number(default):
         return _number(value)
     if isinstance(default, list):
-        return (isinstance(value, list) and len(value) == len(default)
-                and all(_number(v) for v in value))
+        return (
+            isinstance(value, list)
+            and len(value) == len(default)
+            and all(_number(v) for v in value)
+        )
     return isinstance(value, str)
 
 
@@ -48,8 +50,9 @@ def deployment_vars() -> dict:
         if name not in defaults:
             raise ValueError(f"ATW_DBT_VARS: {name!r} is not a var of dbt_project.yml")
         if not _same_kind(value, defaults[name]):
-            raise ValueError(f"ATW_DBT_VARS: {name} must be of the same kind as its default "
-                             "in dbt_project.yml")
+            raise ValueError(
+                f"ATW_DBT_VARS: {name} must be of the same kind as its default in dbt_project.yml"
+            )
         if name == "report_timezone" and not _TIMEZONE.fullmatch(value):
             raise ValueError("ATW_DBT_VARS: report_timezone must be an IANA time zone name")
     return overrides

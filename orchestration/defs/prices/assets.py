@@ -9,8 +9,12 @@ from ingestion.prices import catalogue as price_catalogue
 from orchestration.lib.resources import TelemetryDatabases
 
 PRICE_CATALOGUE = dg.AssetKey(["raw", "model_price_catalogue"])
-LOADED = [["raw", "collector_events"], ["raw", "landed_collector_events"],
-          ["raw", "landed_metric_events"], ["raw", "claude_code_lines"]]
+LOADED = [
+    ["raw", "collector_events"],
+    ["raw", "landed_collector_events"],
+    ["raw", "landed_metric_events"],
+    ["raw", "claude_code_lines"],
+]
 
 
 @dg.asset(
@@ -26,7 +30,8 @@ def model_price_catalogue(context: dg.AssetExecutionContext, databases: Telemetr
         ensure_raw_schema(warehouse)
         names = price_catalogue.logged_model_names(warehouse)
         counts = price_catalogue.refresh(warehouse, names)
-    context.log.info(f"{price_catalogue.catalogue_name()}: {counts['models_priced']} models "
-                     f"priced, {counts['models_not_in_catalogue']} not in the catalogue")
-    return dg.MaterializeResult(metadata={**counts,
-                                          "catalogue": price_catalogue.catalogue_name()})
+    context.log.info(
+        f"{price_catalogue.catalogue_name()}: {counts['models_priced']} models "
+        f"priced, {counts['models_not_in_catalogue']} not in the catalogue"
+    )
+    return dg.MaterializeResult(metadata={**counts, "catalogue": price_catalogue.catalogue_name()})

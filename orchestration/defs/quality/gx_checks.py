@@ -1,6 +1,5 @@
 """GX suites as Dagster asset checks: per suite, a blocking check and a warning check."""
 
-
 import json
 
 import dagster as dg
@@ -46,8 +45,9 @@ def gx_check(spec: SuiteSpec, blocking: bool) -> dg.AssetChecksDefinition:
         blocking=blocking,
         description=f"Great Expectations suite `{spec.name}` ({spec.stage} stage, {kind}).",
     )
-    def _check(context: dg.AssetCheckExecutionContext,
-               databases: TelemetryDatabases) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, databases: TelemetryDatabases
+    ) -> dg.AssetCheckResult:
         url = databases.urls().warehouse
         outcome = run_suite(url, spec, blocking=blocking)
         with connect(url) as conn:
@@ -62,7 +62,9 @@ def gx_check(spec: SuiteSpec, blocking: bool) -> dg.AssetChecksDefinition:
 
 
 def gx_checks(suites) -> list[dg.AssetChecksDefinition]:
-    return [gx_check(spec, blocking)
-            for spec in suites
-            for blocking in (True, False)
-            if blocking or spec.has_warnings]
+    return [
+        gx_check(spec, blocking)
+        for spec in suites
+        for blocking in (True, False)
+        if blocking or spec.has_warnings
+    ]

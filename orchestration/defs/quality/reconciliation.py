@@ -20,8 +20,9 @@ RECONCILED = {
 }
 
 
-def reconciliation_check(asset_key: tuple[str, str], source: str,
-                         scope: str) -> dg.AssetChecksDefinition:
+def reconciliation_check(
+    asset_key: tuple[str, str], source: str, scope: str
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(list(asset_key)),
         name="reconciliation",
@@ -42,18 +43,23 @@ def reconciliation_check(asset_key: tuple[str, str], source: str,
         if days:
             metadata["to_fix"] = f"atw backfill {days[0]} {days[-1]}"
         elif problems:
-            metadata["to_fix"] = ("read the files anew: delete their rows from "
-                                  "raw.landed_files or raw.claude_code_files, then run again")
+            metadata["to_fix"] = (
+                "read the files anew: delete their rows from "
+                "raw.landed_files or raw.claude_code_files, then run again"
+            )
         for index, problem in enumerate(problems[:SHOWN], start=1):
             metadata[f"out_of_balance_{index}"] = dg.MetadataValue.json(
-                {k: (str(v) if v is not None and k.endswith("cost") else v)
-                 for k, v in problem.items()})
-        return dg.AssetCheckResult(passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata=metadata)
+                {
+                    k: (str(v) if v is not None and k.endswith("cost") else v)
+                    for k, v in problem.items()
+                }
+            )
+        return dg.AssetCheckResult(
+            passed=not problems, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        )
 
     return _check
 
 
 def reconciliation_checks() -> list[dg.AssetChecksDefinition]:
-    return [reconciliation_check(key, source, scope)
-            for key, (source, scope) in RECONCILED.items()]
+    return [reconciliation_check(key, source, scope) for key, (source, scope) in RECONCILED.items()]

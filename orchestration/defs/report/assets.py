@@ -10,9 +10,18 @@ from ingestion.core.settings import report_path
 from orchestration.defs.report.render import write_report
 from orchestration.lib.resources import TelemetryDatabases
 
-MARTS_READ = ("fct_daily_token_trends", "fct_activity_heatmap", "fct_agent_monthly_usage",
-              "dim_models", "fct_sessions_daily", "fct_tool_usage",
-              "fct_tool_sequences", "fct_alerts", "alert_inbox", "fct_recommendations")
+MARTS_READ = (
+    "fct_daily_token_trends",
+    "fct_activity_heatmap",
+    "fct_agent_monthly_usage",
+    "dim_models",
+    "fct_sessions_daily",
+    "fct_tool_usage",
+    "fct_tool_sequences",
+    "fct_alerts",
+    "alert_inbox",
+    "fct_recommendations",
+)
 
 
 @dg.asset(
@@ -27,8 +36,10 @@ def telemetry_report(databases: TelemetryDatabases) -> dg.MaterializeResult:
     path = report_path()
     with connect(databases.urls().warehouse) as conn:
         rows = write_report(conn, path)
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(path)),
-        "size_bytes": path.stat().st_size,
-        **{f"rows_{key}": count for key, count in rows.items()},
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "size_bytes": path.stat().st_size,
+            **{f"rows_{key}": count for key, count in rows.items()},
+        }
+    )

@@ -19,7 +19,11 @@ class Panel:
 
 
 PANELS: tuple[Panel, ...] = (
-    Panel("token_trends", "Tokens per day and token type", "stacked_bars", """
+    Panel(
+        "token_trends",
+        "Tokens per day and token type",
+        "stacked_bars",
+        """
         select d.usage_date, v.token_type, sum(v.tokens) as tokens
         from marts.fct_daily_token_trends as d
         cross join lateral (values
@@ -28,30 +32,54 @@ PANELS: tuple[Panel, ...] = (
             ('cache_creation_5m', d.cache_creation_5m_tokens),
             ('cache_creation_1h', d.cache_creation_1h_tokens)
         ) as v (token_type, tokens)
-        group by 1, 2 having sum(v.tokens) > 0 order by 1, 2"""),
-    Panel("activity_heatmap", "Calls by hour of day and day of week (UTC)", "heatmap", """
+        group by 1, 2 having sum(v.tokens) > 0 order by 1, 2""",
+    ),
+    Panel(
+        "activity_heatmap",
+        "Calls by hour of day and day of week (UTC)",
+        "heatmap",
+        """
         select hour_of_day, day_of_week, sum(call_count) as calls
         from marts.fct_activity_heatmap group by 1, 2 order by 2, 1""",
-          "day of week: 0 = Sunday"),
-    Panel("agent_monthly_usage", "Tokens per agent and month (top 10 agents)", "stacked_bars",
-          """
+        "day of week: 0 = Sunday",
+    ),
+    Panel(
+        "agent_monthly_usage",
+        "Tokens per agent and month (top 10 agents)",
+        "stacked_bars",
+        """
         with top as (
             select agent_name from marts.fct_agent_monthly_usage
             group by 1 order by sum(total_tokens) desc limit 10
         )
         select to_char(usage_month, 'YYYY-MM') as month, agent_name, sum(total_tokens) as tokens
         from marts.fct_agent_monthly_usage join top using (agent_name)
-        group by 1, 2 order by 1, 2"""),
-    Panel("cost_by_model", "Cost by model (USD)", "bars", """
+        group by 1, 2 order by 1, 2""",
+    ),
+    Panel(
+        "cost_by_model",
+        "Cost by model (USD)",
+        "bars",
+        """
         select model_name, round(cost_usd::numeric, 4) as cost_usd
-        from marts.dim_models where cost_usd > 0 order by cost_usd desc"""),
-    Panel("session_complexity", "Sessions by complexity", "bars", """
+        from marts.dim_models where cost_usd > 0 order by cost_usd desc""",
+    ),
+    Panel(
+        "session_complexity",
+        "Sessions by complexity",
+        "bars",
+        """
         select complexity, sum(session_count) as sessions
         from marts.fct_sessions_daily
         group by 1
         order by array_position(
-            array['very_low', 'low', 'medium', 'high', 'very_high'], complexity)"""),
-    Panel("tool_usage", "Tool calls and errors (top 15 tools)", "grouped_bars", """
+            array['very_low', 'low', 'medium', 'high', 'very_high'], complexity)""",
+    ),
+    Panel(
+        "tool_usage",
+        "Tool calls and errors (top 15 tools)",
+        "grouped_bars",
+        """
         select tool_name, measure, value from (
             select tool_name, sum(call_count) as calls, sum(error_count) as errors,
                 sum(denied_count) as denied
@@ -59,31 +87,56 @@ PANELS: tuple[Panel, ...] = (
         ) as t
         cross join lateral (values ('calls', calls), ('errors', errors), ('denied', denied))
             as v (measure, value)
-        order by tool_name, measure"""),
-    Panel("tool_sequences", "Top tool sequences", "bars", """
+        order by tool_name, measure""",
+    ),
+    Panel(
+        "tool_sequences",
+        "Top tool sequences",
+        "bars",
+        """
         select tool_sequence, occurrence_count
-        from marts.fct_tool_sequences order by occurrence_count desc, tool_sequence limit 15"""),
-    Panel("error_taxonomy", "Errors per day by category", "stacked_bars", """
+        from marts.fct_tool_sequences order by occurrence_count desc, tool_sequence limit 15""",
+    ),
+    Panel(
+        "error_taxonomy",
+        "Errors per day by category",
+        "stacked_bars",
+        """
         select session_date as day, pattern.key as category,
             sum(pattern.value::integer) as errors
         from marts.fct_sessions_daily,
             jsonb_each_text(error_breakdown -> 'patterns') as pattern
-        group by 1, 2 having sum(pattern.value::integer) > 0 order by 1, 2"""),
-    Panel("open_alerts", "Open alerts (newest 50)", "table", """
+        group by 1, 2 having sum(pattern.value::integer) > 0 order by 1, 2""",
+    ),
+    Panel(
+        "open_alerts",
+        "Open alerts (newest 50)",
+        "table",
+        """
         select triggered_at, severity, alert_type, coalesce(agent_name, session_key) as subject,
             observed_value, threshold, left(alert_id, 12) as alert_id
         from marts.alert_inbox where not is_acknowledged
-        order by triggered_at desc, alert_id limit 50"""),
-    Panel("recommendations", "Recommendations", "table", """
+        order by triggered_at desc, alert_id limit 50""",
+    ),
+    Panel(
+        "recommendations",
+        "Recommendations",
+        "table",
+        """
         select recommendation_type, subject, message, observed_value, threshold
-        from marts.fct_recommendations order by recommendation_type, subject"""),
-    Panel("data_quality", "Expectations evaluated per day, by stage and outcome", "stacked_bars",
-          """
+        from marts.fct_recommendations order by recommendation_type, subject""",
+    ),
+    Panel(
+        "data_quality",
+        "Expectations evaluated per day, by stage and outcome",
+        "stacked_bars",
+        """
         select validated_at::date as day,
             stage || case when success then ' passed' else ' failed (' || severity || ')' end
                 as outcome,
             count(*) as expectations
         from ops.dq_validation_results
         group by 1, 2 order by 1, 2""",
-          "every expectation evaluated is in ops.dq_validation_results"),
+        "every expectation evaluated is in ops.dq_validation_results",
+    ),
 )

@@ -38,17 +38,20 @@ def _figure(panel: Panel, columns: list[str], rows: list[tuple]) -> go.Figure:
             series.setdefault(name, ([], []))
             series[name][0].append(x)
             series[name][1].append(y)
-        figure = go.Figure([go.Bar(name=str(name), x=xs, y=ys)
-                            for name, (xs, ys) in series.items()])
+        figure = go.Figure(
+            [go.Bar(name=str(name), x=xs, y=ys) for name, (xs, ys) in series.items()]
+        )
         figure.update_layout(barmode="stack" if panel.kind == "stacked_bars" else "group")
         figure.update_yaxes(title=columns[2])
     else:
-        figure = go.Figure(go.Bar(x=[r[1] for r in rows], y=[str(r[0]) for r in rows],
-                                  orientation="h"))
+        figure = go.Figure(
+            go.Bar(x=[r[1] for r in rows], y=[str(r[0]) for r in rows], orientation="h")
+        )
         figure.update_yaxes(autorange="reversed")
         figure.update_xaxes(title=columns[1])
-    figure.update_layout(height=420, margin={"l": 60, "r": 20, "t": 20, "b": 60},
-                         template="plotly_white")
+    figure.update_layout(
+        height=420, margin={"l": 60, "r": 20, "t": 20, "b": 60}, template="plotly_white"
+    )
     return figure
 
 
@@ -62,8 +65,7 @@ def _cell(value) -> str:
 
 def _table(columns: list[str], rows: list[tuple]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -81,20 +83,28 @@ def render(results: dict[str, tuple[list[str], list[tuple]]], title: str) -> str
         elif panel.kind == "table":
             content = _table(columns, rows)
         else:
-            content = pio.to_html(_figure(panel, columns, rows), full_html=False,
-                                  include_plotlyjs=not plotly_included,
-                                  div_id=f"chart-{panel.key}",
-                                  config={"displaylogo": False, "responsive": True})
+            content = pio.to_html(
+                _figure(panel, columns, rows),
+                full_html=False,
+                include_plotlyjs=not plotly_included,
+                div_id=f"chart-{panel.key}",
+                config={"displaylogo": False, "responsive": True},
+            )
             plotly_included = True
         note = f'<p class="note">{html.escape(panel.note)}</p>' if panel.note else ""
-        sections.append(f'<section id="{panel.key}" data-kind="{panel.kind}" '
-                        f'data-rows="{len(rows)}"><h2>{html.escape(panel.title)}</h2>'
-                        f"{note}{content}</section>")
+        sections.append(
+            f'<section id="{panel.key}" data-kind="{panel.kind}" '
+            f'data-rows="{len(rows)}"><h2>{html.escape(panel.title)}</h2>'
+            f"{note}{content}</section>"
+        )
     built = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f'<p class="meta">Built {built} from the warehouse marts.</p>'
-            + "".join(sections) + "</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+        f'<p class="meta">Built {built} from the warehouse marts.</p>'
+        + "".join(sections)
+        + "</body></html>"
+    )
 
 
 def query_panels(conn) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -110,8 +120,9 @@ def write_report(conn, path: Path, title: str = "Agent telemetry report") -> dic
     results = query_panels(conn)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own per writer: two runs rendering at once each publish a whole file.
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                     suffix=".partial", delete=False) as partial:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, suffix=".partial", delete=False
+    ) as partial:
         partial.write(render(results, title))
     Path(partial.name).replace(path)
     return {key: len(rows) for key, (_, rows) in results.items()}

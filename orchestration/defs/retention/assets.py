@@ -16,14 +16,23 @@ from warehouse.retention import purge
 RETENTION = dg.AssetKey(["ops", "retention"])
 DOWNSAMPLE = dg.AssetKey(["ops", "downsample"])
 # The models that carry days before the retention horizon over from their own last build.
-KEEPERS = (["intermediate", "int_agent_calls_unioned"], ["intermediate", "int_tool_calls"],
-           ["intermediate", "int_claude_code_responses_priced"],
-           ["intermediate", "int_claude_code_session_responses_priced"], ["marts", "dim_hosts"],
-           ["marts", "fct_data_quality_daily"])
+KEEPERS = (
+    ["intermediate", "int_agent_calls_unioned"],
+    ["intermediate", "int_tool_calls"],
+    ["intermediate", "int_claude_code_responses_priced"],
+    ["intermediate", "int_claude_code_session_responses_priced"],
+    ["marts", "dim_hosts"],
+    ["marts", "fct_data_quality_daily"],
+)
 # The detailed marts it downsamples, and the daily marts that keep what they lose.
-DOWNSAMPLED = (["marts", "fct_session_summaries"], ["marts", "fct_sessions_daily"],
-               ["marts", "fct_usage_blocks"], ["marts", "fct_usage_blocks_daily"],
-               ["marts", "fct_anomalies"], ["marts", "fct_anomalies_daily"])
+DOWNSAMPLED = (
+    ["marts", "fct_session_summaries"],
+    ["marts", "fct_sessions_daily"],
+    ["marts", "fct_usage_blocks"],
+    ["marts", "fct_usage_blocks_daily"],
+    ["marts", "fct_anomalies"],
+    ["marts", "fct_anomalies_daily"],
+)
 
 
 @dg.asset(
@@ -35,8 +44,9 @@ DOWNSAMPLED = (["marts", "fct_session_summaries"], ["marts", "fct_sessions_daily
     "ATW_RETENTION_DAYS (default 90) UTC days; deletes check results as old. Runs after the "
     "models that keep detail, which treat days before the cutoff as final: no mart changes.",
 )
-def retention(context: dg.AssetExecutionContext,
-              databases: TelemetryDatabases) -> dg.MaterializeResult:
+def retention(
+    context: dg.AssetExecutionContext, databases: TelemetryDatabases
+) -> dg.MaterializeResult:
     with connect(databases.urls().warehouse) as conn:
         ensure_raw_schema(conn)
         purged = purge(conn, context.run_id)
@@ -52,8 +62,9 @@ def retention(context: dg.AssetExecutionContext,
     "ATW_DOWNSAMPLE_DAYS (default 30) UTC days, and records the cutoff that their dbt models "
     "filter on. Runs after their _daily marts, which keep every day, passed their checks.",
 )
-def downsample_detail(context: dg.AssetExecutionContext,
-                      databases: TelemetryDatabases) -> dg.MaterializeResult:
+def downsample_detail(
+    context: dg.AssetExecutionContext, databases: TelemetryDatabases
+) -> dg.MaterializeResult:
     with connect(databases.urls().warehouse) as conn:
         ensure_raw_schema(conn)
         downsampled = downsample(conn, context.run_id)
@@ -63,7 +74,9 @@ def downsample_detail(context: dg.AssetExecutionContext,
 def _result(context: dg.AssetExecutionContext, items: list) -> dg.MaterializeResult:
     for item in items:
         context.log.info(f"{item.table}: {item.rows:,} rows before {item.cutoff:%Y-%m-%d}")
-    return dg.MaterializeResult(metadata={
-        "cutoff": dg.MetadataValue.text(f"{items[0].cutoff:%Y-%m-%d} 00:00 UTC"),
-        **{f"rows_{item.table.replace('.', '_')}": item.rows for item in items},
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "cutoff": dg.MetadataValue.text(f"{items[0].cutoff:%Y-%m-%d} 00:00 UTC"),
+            **{f"rows_{item.table.replace('.', '_')}": item.rows for item in items},
+        }
+    )
