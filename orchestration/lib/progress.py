@@ -226,7 +226,7 @@ def session(command: str, verbose: bool = False) -> Iterator[Session]:
             logger.propagate = False
     try:
         # The console keeps today's stdout: the run's own output is redirected to the log.
-        yield Session(path, verbose, Console(file=sys.stdout, highlight=False))
+        yield Session(path, verbose, Console(file=sys.stdout, highlight=False, soft_wrap=True))
     finally:
         for name, (handlers, propagate) in saved.items():
             logger = logging.getLogger(name)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
+from orchestration.lib import progress
 from orchestration.lib.progress import StepProgress, stage_of
 
 
@@ -61,3 +62,13 @@ def test_a_stage_prints_one_line_when_the_next_begins_and_counts_failures():
         ["staging", "models", "2"],
     ]
     assert lines[0].endswith("ok") and lines[1].endswith("1 failed")
+
+
+def test_a_long_step_line_is_not_wrapped_when_stdout_is_no_terminal(tmp_path, monkeypatch, capsys):
+    """Rich wraps at 80 columns when it cannot ask a terminal its width; a log read later or
+    a CI page should get each line whole."""
+    monkeypatch.setenv("ATW_LOG_DIR", str(tmp_path))
+    message = "generating a realistic sample (" + "x" * 120 + ")"
+    with progress.session("test") as output:
+        output.step(message)
+    assert capsys.readouterr().out == f"> {message}\n"
