@@ -106,20 +106,29 @@ def run_suite(warehouse_url: str, spec: SuiteSpec, blocking: bool = True) -> Sui
     source = context.data_sources.add_sql(
         name="warehouse", connection_string=_gx_connection_string(warehouse_url)
     )
-    asset = source.add_table_asset(name=spec.name, table_name=spec.table, schema_name=spec.schema)
-    batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
-    suite = context.suites.add(
-        gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(blocking))
-    )
-    result = batch.validate(
-        suite,
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": list(spec.key_columns),
-            "partial_unexpected_count": MAX_FAILING_KEYS,
-            "return_unexpected_index_query": False,
-        },
-    )
+    try:
+        asset = source.add_table_asset(
+            name=spec.name, table_name=spec.table, schema_name=spec.schema
+        )
+        batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=spec.name, expectations=spec.expectations(blocking))
+        )
+        result = batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": list(spec.key_columns),
+                "partial_unexpected_count": MAX_FAILING_KEYS,
+                "return_unexpected_index_query": False,
+            },
+        )
+    finally:
+        # GX keeps its engines, and their pooled connections, until the garbage collector frees
+        # them; a run validates some fifty suites in one process, so without this it holds
+        # dozens of idle connections against the server's max_connections.
+        source.get_execution_engine().close()
+        source.get_engine().dispose()
     outcomes = []
     for item in result.results:
         config = item.expectation_config
