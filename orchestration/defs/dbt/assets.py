@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.core.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt import parse_state
 from orchestration.defs.dbt.env import export_dbt_env
 from orchestration.defs.dbt.manifest import dbt_executable
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
@@ -39,7 +40,7 @@ def _build(
     databases: TelemetryDatabases,
     dbt_vars: dict | None = None,
 ):
-    export_dbt_env(databases.urls().warehouse)
+    variables = export_dbt_env(databases.urls().warehouse)
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
     args = ["build", "--indirect-selection", "buildable"]
@@ -48,11 +49,14 @@ def _build(
     merged = {**deployment_vars(), **(dbt_vars or {})}
     if merged:
         args += ["--vars", json.dumps(merged)]
-    invocation = dbt.cli(args, context=context)
+    key = parse_state.state_key(variables, merged)
+    folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
+    invocation = dbt.cli(args, context=context, target_path=folder)
     yield from invocation.stream()
+    parse_state.keep(folder, key)
     # Each invocation has a target folder of its own (megabytes); micro-batches would pile
     # them up. A failed one keeps its folder for its logs.
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dbt_assets(

@@ -27,6 +27,8 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
     }
 
 
-def export_dbt_env(warehouse_url: str) -> None:
-    """Set the variables in this process so dbt subprocesses inherit them."""
-    os.environ.update(dbt_env(warehouse_url))
+def export_dbt_env(warehouse_url: str) -> dict[str, str]:
+    """Set the variables in this process so dbt subprocesses inherit them; returns them."""
+    variables = dbt_env(warehouse_url)
+    os.environ.update(variables)
+    return variables
