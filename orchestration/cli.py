@@ -497,8 +497,9 @@ def dbt(ctx: click.Context) -> int:
     if not ctx.args:
         print("atw dbt: give a dbt command, e.g. `atw dbt build --select marts`", file=sys.stderr)
         return 2
-    command, env = _dbt_command(list(ctx.args), "target/cli")
-    return subprocess.run(command, env=env).returncode
+    from orchestration.defs.dbt.manifest import run_dbt
+
+    return run_dbt(settings.resolve_urls().warehouse, list(ctx.args), "target/cli").returncode
 
 
 @cli.command(name="summary")

@@ -205,14 +205,11 @@ def test_row_level_security_scopes_an_analyst_to_its_tenants(row_level_security)
 
 
 def test_policies_survive_a_rebuild_of_the_marts(row_level_security):
-    import subprocess
-
-    from orchestration.defs.dbt.manifest import dbt_command
+    from orchestration.defs.dbt.manifest import run_dbt
 
     url = row_level_security.warehouse
     login = _analyst(url, ["no-such-tenant"])
-    command, env = dbt_command(url, ["run", "--quiet", "--select", "marts"], "target/test-access")
-    subprocess.run(command, env=env, check=True)
+    run_dbt(url, ["run", "--quiet", "--select", "marts"], "target/test-access", check=True)
     with connect(url) as conn:
         unprotected = conn.execute(
             "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from ingestion.claude_code.loader import load_projects
 from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 from tests import ccusage
 from tests.ccusage_rule_logs import write_rule_logs
 from tests.conftest import SHARED, fresh_databases
@@ -104,7 +103,7 @@ def _rows(url: str, query: str) -> list[dict]:
 
 
 def _build(url: str, zone: str, select: list[str]) -> None:
-    command, env = dbt_command(
+    run_dbt(
         url,
         [
             "build",
@@ -117,8 +116,8 @@ def _build(url: str, zone: str, select: list[str]) -> None:
             json.dumps({"report_timezone": zone}),
         ],
         "target/ccusage-parity",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
 
 
 @pytest.fixture(scope="module", params=_sets(), ids=lambda log_set: log_set.name)

@@ -17,7 +17,7 @@ import pytest
 from ingestion.claude_code.loader import load_projects
 from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 from tests.conftest import SHARED
 
 FIXTURES = SHARED / "fixtures" / "claude-code"
@@ -38,7 +38,7 @@ TOKEN_FIELDS = {
 def _dbt_build(warehouse_url: str, timezone: str) -> None:
     with connect(warehouse_url) as warehouse:  # what the price catalogue asset does
         price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))
-    command, env = dbt_command(
+    run_dbt(
         warehouse_url,
         [
             "build",
@@ -54,8 +54,8 @@ def _dbt_build(warehouse_url: str, timezone: str) -> None:
             json.dumps({"report_timezone": timezone}),
         ],
         "target/parity",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
 
 
 def _expected(kind: str, timezone: str) -> dict:

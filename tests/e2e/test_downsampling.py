@@ -2,7 +2,6 @@
 than ATW_DOWNSAMPLE_DAYS, their `_daily` marts keep those days with the same totals, and no
 other mart changes: not in that run, not in the next, not after a full refresh."""
 
-import subprocess
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from dagster import DagsterInstance
 from psycopg import sql
 
 from ingestion.core.connections import connect
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 from orchestration.lib.runs import run_job
 from tests.conftest import SAMPLE_END, mart_checksums
 from warehouse import downsampling
@@ -149,12 +148,12 @@ def test_detail_older_than_the_cutoff_is_kept_only_at_daily_grain(built, monkeyp
     # The next run (the cutoff recorded) and a full refresh of every model keep it so.
     _run()
     assert mart_checksums(url) == after
-    command, env = dbt_command(
+    run_dbt(
         url,
         ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
         "target/test-downsampling",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
     assert mart_checksums(url) == after
     with connect(url) as conn:
         # The marts stay the transformer's (the asset deleted as their owner).

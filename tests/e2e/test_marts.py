@@ -318,10 +318,9 @@ def test_every_mart_column_is_documented(built, dbt_manifest):
 
 
 def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
-    import subprocess
 
     from orchestration import cli
-    from orchestration.defs.dbt.manifest import dbt_command
+    from orchestration.defs.dbt.manifest import run_dbt
 
     alert_id = _read(
         built.warehouse, "select alert_id from marts.fct_alerts order by alert_id limit 1"
@@ -335,12 +334,12 @@ def test_alert_acknowledgements_survive_a_rebuild(built, capsys):
         assert f"{alert_id} acknowledged by anna" in capsys.readouterr().out
         assert cli.main(["ack", alert_id, "--by", "raj"]) == 0
         assert "already acknowledged by anna" in capsys.readouterr().out
-    command, env = dbt_command(
+    run_dbt(
         built.warehouse,
         ["build", "--quiet", "--select", "fct_alerts+", "--indirect-selection", "buildable"],
         "target/alerts",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
     inbox = _read(
         built.warehouse, "select alert_id, is_acknowledged, acknowledged_by from marts.alert_inbox"
     )

@@ -3,7 +3,6 @@ number changes: not in the next run, not after a backfill of a purged day, not a
 refresh of every model."""
 
 import json
-import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from dagster import DagsterInstance
 from psycopg import sql
 
 from ingestion.core.connections import connect
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 from orchestration.lib.runs import run_job
 from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
 from warehouse import retention
@@ -157,12 +156,12 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     assert mart_checksums(url) == before
 
     # A full refresh rebuilds from raw what raw holds and carries the purged days over.
-    command, env = dbt_command(
+    run_dbt(
         url,
         ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
         "target/test-retention",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
     assert mart_checksums(url) == before
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from ingestion.claude_code.loader import load_projects
 from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 from tests.ccusage_rule_logs import write_rule_logs
 from tests.conftest import fresh_databases
 
@@ -32,7 +31,7 @@ def warehouse(pg_base_url, tmp_path_factory):
         with connect(urls.warehouse) as conn:
             load_projects(conn, "rules", [projects])
             price_catalogue.refresh(conn, price_catalogue.logged_model_names(conn))
-        command, env = dbt_command(
+        run_dbt(
             urls.warehouse,
             [
                 "build",
@@ -46,8 +45,8 @@ def warehouse(pg_base_url, tmp_path_factory):
                 "int_agent_calls_unioned+",
             ],
             "target/ccusage-rules",
+            check=True,
         )
-        subprocess.run(command, env=env, check=True)
         yield urls.warehouse
 
 
@@ -196,12 +195,12 @@ def test_rows_kept_past_retention_survive_a_new_column(warehouse):
             "select count(*) from intermediate.int_claude_code_responses_priced"
             " where occurred_at < '2026-01-09'"
         ).fetchone()[0]
-    command, env = dbt_command(
+    run_dbt(
         warehouse,
         ["build", "--quiet", "--select", "int_claude_code_responses_priced"],
         "target/ccusage-rules",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
     kept = _rows(
         warehouse,
         "select count(*), count(speed), count(price_source) "

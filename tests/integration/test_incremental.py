@@ -1,18 +1,17 @@
 """Incremental facts rebuild whole UTC days: exactly the days whose raw rows changed."""
 
 import json
-import subprocess
 
 from ingestion.all_sources import load_all_sources
 from ingestion.core.connections import connect
-from orchestration.defs.dbt.manifest import dbt_command
+from orchestration.defs.dbt.manifest import run_dbt
 
 # No safety margin, so that the rows this test loaded a moment ago do not count as late.
 VARS = json.dumps({"incremental_loaded_at_margin_hours": 0})
 
 
 def _build(url, *args):
-    command, env = dbt_command(
+    run_dbt(
         url,
         [
             "build",
@@ -26,8 +25,8 @@ def _build(url, *args):
             *args,
         ],
         "target/incremental",
+        check=True,
     )
-    subprocess.run(command, env=env, check=True)
 
 
 def _days(url):

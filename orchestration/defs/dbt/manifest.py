@@ -35,6 +35,23 @@ def dbt_command(
     return command, {**os.environ, **dbt_env(warehouse_url), "DBT_TARGET_PATH": target_path}
 
 
+def run_dbt(
+    warehouse_url: str, dbt_args: list[str], target_path: str, **run_options
+) -> subprocess.CompletedProcess:
+    """Run `dbt_command`, starting from and keeping dbt's partial-parse state for this
+    warehouse and these vars (parse_state.py). `run_options` go to subprocess.run."""
+    from orchestration.defs.dbt import parse_state
+
+    command, env = dbt_command(warehouse_url, dbt_args, target_path)
+    folder = settings.DBT_PROJECT_DIR / target_path
+    key = parse_state.state_key(env, parse_state.cli_vars(dbt_args))
+    parse_state.seed(folder, key)
+    completed = subprocess.run(command, env=env, **run_options)
+    if completed.returncode == 0:
+        parse_state.keep(folder, key)
+    return completed
+
+
 def ensure_dbt_manifest(log: Path | None = None) -> None:
     """dagster-dbt loads models from target/manifest.json; (re)build it when it is missing or
     older than any file of the dbt project. Called by the commands before they load the

@@ -7,6 +7,8 @@ folder from `target/`, which `dbt parse` wrote for the default profile, so each 
 parsed from scratch (about six seconds on two cores, four times a run). Here the state is kept
 per connection and vars, written back after each invocation, so only the first invocation with
 new ones parses in full; dbt still checks every file's checksum and re-parses what changed.
+The dbt assets use it, and so do the dbt commands run outside Dagster (`manifest.run_dbt`:
+`atw dbt ...`, the tests).
 """
 
 from __future__ import annotations
@@ -42,14 +44,30 @@ def state_key(dbt_env: dict[str, str], dbt_vars: dict) -> str:
 def invocation_folder(name: str, key: str) -> Path:
     """A fresh target folder for one invocation, holding the kept state for `key` if any."""
     folder = DBT_PROJECT_DIR / "target" / f"{name}-{uuid.uuid4().hex[:12]}"
-    folder.mkdir(parents=True)
+    seed(folder, key)
+    return folder
+
+
+def seed(folder: Path, key: str) -> None:
+    """Put the kept state for `key`, if any, where dbt will look for it in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
     kept = states_folder() / f"{key}.msgpack"
     try:
         (folder / FILE_NAME).write_bytes(kept.read_bytes())
         os.utime(kept)  # most recently used
     except FileNotFoundError:
         pass
-    return folder
+
+
+def cli_vars(dbt_args: list[str]) -> dict | str:
+    """The `--vars` of a dbt command line, as the key sees them."""
+    for index, argument in enumerate(dbt_args[:-1]):
+        if argument == "--vars":
+            try:
+                return json.loads(dbt_args[index + 1])
+            except ValueError:
+                return dbt_args[index + 1]
+    return {}
 
 
 def keep(folder: Path, key: str) -> None:
