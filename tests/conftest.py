@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -37,6 +37,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 # A fixed end makes every generated dataset reproducible.
 SAMPLE_END = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 SMALL = GeneratorConfig(seed=7, events=3_000, days=12, end=SAMPLE_END)
+# Where the retention and downsampling tests cut the sample: its last 5 days stay, its first 7
+# go.
+CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
 
 
 TIERS = ("unit", "integration", "e2e")
@@ -88,12 +91,23 @@ def pg_base_url(tmp_path_factory) -> str:
             where.write_text(str(Path(tempfile.mkdtemp(prefix="atw-tests-pg-")) / "pgdata"))
         data_dir = Path(where.read_text())
         url = embedded_server.ensure_running(data_dir)
+        _non_durable(url)
     yield url
     with lock:
         (users / _worker()).unlink()
         if not any(users.iterdir()):
             embedded_server.stop(data_dir)
             shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+def _non_durable(base_url: str) -> None:
+    """The tests' throwaway server skips what only a crash would need (PostgreSQL's
+    "non-durable settings"): no fsync, no waiting for the WAL at commit, no full-page images.
+    Copying a template and every commit get cheaper; nothing a test sees changes."""
+    with connect(base_url, autocommit=True) as conn:
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(sql.SQL("alter system set {} = off").format(sql.Identifier(name)))
+        conn.execute("select pg_reload_conf()")
 
 
 def fresh_databases(base_url: str, monkeypatch) -> Urls:
@@ -243,7 +257,8 @@ def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
     exported as WAREHOUSE_URL / COLLECTOR_URL with the build's LANDING_DIR and Claude Code
     folder (which the tests only read). `create database ... template` copies every object,
     owner, grant and policy inside the database; what belongs to the database itself
-    (`grant ... on database`, `alter database ... set`) it does not, so that is copied here."""
+    (`grant ... on database`, `alter database ... set`) it does not, so that is copied here.
+    Function bodies name no database (macros/endpoint_functions.sql), so they work in the copy."""
     suffix = uuid.uuid4().hex[:10]
     result = Urls(
         warehouse=with_database(base_url, f"wh_{suffix}"),
@@ -271,17 +286,6 @@ def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
                         sql.SQL(privilege), sql.Identifier(copy), sql.Identifier(grantee)
                     )
                 )
-            # dbt writes database-qualified names into function bodies, which PostgreSQL keeps
-            # as text: in the copy they would name the build's database.
-            with connect(with_database(base_url, copy), autocommit=True) as copied:
-                for (definition,) in copied.execute(
-                    "select pg_get_functiondef(p.oid) from pg_proc as p "
-                    "join pg_namespace as n on n.oid = p.pronamespace "
-                    "where n.nspname not in ('pg_catalog', 'information_schema') "
-                    "and p.prosrc like %s",
-                    (f'%"{source}".%',),
-                ).fetchall():
-                    copied.execute(definition.replace(f'"{source}".', f'"{copy}".'))
             for setting in conn.execute(
                 "select unnest(s.setconfig) from pg_db_role_setting as s "
                 "join pg_database as d on d.oid = s.setdatabase "
@@ -302,10 +306,55 @@ def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
     return result
 
 
+def write_response_across_the_cutoff(claude_dir: Path) -> None:
+    """One Claude Code response logged as two lines either side of the cutoff's midnight, with
+    the same usage: the first line is the copy counted, and only it is purged."""
+    session = "0b5e1d7e-5a1f-4c8e-9d61-3f0c2a7e9b11"
+    lines = []
+    for index, moment in enumerate(
+        (CUTOFF - timedelta(milliseconds=200), CUTOFF + timedelta(milliseconds=300))
+    ):
+        lines.append(
+            {
+                "type": "assistant",
+                "sessionId": session,
+                "uuid": f"{session[:-1]}{index}",
+                "parentUuid": None,
+                "isSidechain": False,
+                "cwd": "/home/dev/midnight",
+                "version": "1.0.108",
+                "gitBranch": "main",
+                "requestId": "req_midnight_1",
+                "timestamp": moment.isoformat().replace("+00:00", "Z"),
+                "message": {
+                    "id": "msg_midnight_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-20250514",
+                    "stop_reason": None,
+                    "content": [{"type": "text", "text": f"block {index}"}],
+                    "usage": {
+                        "input_tokens": 12,
+                        "output_tokens": 40,
+                        "cache_read_input_tokens": 900,
+                        "cache_creation_input_tokens": 0,
+                    },
+                },
+            }
+        )
+    folder = claude_dir / "-home-dev-midnight"
+    folder.mkdir(parents=True)
+    # Compact, as Claude Code writes its logs (and as ccusage needs to read their usage).
+    (folder / f"{session}.jsonl").write_text(
+        "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+    )
+
+
 def _fill_secured(urls: Urls, built: SharedBuild, monkeypatch) -> None:
     from warehouse.roles import setup_roles
 
     fill_every_source(urls, built.claude_projects, monkeypatch)
+    write_response_across_the_cutoff(built.claude_projects)
     with connect(urls.warehouse) as conn:
         setup_roles(conn)
 
@@ -313,7 +362,8 @@ def _fill_secured(urls: Urls, built: SharedBuild, monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def secured_build(pg_base_url, tmp_path_factory) -> SharedBuild:
     """The sample warehouse built by the whole pipeline after `atw roles`: dbt ran as the
-    transformer, loaders as the loader. Every source at test size (`fill_every_source`)."""
+    transformer, loaders as the loader. Every source at test size (`fill_every_source`), and
+    one Claude Code response logged either side of CUTOFF's midnight."""
     return shared_build("secured", _fill_secured, pg_base_url, tmp_path_factory)
 
 

@@ -1,5 +1,7 @@
 {#- The seed-002 analytics endpoints as SQL functions beside the marts they read, created by
-    post-hooks once those marts exist. A null tenant means every tenant. -#}
+    post-hooks once those marts exist. A null tenant means every tenant. The bodies name the
+    marts without their database (PostgreSQL keeps a body as text): a copy of the database, or
+    a renamed one, keeps working functions. -#}
 
 {% macro create_token_trend_function() %}
 create or replace function {{ this.schema }}.token_trend(
@@ -23,7 +25,7 @@ begin
     daily as (
         select t.usage_date as day, sum(t.call_count)::bigint as calls,
             sum(t.total_tokens)::bigint as tokens
-        from {{ this }} as t
+        from {{ this.include(database=False) }} as t
         where p_tenant is null or t.tenant_id = p_tenant
         group by t.usage_date
     )
@@ -42,7 +44,7 @@ language plpgsql stable as $fn$
 begin
     return query
     select h.day_of_week, h.hour_of_day, sum(h.call_count)::bigint
-    from {{ this }} as h
+    from {{ this.include(database=False) }} as h
     where p_tenant is null or h.tenant_id = p_tenant
     group by h.day_of_week, h.hour_of_day
     having sum(h.call_count) > 0
@@ -61,7 +63,7 @@ language plpgsql stable as $fn$
 begin
     return query
     select m.usage_month, m.agent_name, sum(m.call_count)::bigint, sum(m.total_tokens)::bigint
-    from {{ this }} as m
+    from {{ this.include(database=False) }} as m
     where (p_tenant is null or m.tenant_id = p_tenant)
         and m.usage_month = date_trunc('month', p_month)::date
     group by m.usage_month, m.agent_name

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from ingestion.claude_code.loader import load_projects
 from ingestion.core.connections import connect
@@ -24,6 +26,7 @@ from orchestration.defs.dbt.manifest import run_dbt
 from tests import ccusage
 from tests.ccusage_rule_logs import write_rule_logs
 from tests.conftest import SHARED, fresh_databases
+from warehouse import embedded_server
 
 ZONES = ("UTC", "America/Los_Angeles", "Asia/Kolkata")
 TOKENS = ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens")
@@ -120,8 +123,23 @@ def _build(url: str, zone: str, select: list[str]) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def warehouse_name() -> str:
+    return f"wh_parity_{uuid.uuid4().hex[:10]}"
+
+
+def _empty_warehouse(base_url: str, name: str) -> str:
+    """A new, empty database under the same name for each set: dbt keys its partial-parse
+    state on the connection, so the sets after the first reuse it."""
+    with connect(base_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+    return embedded_server.ensure_database(base_url, name)
+
+
 @pytest.fixture(scope="module", params=_sets(), ids=lambda log_set: log_set.name)
-def built(request, pg_base_url, tmp_path_factory):
+def built(request, pg_base_url, warehouse_name, tmp_path_factory):
     """One set loaded and built: our marts in every zone, and ccusage's reports."""
     log_set = request.param
     if log_set.stored is None and ccusage.binary()[0] is None:
@@ -129,6 +147,8 @@ def built(request, pg_base_url, tmp_path_factory):
     claude_dir = _claude_dir(log_set, tmp_path_factory.mktemp("claude"))
     with pytest.MonkeyPatch.context() as monkeypatch:
         urls = fresh_databases(pg_base_url, monkeypatch)
+        urls = replace(urls, warehouse=_empty_warehouse(pg_base_url, warehouse_name))
+        monkeypatch.setenv("ATW_WAREHOUSE_URL", urls.warehouse)
         with connect(urls.warehouse) as warehouse:
             counts = load_projects(warehouse, "parity", [claude_dir / "projects"])
             price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))

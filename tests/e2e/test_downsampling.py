@@ -2,7 +2,7 @@
 than ATW_DOWNSAMPLE_DAYS, their `_daily` marts keep those days with the same totals, and no
 other mart changes: not in that run, not in the next, not after a full refresh."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from dagster import DagsterInstance
@@ -11,11 +11,8 @@ from psycopg import sql
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import run_dbt
 from orchestration.lib.runs import run_job
-from tests.conftest import SAMPLE_END, mart_checksums
+from tests.conftest import CUTOFF, mart_checksums
 from warehouse import downsampling
-
-# The sample's last 5 days keep their detail, its first 7 go to daily grain.
-CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
 
 # Errors of a session (or a day) summed over seed 003's categories.
 PATTERN_ERRORS = (
@@ -175,11 +172,9 @@ def test_the_downsample_setting_is_checked(monkeypatch):
     assert downsampling.downsample_days() == 30
 
 
-def test_downsampling_without_roles_deletes_as_the_login(small_collector, tmp_path, monkeypatch):
+def test_downsampling_without_roles_deletes_as_the_login(collector_clone):
     """Where `atw roles` never ran, the login deletes as itself and stays itself."""
-    url = small_collector.warehouse
-    monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
-    _run()
+    url = collector_clone.warehouse
     with connect(url) as conn:
         old = conn.execute(
             "select count(*) from marts.fct_session_summaries where started_at < %s", (CUTOFF,)

@@ -1,8 +1,8 @@
 """Each stage's blocking GX check stops what is downstream of it in the same run.
 
-One pipeline builds a good state; each test then corrupts one stage on purpose, shows that its
-blocking check fails, that nothing downstream of it materialized, and that the marts kept their
-last good state, and finally undoes the corruption.
+A copy of the shared build is the good state; each test then corrupts one stage on purpose,
+shows that its blocking check fails, that nothing downstream of it materialized, and that the
+marts kept their last good state, and finally undoes the corruption.
 """
 
 import dagster as dg
@@ -14,7 +14,7 @@ from expectations.suites import SUITES
 from ingestion.core.connections import connect
 from orchestration.cli import run_pipeline
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
-from tests.conftest import fill_every_source, fresh_databases, table_checksum
+from tests.conftest import clone_build, table_checksum
 
 MARTS = {
     "marts.fct_session_summaries": "t.session_key",
@@ -57,17 +57,15 @@ def _marts(url) -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(pg_base_url, tmp_path_factory, dbt_manifest):
+def built(secured_build, pg_base_url, tmp_path_factory, dbt_manifest):
+    """A copy of the shared secured build (every source, the roles set up), for the module's
+    tests to corrupt one stage at a time."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        urls = fresh_databases(pg_base_url, monkeypatch)
-        fill_every_source(urls, tmp_path_factory.mktemp("claude"), monkeypatch)
+        urls = clone_build(secured_build, pg_base_url, monkeypatch)
         monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path_factory.mktemp("r") / "r.html"))
         # No margin for late loads: rows loaded minutes ago must not make every day look new.
         monkeypatch.setenv("ATW_DBT_VARS", '{"incremental_loaded_at_margin_hours": 0}')
-        instance = DagsterInstance.ephemeral()
-        result = run_pipeline(instance)
-        assert result.success
-        yield urls, instance
+        yield urls, DagsterInstance.ephemeral()
 
 
 def test_results_are_stored_for_analysts(built):

@@ -2,9 +2,7 @@
 number changes: not in the next run, not after a backfill of a purged day, not after a full
 refresh of every model."""
 
-import json
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dagster import DagsterInstance
@@ -13,11 +11,8 @@ from psycopg import sql
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import run_dbt
 from orchestration.lib.runs import run_job
-from tests.conftest import SAMPLE_END, fill_every_source, fresh_databases, mart_checksums
+from tests.conftest import CUTOFF, SAMPLE_END, mart_checksums
 from warehouse import retention
-
-# The sample's last 5 days stay, its first 7 go.
-CUTOFF = datetime.combine(SAMPLE_END.date() - timedelta(days=4), time(0), tzinfo=UTC)
 
 
 def _run(job="everything", start=None, end=None):
@@ -36,58 +31,12 @@ def _oldest(url: str, table: str, column: str | sql.Composable):
         ).fetchone()[0]
 
 
-def _write_response_across_the_cutoff(claude_dir: Path) -> None:
-    """One Claude Code response logged as two lines either side of the cutoff's midnight, with
-    the same usage: the first line is the copy counted, and only it is purged."""
-    session = "0b5e1d7e-5a1f-4c8e-9d61-3f0c2a7e9b11"
-    lines = []
-    for index, moment in enumerate(
-        (CUTOFF - timedelta(milliseconds=200), CUTOFF + timedelta(milliseconds=300))
-    ):
-        lines.append(
-            {
-                "type": "assistant",
-                "sessionId": session,
-                "uuid": f"{session[:-1]}{index}",
-                "parentUuid": None,
-                "isSidechain": False,
-                "cwd": "/home/dev/midnight",
-                "version": "1.0.108",
-                "gitBranch": "main",
-                "requestId": "req_midnight_1",
-                "timestamp": moment.isoformat().replace("+00:00", "Z"),
-                "message": {
-                    "id": "msg_midnight_1",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": "claude-sonnet-4-20250514",
-                    "stop_reason": None,
-                    "content": [{"type": "text", "text": f"block {index}"}],
-                    "usage": {
-                        "input_tokens": 12,
-                        "output_tokens": 40,
-                        "cache_read_input_tokens": 900,
-                        "cache_creation_input_tokens": 0,
-                    },
-                },
-            }
-        )
-    folder = claude_dir / "-home-dev-midnight"
-    folder.mkdir(parents=True)
-    # Compact, as Claude Code writes its logs (and as ccusage needs to read their usage).
-    (folder / f"{session}.jsonl").write_text(
-        "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
-    )
-
-
 @pytest.fixture
-def built(pg_base_url, tmp_path, monkeypatch):
-    urls = fresh_databases(pg_base_url, monkeypatch)
-    fill_every_source(urls, tmp_path / "claude", monkeypatch)
-    _write_response_across_the_cutoff(tmp_path / "claude")
+def built(secured_clone, tmp_path, monkeypatch):
+    """A copy of the shared secured build: every sample source, the roles set up, and one
+    Claude Code response logged either side of the cutoff's midnight."""
     monkeypatch.setenv("ATW_REPORT_PATH", str(tmp_path / "report.html"))
-    _run()
-    return urls
+    return secured_clone
 
 
 def test_purging_raw_data_changes_no_mart(built, monkeypatch):
