@@ -9,9 +9,9 @@ rendered to the text GX wants, where `{batch}` stands for the table under valida
 
 from __future__ import annotations
 
-import great_expectations.expectations as gxe
 from psycopg import sql
 
+from expectations.gx_classes import gxe
 from ingestion.core import settings
 
 # "A day with under half the usual rows is suspicious."

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import great_expectations.expectations as gxe
 from psycopg import sql
 
 from expectations import sql_rules as rules
+from expectations.gx_classes import gxe
 from ingestion import contracts
 
 SOURCE_SYSTEMS = ["collector", "landing_batch", "landing_metric", "claude_code"]

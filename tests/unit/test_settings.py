@@ -112,7 +112,8 @@ def test_atw_config_prints_every_setting_with_secrets_masked(monkeypatch, capsys
 
 
 def test_importing_the_definitions_reads_no_setting_and_runs_no_subprocess():
-    """Importing every module reads none of the project's variables and starts no process."""
+    """Importing every module reads none of the project's variables, starts no process and
+    leaves Great Expectations unimported."""
     names = sorted(
         {v.name for v in settings.VARIABLES} | {a for v in settings.VARIABLES for a in v.aliases}
     )
@@ -142,6 +143,7 @@ import orchestration.definitions  # noqa
 import orchestration.cli  # noqa
 print("READ", sorted(set(read)))
 print("STARTED", started)
+print("GX", "great_expectations" in sys.modules)
 """
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -155,6 +157,8 @@ print("STARTED", started)
     # (A library may ask `file` about the interpreter; the project itself starts nothing.)
     started = result.stdout.split("STARTED ", 1)[1]
     assert "dbt" not in started and "pg_ctl" not in started and "postgres" not in started
+    # GX's import (seconds) waits for the first validation (expectations/gx_classes.py).
+    assert "GX False" in result.stdout
 
 
 def test_the_resource_takes_urls_from_envvar_or_falls_back_to_the_settings(monkeypatch):
