@@ -2,8 +2,9 @@
     changed in or deleted from since the model's last run started (less a safety margin for loads
     that committed late), plus the last `incremental_lookback_days` days. The watermark is the
     run, not the newest row it wrote: raw lines that never become calls (Claude Code user lines,
-    say) must not look new forever. A Dagster partition run (or backfill) also passes
-    `partition_start`/`partition_end` (end exclusive): those days are rebuilt as well. -#}
+    say) must not look new forever. A Dagster partition run (or backfill) also passes its window
+    (end exclusive) in ATW_DBT_PARTITION_START/ATW_DBT_PARTITION_END, a dbt command by hand in
+    the vars `partition_start`/`partition_end`: those days are rebuilt as well. -#}
 
 {#- The raw tables behind the calls fact, each with its event-time column. -#}
 {% macro raw_event_sources() %}
@@ -24,6 +25,8 @@
             - make_interval(hours => {{ var('incremental_loaded_at_margin_hours') }})
          from {{ this }})
     {%- endset -%}
+    {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
+    {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
     {%- set query -%}
         select distinct day from (
         {%- for relation, time_column in raw_event_sources() %}
@@ -40,11 +43,11 @@
                 (now() at time zone 'UTC')::date,
                 interval '1 day'
             )::date
-        {%- if var('partition_start', none) and var('partition_end', none) %}
+        {%- if partition_start and partition_end %}
             union all
             select generate_series(
-                '{{ var("partition_start") }}'::date,
-                '{{ var("partition_end") }}'::date - 1,
+                {{ dbt.string_literal(dbt.escape_single_quotes(partition_start)) }}::date,
+                {{ dbt.string_literal(dbt.escape_single_quotes(partition_end)) }}::date - 1,
                 interval '1 day'
             )::date
         {%- endif %}

@@ -35,9 +35,15 @@ def run_window(context) -> tuple[datetime, datetime] | None:
     return window.start, window.end
 
 
-def dbt_vars(window: tuple[datetime, datetime] | None) -> dict:
-    """`partition_start`/`partition_end` (end exclusive) for macros/incremental_days.sql."""
+PARTITION_START = "ATW_DBT_PARTITION_START"
+PARTITION_END = "ATW_DBT_PARTITION_END"
+
+
+def partition_env(window: tuple[datetime, datetime] | None) -> dict[str, str]:
+    """The run's window (end exclusive, ISO days) for macros/incremental_days.sql, as the
+    environment of the dbt process; empty without one. Not dbt vars: dbt keeps its
+    partial-parse state only while the vars stay the same, and a window changes every day."""
     if window is None:
-        return {}
+        return {PARTITION_START: "", PARTITION_END: ""}
     start, end = window
-    return {"partition_start": start.date().isoformat(), "partition_end": end.date().isoformat()}
+    return {PARTITION_START: start.date().isoformat(), PARTITION_END: end.date().isoformat()}

@@ -74,10 +74,14 @@ def test_backfill_rereads_lost_days_and_is_idempotent(
         )
         assert str(DAY) in materialized
 
-    # Again over a range: nothing changes, and the loader only finds duplicates.
+    # Again over a range: nothing changes, and the loader only finds duplicates; the range's
+    # days are rebuilt all the same (the run's window reaches dbt).
+    with connect(urls.warehouse) as conn:
+        again = conn.execute("select now()").fetchone()[0]
     assert main(["backfill", "2026-11-08", "2026-11-12"]) == 0
     assert content_checksums(urls.warehouse) == raw_before
     assert _calls(urls.warehouse) == calls_before
+    assert {date(2026, 11, day) for day in range(8, 13)} <= _rebuilt_days(urls.warehouse, again)
     with connect(urls.warehouse) as conn:
         inserted, updated, skipped = conn.execute(
             "select rows_inserted, rows_updated, rows_skipped_duplicate from raw.load_log "

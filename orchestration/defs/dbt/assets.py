@@ -7,7 +7,9 @@ because it is the one daily-partitioned model.
 """
 
 import json
+import os
 import shutil
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
@@ -18,7 +20,7 @@ from orchestration.defs.dbt.env import export_dbt_env
 from orchestration.defs.dbt.manifest import dbt_executable
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
-from orchestration.lib.partitions import DAILY, SINGLE_RUN, dbt_vars, run_window
+from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, run_window
 from orchestration.lib.resources import TelemetryDatabases
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -34,25 +36,41 @@ if not dbt_project.manifest_path.exists():
 TRANSLATOR = WarehouseDbtTranslator()
 
 
+@contextmanager
+def _environment(variables: dict[str, str]):
+    """`variables` set for the dbt processes started inside, as they were afterwards."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     databases: TelemetryDatabases,
-    dbt_vars: dict | None = None,
+    window: tuple | None = None,
 ):
     variables = export_dbt_env(databases.urls().warehouse)
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
     args = ["build", "--indirect-selection", "buildable"]
     # ATW_DBT_VARS (a JSON object) overrides dbt_project.yml's vars, thresholds say, for the
-    # runs of this deployment; the run's partitions come on top.
-    merged = {**deployment_vars(), **(dbt_vars or {})}
+    # runs of this deployment. The run's partitions go in the environment (partition_env).
+    merged = deployment_vars()
     if merged:
         args += ["--vars", json.dumps(merged)]
     key = parse_state.state_key(variables, merged)
     folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
-    invocation = dbt.cli(args, context=context, target_path=folder)
-    yield from invocation.stream()
+    with _environment(partition_env(window)):
+        invocation = dbt.cli(args, context=context, target_path=folder)
+        yield from invocation.stream()
     parse_state.keep(folder, key)
     # Each invocation has a target folder of its own (megabytes); micro-batches would pile
     # them up. A failed one keeps its folder for its logs.
@@ -88,7 +106,7 @@ def dbt_calls_model(
 ):
     """The incremental calls fact: the run's partitions are rebuilt on top of the days that
     changed since its last build."""
-    yield from _build(context, dbt, databases, dbt_vars(run_window(context)))
+    yield from _build(context, dbt, databases, run_window(context))
 
 
 @dbt_assets(
