@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
@@ -208,16 +209,10 @@ def test_any_input_loads_or_is_quarantined(
         b"\n".join(line if isinstance(line, bytes) else _line(line) for line in claude_lines)
         + b"\n"
     )
-    old = {k: os.environ.get(k) for k in ("ATW_LANDING_DIR", "ATW_CLAUDE_PROJECTS_DIR")}
-    os.environ.update(ATW_LANDING_DIR=str(landing), ATW_CLAUDE_PROJECTS_DIR=str(claude))
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("ATW_LANDING_DIR", str(landing))
+        monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(claude))
         counts = load_all_sources(urls, "hostile")
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     assert all(c.balanced for c in counts)
     _routing_agrees_with_python(urls)
     with connect(urls.warehouse) as conn:

@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.core.settings import DBT_PROJECT_DIR
 from orchestration.defs.dbt import parse_state
-from orchestration.defs.dbt.env import export_dbt_env
+from orchestration.defs.dbt.env import dbt_env
 from orchestration.defs.dbt.manifest import dbt_executable
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
@@ -38,7 +38,8 @@ TRANSLATOR = WarehouseDbtTranslator()
 
 @contextmanager
 def _environment(variables: dict[str, str]):
-    """`variables` set for the dbt processes started inside, as they were afterwards."""
+    """`variables` set for the dbt processes started inside (dagster-dbt hands them the
+    process's environment), as they were afterwards."""
     before = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
@@ -57,7 +58,7 @@ def _build(
     databases: TelemetryDatabases,
     window: tuple | None = None,
 ):
-    variables = export_dbt_env(databases.urls().warehouse)
+    variables = dbt_env(databases.urls().warehouse)
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
     args = ["build", "--indirect-selection", "buildable"]
@@ -68,7 +69,7 @@ def _build(
         args += ["--vars", json.dumps(merged)]
     key = parse_state.state_key(variables, merged)
     folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
-    with _environment(partition_env(window)):
+    with _environment({**variables, **partition_env(window)}):
         invocation = dbt.cli(args, context=context, target_path=folder)
         yield from invocation.stream()
     parse_state.keep(folder, key)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from ingestion.core.connections import TRANSFORMER_ROLE, connect, target, usable_role
 
 
@@ -25,10 +23,3 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
         # libpq reads PGOPTIONS: every dbt session runs with TimeZone=UTC.
         "PGOPTIONS": "-c TimeZone=UTC",
     }
-
-
-def export_dbt_env(warehouse_url: str) -> dict[str, str]:
-    """Set the variables in this process so dbt subprocesses inherit them; returns them."""
-    variables = dbt_env(warehouse_url)
-    os.environ.update(variables)
-    return variables
