@@ -4,6 +4,7 @@
 from datetime import UTC, datetime
 
 import dagster as dg
+import pytest
 from dagster import DagsterInstance
 
 from orchestration.definitions import defs
@@ -54,6 +55,8 @@ def test_bad_credentials_fail_at_once_and_are_notified(urls, monkeypatch, webhoo
     assert len(webhook) == 1
 
 
+# e2e: it waits out the real backoff (2 + 4 + 8 seconds), too long for `make test-fast`.
+@pytest.mark.e2e
 def test_an_unreachable_collector_is_retried_with_backoff(urls, monkeypatch, tmp_path):
     monkeypatch.setenv("ATW_COLLECTOR_URL", f"postgresql://postgres@/collector?host={tmp_path}")
     result = _run_collector_asset(DagsterInstance.ephemeral())

@@ -15,9 +15,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.core.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt import parse_state
+from orchestration.defs.dbt import forkserver, parse_state
 from orchestration.defs.dbt.env import dbt_env
-from orchestration.defs.dbt.manifest import dbt_executable
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
 from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, run_window
@@ -69,7 +68,9 @@ def _build(
         args += ["--vars", json.dumps(merged)]
     key = parse_state.state_key(variables, merged)
     folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
-    with _environment({**variables, **partition_env(window)}):
+    warm = forkserver.address()
+    server = {forkserver.ADDRESS: warm} if warm else {}
+    with _environment({**variables, **partition_env(window), **server}):
         invocation = dbt.cli(args, context=context, target_path=folder)
         yield from invocation.stream()
     parse_state.keep(folder, key)
@@ -145,4 +146,4 @@ DBT_ASSETS = [dbt_staging_models, dbt_calls_model, dbt_mart_models, dbt_monitori
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=forkserver.executable())

@@ -38,11 +38,15 @@ def dbt_command(
 def run_dbt(
     warehouse_url: str, dbt_args: list[str], target_path: str, **run_options
 ) -> subprocess.CompletedProcess:
-    """Run `dbt_command`, starting from and keeping dbt's partial-parse state for this
-    warehouse and these vars (parse_state.py). `run_options` go to subprocess.run."""
-    from orchestration.defs.dbt import parse_state
+    """Run `dbt_command` through this process's warm dbt (forkserver.py), starting from and
+    keeping dbt's partial-parse state for this warehouse and these vars (parse_state.py).
+    `run_options` go to subprocess.run."""
+    from orchestration.defs.dbt import forkserver, parse_state
 
     command, env = dbt_command(warehouse_url, dbt_args, target_path)
+    warm = forkserver.address()
+    if warm:
+        command[0], env[forkserver.ADDRESS] = forkserver.executable(), warm
     folder = settings.DBT_PROJECT_DIR / target_path
     key = parse_state.state_key(env, parse_state.cli_vars(dbt_args))
     parse_state.seed(folder, key)
