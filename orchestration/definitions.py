@@ -57,13 +57,11 @@ backfill_job = dg.define_asset_job(
     "downstream, as one run. Idempotent: a second run changes nothing.",
 )
 
-# One process: the micro-batch path is latency-bound, and a process per step costs seconds.
 micro_batch_job = dg.define_asset_job(
     name="micro_batch",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
     tags=WRITER_TAG,
-    executor_def=dg.in_process_executor,
     description="Launched by the micro_batch sensor with only the affected assets.",
 )
 
@@ -88,6 +86,12 @@ defs = dg.Definitions(
     jobs=[everything_job, backfill_job, micro_batch_job],
     schedules=[nightly_schedule],
     sensors=SENSORS,
+    # Every job, and every materialization launched from the UI, runs its steps in the run's
+    # own process: a process per step would import the definitions (and GX, and dbt) again
+    # for each of some sixty steps, seconds each, where the steps themselves take a fraction
+    # of that and run one after another anyway (the dbt layers, then the checks that gate the
+    # next). One process also lets every dbt step use the run's warm dbt.
+    executor=dg.in_process_executor,
     resources={
         "databases": TelemetryDatabases(),
         "dbt": dbt_resource(),

@@ -47,7 +47,8 @@ CHECK = "gx_raw_collector_events"
 CHEAP_ASSET = "raw/claude_code_lines"
 
 SERVER_START_SECONDS = 120
-# Each step is a process importing the definitions: tens of seconds on a busy 2-core machine.
+# The run worker imports the definitions, then runs the steps in its own process
+# (orchestration/definitions.py): tens of seconds on a busy 2-core machine.
 RUN_SECONDS = 240
 
 # Laid out horizontally, the whole graph is far taller than a screen; vertically it fits.

@@ -13,6 +13,10 @@ def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
         job = defs.resolve_job_def(name)
         assert isinstance(job.partitions_def, DailyPartitionsDefinition)
         assert job.tags["atw/writes"] == "warehouse"  # one writer at a time in the run queue
+    # Every job, and what the UI materializes (the implicit asset job), runs in one process.
+    jobs = [defs.resolve_job_def(name) for name in ("everything", "backfill", "micro_batch")]
+    jobs.append(defs.resolve_implicit_global_asset_job_def())
+    assert {job.executor_def.name for job in jobs} == {"in_process"}
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"
