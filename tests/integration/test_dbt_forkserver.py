@@ -2,6 +2,7 @@
 server behaves as the same command run by dbt itself: output, exit status, environment, working
 folder, and it stops when its caller is interrupted or killed."""
 
+import json
 import os
 import re
 import signal
@@ -81,21 +82,63 @@ def test_a_command_through_the_server_is_the_command_dbt_runs(dbt_call, tmp_path
             assert cold[0] == 0 and probe in warm[1] and '"answer": 42' in warm[1]
 
 
+def _installed(version_output: str) -> list[str]:
+    """What `dbt --version` says is installed (it also asks PyPI what is latest, which a
+    network makes vary)."""
+    return [line for line in version_output.splitlines() if "installed" in line]
+
+
 def test_without_a_server_it_is_dbt_itself(dbt_call, tmp_path):
     _, env = dbt_call([])
     command = [forkserver.real_dbt(), "--version"]
     gone = {**env, forkserver.ADDRESS: str(tmp_path / "no-server.sock")}
     fallback = _run([forkserver.executable(), *command[1:]], gone, tmp_path)
-    assert fallback[0] == 0 and "Core:" in fallback[1]
-    assert fallback == _run(*_warm(command, env), tmp_path)
+    warm = _run(*_warm(command, env), tmp_path)
+    assert fallback[0] == warm[0] == 0
+    assert _installed(fallback[1]) == _installed(warm[1]) != []
+
+
+def test_commands_at_once_and_a_caller_without_stdin(dbt_call, tmp_path):
+    """Each command gets its own environment and streams, even where the caller closed its
+    stdin (the socket must not take fd 0's place)."""
+    inline = "select '{{ env_var(\"ATW_FORKSERVER_PROBE\") }}' as probe"
+    command, env = _warm(*dbt_call(["show", "--inline", inline, "--output", "json", "--quiet"]))
+    clients = [
+        subprocess.Popen(
+            command,
+            env={**env, "ATW_FORKSERVER_PROBE": f"probe-{n}"},
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=(lambda: os.close(0)) if n == 0 else None,  # noqa: PLW1509
+        )
+        for n in range(3)
+    ]
+    for n, client in enumerate(clients):
+        out, err = client.communicate(timeout=300)
+        assert client.returncode == 0, err
+        assert json.loads(out)["show"] == [{"probe": f"probe-{n}"}]
 
 
 def _sleeping(url: str) -> int:
+    """Commands of this test's database sleeping in PostgreSQL (the server is shared by the
+    xdist workers)."""
     with connect(url) as conn:
         return conn.execute(
-            "select count(*) from pg_stat_activity where query like %s and pid <> pg_backend_pid()",
+            "select count(*) from pg_stat_activity where query like %s "
+            "and datname = current_database() and pid <> pg_backend_pid()",
             ("%pg_sleep(120)%",),
         ).fetchone()[0]
+
+
+def _cancel_sleeping(url: str) -> None:
+    with connect(url) as conn:
+        conn.execute(
+            "select pg_cancel_backend(pid) from pg_stat_activity where query like %s "
+            "and datname = current_database() and pid <> pg_backend_pid()",
+            ("%pg_sleep(120)%",),
+        )
 
 
 def _until(condition, seconds: float) -> bool:
@@ -107,21 +150,34 @@ def _until(condition, seconds: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
-def test_an_interrupted_or_killed_caller_stops_its_command(how, warehouse, dbt_call, tmp_path):
-    """SIGINT (what dagster-dbt sends to cancel a step) is passed on and dbt cancels its query
-    as on Ctrl-C; a caller killed outright leaves no command behind either."""
+@pytest.mark.parametrize(
+    ("how", "status", "query_stops"),
+    [
+        # What dagster-dbt sends to cancel a step: dbt cancels its query, exits 2, as cold.
+        (signal.SIGINT, 2, True),
+        # dbt has no handler: killed, as cold (its query runs on, as it would cold).
+        (signal.SIGTERM, -signal.SIGTERM, False),
+        # The caller killed outright: the command is stopped as on Ctrl-C.
+        (signal.SIGKILL, -signal.SIGKILL, True),
+    ],
+)
+def test_a_signalled_caller_ends_its_command(
+    how, status, query_stops, warehouse, dbt_call, tmp_path
+):
     command, env = _warm(*dbt_call(["show", "--inline", SLEEP, "--quiet"]))
     client = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         assert _until(lambda: _sleeping(warehouse) == 1, 60)
         client.send_signal(how)
-        assert client.wait(timeout=30) != 0
-        assert _until(lambda: _sleeping(warehouse) == 0, 30)
+        assert client.wait(timeout=30) == status
+        assert "Traceback" not in client.stderr.read().decode()
+        if query_stops:
+            assert _until(lambda: _sleeping(warehouse) == 0, 30)
     finally:
         client.kill()
+        _cancel_sleeping(warehouse)
 
 
 def test_the_server_ends_with_the_process_that_started_it(tmp_path):

@@ -19,8 +19,10 @@ from __future__ import annotations
 import atexit
 import gc
 import json
+import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 ADDRESS = "ATW_DBT_FORKSERVER"
@@ -50,12 +53,16 @@ PRELOAD = (
     "dbt.adapters.postgres.impl",
 )
 STARTUP_TIMEOUT_SECONDS = 120
+# How long a command whose caller died gets to stop on SIGINT before it is killed.
+ORPHAN_GRACE_SECONDS = 30
+FORWARDED = (signal.SIGINT, signal.SIGTERM)
 _INT = struct.Struct("!i")
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _server: subprocess.Popen | None = None
-_server_owner: int | None = None
 _server_path: str | None = None
+_failed = False
 
 
 def real_dbt() -> str:
@@ -74,16 +81,20 @@ def executable() -> str:
 
 def address() -> str | None:
     """The socket of this process's dbt server, started on first use; None where it cannot
-    run (no fork, or it failed to start), and dbt then starts cold."""
-    global _server, _server_owner, _server_path
+    run (no fork, or it failed to start once), and dbt then starts cold."""
+    global _server, _server_path, _failed
     if not hasattr(os, "fork"):
         return None
     with _lock:
-        if _server is not None and _server_owner == os.getpid() and _server.poll() is None:
+        if _server is not None and _server.poll() is None:
             return _server_path
-        path = os.path.join(tempfile.mkdtemp(prefix="atw-dbt-"), "server.sock")
+        if _failed:
+            return None
+        folder = tempfile.mkdtemp(prefix="atw-dbt-")
+        path = os.path.join(folder, "server.sock")
         server = subprocess.Popen(
-            [sys.executable, "-m", __name__, path],
+            # -P: the server's imports do not depend on the folder it was started from.
+            [sys.executable, "-P", "-m", __name__, path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -95,8 +106,11 @@ def address() -> str | None:
         if not _wait_ready(server):
             server.kill()
             server.wait()
+            shutil.rmtree(folder, ignore_errors=True)
+            _failed = True
+            log.warning("the warm dbt server did not start: dbt starts cold in this process")
             return None
-        _server, _server_owner, _server_path = server, os.getpid(), path
+        _server, _server_path = server, path
         atexit.register(_stop, server)
         return path
 
@@ -115,12 +129,26 @@ def _stop(server: subprocess.Popen) -> None:
         server.kill()
 
 
+def _forget_after_fork() -> None:
+    """A forked copy of this process starts a server of its own, and must not keep the
+    parent's alive by holding its stdin open."""
+    global _lock, _server, _server_path, _failed
+    if _server is not None:
+        _server.stdin.close()
+        _server.stdout.close()
+    _lock, _server, _server_path, _failed = threading.Lock(), None, None, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 # --- the server -------------------------------------------------------------------------------
 
 
 def serve(path: str) -> int:
     """Import dbt, listen at `path`, fork a child per connection. Returns only in a child,
-    with its command's exit status; the server itself ends when its parent closes stdin."""
+    with its command's exit status; the server itself ends when its parent closes its stdin."""
     import importlib
 
     for module in PRELOAD:
@@ -132,27 +160,22 @@ def serve(path: str) -> int:
     listener.bind(path)
     listener.listen(32)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-    threading.Thread(target=_end_with_parent, args=(path,), daemon=True).start()
     sys.stdout.buffer.write(READY)
     sys.stdout.flush()
+    # One thread only, so that a fork copies no lock another thread holds: the parent's end
+    # of stdin and the listener are watched together.
     while True:
-        connection, _ = listener.accept()
-        if os.fork() == 0:
-            listener.close()
-            return _child(connection)
-        connection.close()
-
-
-def _end_with_parent(path: str) -> None:
-    # os.read, not sys.stdin: a child forked while this thread held stdin's buffer lock could
-    # never take it again, and Python takes it when it exits.
-    while os.read(0, 1024):
-        pass
-    try:
-        os.unlink(path)
-        os.rmdir(os.path.dirname(path))
-    finally:
-        os._exit(0)
+        readable, _, _ = select.select([listener, 0], [], [])
+        if 0 in readable and not os.read(0, 1024):
+            os.unlink(path)
+            os.rmdir(os.path.dirname(path))
+            return 0
+        if listener in readable:
+            connection, _ = listener.accept()
+            if os.fork() == 0:
+                listener.close()
+                return _child(connection)
+            connection.close()
 
 
 def _receive(connection: socket.socket) -> tuple[dict, list[int]]:
@@ -173,8 +196,11 @@ def _exact(connection: socket.socket, size: int, received: bytes) -> bytes:
 
 
 def _child(connection: socket.socket) -> int:
-    """Become the client's `dbt` process: its streams, folder, environment and arguments."""
+    """Become the client's `dbt` process: its streams, folder, environment and arguments,
+    and the signal dispositions a fresh Python has (whatever the server inherited)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     request, fds = _receive(connection)
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
@@ -185,38 +211,45 @@ def _child(connection: socket.socket) -> int:
     sys.argv = ["dbt", *request["argv"]]
     connection.sendall(_INT.pack(os.getpid()))
     done = threading.Event()
-    watcher = threading.Thread(target=_interrupt_if_orphaned, args=(connection, done))
-    watcher.start()
-    from dbt.cli.main import cli
-
+    threading.Thread(target=_interrupt_if_orphaned, args=(connection, done), daemon=True).start()
+    code = 1
     try:
+        from dbt.cli.main import cli
+
         cli(request["argv"], prog_name="dbt")
         code = 0
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
     except KeyboardInterrupt:
         code = 130
-    done.set()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        connection.sendall(_INT.pack(code))
-        connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    watcher.join()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        # The status goes out whatever happens now; the connection closes when this process
+        # has exited, which is when the client returns.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        done.set()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            connection.sendall(_INT.pack(code))
+        except OSError:
+            pass
     return code
 
 
 def _interrupt_if_orphaned(connection: socket.socket, done: threading.Event) -> None:
     """A client that goes away before its command ends was killed: stop the command as dbt
-    stops on Ctrl-C (it cancels its queries)."""
+    stops on Ctrl-C (it cancels its queries), and kill it if it does not stop."""
     try:
         connection.recv(1)
     except OSError:
         pass
-    if not done.is_set():
-        os.kill(os.getpid(), signal.SIGINT)
+    if done.is_set():
+        return
+    os.kill(os.getpid(), signal.SIGINT)
+    if not done.wait(ORPHAN_GRACE_SECONDS):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 # --- the client (`atw-dbt`) -------------------------------------------------------------------
@@ -224,23 +257,49 @@ def _interrupt_if_orphaned(connection: socket.socket, done: threading.Event) -> 
 
 def client(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # A caller may have closed a standard stream: the socket must not take its number.
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)
+    # Held until the command's pid is known, then passed on to it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     path = os.environ.get(ADDRESS)
     connection = _connect(path) if path else None
-    if connection is None:
+    child = None
+    if connection is not None:
+        payload = json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+        try:
+            socket.send_fds(connection, [_INT.pack(len(payload))], [0, 1, 2])
+            connection.sendall(payload)
+        except OSError:
+            pass
+        child = _read_int(connection)
+    if child is None:  # no server, or no command started: dbt itself
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
         dbt = real_dbt()
         os.execv(dbt, [dbt, *argv])
-    with connection:
-        payload = json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
-        socket.send_fds(connection, [_INT.pack(len(payload))], [0, 1, 2])
-        connection.sendall(payload)
-        child = _read_int(connection)
-        if child is None:
-            print("atw-dbt: the dbt server could not start the command", file=sys.stderr)
-            return 1
-        for number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(number, lambda received, _frame: os.kill(child, received))
-        code = _read_int(connection)
-    # No status: the command was killed before it could send one.
+    forwarded: list[int] = []
+
+    def forward(number: int, _frame) -> None:
+        forwarded.append(number)
+        try:
+            os.kill(child, number)
+        except ProcessLookupError:
+            pass
+
+    for number in FORWARDED:
+        signal.signal(number, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+    code = _read_int(connection)
+    # Returns once the command's process has exited: its last output is written.
+    _drain(connection)
+    for number in FORWARDED:
+        signal.signal(number, signal.SIG_DFL)
+    if code is None and forwarded:
+        # Killed by the signal passed on to it: end the same way, as dbt itself would have.
+        os.kill(os.getpid(), forwarded[-1])
     return 1 if code is None else code
 
 
@@ -257,9 +316,18 @@ def _connect(path: str) -> socket.socket | None:
 def _read_int(connection: socket.socket) -> int | None:
     try:
         data = _exact(connection, _INT.size, b"")
-    except (ConnectionError, OSError):
+    except OSError:
         return None
     return _INT.unpack(data)[0]
+
+
+def _drain(connection: socket.socket) -> None:
+    try:
+        while connection.recv(1024):
+            pass
+    except OSError:
+        pass
+    connection.close()
 
 
 def main() -> int:
