@@ -11,6 +11,11 @@ server at ATW_DBT_FORKSERVER and exits with the command's status, passing on SIG
 where there is no server it becomes the real `dbt`. `address()` starts the server on first use
 and stops it when this process ends.
 
+What a command does not take from its caller is what Python fixes when it starts: its flags,
+PYTHONPATH, the hash seed, the locale; the server has those of the process that started it,
+whose environment the commands' callers share. Nor is the command in its caller's process
+group: signals reach it through the client.
+
 Only the standard library is imported here: the client must start in milliseconds.
 """
 
