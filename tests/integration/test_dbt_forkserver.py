@@ -47,9 +47,9 @@ def _run(command, env, cwd) -> tuple[int, str, str]:
 
 
 def _warm(command: list[str], env: dict) -> tuple[list[str], dict]:
-    address = forkserver.address()
-    assert address is not None
-    return [forkserver.executable(), *command[1:]], {**env, forkserver.ADDRESS: address}
+    server = forkserver.environment()
+    assert server
+    return [forkserver.executable(), *command[1:]], {**env, **server}
 
 
 def _comparable(output: str) -> str:

@@ -68,9 +68,7 @@ def _build(
         args += ["--vars", json.dumps(merged)]
     key = parse_state.state_key(variables, merged)
     folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
-    warm = forkserver.address()
-    server = {forkserver.ADDRESS: warm} if warm else {}
-    with _environment({**variables, **partition_env(window), **server}):
+    with _environment({**variables, **partition_env(window), **forkserver.environment()}):
         invocation = dbt.cli(args, context=context, target_path=folder)
         yield from invocation.stream()
     parse_state.keep(folder, key)

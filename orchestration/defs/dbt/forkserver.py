@@ -71,8 +71,11 @@ _failed = False
 
 
 def real_dbt() -> str:
-    """The `dbt` installed beside this Python."""
-    return str(Path(sys.executable).with_name("dbt"))
+    """The dbt installed beside this Python (`.venv/bin` need not be on PATH), else PATH's."""
+    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def executable() -> str:
@@ -118,6 +121,13 @@ def address() -> str | None:
         _server, _server_path = server, path
         atexit.register(_stop, server)
         return path
+
+
+def environment() -> dict[str, str]:
+    """What a dbt command's environment needs to reach this process's server (started on
+    first use); nothing where there is none, and `atw-dbt` then runs dbt itself."""
+    path = address()
+    return {ADDRESS: path} if path else {}
 
 
 def _wait_ready(server: subprocess.Popen) -> bool:

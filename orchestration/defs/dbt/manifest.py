@@ -4,20 +4,11 @@ and dbt commands run outside Dagster."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from ingestion.core import settings
-
-
-def dbt_executable() -> str:
-    """The dbt installed beside this Python: `.venv/bin` need not be on PATH."""
-    for candidate in (Path(sys.executable).with_name("dbt"), Path(sys.prefix) / "bin" / "dbt"):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
+from orchestration.defs.dbt import forkserver
 
 
 def dbt_command(
@@ -29,7 +20,8 @@ def dbt_command(
     from orchestration.defs.dbt.env import dbt_env
 
     project = str(settings.DBT_PROJECT_DIR)
-    command = [dbt_executable(), *dbt_args, "--project-dir", project, "--profiles-dir", project]
+    dbt = forkserver.real_dbt()
+    command = [dbt, *dbt_args, "--project-dir", project, "--profiles-dir", project]
     # An environment variable, not `--target-path`: not every dbt command takes that flag
     # (`dbt debug` does not).
     return command, {**os.environ, **dbt_env(warehouse_url), "DBT_TARGET_PATH": target_path}
@@ -41,12 +33,13 @@ def run_dbt(
     """Run `dbt_command` through this process's warm dbt (forkserver.py), starting from and
     keeping dbt's partial-parse state for this warehouse and these vars (parse_state.py).
     `run_options` go to subprocess.run."""
-    from orchestration.defs.dbt import forkserver, parse_state
+    from orchestration.defs.dbt import parse_state
 
     command, env = dbt_command(warehouse_url, dbt_args, target_path)
-    warm = forkserver.address()
-    if warm:
-        command[0], env[forkserver.ADDRESS] = forkserver.executable(), warm
+    server = forkserver.environment()
+    if server:
+        command[0] = forkserver.executable()
+        env.update(server)
     folder = settings.DBT_PROJECT_DIR / target_path
     key = parse_state.state_key(env, parse_state.cli_vars(dbt_args))
     parse_state.seed(folder, key)
@@ -71,7 +64,7 @@ def ensure_dbt_manifest(log: Path | None = None) -> None:
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
     command = [
-        dbt_executable(),
+        forkserver.real_dbt(),
         "parse",
         "--quiet",
         "--project-dir",
