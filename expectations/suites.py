@@ -22,6 +22,7 @@ from psycopg import sql
 
 from expectations import sql_rules as rules
 from expectations.gx_classes import gxe
+from expectations.windows import DaysLoadedSince, LoadedSince, Window
 from ingestion import contracts
 
 SOURCE_SYSTEMS = ["collector", "landing_batch", "landing_metric", "claude_code"]
@@ -43,6 +44,8 @@ class SuiteSpec:
     key_columns: tuple[str, ...]
     blocking: Callable[[], list]
     warnings: Callable[[], list] = _none
+    # The rows a run's blocking validation reads (expectations/windows.py); None: all of them.
+    window: Window | None = None
 
     @property
     def stage(self) -> str:
@@ -113,12 +116,23 @@ def _timely(column: str) -> Callable[[], list]:
 # is suspicious (the volume warning says so), not wrong, and must not block the other sources.
 
 
-def _raw(model, keys: tuple[str, ...], *sources: str) -> Callable[[], list]:
+def _raw(model, keys: tuple[str, ...], source: str, table: str) -> Callable[[], list]:
+    """`table`: the raw table itself, whose rows conservation counts whatever the window.
+    Within a window, the keys' uniqueness is the primary key's, which holds for the table."""
     return lambda: [
         *_keys(*keys),
         rules.contract(model, keys),
-        *(rules.conserved(source) for source in sources),
+        rules.conserved(source, table),
     ]
+
+
+LOADED = LoadedSince("_loaded_at")
+CLAUDE_CODE_LINES = ("raw.claude_code_lines", "occurred_at")
+REBUILT = LoadedSince("rebuilt_at")
+
+
+def _days_of(*sources: tuple[str, str]) -> DaysLoadedSince:
+    return DaysLoadedSince("occurred_at", sources)
 
 
 # --- reference and staging: what dbt cleaned -------------------------------------------------
@@ -392,15 +406,27 @@ SUITES: tuple[SuiteSpec, ...] = (
         "raw",
         "collector_events",
         ("source_id",),
-        _raw(contracts.CollectorEvent, ("source_id",), "collector.telemetry_events"),
+        _raw(
+            contracts.CollectorEvent,
+            ("source_id",),
+            "collector.telemetry_events",
+            "raw.collector_events",
+        ),
         _timely("created_at"),
+        LOADED,
     ),
     SuiteSpec(
         "raw_collector_session_transcripts",
         "raw",
         "collector_session_transcripts",
         ("session_id",),
-        _raw(contracts.TranscriptHeader, ("session_id",), "collector.session_transcripts"),
+        _raw(
+            contracts.TranscriptHeader,
+            ("session_id",),
+            "collector.session_transcripts",
+            "raw.collector_session_transcripts",
+        ),
+        window=LOADED,
     ),
     SuiteSpec(
         "raw_collector_transcript_messages",
@@ -411,28 +437,48 @@ SUITES: tuple[SuiteSpec, ...] = (
             contracts.TranscriptMessage,
             ("session_id", "message_index"),
             "collector.session_transcripts.messages",
+            "raw.collector_transcript_messages",
         ),
+        window=LOADED,
     ),
     SuiteSpec(
         "raw_landed_collector_events",
         "raw",
         "landed_collector_events",
         ("file_path", "event_index"),
-        _raw(contracts.BatchEvent, ("file_path", "event_index"), "landing.collector_batches"),
+        _raw(
+            contracts.BatchEvent,
+            ("file_path", "event_index"),
+            "landing.collector_batches",
+            "raw.landed_collector_events",
+        ),
+        window=LOADED,
     ),
     SuiteSpec(
         "raw_landed_metric_events",
         "raw",
         "landed_metric_events",
         ("event_id",),
-        _raw(contracts.MetricEvent, ("event_id",), "landing.metric_events"),
+        _raw(
+            contracts.MetricEvent,
+            ("event_id",),
+            "landing.metric_events",
+            "raw.landed_metric_events",
+        ),
+        window=LOADED,
     ),
     SuiteSpec(
         "raw_claude_code_lines",
         "raw",
         "claude_code_lines",
         ("file_path", "line_number"),
-        _raw(contracts.ClaudeCodeLine, ("file_path", "line_number"), "claude_code.session_logs"),
+        _raw(
+            contracts.ClaudeCodeLine,
+            ("file_path", "line_number"),
+            "claude_code.session_logs",
+            "raw.claude_code_lines",
+        ),
+        window=LOADED,
     ),
     SuiteSpec(
         "model_prices", "reference", "model_prices", ("model_name", "valid_from"), _model_prices
@@ -443,6 +489,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_collector__telemetry_events",
         ("event_id",),
         _stg_collector_events,
+        window=_days_of(("raw.collector_events", "created_at")),
     ),
     SuiteSpec(
         "stg_landing__collector_events",
@@ -450,6 +497,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_landing__collector_events",
         ("event_id",),
         _stg_landing_collector_events,
+        window=_days_of(("raw.landed_collector_events", "created_at")),
     ),
     SuiteSpec(
         "stg_landing__metric_events",
@@ -457,6 +505,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_landing__metric_events",
         ("event_id",),
         _stg_metric_events,
+        window=_days_of(("raw.landed_metric_events", "occurred_at")),
     ),
     SuiteSpec(
         "stg_claude_code__api_responses",
@@ -464,6 +513,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_claude_code__api_responses",
         ("response_key",),
         _stg_api_responses,
+        window=_days_of(CLAUDE_CODE_LINES),
     ),
     SuiteSpec(
         "stg_claude_code__tool_calls",
@@ -471,6 +521,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_claude_code__tool_calls",
         ("tool_use_id",),
         _stg_tool_calls,
+        window=_days_of(CLAUDE_CODE_LINES),
     ),
     SuiteSpec(
         "int_agent_calls_unioned",
@@ -479,6 +530,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         ("call_id",),
         _calls,
         _timely("occurred_at"),
+        REBUILT,
     ),
     SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls", ("tool_call_id",), _tool_calls),
     # Every session, whatever its age: fct_alerts and fct_sessions_daily read it.

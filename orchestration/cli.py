@@ -180,7 +180,9 @@ def _report(result, started: float) -> int:
         f"{time.monotonic() - started:.1f}s; {len(materialized)} assets materialized, "
         f"{len(passed)} checks passed, {len(failed)} failed, {len(warned)} warned"
     )
-    print(source_table.render(source_table.rows_of_run(result.all_events)))
+    # A run that loads nothing (a full validation) has no source table to show.
+    if rows := source_table.rows_of_run(result.all_events):
+        print(source_table.render(rows))
     for name in failed:
         print(f"  failed check: {name}")
     for name in warned:
@@ -237,9 +239,10 @@ def _run(job: str, output: progress.Session, start: date | None = None, end: dat
 
     _prepare_dbt(output)
     output.step(
-        "running every step (loads, dbt, checks, report)"
-        if job == "everything"
-        else f"running the {job} job"
+        {
+            "everything": "running every step (loads, dbt, checks, report)",
+            "full_validation": "running every check over every row",
+        }.get(job, f"running the {job} job")
     )
     with output.tracking(), _logged(output):
         return run_job(job, start, end, output=output)
@@ -426,6 +429,17 @@ def run(verbose: bool) -> int:
     started = time.monotonic()
     with progress.session("run", verbose) as output:
         status = _report(_run("everything", output), started)
+        print(f"full log: {output.log_path}")
+    return status
+
+
+@cli.command()
+@VERBOSE
+def validate(verbose: bool) -> int:
+    """Run every check over every row (the weekly full validation), building nothing."""
+    started = time.monotonic()
+    with progress.session("validate", verbose) as output:
+        status = _report(_run("full_validation", output), started)
         print(f"full log: {output.log_path}")
     return status
 

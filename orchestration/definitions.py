@@ -19,6 +19,7 @@ from orchestration.defs.report.assets import telemetry_report
 from orchestration.defs.retention.assets import DOWNSAMPLE, RETENTION, downsample_detail, retention
 from orchestration.lib.partitions import DAILY
 from orchestration.lib.resources import TelemetryDatabases
+from orchestration.lib.validation_scope import FULL, VALIDATION_TAG
 
 ASSETS = [
     collector_events_asset,
@@ -65,6 +66,15 @@ micro_batch_job = dg.define_asset_job(
     description="Launched by the micro_batch sensor with only the affected assets.",
 )
 
+full_validation_job = dg.define_asset_job(
+    name="full_validation",
+    selection=dg.AssetSelection.all_asset_checks(),
+    tags={**WRITER_TAG, VALIDATION_TAG: FULL},
+    description="Run every check over every row of its table. The other jobs validate the "
+    "rows written since a check last passed; this job, weekly and on demand (`atw validate`), "
+    "also covers what that cannot see: a row edited around the loaders, a rule changed.",
+)
+
 
 @dg.schedule(
     name="nightly",
@@ -80,11 +90,21 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"nightly-{day}", partition_key=day)
 
 
+weekly_full_validation = dg.ScheduleDefinition(
+    name="weekly_full_validation",
+    job=full_validation_job,
+    cron_schedule="0 4 * * 0",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Sundays 04:00 UTC, after the nightly run.",
+)
+
+
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=ASSET_CHECKS,
-    jobs=[everything_job, backfill_job, micro_batch_job],
-    schedules=[nightly_schedule],
+    jobs=[everything_job, backfill_job, micro_batch_job, full_validation_job],
+    schedules=[nightly_schedule, weekly_full_validation],
     sensors=SENSORS,
     # Every job, and every materialization launched from the UI, runs its steps in the run's
     # own process: a process per step would import the definitions (and GX, and dbt) again

@@ -99,3 +99,32 @@
     select 1
     {%- endif -%}
 {% endmacro %}
+
+{#- A row of an incremental model edited in place, by hand or by a tool, gets a new
+    `rebuilt_at`: the checks validate the rows rebuilt since they last passed
+    (expectations/windows.py), and an edit is a rebuild they must see. dbt itself only deletes
+    and inserts. -#}
+{% macro stamp_edited_rows() %}
+    {%- if execute -%}
+    create or replace function {{ this.schema }}.stamp_rebuilt_at() returns trigger
+    language plpgsql as $fn$
+    begin
+        new.rebuilt_at := now();
+        return new;
+    end;
+    $fn$;
+    do $do$
+    begin
+        if not exists (
+            select 1 from pg_trigger
+            where tgrelid = '{{ this }}'::regclass and tgname = 'stamp_edited_rows'
+        ) then
+            create trigger stamp_edited_rows before update on {{ this }}
+                for each row execute function {{ this.schema }}.stamp_rebuilt_at();
+        end if;
+    end;
+    $do$
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}

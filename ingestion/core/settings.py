@@ -125,6 +125,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ATW_WEBHOOK_URL", None, "where new alerts and failed runs are posted", secret=True),
     # quality and retention
     Variable("ATW_DQ_FRESHNESS_HOURS", "26", "a source older than this fails its freshness check"),
+    Variable(
+        "ATW_DQ_WINDOW_MARGIN_HOURS",
+        "6",
+        "checks re-read at most this much before their last pass for writes that committed late",
+    ),
     Variable("ATW_RETENTION_DAYS", "90", "raw rows older than this are purged (at least 35)"),
     Variable("ATW_DOWNSAMPLE_DAYS", "30", "detailed marts keep this many days (at least 1)"),
 )

@@ -67,7 +67,7 @@ def run_job(
         job = job.with_logger_defs({**job.loggers, **LOGGERS})
         run_config = output.run_config()
     start = start or today()
-    tags = partition_tags(start, end or start)
+    tags = partition_tags(start, end or start) if job.partitions_def is not None else {}
     if instance is not None:
         return job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config, tags=tags

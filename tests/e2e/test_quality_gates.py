@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from expectations.suites import SUITES
 from ingestion.core.connections import connect
+from ingestion.core.settings import DBT_PROJECT_DIR
 from orchestration.cli import run_pipeline
 from orchestration.definitions import ASSET_CHECKS, ASSETS, defs
 from tests.conftest import clone_build, table_checksum
@@ -235,3 +236,73 @@ def test_marts_stage(built):
     assert list(failures) == ["total_tokens"] and len(failures["total_tokens"]) == 1
     assert _materialized(result) == set()
     assert table_checksum(urls.warehouse, "marts.fct_alerts", "t.alert_id") == alerts_before
+
+
+def test_full_validation_sees_what_the_window_cannot(built):
+    """An old raw row rewritten with every trigger off (so neither restamped nor logged) is
+    outside every run's window; the full validation (weekly, or `atw validate`) reads every
+    row, fails on it and builds nothing."""
+    urls, instance = built
+    with connect(urls.warehouse) as conn:
+        conn.execute("alter table raw.collector_events disable trigger user")
+        source_id, event_type = conn.execute(
+            "update raw.collector_events as e set event_type = 'not_an_event_type' "
+            "where source_id = (select source_id from raw.collector_events "
+            "order by created_at, source_id limit 1) "
+            "returning e.source_id, (select event_type from raw.collector_events as o "
+            "where o.source_id = e.source_id)"
+        ).fetchone()
+        conn.execute("alter table raw.collector_events enable trigger user")
+    try:
+        nightly = run_pipeline(instance)
+        assert nightly.success
+        window = _evaluation(nightly, "gx_raw_collector_events")
+        assert window.passed
+        assert window.metadata["rows_validated"].value.startswith("written since ")
+        full = defs.resolve_job_def("full_validation").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        evaluation = _evaluation(full, "gx_raw_collector_events")
+        assert evaluation.metadata["rows_validated"].value == "whole table"
+        assert _failures(evaluation) == {
+            "contract: every row keeps contracts.CollectorEvent": [
+                {"source_id": str(source_id), "broken_rule": "unknown_enum(event_type)"}
+            ]
+        }
+        assert _materialized(full) == set()
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute("alter table raw.collector_events disable trigger user")
+            conn.execute(
+                "update raw.collector_events set event_type = %s where source_id = %s",
+                (event_type, source_id),
+            )
+            conn.execute("alter table raw.collector_events enable trigger user")
+
+
+def test_staging_tests_read_the_days_that_changed(built):
+    """The dbt tests of the staging views read the days given in ATW_DBT_TEST_DAYS, none
+    with `none`, every row without it (macros/test_window.sql)."""
+    from orchestration.defs.dbt.manifest import run_dbt
+    from orchestration.defs.dbt.test_window import VARIABLE
+
+    urls, _ = built
+    select = ["--select", "stg_collector__telemetry_events,resource_type:test"]
+
+    def compiled(value: str | None, monkeypatch) -> str:
+        if value is None:
+            monkeypatch.delenv(VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(VARIABLE, value)
+        target = f"target/test-window-{value}"
+        done = run_dbt(urls.warehouse, ["compile", *select], target, capture_output=True)
+        assert done.returncode == 0, done.stdout[-2000:]
+        folder = DBT_PROJECT_DIR / target / "compiled"
+        return "\n".join(p.read_text() for p in sorted(folder.rglob("not_null_*event_id*.sql")))
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        days = compiled("2026-11-29,2026-11-30", monkeypatch)
+        assert "'2026-11-29 00:00+00'::timestamptz" in days
+        assert "'2026-11-30 00:00+00'::timestamptz" in days
+        assert "where false" in compiled("none", monkeypatch).replace("\n", " ")
+        assert "dbt_subquery" not in compiled(None, monkeypatch)

@@ -14,9 +14,20 @@ def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
         assert isinstance(job.partitions_def, DailyPartitionsDefinition)
         assert job.tags["atw/writes"] == "warehouse"  # one writer at a time in the run queue
     # Every job, and what the UI materializes (the implicit asset job), runs in one process.
-    jobs = [defs.resolve_job_def(name) for name in ("everything", "backfill", "micro_batch")]
+    names = ("everything", "backfill", "micro_batch", "full_validation")
+    jobs = [defs.resolve_job_def(name) for name in names]
     jobs.append(defs.resolve_implicit_global_asset_job_def())
     assert {job.executor_def.name for job in jobs} == {"in_process"}
+    # Weekly, every check over every row and nothing built.
+    full = defs.resolve_job_def("full_validation")
+    assert full.tags == {"atw/writes": "warehouse", "atw/validation": "full"}
+    assert full.asset_layer.selected_asset_keys == set()
+    assert full.asset_layer.asset_graph.asset_check_keys == (
+        defs.resolve_asset_graph().asset_check_keys
+    )
+    weekly = defs.resolve_schedule_def("weekly_full_validation")
+    assert (weekly.cron_schedule, weekly.execution_timezone) == ("0 4 * * 0", "UTC")
+    assert weekly.job_name == "full_validation"
     schedule = defs.resolve_schedule_def("nightly")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "UTC"

@@ -8,7 +8,7 @@
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
             "{{ rename_column_if_present('occurred_on', 'call_date') }}",
         ],
-        post_hook="{{ delete_vanished_days() }}",
+        post_hook=["{{ delete_vanished_days() }}", "{{ stamp_edited_rows() }}"],
         indexes=[
             {'columns': ['call_date']},
             {'columns': ['source_system', 'session_id']},

@@ -517,6 +517,36 @@ begin
 end;
 $$;
 
+-- A time before which every row stamped with its transaction's start (`_loaded_at`,
+-- `changed_at`) is already visible: now, or the start of the oldest transaction open in this
+-- database, which may still commit rows stamped earlier. Never earlier than `margin` ago (a
+-- session idle in a transaction for hours must not widen every window), and exactly `margin`
+-- ago when this role cannot see other sessions' transactions (pg_read_all_stats).
+create or replace function raw.write_horizon(margin interval) returns timestamptz
+language sql stable as $$
+    select case
+        when exists (
+            select 1 from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid()
+                and backend_type = 'client backend' and state is null
+        ) then now() - margin
+        else greatest(now() - margin, least(now(), (
+            select min(xact_start) from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid()
+                and backend_type = 'client backend'
+        )))
+    end
+$$;
+
+-- Per check, the start of its last passing validation: a run validates the rows written since
+-- (expectations/windows.py).
+create table if not exists ops.dq_watermarks (
+    check_name text primary key,
+    passed_from timestamptz not null,
+    scope text not null check (scope in ('window', 'table')),
+    updated_at timestamptz not null default now()
+);
+
 -- Alerts already sent to the webhook, so each is notified once.
 create table if not exists ops.alert_notifications (
     alert_id text primary key,

@@ -15,10 +15,11 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.core.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt import forkserver, parse_state
+from orchestration.defs.dbt import forkserver, parse_state, test_window
 from orchestration.defs.dbt.env import dbt_env
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
+from orchestration.lib import validation_scope
 from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, run_window
 from orchestration.lib.resources import TelemetryDatabases
 
@@ -56,8 +57,10 @@ def _build(
     dbt: DbtCliResource,
     databases: TelemetryDatabases,
     window: tuple | None = None,
+    test_variables: dict[str, str] | None = None,
 ):
-    variables = dbt_env(databases.urls().warehouse)
+    """`test_variables`: the staging tests' window (test_window.py)."""
+    variables = {**dbt_env(databases.urls().warehouse), **(test_variables or {})}
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
     args = ["build", "--indirect-selection", "buildable"]
@@ -89,7 +92,9 @@ def _build(
 def dbt_staging_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
 ):
-    yield from _build(context, dbt, databases)
+    url = databases.urls().warehouse
+    with test_window.test_days(url, validation_scope.is_full(context)) as test_variables:
+        yield from _build(context, dbt, databases, test_variables=test_variables)
 
 
 @dbt_assets(

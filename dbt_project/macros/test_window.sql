@@ -1,0 +1,42 @@
+{#- The dbt tests of the staging views read the UTC days that changed since they last passed,
+    not all of history: dbt_project.yml gives those tests `where: __changed_days__`, and this
+    override of dbt's macro turns it into ranges on the view's event time. The Dagster step
+    passes the days in ATW_DBT_TEST_DAYS (orchestration/defs/dbt/test_window.py): ISO days
+    separated by commas, `none` when nothing changed, unset or empty for every row (a first
+    run, the weekly full validation, a dbt command by hand). An environment variable, not a
+    var: dbt keeps its partial-parse state only while the vars stay the same. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where == '__changed_days__' -%}
+        {%- set days = env_var('ATW_DBT_TEST_DAYS', '') | trim -%}
+        {%- if days == '' or relation.identifier not in windowed_views() -%}
+            {%- do return(relation) -%}
+        {%- endif -%}
+        {%- set day_list = days.split(',') | map('trim') | list -%}
+        {%- for day in day_list if days != 'none' and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+            {%- do exceptions.raise_compiler_error('ATW_DBT_TEST_DAYS holds something other than ISO days') -%}
+        {%- endfor -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where
+            {%- if days == 'none' %} false
+            {%- else %} {{ in_days('occurred_at', day_list) }}
+            {%- endif %}) as dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- elif where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- The staging views with an `occurred_at` that a range reaches the raw index through. -#}
+{% macro windowed_views() %}
+    {{ return([
+        'stg_collector__telemetry_events',
+        'stg_landing__collector_events',
+        'stg_landing__metric_events',
+        'stg_claude_code__api_responses',
+        'stg_claude_code__session_responses',
+        'stg_claude_code__tool_calls',
+    ]) }}
+{% endmacro %}
