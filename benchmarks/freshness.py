@@ -114,7 +114,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _isolate_environment(work: Path, base_url: str, pgdata: Path) -> dict[str, str]:
+def isolate_environment(work: Path, base_url: str, pgdata: Path) -> dict[str, str]:
     """Point every setting the pipeline and the daemon read at throwaway places, so neither the
     project's .warehouse/ nor its .dagster_home/ is touched."""
     urls = {
@@ -541,7 +541,7 @@ def main() -> int:
     dagster = None
     try:
         base_url = embedded_server.ensure_running(pgdata)
-        urls = _isolate_environment(work, base_url, pgdata)
+        urls = isolate_environment(work, base_url, pgdata)
         end = datetime.now(UTC)
         print(
             f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC ...",

@@ -22,7 +22,8 @@
     {%- endif -%}
     {%- set since -%}
         (select coalesce(max(rebuilt_at), '-infinity'::timestamptz)
-            - make_interval(hours => {{ var('incremental_loaded_at_margin_hours') }})
+            -- A number of hours, fractions included (make_interval takes whole hours only).
+            - {{ var('incremental_loaded_at_margin_hours') | float }} * interval '1 hour'
          from {{ this }})
     {%- endset -%}
     {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}

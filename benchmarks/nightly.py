@@ -1,0 +1,301 @@
+"""What a nightly run costs as history grows: the same new day on top of N events of history.
+
+For each history size (default 1 M and 5 M collector events), in a process and on a throwaway
+embedded PostgreSQL of its own:
+
+1. the generator writes the history, ending at midnight UTC: `--daily-events` collector events
+   a day (so 1 M events is about 70 days), the landing drops, and Claude Code logs at a team's
+   volume (one session per `--events-per-claude-session` collector events: about 100,000 API
+   responses at 5 M);
+2. the first build: `atw run`'s job (`everything`), in this process;
+3. the nightly: one more day of collector events and Claude Code sessions, then the same job;
+4. a run with nothing new.
+
+It prints each run's stages (loads, each dbt step, the checks, the rest), peak RSS of the run's
+process and of its dbt processes, the warehouse's size per million events, and, side by side,
+the nightly and unchanged-run ratios between the sizes. Targets (#17): nightly(5 M) /
+nightly(1 M) <= 1.3, an unchanged run <= 30 s at 1 M, peak RSS flat.
+
+The incremental calls fact re-reads the days of rows loaded up to
+`incremental_loaded_at_margin_hours` (6 h) before its last build, for loads that committed
+late. A real nightly comes 24 h after the last one; here it comes minutes after the first
+build, whose loads would all count as late. The benchmark therefore sets that margin to
+`--late-load-margin-hours` (default 0), as it would be a day later; the checks' windows need
+no such setting (their horizon is the oldest open transaction, expectations/windows.py).
+
+    .venv/bin/python benchmarks/nightly.py [--sizes 1000000 5000000] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.freshness import isolate_environment  # noqa: E402
+from devtools.sample_data.claude_code_generator import (  # noqa: E402
+    ClaudeCodeConfig,
+    write_claude_projects,
+)
+from devtools.sample_data.collector_generator import (  # noqa: E402
+    GeneratorConfig,
+    generate_collector,
+)
+from devtools.sample_data.landing_generator import LandingConfig, write_landing_files  # noqa: E402
+from ingestion.core.connections import connect  # noqa: E402
+from warehouse import embedded_server  # noqa: E402
+
+STAGES = ("loads", "dbt_staging", "dbt_calls", "dbt_marts", "dbt_monitoring", "checks", "other")
+
+
+def _stage(step_key: str) -> str:
+    if "_gx_" in step_key or "reconciliation" in step_key:
+        return "checks"
+    if step_key.startswith("dbt_"):
+        return step_key
+    if step_key.startswith("raw__") or step_key.endswith("_asset"):
+        return "loads"
+    return "other"
+
+
+def _stages(run_id: str) -> dict[str, float]:
+    """Seconds per stage: the sum of its steps' durations (they run one after another)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    starts: dict[str, float] = {}
+    totals: dict[str, float] = defaultdict(float)
+    with DagsterInstance.get() as instance:
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                starts[entry.step_key] = entry.timestamp
+            elif (
+                event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+                and entry.step_key in starts
+            ):
+                totals[_stage(entry.step_key)] += entry.timestamp - starts[entry.step_key]
+    return {stage: round(totals.get(stage, 0.0), 1) for stage in STAGES}
+
+
+def _run(label: str, log: Path) -> dict:
+    from orchestration.lib.runs import run_job
+
+    started = time.perf_counter()
+    with open(log, "a") as out:
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            result = run_job("everything")
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+    seconds = time.perf_counter() - started
+    if not result.success:
+        raise RuntimeError(f"the {label} run failed: see {log}")
+    stages = _stages(result.run_id)
+    print(f"  {label}: {seconds:.1f} s  " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+    return {"seconds": round(seconds, 1), "stages": stages}
+
+
+def _generate(urls: dict, work: Path, args, events: int, end: datetime) -> dict:
+    days = max(1, round(events / args.daily_events))
+    with connect(urls["ATW_COLLECTOR_URL"]) as conn:
+        report = generate_collector(
+            conn, GeneratorConfig(seed=args.seed, events=events, days=days, end=end)
+        )
+    landing = write_landing_files(
+        work / "landing",
+        LandingConfig(
+            seed=args.seed,
+            batch_files=days,
+            metric_files=max(1, days // 7),
+            days=days,
+            end=end,
+        ),
+    )
+    claude = write_claude_projects(
+        work / "claude-projects",
+        ClaudeCodeConfig(
+            seed=args.seed,
+            sessions=max(1, events // args.events_per_claude_session),
+            days=days,
+            end=end,
+        ),
+    )
+    return {
+        "days": days,
+        "collector_events": report.events + report.duplicate_events,
+        "claude_code_responses": claude["responses"],
+        "landing_files": sum(landing.values()),
+    }
+
+
+def _append_day(urls: dict, work: Path, args, now: datetime) -> dict:
+    """Today's events up to now (the landing drops, named by number, are left as they are)."""
+    with connect(urls["ATW_COLLECTOR_URL"]) as conn:
+        report = generate_collector(
+            conn, GeneratorConfig(seed=args.seed + 1, events=args.daily_events, days=0, end=now)
+        )
+    claude = write_claude_projects(
+        work / "claude-projects",
+        ClaudeCodeConfig(
+            seed=args.seed + 1,
+            sessions=max(1, args.daily_events // args.events_per_claude_session),
+            days=1,
+            end=now,
+        ),
+    )
+    return {
+        "collector_events": report.events + report.duplicate_events,
+        "claude_code_responses": claude["responses"],
+    }
+
+
+def _peak_rss_mib() -> dict:
+    # ru_maxrss is in KiB on Linux; the children are the dbt processes (warm dbt and its forks).
+    return {
+        "run_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "dbt_processes": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
+
+
+def one_size(events: int, args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"atw-nightly-{events}-"))
+    pgdata = work / "pgdata"
+    try:
+        base_url = embedded_server.ensure_running(pgdata)
+        urls = isolate_environment(work, base_url, pgdata)
+        os.environ["ATW_DBT_VARS"] = json.dumps(
+            {"incremental_loaded_at_margin_hours": args.late_load_margin_hours}
+        )
+        now = datetime.now(UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        print(f"history of {events:,} events ending {midnight:%Y-%m-%d} 00:00 UTC", flush=True)
+        started = time.perf_counter()
+        history = _generate(urls, work, args, events, midnight)
+        print(f"  generated in {time.perf_counter() - started:.0f} s: {history}", flush=True)
+
+        from warehouse.roles import setup_roles
+
+        with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
+            setup_roles(conn)
+        log = work / "runs.log"
+        first = _run("first build", log)
+        appended = _append_day(urls, work, args, datetime.now(UTC))
+        print(f"  appended today: {appended}", flush=True)
+        nightly = _run("nightly", log)
+        unchanged = _run("unchanged", log)
+        with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
+            size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
+        return {
+            "events": events,
+            "history": history,
+            "appended": appended,
+            "first_build": first,
+            "nightly": nightly,
+            "unchanged": unchanged,
+            "warehouse_mib": round(size / 2**20),
+            "warehouse_mib_per_million_events": round(size / 2**20 / (events / 1e6)),
+            "peak_rss_mib": _peak_rss_mib(),
+        }
+    finally:
+        embedded_server.stop(pgdata)
+        if args.keep:
+            print(f"  kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _table(results: list[dict]) -> None:
+    sizes = [f"{r['events'] / 1e6:g} M" for r in results]
+    rows = [
+        ("history days", [r["history"]["days"] for r in results]),
+        ("Claude Code responses", [r["history"]["claude_code_responses"] for r in results]),
+        ("first build, s", [r["first_build"]["seconds"] for r in results]),
+        ("nightly, s", [r["nightly"]["seconds"] for r in results]),
+        *(
+            (f"  nightly {stage}, s", [r["nightly"]["stages"][stage] for r in results])
+            for stage in STAGES
+        ),
+        ("unchanged run, s", [r["unchanged"]["seconds"] for r in results]),
+        ("peak RSS run process, MiB", [r["peak_rss_mib"]["run_process"] for r in results]),
+        ("peak RSS dbt processes, MiB", [r["peak_rss_mib"]["dbt_processes"] for r in results]),
+        ("warehouse, MiB per M events", [r["warehouse_mib_per_million_events"] for r in results]),
+    ]
+    print(f"\n| | {' | '.join(sizes)} |")
+    print(f"| --- |{' --- |' * len(sizes)}")
+    for label, values in rows:
+        print(f"| {label} | {' | '.join(f'{v:,}' for v in values)} |")
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        for key in ("nightly", "unchanged"):
+            ratio = large[key]["seconds"] / small[key]["seconds"]
+            print(f"{key}({sizes[-1]}) / {key}({sizes[0]}) = {ratio:.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--daily-events", type=int, default=14_000)
+    parser.add_argument("--events-per-claude-session", type=int, default=800)
+    parser.add_argument("--late-load-margin-hours", type=float, default=0)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true", help="keep each size's temp folder")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(one_size(args.one, args)), flush=True)
+        return 0
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+        f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} (noisy: compare "
+        "within one run)",
+        flush=True,
+    )
+    results = []
+    for events in args.sizes:
+        # A process per size: its peak RSS is its own, and nothing is cached across sizes.
+        command = [sys.executable, __file__, "--one", str(events)]
+        for option in (
+            "daily_events",
+            "events_per_claude_session",
+            "late_load_margin_hours",
+            "seed",
+        ):
+            command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        command += ["--keep"] if args.keep else []
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            for line in child.stdout:
+                if line.startswith("RESULT "):
+                    results.append(json.loads(line.removeprefix("RESULT ")))
+                else:
+                    print(line, end="", flush=True)
+        if child.returncode != 0:
+            print(f"the {events:,}-event history failed", file=sys.stderr)
+            return 1
+    _table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
