@@ -22,7 +22,7 @@ from psycopg import sql
 
 from expectations import sql_rules as rules
 from expectations.gx_classes import gxe
-from expectations.windows import DaysLoadedSince, LoadedSince, Window
+from expectations.windows import LoadedSince, Window, days_of
 from ingestion import contracts
 
 SOURCE_SYSTEMS = ["collector", "landing_batch", "landing_metric", "claude_code"]
@@ -127,12 +127,7 @@ def _raw(model, keys: tuple[str, ...], source: str, table: str) -> Callable[[], 
 
 
 LOADED = LoadedSince("_loaded_at")
-CLAUDE_CODE_LINES = ("raw.claude_code_lines", "occurred_at")
 REBUILT = LoadedSince("rebuilt_at")
-
-
-def _days_of(*sources: tuple[str, str]) -> DaysLoadedSince:
-    return DaysLoadedSince("occurred_at", sources)
 
 
 # --- reference and staging: what dbt cleaned -------------------------------------------------
@@ -489,7 +484,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_collector__telemetry_events",
         ("event_id",),
         _stg_collector_events,
-        window=_days_of(("raw.collector_events", "created_at")),
+        window=days_of("raw.collector_events"),
     ),
     SuiteSpec(
         "stg_landing__collector_events",
@@ -497,7 +492,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_landing__collector_events",
         ("event_id",),
         _stg_landing_collector_events,
-        window=_days_of(("raw.landed_collector_events", "created_at")),
+        window=days_of("raw.landed_collector_events"),
     ),
     SuiteSpec(
         "stg_landing__metric_events",
@@ -505,7 +500,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_landing__metric_events",
         ("event_id",),
         _stg_metric_events,
-        window=_days_of(("raw.landed_metric_events", "occurred_at")),
+        window=days_of("raw.landed_metric_events"),
     ),
     SuiteSpec(
         "stg_claude_code__api_responses",
@@ -513,7 +508,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_claude_code__api_responses",
         ("response_key",),
         _stg_api_responses,
-        window=_days_of(CLAUDE_CODE_LINES),
+        window=days_of("raw.claude_code_lines"),
     ),
     SuiteSpec(
         "stg_claude_code__tool_calls",
@@ -521,7 +516,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         "stg_claude_code__tool_calls",
         ("tool_use_id",),
         _stg_tool_calls,
-        window=_days_of(CLAUDE_CODE_LINES),
+        window=days_of("raw.claude_code_lines"),
     ),
     SuiteSpec(
         "int_agent_calls_unioned",

@@ -99,6 +99,22 @@ class DaysLoadedSince:
 
 Window = LoadedSince | DaysLoadedSince
 
+# The raw tables behind the staging views, each with its event-time column (as dbt's
+# raw_event_sources() macro lists them).
+RAW_EVENT_TIMES = {
+    "raw.collector_events": "created_at",
+    "raw.landed_collector_events": "created_at",
+    "raw.landed_metric_events": "occurred_at",
+    "raw.claude_code_lines": "occurred_at",
+}
+
+
+def days_of(*tables: str) -> DaysLoadedSince:
+    """The window of views over `tables` (all of the raw event tables when none is named)."""
+    return DaysLoadedSince(
+        "occurred_at", tuple((t, RAW_EVENT_TIMES[t]) for t in tables or RAW_EVENT_TIMES)
+    )
+
 
 def watermark(conn, check_name: str) -> datetime | None:
     """Where the check's window starts: the horizon taken when its last passing validation

@@ -16,15 +16,7 @@ from ingestion.core.connections import connect
 
 VARIABLE = "ATW_DBT_TEST_DAYS"
 WATERMARK = "dbt_staging_tests"
-RAW_SOURCES = windows.DaysLoadedSince(
-    "occurred_at",
-    (
-        ("raw.collector_events", "created_at"),
-        ("raw.landed_collector_events", "created_at"),
-        ("raw.landed_metric_events", "occurred_at"),
-        ("raw.claude_code_lines", "occurred_at"),
-    ),
-)
+RAW_SOURCES = windows.days_of()
 
 
 @contextmanager
