@@ -14,28 +14,78 @@ calls as (
 
 ),
 
--- Sums over the frame minus the call itself: `exclude current row` would turn off PostgreSQL's
--- moving aggregation and make every frame a full recount. Integer sums stay exact.
-latency_windows as (
+-- The trailing window's sums are running sums at the call (its peers at the same instant
+-- included, as a `range` frame's current row) less running sums just before the window's start,
+-- read at a probe placed there. Running sums stream through a sorted input; a `range` frame of
+-- 7 days keeps the whole frame in a tuplestore that, once an agent's week outgrows work_mem,
+-- spills and is re-read row by row. The call itself is taken off the sums rather than with
+-- `exclude current row`, which would turn off moving aggregation. Integer sums stay exact.
+timed_calls as (
 
     select
         call_id,
-        tenant_id,
         agent_name,
-        latency_ms,
-        occurred_at,
-        count(*) over trailing_window - 1 as baseline_samples,
-        sum(latency_ms::bigint) over trailing_window - latency_ms as baseline_sum,
-        (
-            sum(latency_ms::bigint * latency_ms) over trailing_window
-            - latency_ms::bigint * latency_ms
-        ) as baseline_sum_of_squares
+        occurred_at as at,
+        1 as is_call,
+        1 as samples,
+        latency_ms::bigint as latency_sum,
+        latency_ms::bigint * latency_ms as latency_sum_of_squares
     from calls
     where latency_ms is not null
-    window trailing_window as (
-        partition by agent_name order by occurred_at
-        range between {{ window }} preceding and current row
+
+    union all
+
+    -- Probes sort before the calls of their instant: they sum the calls strictly before it.
+    select
+        call_id,
+        agent_name,
+        occurred_at - {{ window }} as at,
+        0 as is_call,
+        0 as samples,
+        0 as latency_sum,
+        0 as latency_sum_of_squares
+    from calls
+    where latency_ms is not null
+
+),
+
+running_sums as (
+
+    select
+        call_id,
+        is_call,
+        sum(samples) over running as samples,
+        sum(latency_sum) over running as latency_sum,
+        sum(latency_sum_of_squares) over running as latency_sum_of_squares
+    from timed_calls
+    window running as (
+        partition by agent_name order by at, is_call
+        range between unbounded preceding and current row
     )
+
+),
+
+latency_windows as (
+
+    select
+        calls.call_id,
+        calls.tenant_id,
+        calls.agent_name,
+        calls.latency_ms,
+        calls.occurred_at,
+        (through_call.samples - before_window.samples - 1)::bigint as baseline_samples,
+        through_call.latency_sum - before_window.latency_sum - calls.latency_ms
+            as baseline_sum,
+        (
+            through_call.latency_sum_of_squares - before_window.latency_sum_of_squares
+            - calls.latency_ms::bigint * calls.latency_ms
+        ) as baseline_sum_of_squares
+    from calls
+    inner join running_sums as through_call
+        on calls.call_id = through_call.call_id and through_call.is_call = 1
+    inner join running_sums as before_window
+        on calls.call_id = before_window.call_id and before_window.is_call = 0
+    where calls.latency_ms is not null
 
 ),
 
