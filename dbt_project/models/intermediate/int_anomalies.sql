@@ -25,7 +25,7 @@ timed_calls as (
     select
         call_id,
         agent_name,
-        occurred_at as at,
+        occurred_at as sort_at,
         1 as is_call,
         1 as samples,
         latency_ms::bigint as latency_sum,
@@ -39,7 +39,7 @@ timed_calls as (
     select
         call_id,
         agent_name,
-        occurred_at - {{ window }} as at,
+        occurred_at - {{ window }} as sort_at,
         0 as is_call,
         0 as samples,
         0 as latency_sum,
@@ -59,7 +59,7 @@ running_sums as (
         sum(latency_sum_of_squares) over running as latency_sum_of_squares
     from timed_calls
     window running as (
-        partition by agent_name order by at, is_call
+        partition by agent_name order by sort_at, is_call
         range between unbounded preceding and current row
     )
 
