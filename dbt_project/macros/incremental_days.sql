@@ -1,8 +1,7 @@
 {#- Whole-UTC-day incremental builds. A run rebuilds the days that raw rows were loaded into,
-    changed in or deleted from since the model's last run started (less a safety margin for loads
-    that committed late), plus the last `incremental_lookback_days` days. The watermark is the
-    run, not the newest row it wrote: raw lines that never become calls (Claude Code user lines,
-    say) must not look new forever. A Dagster partition run (or backfill) also passes its window
+    changed in or deleted from since the model's build watermark (below), plus the last
+    `incremental_lookback_days` days. The watermark is the build, not the newest row it wrote:
+    raw lines that never become calls (Claude Code user lines, say) must not look new forever. A Dagster partition run (or backfill) also passes its window
     (end exclusive) in ATW_DBT_PARTITION_START/ATW_DBT_PARTITION_END, a dbt command by hand in
     the vars `partition_start`/`partition_end`: those days are rebuilt as well. -#}
 
@@ -17,15 +16,12 @@
 {% endmacro %}
 
 {% macro rebuild_days() %}
+    {%- do take_build_horizon() -%}
     {%- if not (execute and is_incremental()) -%}
         {{ return([]) }}
     {%- endif -%}
-    {%- set since -%}
-        (select coalesce(max(rebuilt_at), '-infinity'::timestamptz)
-            -- A number of hours, fractions included (make_interval takes whole hours only).
-            - {{ var('incremental_loaded_at_margin_hours') | float }} * interval '1 hour'
-         from {{ this }})
-    {%- endset -%}
+    {%- set since = build_watermark(
+        "(select max(rebuilt_at) from " ~ this ~ ") - " ~ late_load_margin()) -%}
     {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
     {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
     {%- set query -%}
@@ -33,11 +29,11 @@
         {%- for relation, time_column in raw_event_sources() %}
             select ({{ time_column }} at time zone 'UTC')::date as day
             from {{ relation }}
-            where _loaded_at > {{ since }} and {{ time_column }} is not null
+            where _loaded_at >= {{ since }} and {{ time_column }} is not null
             union all
         {%- endfor %}
             select day from {{ source('raw_ops', 'changed_days') }}
-            where changed_at > {{ since }}
+            where changed_at >= {{ since }}
             union all
             select generate_series(
                 (now() at time zone 'UTC')::date - {{ var('incremental_lookback_days') }} + 1,
@@ -53,7 +49,66 @@
             )::date
         {%- endif %}
         ) as days
-        -- Days before the retention horizon are final (macros/retention.sql).
+        order by day
+    {%- endset -%}
+    {%- set changed = run_query(query).columns[0].values() | map('string') | list -%}
+    {{ return(days_sharing_calls_with(changed)) }}
+{% endmacro %}
+
+{#- A call's row can depend on rows of other days: whether its session id is derived depends on
+    how many calls carry the id, whatever their days; a Claude Code response's day is that of
+    its lines, and losing the lines of one day moves it to another. So the days rebuilt are the
+    changed days, plus the days of the calls that share a source session id or a response with
+    the changed days' calls as they are staged now and as the fact holds them, less the days
+    before the retention horizon, which are final (macros/retention.sql). Purged days take part
+    in the first step: a session cut by the purge counts fewer calls after it. -#}
+{% macro days_sharing_calls_with(changed) %}
+    {%- if changed | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        with touched_sessions as (
+            select source_system, session_id from {{ ref('stg_collector__telemetry_events') }}
+            where {{ in_days('occurred_at', changed) }}
+            union
+            select source_system, session_id from {{ ref('stg_landing__collector_events') }}
+            where {{ in_days('occurred_at', changed) }}
+            union
+            select source_system, source_session_id from {{ this }}
+            where {{ on_days('call_date', changed) }}
+                and source_system in ('collector', 'landing_batch')
+        ),
+
+        touched_responses as (
+            select call_id from {{ this }}
+            where {{ on_days('call_date', changed) }} and source_system = 'claude_code'
+            union
+            select 'claude_code:' || response_key
+            from {{ ref('int_claude_code_responses_priced') }}
+            where {{ in_days('occurred_at', changed) }}
+        )
+
+        select distinct day from (
+            select unnest(array[
+                {%- for day in changed %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
+            ]::date[]) as day
+            union all
+            select calls.call_date from {{ this }} as calls
+            where calls.source_system in ('collector', 'landing_batch')
+                and (calls.source_system, calls.source_session_id) in (
+                    select source_system, session_id from touched_sessions
+                )
+            union all
+            select ({{ utc('responses.occurred_at') }})::date
+            from {{ ref('int_claude_code_responses_priced') }} as responses
+            where 'claude_code:' || responses.response_key in (
+                select call_id from touched_responses
+            )
+            union all
+            select calls.call_date from {{ this }} as calls
+            where calls.source_system = 'claude_code'
+                and calls.call_id in (select call_id from touched_responses)
+        ) as days
         where day >= {{ retention_horizon() }}::date
         order by day
     {%- endset -%}
@@ -125,6 +180,134 @@
         end if;
     end;
     $do$
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Build watermarks. A load stamps its rows (`_loaded_at`, `rebuilt_at`, `changed_at`) with the
+    start of its transaction and may commit long after. So the days a build reads are chosen
+    against its model's watermark, and the next watermark is the write horizon taken when they
+    were chosen (raw.write_horizon: the start of the oldest transaction still open, never older
+    than `incremental_loaded_at_margin_hours`). A transaction that commits during or after the
+    build started after that horizon, and the next build reads its rows. The horizon is taken
+    when the model is compiled, kept in the connection's session (dbt compiles and builds a model
+    on one connection), and stored by the model's post-hook, inside the build's transaction:
+    a failed build leaves the watermark where it was. -#}
+
+{% macro late_load_margin() -%}
+    {#- A number of hours, fractions included (make_interval takes whole hours only). -#}
+    ({{ var('incremental_loaded_at_margin_hours') | float }} * interval '1 hour')
+{%- endmacro %}
+
+{% macro build_watermarks_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema=generate_schema_name('intermediate', none),
+        identifier='build_watermarks')) }}
+{%- endmacro %}
+
+{%- macro _horizon_setting() -%}
+    atw.horizon_{{ local_md5(this | string) }}
+{%- endmacro -%}
+
+{#- Takes the horizon for the build about to run (full builds included). -#}
+{% macro take_build_horizon() %}
+    {#- Unit tests have no `this` and keep no watermark. -#}
+    {%- if execute and this is not none -%}
+    {%- do run_query(
+        "select set_config('" ~ _horizon_setting() ~ "', raw.write_horizon("
+        ~ late_load_margin() ~ ")::text, false)") -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- The model's watermark, as a SQL expression: the horizon its last build stored, else
+    `fallback` (a model built before watermarks existed), else -infinity. -#}
+{% macro build_watermark(fallback="null") %}
+    {%- set table = build_watermarks_relation() -%}
+    {%- set stored -%}
+        {%- if load_relation(table) is not none -%}
+            (select built_from from {{ table }} where model_name = '{{ this.identifier }}')
+        {%- else -%}
+            null
+        {%- endif -%}
+    {%- endset -%}
+    {{ return("coalesce(" ~ stored ~ ", " ~ fallback ~ ", '-infinity'::timestamptz)") }}
+{% endmacro %}
+
+{#- Post-hook: stores the horizon this build's compilation took (a full build takes one too). -#}
+{% macro record_build_watermark() %}
+    {%- if execute -%}
+    {%- set table = build_watermarks_relation() -%}
+    create table if not exists {{ table }} (
+        model_name text primary key,
+        built_from timestamptz not null,
+        updated_at timestamptz not null default now()
+    );
+    insert into {{ table }} (model_name, built_from)
+    select '{{ this.identifier }}', horizon::timestamptz
+    from (select nullif(current_setting('{{ _horizon_setting() }}', true), '') as horizon) as taken
+    where horizon is not null
+    on conflict (model_name) do update
+        set built_from = greatest({{ table }}.built_from, excluded.built_from), updated_at = now()
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- For a model built by day from an incremental fact (one with `rebuilt_at` and a day column):
+    the days whose fact rows were rebuilt since this model's watermark, and the run's partition
+    window; none on a full build. A day the fact lost entirely is removed by
+    `delete_days_missing_from`. -#}
+{% macro fact_rebuilt_days(fact, day_column='call_date') %}
+    {%- do take_build_horizon() -%}
+    {#- Unit tests have no `this` (is_incremental() reads it). -#}
+    {%- if not (execute and this is not none and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
+    {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
+    {%- set query -%}
+        select distinct {{ day_column }} from {{ fact }}
+        where rebuilt_at >= {{ build_watermark() }}
+        {%- if partition_start and partition_end %}
+        union
+        select generate_series(
+            {{ dbt.string_literal(dbt.escape_single_quotes(partition_start)) }}::date,
+            {{ dbt.string_literal(dbt.escape_single_quotes(partition_end)) }}::date - 1,
+            interval '1 day'
+        )::date
+        {%- endif %}
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+{% endmacro %}
+
+{#- A predicate keeping a date column inside the given days: every day for none (a full build),
+    no day for an empty list. -#}
+{% macro on_days(column, days) -%}
+    {%- if days is none -%}
+        true
+    {%- elif days | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} = any(array[
+            {%- for day in days %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
+        ]::date[])
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of such a model: drops the days its fact no longer has. -#}
+{% macro delete_days_missing_from(fact, day_column='call_date') %}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ day_column }} in (
+        select kept.{{ day_column }}
+        from (select distinct {{ day_column }} from {{ this }}) as kept
+        where not exists (
+            select 1 from {{ fact }} as fact
+            where fact.{{ day_column }} = kept.{{ day_column }}
+        )
+    )
     {%- else -%}
     select 1
     {%- endif -%}

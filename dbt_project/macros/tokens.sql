@@ -19,3 +19,11 @@
         sum({{ column }}) as {{ column }},
     {%- endfor %}
 {%- endmacro %}
+
+{#- `sum(<type>)::bigint as <type>,` for every token type, over partial sums (a sum of bigints
+    is numeric; the marts keep the type a sum of the calls' integers has). -#}
+{% macro resum_token_types() -%}
+    {%- for column in token_types() %}
+        sum({{ column }})::bigint as {{ column }},
+    {%- endfor %}
+{%- endmacro %}

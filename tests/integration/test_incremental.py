@@ -1,6 +1,7 @@
 """Incremental facts rebuild whole UTC days: exactly the days whose raw rows changed."""
 
 import json
+from datetime import timedelta
 
 from ingestion.all_sources import load_all_sources
 from ingestion.core.connections import connect
@@ -80,3 +81,40 @@ def test_an_incremental_run_rebuilds_exactly_the_changed_days(small_collector):
     assert reporting > 0
     assert after[changed][1] == before[changed][1] + 1000 * reporting
     assert all(after[day] == before[day] for day in after if day != changed)
+
+
+def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collector):
+    """With the default late-load margin (6 h), a build minutes after the first rebuilds only the
+    lookback days: the watermark is the write horizon the first build took, not its start less
+    the margin, which would count the whole bulk load as late."""
+    urls = small_collector
+    load_all_sources(urls, "incremental-horizon")
+    run_dbt(
+        urls.warehouse,
+        ["build", "--quiet", "--select", "+int_calls_daily", "--indirect-selection", "buildable"],
+        "target/incremental",
+        check=True,
+    )
+    with connect(urls.warehouse) as conn:
+        stored = dict(
+            conn.execute(
+                "select model_name, built_from from intermediate.build_watermarks"
+            ).fetchall()
+        )
+        first_rebuilt = conn.execute(
+            "select max(rebuilt_at) from intermediate.int_agent_calls_unioned"
+        ).fetchone()[0]
+    assert set(stored) == {"int_agent_calls_unioned", "int_calls_daily"}
+    assert stored["int_agent_calls_unioned"] >= first_rebuilt
+    before = _days(urls.warehouse)
+    run_dbt(
+        urls.warehouse,
+        ["run", "--quiet", "--select", "int_agent_calls_unioned"],
+        "target/incremental",
+        check=True,
+    )
+    after = _days(urls.warehouse)
+    rebuilt = {day for day in after if after[day][2] != before[day][2]}
+    # Only the lookback (the sample's last days fall inside it or not at all).
+    assert all(day >= max(after) - timedelta(days=3) for day in rebuilt)
+    assert len(rebuilt) < len(after) - 3

@@ -107,6 +107,8 @@ grant usage on schema raw, ops to atw_transformer;
 grant select on all tables in schema raw, ops to atw_transformer;
 alter default privileges for role atw_loader in schema raw grant select on tables to atw_transformer;
 alter default privileges for role atw_loader in schema ops grant select on tables to atw_transformer;
+-- The incremental models take the write horizon to choose what to rebuild (their watermark).
+grant execute on function raw.write_horizon(interval) to atw_transformer;
 -- ... except the key that fingerprints redacted identifiers: only the loaders use it.
 revoke all on raw.redaction_key from atw_transformer;
 

@@ -8,10 +8,15 @@
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
             "{{ rename_column_if_present('occurred_on', 'call_date') }}",
         ],
-        post_hook=["{{ delete_vanished_days() }}", "{{ stamp_edited_rows() }}"],
+        post_hook=[
+            "{{ delete_vanished_days() }}",
+            "{{ stamp_edited_rows() }}",
+            "{{ record_build_watermark() }}",
+        ],
         indexes=[
             {'columns': ['call_date']},
             {'columns': ['source_system', 'session_id']},
+            {'columns': ['source_system', 'source_session_id']},
             {'columns': ['rebuilt_at']},
         ],
     )

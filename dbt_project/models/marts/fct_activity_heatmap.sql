@@ -2,9 +2,9 @@
 {#- Calls by UTC day of week (0 = Sunday ... 6 = Saturday) and hour; only non-zero cells. -#}
 with
 
-calls as (
+calls_daily as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_calls_daily') }}
 
 ),
 
@@ -12,11 +12,11 @@ final as (
 
     select
         tenant_id,
-        extract(dow from {{ utc('occurred_at') }})::integer as day_of_week,
-        extract(hour from {{ utc('occurred_at') }})::integer as hour_of_day,
-        count(*) as call_count,
-        sum(total_tokens) as total_tokens
-    from calls
+        extract(dow from call_date)::integer as day_of_week,
+        hour_of_day,
+        sum(call_count)::bigint as call_count,
+        sum(total_tokens)::bigint as total_tokens
+    from calls_daily
     group by 1, 2, 3
 
 )

@@ -2,9 +2,9 @@
 {#- Tokens and calls per agent per UTC calendar month and tenant. -#}
 with
 
-calls as (
+calls_daily as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_calls_daily') }}
 
 ),
 
@@ -14,12 +14,12 @@ final as (
         date_trunc('month', call_date)::date as usage_month,
         tenant_id,
         agent_name,
-        count(*) as call_count,
-        count(*) filter (where is_llm_call) as llm_call_count,
-        {{ sum_token_types() }}
+        sum(call_count)::bigint as call_count,
+        sum(llm_call_count)::bigint as llm_call_count,
+        {{ resum_token_types() }}
         sum(cost_usd) as cost_usd,
-        {{ unpriced_llm_calls() }} as unpriced_llm_call_count
-    from calls
+        sum(unpriced_llm_call_count)::bigint as unpriced_llm_call_count
+    from calls_daily
     group by 1, 2, 3
 
 )

@@ -2,9 +2,9 @@
 {#- One row per UTC day and tenant over the whole loaded range, zero-filled. -#}
 with
 
-calls as (
+calls_daily as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_calls_daily') }}
 
 ),
 
@@ -13,7 +13,7 @@ day_bounds as (
     select
         min(call_date) as first_day,
         max(call_date) as last_day
-    from calls
+    from calls_daily
 
 ),
 
@@ -27,7 +27,7 @@ days as (
 
 tenants as (
 
-    select distinct tenant_id from calls
+    select distinct tenant_id from calls_daily
 
 ),
 
@@ -36,12 +36,12 @@ daily as (
     select
         call_date as usage_date,
         tenant_id,
-        count(*) as call_count,
-        count(*) filter (where is_llm_call) as llm_call_count,
-        {{ sum_token_types() }}
+        sum(call_count)::bigint as call_count,
+        sum(llm_call_count)::bigint as llm_call_count,
+        {{ resum_token_types() }}
         sum(cost_usd) as cost_usd,
-        {{ unpriced_llm_calls() }} as unpriced_llm_call_count
-    from calls
+        sum(unpriced_llm_call_count)::bigint as unpriced_llm_call_count
+    from calls_daily
     group by call_date, tenant_id
 
 ),

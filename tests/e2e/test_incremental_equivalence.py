@@ -1,0 +1,128 @@
+"""Incremental builds end where a full refresh ends: after a sequence of loads, a late day, an
+edited old day, a deleted day and a purge, every mart and every intermediate table an
+incremental run keeps equals what `dbt run --full-refresh` builds from the same raw data."""
+
+from datetime import UTC, datetime, timedelta
+
+from psycopg import sql
+
+from ingestion.core.connections import connect
+from orchestration.defs.dbt.manifest import run_dbt
+from tests.conftest import CUTOFF, SAMPLE_END, mart_checksums
+from warehouse import retention
+
+# The raw event tables and their event-time columns (retention's list: the purge's own).
+EVENT_TABLES = [(table, column) for table, column in retention.EVENT_TABLES]
+# Incremental tables outside the marts, with their primary key; `rebuilt_at` is when, not what.
+INTERMEDIATE = {
+    "int_agent_calls_unioned": "call_id",
+    "int_calls_daily": "call_date, hour_of_day, tenant_id, agent_name",
+}
+
+
+def _build(url, *args):
+    run_dbt(
+        url,
+        ["run", "--quiet", "--select", "intermediate", "marts", *args],
+        "target/test-equivalence",
+        check=True,
+    )
+
+
+def _state(url) -> dict:
+    state = {f"marts.{mart}": sums for mart, sums in mart_checksums(url).items()}
+    with connect(url) as conn:
+        for table, key in INTERMEDIATE.items():
+            columns = [
+                column
+                for (column,) in conn.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'intermediate' and table_name = %s "
+                    "and column_name not in ('rebuilt_at', 'source_loaded_at') "
+                    "order by ordinal_position",
+                    (table,),
+                )
+            ]
+            listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+            state[f"intermediate.{table}"] = conn.execute(
+                sql.SQL(
+                    "select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
+                    "from (select {listed} from intermediate.{table}) as t"
+                ).format(key=sql.SQL(key), listed=listed, table=sql.Identifier(table))
+            ).fetchone()
+    return state
+
+
+def _copy_collector_day(conn, day, to_day, id_offset) -> int:
+    """A load: the collector events of `day` again on `to_day`, under new ids."""
+    columns = [
+        column
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'collector_events' and column_name not like '\\_%' "
+            "and column_name not in ('source_id', 'created_at') order by ordinal_position"
+        )
+    ]
+    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
+    return conn.execute(
+        sql.SQL(
+            "insert into raw.collector_events (source_id, created_at, {columns}) "
+            "select source_id + %s, created_at + (%s::date - %s::date) * interval '1 day', "
+            "{columns} from raw.collector_events "
+            "where created_at >= %s::date and created_at < %s::date + 1"
+        ).format(columns=listed),
+        (id_offset, to_day, day, day, day),
+    ).rowcount
+
+
+def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
+    url = secured_clone.warehouse
+    last_day = SAMPLE_END.date()
+    busy_day = last_day - timedelta(days=2)
+    with connect(url) as conn:
+        # Several loads: a new day after the sample, then a second copy of a busy day onto a
+        # day the sample already has (data that arrived late).
+        assert _copy_collector_day(conn, busy_day, last_day + timedelta(days=1), 10**9) > 0
+    _build(url)
+    with connect(url) as conn:
+        assert _copy_collector_day(conn, busy_day, last_day - timedelta(days=6), 2 * 10**9) > 0
+        # An old day edited in place.
+        edited = conn.execute(
+            "update raw.collector_events set prompt_tokens = prompt_tokens + 7, latency_ms = "
+            "latency_ms * 3 where created_at >= %s::date and created_at < %s::date + 1 "
+            "and prompt_tokens is not null",
+            (last_day - timedelta(days=8), last_day - timedelta(days=8)),
+        ).rowcount
+    assert edited > 0
+    _build(url)
+    # A day deleted from every source.
+    deleted_day = last_day - timedelta(days=5)
+    with connect(url) as conn:
+        gone = sum(
+            conn.execute(
+                sql.SQL("delete from {} where {} >= %s::date and {} < %s::date + 1").format(
+                    sql.Identifier(*table.split(".")), column, column
+                ),
+                (deleted_day, deleted_day),
+            ).rowcount
+            for table, column in EVENT_TABLES
+        )
+        assert gone > 0
+    _build(url)
+    with connect(url) as conn:
+        assert (
+            conn.execute(
+                "select count(*) from intermediate.int_calls_daily where call_date = %s",
+                (deleted_day,),
+            ).fetchone()[0]
+            == 0
+        )
+        # A purge: everything before the cutoff goes from raw; the models keep those days.
+        days = (datetime.now(UTC).date() - CUTOFF.date()).days
+        assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0
+    _build(url)
+
+    incremental = _state(url)
+    _build(url, "--full-refresh")
+    assert _state(url) == incremental
