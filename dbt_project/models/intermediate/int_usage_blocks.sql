@@ -6,7 +6,9 @@
     with activity are rows; the idle time between them is `idle_before_seconds`. -#}
 with recursive
 
-sequenced as (
+-- Inlined where it is read, not materialized (it is read twice): each step of the walk then
+-- finds the next response through the sequence_number index instead of scanning every response.
+sequenced as not materialized (
 
     select * from {{ ref('int_claude_code_responses_sequenced') }}
 
