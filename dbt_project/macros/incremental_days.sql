@@ -296,16 +296,27 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The same for a timestamptz column, as UTC-day ranges an index can use. -#}
+{% macro on_days_of(column, days) -%}
+    {%- if days is none -%}
+        true
+    {%- elif days | length == 0 -%}
+        false
+    {%- else -%}
+        {{ in_days(column, days) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Post-hook of such a model: drops the days its fact no longer has. -#}
-{% macro delete_days_missing_from(fact, day_column='call_date') %}
+{% macro delete_days_missing_from(fact, day_column='call_date', fact_day_column='call_date') %}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where {{ day_column }} in (
-        select kept.{{ day_column }}
-        from (select distinct {{ day_column }} from {{ this }}) as kept
+        select kept.day
+        from (select distinct {{ day_column }} as day from {{ this }}) as kept
         where not exists (
             select 1 from {{ fact }} as fact
-            where fact.{{ day_column }} = kept.{{ day_column }}
+            where fact.{{ fact_day_column }} = kept.day
         )
     )
     {%- else -%}

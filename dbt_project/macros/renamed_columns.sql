@@ -19,3 +19,23 @@
     end
     $$
 {% endmacro %}
+
+{#- Likewise a column a model gained when it became incremental (`rebuilt_at`, say): the first
+    run after the upgrade adds it to the table, with `definition` (type and default) filling the
+    rows already there. -#}
+{% macro add_column_if_absent(name, definition) %}
+    do $$
+    begin
+        if to_regclass('{{ this }}') is not null and not exists (
+            select 1
+            from information_schema.columns
+            where
+                table_schema = '{{ this.schema }}'
+                and table_name = '{{ this.identifier }}'
+                and column_name = '{{ name }}'
+        ) then
+            alter table {{ this }} add column {{ name }} {{ definition }};
+        end if;
+    end
+    $$
+{% endmacro %}

@@ -17,6 +17,7 @@ EVENT_TABLES = [(table, column) for table, column in retention.EVENT_TABLES]
 INTERMEDIATE = {
     "int_agent_calls_unioned": "call_id",
     "int_calls_daily": "call_date, hour_of_day, tenant_id, agent_name",
+    "int_tool_calls": "tool_call_id",
 }
 
 

@@ -1,17 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='call_date',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ add_column_if_absent('rebuilt_at', 'timestamptz not null default now()') }}",
+        ],
+        post_hook=[
+            "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],
+    )
+}}
 {#- One row per tool call: collector hook events that name a tool, each entry of a metric
     event's toolCalls array (in array order, at the event's time), and each tool_use block of
-    the Claude Code logs (belonging to the API response that asked for it). -#}
+    the Claude Code logs (belonging to the API response that asked for it). Incremental by the
+    UTC day of its call: a run rebuilds the days whose calls were rebuilt since its last build
+    (macros/incremental_days.sql). -#}
+{%- set days = fact_rebuilt_days(ref('int_agent_calls_unioned')) -%}
 with
 
 calls as (
 
     select * from {{ ref('int_agent_calls_unioned') }}
+    where {{ on_days('call_date', days) }}
 
 ),
 
 metric_events as (
 
     select * from {{ ref('stg_landing__metric_events') }}
+    -- A metric event's tool calls are at its time, its call on the event's day.
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
@@ -119,10 +142,14 @@ final as (
         decision = 'DENY' as is_denied,
         latency_ms,
         occurred_at,
-        call_date
+        call_date,
+        now() as rebuilt_at
     from unioned
 
 )
 
 select * from final
-{{ keep_rows_before_retention_horizon('occurred_at', 'tool_call_id') }}
+{#- A full refresh rebuilds from the calls fact and keeps the days retention purged. -#}
+{% if not is_incremental() -%}
+    {{ keep_rows_before_retention_horizon('occurred_at', 'tool_call_id') }}
+{%- endif %}

@@ -1,9 +1,27 @@
-{#- One row per UTC day, tenant and tool: how often it ran, how it ended and how long it took. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='usage_date',
+        on_schema_change='fail',
+        pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+        post_hook=[
+            "{{ delete_days_missing_from(ref('int_tool_calls'), 'usage_date') }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[{'columns': ['usage_date']}],
+    )
+}}
+{#- One row per UTC day, tenant and tool: how often it ran, how it ended and how long it took.
+    Incremental by day: a run recounts the days whose tool calls were rebuilt since its last
+    build (macros/incremental_days.sql). -#}
+{%- set days = fact_rebuilt_days(ref('int_tool_calls')) -%}
 with
 
 tool_calls as (
 
     select * from {{ ref('int_tool_calls') }}
+    where {{ on_days('call_date', days) }}
 
 ),
 
