@@ -323,3 +323,55 @@
     select 1
     {%- endif -%}
 {% endmacro %}
+
+{#- For a model built per session from `tool_calls` (a model with `rebuilt_at`, `call_date`,
+    `source_system` and `session_id`) and keyed by day: the days of every session that has tool
+    calls on a day rebuilt since this model's watermark, or on a day `tool_calls` lost, as the
+    sessions are now and as this model holds them; none on a full build. -#}
+{% macro session_days(tool_calls) %}
+    {%- do take_build_horizon() -%}
+    {%- if not (execute and this is not none and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rebuilt = fact_rebuilt_days(tool_calls) -%}
+    {%- set query -%}
+        with rebuilt as (
+            select day from unnest(array[
+                {%- for day in rebuilt %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
+            ]::date[]) as rebuilt (day)
+            union
+            select kept.day
+            from (select distinct call_date as day from {{ this }}) as kept
+            where not exists (
+                select 1 from {{ tool_calls }} as tool_calls where tool_calls.call_date = kept.day
+            )
+        ),
+
+        {#- Keyed by (id is null, id or ''): null ids are one session, and the key hashes. -#}
+        sessions as (
+            select source_system, session_id is null as no_id, coalesce(session_id, '') as id
+            from {{ tool_calls }}
+            where call_date in (select day from rebuilt)
+            union
+            select source_system, session_id is null, coalesce(session_id, '')
+            from {{ this }}
+            where call_date in (select day from rebuilt)
+        )
+
+        select day from rebuilt
+        union
+        select tool_calls.call_date from {{ tool_calls }} as tool_calls
+        inner join sessions
+            on tool_calls.source_system = sessions.source_system
+                and (tool_calls.session_id is null) = sessions.no_id
+                and coalesce(tool_calls.session_id, '') = sessions.id
+        union
+        select kept.call_date from {{ this }} as kept
+        inner join sessions
+            on kept.source_system = sessions.source_system
+                and (kept.session_id is null) = sessions.no_id
+                and coalesce(kept.session_id, '') = sessions.id
+        order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+{% endmacro %}

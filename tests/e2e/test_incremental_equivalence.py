@@ -18,6 +18,7 @@ INTERMEDIATE = {
     "int_agent_calls_unioned": "call_id",
     "int_calls_daily": "call_date, hour_of_day, tenant_id, agent_name",
     "int_tool_calls": "tool_call_id",
+    "int_tool_sequences_daily": "call_date, source_system, session_id, tools, sequence_length",
 }
 
 
@@ -77,6 +78,44 @@ def _copy_collector_day(conn, day, to_day, id_offset) -> int:
     ).rowcount
 
 
+def _tool_events_across_midnight(conn, day) -> None:
+    """A load: three hook events of one client process each (ids seen once), on one host and
+    directory, minutes apart across the midnight after `day`: one derived session over two
+    days, whose tool n-grams on the second day read the first day's tools."""
+    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
+    template = conn.execute(
+        "select source_id from raw.collector_events where tool_name is not null "
+        "and host_id is not null order by source_id limit 1"
+    ).fetchone()[0]
+    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for number, (minutes, tool) in enumerate([(-10, "Read"), (-5, "Grep"), (5, "Edit")]):
+        columns = [
+            column
+            for (column,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'collector_events' and column_name not like '\\_%' "
+                "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
+                "'working_dir') order by ordinal_position"
+            )
+        ]
+        listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+        conn.execute(
+            sql.SQL(
+                "insert into raw.collector_events "
+                "(source_id, created_at, session_id, tool_name, working_dir, {columns}) "
+                "select %s, %s, %s, %s, '/equivalence', {columns} from raw.collector_events "
+                "where source_id = %s"
+            ).format(columns=listed),
+            (
+                3 * 10**9 + number,
+                midnight + timedelta(minutes=minutes),
+                f"equivalence-process-{number}",
+                tool,
+                template,
+            ),
+        )
+
+
 def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
     url = secured_clone.warehouse
     last_day = SAMPLE_END.date()
@@ -85,6 +124,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # Several loads: a new day after the sample, then a second copy of a busy day onto a
         # day the sample already has (data that arrived late).
         assert _copy_collector_day(conn, busy_day, last_day + timedelta(days=1), 10**9) > 0
+        _tool_events_across_midnight(conn, last_day - timedelta(days=4))
     _build(url)
     with connect(url) as conn:
         assert _copy_collector_day(conn, busy_day, last_day - timedelta(days=6), 2 * 10**9) > 0
@@ -95,6 +135,14 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             "and prompt_tokens is not null",
             (last_day - timedelta(days=8), last_day - timedelta(days=8)),
         ).rowcount
+        # The first day of the session across midnight: its n-grams on the next day change.
+        assert (
+            conn.execute(
+                "update raw.collector_events set tool_name = 'Write' where source_id = %s",
+                (3 * 10**9 + 1,),
+            ).rowcount
+            == 1
+        )
     assert edited > 0
     _build(url)
     # A day deleted from every source.

@@ -118,8 +118,8 @@ def dbt_calls_model(
     manifest=dbt_project.manifest_path,
     # The intermediate models after the calls fact build with the marts: one dbt process
     # less per run (a second of work, four of start-up), their dbt tests still gating the marts.
-    select="int_calls_daily int_tool_calls int_sessions_aggregated int_sessions_scored "
-    "int_usage_blocks marts",
+    select="int_calls_daily int_tool_calls int_tool_sequences_daily int_sessions_aggregated "
+    "int_sessions_scored int_usage_blocks marts",
     exclude="marts.monitoring",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,

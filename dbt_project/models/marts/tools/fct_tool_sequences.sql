@@ -1,43 +1,11 @@
 {#- Consecutive tool calls within a session as n-grams of length 2 to 5 (seed 003's
-    detectToolSequences, counted per n-gram rather than per growing prefix), e.g. Read->Edit. -#}
+    detectToolSequences, counted per n-gram rather than per growing prefix), e.g. Read->Edit,
+    rolled up from their counts per day and session (int_tool_sequences_daily). -#}
 with
 
-tool_calls as (
+session_counts as (
 
-    select * from {{ ref('int_tool_calls') }}
-
-),
-
--- The up-to-five tool calls ending at each call of its session, oldest first.
-recent_tools as (
-
-    select
-        source_system,
-        session_id,
-        occurred_at,
-        array_agg(tool_name) over (
-            partition by source_system, session_id
-            order by occurred_at, tool_position, tool_call_id
-            rows between 4 preceding and current row
-        ) as window_tools
-    from tool_calls
-
-),
-
-ngrams as (
-
-    select
-        recent_tools.source_system,
-        recent_tools.session_id,
-        recent_tools.occurred_at,
-        lengths.n as sequence_length,
-        recent_tools.window_tools[
-            cardinality(recent_tools.window_tools) - lengths.n + 1:
-            cardinality(recent_tools.window_tools)
-        ] as tools
-    from recent_tools
-    inner join generate_series(2, 5) as lengths (n)
-        on cardinality(recent_tools.window_tools) >= lengths.n
+    select * from {{ ref('int_tool_sequences_daily') }}
 
 ),
 
@@ -53,14 +21,14 @@ final as (
 
         -- numerics
         sequence_length,
-        count(*) as occurrence_count,
+        sum(occurrence_count)::bigint as occurrence_count,
         count(distinct source_system || ':' || session_id) as session_count,
 
         -- timestamps
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
 
-    from ngrams
+    from session_counts
     group by tools, sequence_length
 
 )

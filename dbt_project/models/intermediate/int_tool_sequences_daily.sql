@@ -1,0 +1,106 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='call_date',
+        on_schema_change='fail',
+        pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+        post_hook=[
+            "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[{'columns': ['call_date']}],
+    )
+}}
+{#- Tool n-grams (see fct_tool_sequences) per UTC day of their last call and session: the
+    partial counts fct_tool_sequences rolls up. An n-gram reads up to four earlier calls of its
+    session, which may lie on earlier days, so an incremental run rebuilds every day of each
+    session with tool calls on a changed day (macros/incremental_days.sql), reading all of those
+    sessions' calls. -#}
+{%- set days = session_days(ref('int_tool_calls')) -%}
+with
+
+tool_calls as (
+
+    select * from {{ ref('int_tool_calls') }}
+
+),
+
+-- The sessions with tool calls on the days rebuilt (all of them on a full build), keyed by
+-- (id is null, id or ''): null ids form one session, as in the window below, and the key hashes.
+touched_sessions as (
+
+    select distinct
+        source_system,
+        session_id is null as has_no_id,
+        coalesce(session_id, '') as session_key
+    from tool_calls
+    where {{ on_days('call_date', days) }}
+
+),
+
+session_calls as (
+
+    select tool_calls.*
+    from tool_calls
+    inner join touched_sessions
+        on
+            tool_calls.source_system = touched_sessions.source_system
+            and (tool_calls.session_id is null) = touched_sessions.has_no_id
+            and coalesce(tool_calls.session_id, '') = touched_sessions.session_key
+
+),
+
+-- The up-to-five tool calls ending at each call of its session, oldest first.
+recent_tools as (
+
+    select
+        source_system,
+        session_id,
+        occurred_at,
+        call_date,
+        array_agg(tool_name) over (
+            partition by source_system, session_id
+            order by occurred_at, tool_position, tool_call_id
+            rows between 4 preceding and current row
+        ) as window_tools
+    from session_calls
+
+),
+
+ngrams as (
+
+    select
+        recent_tools.source_system,
+        recent_tools.session_id,
+        recent_tools.occurred_at,
+        recent_tools.call_date,
+        lengths.n as sequence_length,
+        recent_tools.window_tools[
+            cardinality(recent_tools.window_tools) - lengths.n + 1:
+            cardinality(recent_tools.window_tools)
+        ] as tools
+    from recent_tools
+    inner join generate_series(2, 5) as lengths (n)
+        on cardinality(recent_tools.window_tools) >= lengths.n
+
+),
+
+final as (
+
+    select
+        call_date,
+        source_system,
+        session_id,
+        tools,
+        sequence_length,
+        count(*) as occurrence_count,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at
+    from ngrams
+    where {{ on_days('call_date', days) }}
+    group by call_date, source_system, session_id, tools, sequence_length
+
+)
+
+select * from final
