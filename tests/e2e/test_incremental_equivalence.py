@@ -19,6 +19,7 @@ INTERMEDIATE = {
     "int_calls_daily": "call_date, hour_of_day, tenant_id, agent_name",
     "int_tool_calls": "tool_call_id",
     "int_tool_sequences_daily": "call_date, source_system, session_id, tools, sequence_length",
+    "int_sessions_aggregated": "source_system, session_id",
 }
 
 

@@ -1,28 +1,57 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ stage_touched_sessions(ref('int_agent_calls_unioned')) }}",
+            "{{ delete_touched_sessions() }}",
+        ],
+        post_hook=["{{ record_build_watermark() }}"],
+        indexes=[{'columns': ['source_system', 'session_id']}],
+    )
+}}
 {#- One row per session (source system + session id, derived or as sent), with the seed-003
-    session metrics that need more than one pass over its calls. -#}
+    session metrics that need more than one pass over its calls. Incremental by session: a run
+    recomputes, from all of their calls, the sessions that changed since its last build
+    (macros/incremental_sessions.sql). -#}
+{%- do take_build_horizon() -%}
 with
 
 calls as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_agent_calls_unioned') }} as calls
+    where {{ in_touched_sessions('calls') }}
 
 ),
 
 tool_calls as (
 
-    select * from {{ ref('int_tool_calls') }}
+    select * from {{ ref('int_tool_calls') }} as tool_calls
+    where {{ in_touched_sessions('tool_calls') }}
 
 ),
 
+-- A transcript counts only in a session of its id's calls (session_transcripts below).
 transcripts as (
 
     select * from {{ ref('stg_collector__session_transcripts') }}
+    where session_id in (
+            select calls.source_session_id
+            from calls
+            where calls.source_system = 'collector'
+        )
 
 ),
 
 transcript_messages as (
 
     select * from {{ ref('stg_collector__transcript_messages') }}
+    where session_id in (
+            select transcripts.session_id
+            from transcripts
+        )
 
 ),
 

@@ -1,0 +1,91 @@
+{#- Models with a row per session (source system + session id), rebuilt for the sessions that
+    changed since the model's build watermark (macros/incremental_days.sql). A session can span
+    any number of days and its aggregates are not sums (percentiles, distinct tools, the
+    transcript it holds), so a changed session is recomputed from all of its calls.
+
+    Sessions are keyed by (source system, id is null, id or ''): null ids form one session, as
+    a `group by` makes them, and the key hashes. -#}
+
+{#- The temp table a build's pre-hooks fill with its changed sessions and its select reads. -#}
+{% macro touched_sessions_table() -%}
+    {{ this.identifier }}__touched_sessions
+{%- endmacro %}
+
+{#- Pre-hook (inside the build's transaction), after the model's lock: the sessions changed
+    since the watermark, as they are now and as the model holds them:
+    - sessions with calls the calls fact rebuilt since;
+    - the model's sessions whose time span meets a day the calls fact rebuilt or raw rows left
+      (raw.changed_days): their ids may be gone;
+    - sessions whose collector transcript or transcript messages were loaded since.
+    Filled once, so the delete and the insert agree whatever commits in between. -#}
+{% macro stage_touched_sessions(calls) %}
+    {%- if execute and is_incremental() -%}
+    {%- set since = build_watermark() -%}
+    create temporary table {{ touched_sessions_table() }} on commit drop as
+    with changed_days as (
+        select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
+        union
+        select day from {{ source('raw_ops', 'changed_days') }} where changed_at >= {{ since }}
+    ),
+
+    changed_transcripts as (
+        select session_id from {{ source('collector', 'collector_session_transcripts') }}
+        where _loaded_at >= {{ since }}
+        union
+        select session_id from {{ source('collector', 'collector_transcript_messages') }}
+        where _loaded_at >= {{ since }}
+    ),
+
+    sessions as (
+        select source_system, session_id from {{ calls }} where rebuilt_at >= {{ since }}
+        union
+        select kept.source_system, kept.session_id from {{ this }} as kept
+        where exists (
+            select 1 from changed_days
+            where kept.started_at < changed_days.day::timestamptz + interval '1 day'
+                and kept.ended_at >= changed_days.day::timestamptz
+        )
+        union
+        select calls.source_system, calls.session_id from {{ calls }} as calls
+        where calls.source_system = 'collector'
+            and calls.source_session_id in (select session_id from changed_transcripts)
+    )
+
+    select distinct
+        source_system,
+        session_id is null as has_no_id,
+        coalesce(session_id, '') as session_key
+    from sessions
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Pre-hook after it: the changed sessions' rows go; the build inserts them again, computed
+    from all of their calls, unless the session no longer exists. -#}
+{% macro delete_touched_sessions() %}
+    {%- if execute and is_incremental() -%}
+    delete from {{ this }} as kept
+    using {{ touched_sessions_table() }} as touched
+    where kept.source_system = touched.source_system
+        and (kept.session_id is null) = touched.has_no_id
+        and coalesce(kept.session_id, '') = touched.session_key
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- A predicate keeping the rows of `relation` (an alias with source_system and session_id) in
+    the changed sessions; every row on a full build. -#}
+{% macro in_touched_sessions(relation) -%}
+    {%- if is_incremental() -%}
+        exists (
+            select 1 from {{ touched_sessions_table() }} as touched
+            where {{ relation }}.source_system = touched.source_system
+                and ({{ relation }}.session_id is null) = touched.has_no_id
+                and coalesce({{ relation }}.session_id, '') = touched.session_key
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
