@@ -43,7 +43,7 @@ def queries() -> list[tuple[str, str]]:
     ]
     functions = section(text, "### SQL functions").split("```sql\n", 1)[1].split("```", 1)[0]
     found += [
-        (line.split("(", 1)[0].removeprefix("select * from "), line.split(";", 1)[0] + ";")
+        (line.split(";", 1)[0].removeprefix("select * from "), line.split(";", 1)[0] + ";")
         for line in functions.splitlines()
         if line.startswith("select")
     ]
@@ -89,7 +89,7 @@ def main() -> int:
                     times.append((time.perf_counter() - started) * 1000)
                 median, worst = statistics.median(times), max(times)
                 slow += [label] if worst >= TARGET_MS else []
-                print(f"  {label:<18} median {median:7.1f} ms  slowest {worst:7.1f} ms")
+                print(f"  {label:<45} median {median:7.1f} ms  slowest {worst:7.1f} ms")
     finally:
         with connect(args.url, autocommit=True) as conn:
             set_row_level_security(conn, was_on)
