@@ -22,8 +22,7 @@
     {%- endif -%}
     {%- set since = build_watermark(
         "(select max(rebuilt_at) from " ~ this ~ ") - " ~ late_load_margin()) -%}
-    {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
-    {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
+    {%- set window = partition_window_days() -%}
     {%- set query -%}
         select distinct day from (
         {%- for relation, time_column in raw_event_sources() %}
@@ -40,13 +39,9 @@
                 (now() at time zone 'UTC')::date,
                 interval '1 day'
             )::date
-        {%- if partition_start and partition_end %}
+        {%- if window %}
             union all
-            select generate_series(
-                {{ dbt.string_literal(dbt.escape_single_quotes(partition_start)) }}::date,
-                {{ dbt.string_literal(dbt.escape_single_quotes(partition_end)) }}::date - 1,
-                interval '1 day'
-            )::date
+            {{ window }}
         {%- endif %}
         ) as days
         order by day
@@ -89,9 +84,7 @@
         )
 
         select distinct day from (
-            select unnest(array[
-                {%- for day in changed %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
-            ]::date[]) as day
+            select unnest({{ date_array(changed) }}) as day
             union all
             select calls.call_date from {{ this }} as calls
             where calls.source_system in ('collector', 'landing_batch')
@@ -264,23 +257,59 @@
     {%- if not (execute and this is not none and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
-    {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
+    {{ return(_rebuilt_days_of(fact, day_column)) }}
+{% endmacro %}
+
+{#- fact_rebuilt_days without taking the horizon: the caller has. -#}
+{% macro _rebuilt_days_of(fact, day_column) %}
+    {%- set window = partition_window_days() -%}
     {%- set query -%}
         select distinct {{ day_column }} from {{ fact }}
         where rebuilt_at >= {{ build_watermark() }}
-        {%- if partition_start and partition_end %}
+        {%- if window %}
         union
-        select generate_series(
-            {{ dbt.string_literal(dbt.escape_single_quotes(partition_start)) }}::date,
-            {{ dbt.string_literal(dbt.escape_single_quotes(partition_end)) }}::date - 1,
-            interval '1 day'
-        )::date
+        {{ window }}
         {%- endif %}
         order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | map('string') | list) }}
 {% endmacro %}
+
+{#- The run's partition window (end exclusive): from a Dagster partition run or backfill,
+    ATW_DBT_PARTITION_START/END; from a dbt command by hand, the vars partition_start and
+    partition_end. A query of its days, or none outside such a run. -#}
+{% macro partition_window_days() %}
+    {%- set partition_start = var('partition_start', none) or env_var('ATW_DBT_PARTITION_START', '') -%}
+    {%- set partition_end = var('partition_end', none) or env_var('ATW_DBT_PARTITION_END', '') -%}
+    {%- if not (partition_start and partition_end) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select generate_series(
+            {{ dbt.string_literal(dbt.escape_single_quotes(partition_start)) }}::date,
+            {{ dbt.string_literal(dbt.escape_single_quotes(partition_end)) }}::date - 1,
+            interval '1 day'
+        )::date
+    {%- endset -%}
+    {{ return(query) }}
+{% endmacro %}
+
+{#- The days (ISO strings) as a SQL date[]. -#}
+{% macro date_array(days) -%}
+    array[
+        {%- for day in days %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
+    ]::date[]
+{%- endmacro %}
+
+{#- The days `model` has that `fact` has not a single row of, as a query. -#}
+{% macro days_missing_from(model, day_column, fact, fact_day_column) -%}
+    select kept.day
+    from (select distinct {{ day_column }} as day from {{ model }}) as kept
+    where not exists (
+        select 1 from {{ fact }} as fact
+        where fact.{{ fact_day_column }} = kept.day
+    )
+{%- endmacro %}
 
 {#- A predicate keeping a date column inside the given days: every day for none (a full build),
     no day for an empty list. -#}
@@ -290,9 +319,7 @@
     {%- elif days | length == 0 -%}
         false
     {%- else -%}
-        {{ column }} = any(array[
-            {%- for day in days %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
-        ]::date[])
+        {{ column }} = any({{ date_array(days) }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -312,12 +339,7 @@
     {%- if is_incremental() -%}
     delete from {{ this }}
     where {{ day_column }} in (
-        select kept.day
-        from (select distinct {{ day_column }} as day from {{ this }}) as kept
-        where not exists (
-            select 1 from {{ fact }} as fact
-            where fact.{{ fact_day_column }} = kept.day
-        )
+        {{ days_missing_from(this, day_column, fact, fact_day_column) }}
     )
     {%- else -%}
     select 1
@@ -333,18 +355,12 @@
     {%- if not (execute and this is not none and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set rebuilt = fact_rebuilt_days(tool_calls) -%}
+    {%- set rebuilt = _rebuilt_days_of(tool_calls, 'call_date') -%}
     {%- set query -%}
         with rebuilt as (
-            select day from unnest(array[
-                {%- for day in rebuilt %}{{ dbt.string_literal(day) }}{{ ', ' if not loop.last }}{% endfor -%}
-            ]::date[]) as rebuilt (day)
+            select day from unnest({{ date_array(rebuilt) }}) as rebuilt (day)
             union
-            select kept.day
-            from (select distinct call_date as day from {{ this }}) as kept
-            where not exists (
-                select 1 from {{ tool_calls }} as tool_calls where tool_calls.call_date = kept.day
-            )
+            {{ days_missing_from(this, 'call_date', tool_calls, 'call_date') }}
         ),
 
         {#- Keyed by (id is null, id or ''): null ids are one session, and the key hashes. -#}
