@@ -11,6 +11,10 @@ embedded PostgreSQL of its own:
 3. the nightly: one more day of collector events and Claude Code sessions, then the same job;
 4. a run with nothing new.
 
+Retention is set to keep the whole history (`ATW_RETENTION_DAYS` = its days + 30): with the
+default 90 days, the 5 M history's first build would purge most of it, and its nightly would
+measure the aftermath of that purge rather than a day on top of 5 M events.
+
 It prints each run's stages (loads, each dbt step, the checks, the rest), peak RSS of the run's
 process and of its dbt processes, the warehouse's size per million events, and, side by side,
 the nightly and unchanged-run ratios between the sizes. Targets (#17): nightly(5 M) /
@@ -185,6 +189,10 @@ def one_size(events: int, args) -> dict:
         os.environ["ATW_DBT_VARS"] = json.dumps(
             {"incremental_loaded_at_margin_hours": args.late_load_margin_hours}
         )
+        # Retention keeps the whole history: a 5 M history that the first build purged down to
+        # 90 days would measure a purge of months, and a smaller warehouse, not 5 M events.
+        history_days = max(1, round(events / args.daily_events))
+        os.environ["ATW_RETENTION_DAYS"] = str(max(90, history_days + 30))
         now = datetime.now(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         print(f"history of {events:,} events ending {midnight:%Y-%m-%d} 00:00 UTC", flush=True)

@@ -74,9 +74,13 @@ class DaysLoadedSince:
                 "select day from raw.changed_days where changed_at >= {} and table_name = any({})"
             ).format(sql.Literal(since), sql.Literal(names))
         )
-        query = sql.SQL("select distinct day from ({}) as days (day) order by day").format(
-            sql.SQL(" union all ").join(parts)
-        )
+        # A purged day has no raw rows left to validate: after a purge of months, the window
+        # would be every one of them.
+        query = sql.SQL(
+            "select distinct day from ({}) as days (day) where day >= ("
+            "select coalesce(max(cutoff), '-infinity')::date from raw.retention_runs"
+            ") order by day"
+        ).format(sql.SQL(" union all ").join(parts))
         with conn.cursor() as cursor:
             return [row[0] for row in cursor.execute(query)]
 

@@ -347,47 +347,64 @@
 {% endmacro %}
 
 {#- For a model built per session from `tool_calls` (a model with `rebuilt_at`, `call_date`,
-    `source_system` and `session_id`) and keyed by day: the days of every session that has tool
-    calls on a day rebuilt since this model's watermark, or on a day `tool_calls` lost, as the
-    sessions are now and as this model holds them; none on a full build. -#}
+    `source_system` and `session_id`, indexed on the last two) and keyed by day: the days of
+    every session that has tool calls on a day rebuilt since this model's watermark, or on a
+    day `tool_calls` lost, as the sessions are now and as this model holds them; none on a full
+    build. Null ids form one session, as a `group by` makes them. -#}
 {% macro session_days(tool_calls) %}
     {%- do take_build_horizon() -%}
     {%- if not (execute and this is not none and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set rebuilt = _rebuilt_days_of(tool_calls, 'call_date') -%}
+    {%- set missing -%}
+        {{ days_missing_from(this, 'call_date', tool_calls, 'call_date') }}
+    {%- endset -%}
+    {%- set rebuilt = (_rebuilt_days_of(tool_calls, 'call_date')
+        + run_query(missing).columns[0].values() | map('string') | list) | unique | list -%}
+    {%- if rebuilt | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set query -%}
-        with rebuilt as (
-            select day from unnest({{ date_array(rebuilt) }}) as rebuilt (day)
+        with sessions as (
+            select source_system, session_id from {{ tool_calls }}
+            where {{ on_days('call_date', rebuilt) }}
             union
-            {{ days_missing_from(this, 'call_date', tool_calls, 'call_date') }}
-        ),
-
-        {#- Keyed by (id is null, id or ''): null ids are one session, and the key hashes. -#}
-        sessions as (
-            select source_system, session_id is null as no_id, coalesce(session_id, '') as id
-            from {{ tool_calls }}
-            where call_date in (select day from rebuilt)
-            union
-            select source_system, session_id is null, coalesce(session_id, '')
-            from {{ this }}
-            where call_date in (select day from rebuilt)
+            select source_system, session_id from {{ this }}
+            where {{ on_days('call_date', rebuilt) }}
         )
 
-        select day from rebuilt
-        union
-        select tool_calls.call_date from {{ tool_calls }} as tool_calls
-        inner join sessions
-            on tool_calls.source_system = sessions.source_system
-                and (tool_calls.session_id is null) = sessions.no_id
-                and coalesce(tool_calls.session_id, '') = sessions.id
-        union
-        select kept.call_date from {{ this }} as kept
-        inner join sessions
-            on kept.source_system = sessions.source_system
-                and (kept.session_id is null) = sessions.no_id
-                and coalesce(kept.session_id, '') = sessions.id
+        select distinct day from (
+            select unnest({{ date_array(rebuilt) }}) as day
+            {%- for relation in [tool_calls, this] %}
+            union all
+            {{ rows_of_sessions(relation, 'sessions', 'call_date') }}
+            {%- endfor %}
+        ) as days
         order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | map('string') | list) }}
 {% endmacro %}
+
+{#- The `columns` of the rows of `relation` (with source_system and session_id) in `sessions`
+    (a relation of those two columns), null ids as one session. Each session with an id is an
+    index lookup on (source_system, session_id): `offset 0` keeps the lateral subquery from
+    being flattened into a join that the planner, guessing the sessions at a fraction of the
+    table, would make a hash join over the whole of it. -#}
+{% macro rows_of_sessions(relation, sessions, columns='*') -%}
+    select found.*
+    from (
+        select distinct source_system, session_id from {{ sessions }} where session_id is not null
+    ) as wanted
+    cross join lateral (
+        select {{ columns }} from {{ relation }} as session_rows
+        where session_rows.source_system = wanted.source_system
+            and session_rows.session_id = wanted.session_id
+        offset 0
+    ) as found
+    union all
+    select {{ columns }} from {{ relation }}
+    where session_id is null
+        and source_system in (
+            select source_system from {{ sessions }} where session_id is null
+        )
+{%- endmacro %}

@@ -15,7 +15,8 @@
     since the watermark, as they are now and as the model holds them:
     - sessions with calls the calls fact rebuilt since;
     - the model's sessions whose time span meets a day the calls fact rebuilt or raw rows left
-      (raw.changed_days): their ids may be gone;
+      (raw.changed_days): their ids may be gone. Not a day before the retention horizon: the
+      calls fact keeps those days as they were (macros/retention.sql);
     - sessions whose collector transcript or transcript messages were loaded since.
     Filled once, so the delete and the insert agree whatever commits in between. -#}
 {% macro stage_touched_sessions(calls) %}
@@ -25,7 +26,8 @@
     with changed_days as (
         select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
         union
-        select day from {{ source('raw_ops', 'changed_days') }} where changed_at >= {{ since }}
+        select day from {{ source('raw_ops', 'changed_days') }}
+        where changed_at >= {{ since }} and day >= {{ retention_horizon() }}::date
     ),
 
     changed_transcripts as (
@@ -55,7 +57,10 @@
         source_system,
         session_id is null as has_no_id,
         coalesce(session_id, '') as session_key
-    from sessions
+    from sessions;
+    {#- Planned without statistics, a temp table is guessed at thousands of rows, and the
+        joins of every call against it went to plans that read all of history. -#}
+    analyze {{ touched_sessions_table() }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -39,3 +39,28 @@
     end
     $$
 {% endmacro %}
+
+{#- And an index it gained (a post-hook): dbt creates a model's configured indexes only with its
+    table, which an incremental model keeps across upgrades. Found by its columns, and left to
+    PostgreSQL to name: a full refresh keeps the old table, names included, until it commits. -#}
+{% macro index_if_absent(columns) %}
+    do $$
+    begin
+        if not exists (
+            select 1
+            from pg_index as indexes
+            where indexes.indrelid = '{{ this }}'::regclass
+                and array(
+                    select attributes.attname::text
+                    from unnest(indexes.indkey) with ordinality as keys (attnum, position)
+                    inner join pg_attribute as attributes
+                        on attributes.attrelid = indexes.indrelid
+                            and attributes.attnum = keys.attnum
+                    order by keys.position
+                ) = array[{% for column in columns %}'{{ column }}'{{ ', ' if not loop.last }}{% endfor %}]
+        ) then
+            create index on {{ this }} ({{ columns | join(', ') }});
+        end if;
+    end
+    $$
+{% endmacro %}

@@ -20,6 +20,7 @@ INTERMEDIATE = {
     "int_tool_calls": "tool_call_id",
     "int_tool_sequences_daily": "call_date, source_system, session_id, tools, sequence_length",
     "int_sessions_aggregated": "source_system, session_id",
+    "int_anomalies": "anomaly_id",
 }
 
 
@@ -174,5 +175,13 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
     _build(url)
 
     incremental = _state(url)
+    with connect(url) as conn:
+        # Both kinds are there to compare: the tripled latencies of the edited day stand out.
+        kinds = dict(
+            conn.execute(
+                "select anomaly_type, count(*) from intermediate.int_anomalies group by 1"
+            ).fetchall()
+        )
+    assert kinds.get("latency_spike", 0) > 0 and kinds.get("error_cluster", 0) > 0, kinds
     _build(url, "--full-refresh")
     assert _state(url) == incremental

@@ -12,6 +12,7 @@ from expectations.runner import run_suite
 from expectations.suites import SuiteSpec
 from ingestion.core.connections import connect
 from ingestion.core.raw_schema import ensure_raw_schema
+from warehouse import retention
 
 LATENCY = SuiteSpec(
     "window_probe",
@@ -90,6 +91,23 @@ def test_a_view_window_holds_the_days_written_changed_or_deleted_since(warehouse
         text = DAYS.predicate(conn, since).as_string()
     assert text.count(" or ") == 1
     assert "'2026-01-06 00:00+00'" in text and "'2026-01-08 00:00+00'" in text
+
+
+def test_a_view_window_leaves_out_the_days_a_purge_took(warehouse):
+    """A purged day has no raw rows left to check: after a purge of months, the window would
+    otherwise hold every one of those days."""
+    long_ago = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    with connect(warehouse) as conn:
+        _insert(conn, 1, 10, datetime(2026, 1, 6, 8, tzinfo=UTC), long_ago)
+        since = windows.horizon(conn)
+        _insert(conn, 2, 10, datetime(2026, 1, 9, 8, tzinfo=UTC))
+        cutoff = datetime(2026, 1, 8, tzinfo=UTC)
+        cuts = retention.purge(conn, "window", now=cutoff + timedelta(days=35), days=35)
+        assert {cut.cutoff for cut in cuts} == {cutoff}
+        assert conn.execute(
+            "select count(*) from raw.changed_days where day = '2026-01-06'"
+        ).fetchone()[0]
+        assert DAYS.days(conn, since) == [date(2026, 1, 9)]
 
 
 def test_the_horizon_waits_for_a_write_still_in_flight(warehouse, monkeypatch):

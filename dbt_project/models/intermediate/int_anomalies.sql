@@ -1,9 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ stage_latency_days(ref('int_agent_calls_unioned')) }}",
+            "{{ delete_recomputed_anomalies() }}",
+        ],
+        post_hook=["{{ record_build_watermark() }}"],
+    )
+}}
 {#- Seed 003's anomalies, one row each:
     - latency_spike: a call slower than mean + `anomaly_latency_sigmas` standard deviations of
       its agent's calls over the trailing `anomaly_window_days` days (the call itself excluded),
       once that window holds at least `anomaly_min_samples` calls;
     - error_cluster: at least `error_cluster_min_errors` errors of one tenant within
-      `error_cluster_window_minutes`; overlapping windows merge into one cluster. -#}
+      `error_cluster_window_minutes`; overlapping windows merge into one cluster.
+    Incremental by UTC day for the spikes; the clusters are recomputed whole from the errors
+    (macros/incremental_anomalies.sql). -#}
+{%- do take_build_horizon() -%}
 {%- set window = "interval '" ~ var('anomaly_window_days') ~ " days'" -%}
 {%- set cluster_window = "interval '" ~ var('error_cluster_window_minutes') ~ " minutes'" -%}
 with
@@ -11,6 +27,14 @@ with
 calls as (
 
     select * from {{ ref('int_agent_calls_unioned') }}
+
+),
+
+-- The calls of the days whose spikes are recomputed, and of the window before them.
+latency_calls as (
+
+    select * from calls
+    where latency_ms is not null and {{ on_latency_baseline_days('call_date') }}
 
 ),
 
@@ -30,8 +54,7 @@ timed_calls as (
         1 as samples,
         latency_ms::bigint as latency_sum,
         latency_ms::bigint * latency_ms as latency_sum_of_squares
-    from calls
-    where latency_ms is not null
+    from latency_calls
 
     union all
 
@@ -44,8 +67,7 @@ timed_calls as (
         0 as samples,
         0 as latency_sum,
         0 as latency_sum_of_squares
-    from calls
-    where latency_ms is not null
+    from latency_calls
 
 ),
 
@@ -80,12 +102,12 @@ latency_windows as (
             through_call.latency_sum_of_squares - before_window.latency_sum_of_squares
             - calls.latency_ms::bigint * calls.latency_ms
         ) as baseline_sum_of_squares
-    from calls
+    from latency_calls as calls
     inner join running_sums as through_call
         on calls.call_id = through_call.call_id and through_call.is_call = 1
     inner join running_sums as before_window
         on calls.call_id = before_window.call_id and before_window.is_call = 0
-    where calls.latency_ms is not null
+    where {{ on_latency_days('calls.call_date') }}
 
 ),
 

@@ -10,6 +10,7 @@
         ],
         post_hook=[
             "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
+            "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],

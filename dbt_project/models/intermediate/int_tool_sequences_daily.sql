@@ -7,6 +7,7 @@
         pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
         post_hook=[
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
+            "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}],
@@ -26,14 +27,14 @@ tool_calls as (
 
 ),
 
--- The sessions with tool calls on the days rebuilt (all of them on a full build), keyed by
--- (id is null, id or ''): null ids form one session, as in the window below, and the key hashes.
-touched_sessions as (
+-- The sessions with tool calls on the days rebuilt (all of them on a full build); null ids form
+-- one session, as in the window below. Read through rows_of_sessions on an incremental build,
+-- which the linter, rendering a full one, does not see.
+touched_sessions as ( -- noqa: ST03
 
     select distinct
         source_system,
-        session_id is null as has_no_id,
-        coalesce(session_id, '') as session_key
+        session_id
     from tool_calls
     where {{ on_days('call_date', days) }}
 
@@ -41,13 +42,11 @@ touched_sessions as (
 
 session_calls as (
 
-    select tool_calls.*
-    from tool_calls
-    inner join touched_sessions
-        on
-            tool_calls.source_system = touched_sessions.source_system
-            and (tool_calls.session_id is null) = touched_sessions.has_no_id
-            and coalesce(tool_calls.session_id, '') = touched_sessions.session_key
+    {%- if days is none %}
+        select * from tool_calls
+    {%- else %}
+    {{ rows_of_sessions(ref('int_tool_calls'), 'touched_sessions') }}
+    {%- endif %}
 
 ),
 
