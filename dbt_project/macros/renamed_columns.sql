@@ -64,3 +64,36 @@
     end
     $$
 {% endmacro %}
+
+{#- int_tool_sequences_daily's `is_session_first_day` (a pre-hook): a table built before it
+    existed gets it, computed from its own rows, which hold every day of each session. -#}
+{% macro add_first_session_day_if_absent() %}
+    do $$
+    begin
+        if to_regclass('{{ this }}') is not null and not exists (
+            select 1
+            from information_schema.columns
+            where
+                table_schema = '{{ this.schema }}'
+                and table_name = '{{ this.identifier }}'
+                and column_name = 'is_session_first_day'
+        ) then
+            alter table {{ this }} add column is_session_first_day boolean;
+            {#- By row address: a join on the key would need `is not distinct from` for the
+                null session, which no hash join takes. -#}
+            update {{ this }} as daily
+            set is_session_first_day = firsts.is_first
+            from (
+                select
+                    ctid as row_address,
+                    call_date = min(call_date) over (
+                        partition by source_system, session_id, tools, sequence_length
+                    ) as is_first
+                from {{ this }}
+            ) as firsts
+            where daily.ctid = firsts.row_address;
+            alter table {{ this }} alter column is_session_first_day set not null;
+        end if;
+    end
+    $$
+{% endmacro %}

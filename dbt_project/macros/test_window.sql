@@ -4,29 +4,43 @@
     passes the days in ATW_DBT_TEST_DAYS (orchestration/defs/dbt/test_window.py): ISO days
     separated by commas, `none` when nothing changed, unset or empty for every row (a first
     run, the weekly full validation, a dbt command by hand). An environment variable, not a
-    var: dbt keeps its partial-parse state only while the vars stay the same. -#}
+    var: dbt keeps its partial-parse state only while the vars stay the same. The marts step
+    sets it too, for the singular tests that start from the staging views (in_test_window). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == '__changed_days__' -%}
-        {%- set days = env_var('ATW_DBT_TEST_DAYS', '') | trim -%}
-        {%- if days == '' or relation.identifier not in windowed_views() -%}
+        {%- if test_window_days() is none or relation.identifier not in windowed_views() -%}
             {%- do return(relation) -%}
         {%- endif -%}
-        {%- set day_list = days.split(',') | map('trim') | list -%}
-        {%- for day in day_list if days != 'none' and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
-            {%- do exceptions.raise_compiler_error('ATW_DBT_TEST_DAYS holds something other than ISO days') -%}
-        {%- endfor -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where
-            {%- if days == 'none' %} false
-            {%- else %} {{ in_days('occurred_at', day_list) }}
-            {%- endif %}) as dbt_subquery
+            (select * from {{ relation }} where {{ in_test_window('occurred_at') }}) as dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
+{%- endmacro %}
+
+{#- The days in ATW_DBT_TEST_DAYS: none for every row, [] for `none`. -#}
+{% macro test_window_days() %}
+    {%- set days = env_var('ATW_DBT_TEST_DAYS', '') | trim -%}
+    {%- if days == '' -%}
+        {%- do return(none) -%}
+    {%- elif days == 'none' -%}
+        {%- do return([]) -%}
+    {%- endif -%}
+    {%- set day_list = days.split(',') | map('trim') | list -%}
+    {%- for day in day_list if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', day) -%}
+        {%- do exceptions.raise_compiler_error('ATW_DBT_TEST_DAYS holds something other than ISO days') -%}
+    {%- endfor -%}
+    {%- do return(day_list) -%}
+{% endmacro %}
+
+{#- A predicate keeping `column` (a timestamptz) on the window's days: true for every row,
+    false for none. For the singular tests that read staging views (tests/singular). -#}
+{% macro in_test_window(column) -%}
+    {{ on_days_of(column, test_window_days()) }}
 {%- endmacro %}
 
 {#- The staging views with an `occurred_at` that a range reaches the raw index through. -#}

@@ -4,7 +4,10 @@
         incremental_strategy='delete+insert',
         unique_key='call_date',
         on_schema_change='fail',
-        pre_hook="select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ add_first_session_day_if_absent() }}",
+        ],
         post_hook=[
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
@@ -85,7 +88,7 @@ ngrams as (
 
 ),
 
-final as (
+daily_counts as (
 
     select
         call_date,
@@ -97,9 +100,22 @@ final as (
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at
     from ngrams
-    where {{ on_days('call_date', days) }}
     group by call_date, source_system, session_id, tools, sequence_length
+
+),
+
+-- Every day of a session is built together, so its first day with the n-gram is known here,
+-- and the rollup counts sessions without a distinct over all of history.
+final as (
+
+    select
+        *,
+        call_date = min(call_date) over (
+            partition by source_system, session_id, tools, sequence_length
+        ) as is_session_first_day
+    from daily_counts
 
 )
 
 select * from final
+where {{ on_days('call_date', days) }}

@@ -59,7 +59,7 @@ def _build(
     window: tuple | None = None,
     test_variables: dict[str, str] | None = None,
 ):
-    """`test_variables`: the staging tests' window (test_window.py)."""
+    """`test_variables`: the windowed tests' days (test_window.py)."""
     variables = {**dbt_env(databases.urls().warehouse), **(test_variables or {})}
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
@@ -128,7 +128,14 @@ def dbt_calls_model(
 def dbt_mart_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
 ):
-    yield from _build(context, dbt, databases)
+    url = databases.urls().warehouse
+    with test_window.test_days(
+        url,
+        validation_scope.is_full(context),
+        test_window.MART_WATERMARK,
+        with_fact=True,
+    ) as test_variables:
+        yield from _build(context, dbt, databases, test_variables=test_variables)
 
 
 @dbt_assets(

@@ -1,9 +1,11 @@
-"""The days whose rows the dbt tests of the staging views read (macros/test_window.sql).
+"""The days whose rows the windowed dbt tests read (macros/test_window.sql).
 
 The staging views are the raw tables, cleaned: their tests scanned all of history in every
 run. They now read the UTC days whose raw rows were written, changed or deleted since the tests
 last passed (from the horizon taken then, expectations/windows.py), and every row when they never
-passed or the run is a full validation.
+passed or the run is a full validation. The marts step's singular tests that start from the
+staging views (every staged session is analyzed) read those days too, and the days the calls
+fact rebuilt since they last passed: a call's session can change with another day's calls.
 """
 
 from __future__ import annotations
@@ -11,26 +13,49 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from psycopg import sql
+
 from expectations import windows
 from ingestion.core.connections import connect
 
 VARIABLE = "ATW_DBT_TEST_DAYS"
 WATERMARK = "dbt_staging_tests"
+MART_WATERMARK = "dbt_mart_tests"
 RAW_SOURCES = windows.days_of()
+CALLS_FACT = "intermediate.int_agent_calls_unioned"
+
+
+def _fact_days(conn, since) -> set:
+    if conn.execute("select to_regclass(%s)", (CALLS_FACT,)).fetchone()[0] is None:
+        return set()
+    return {
+        day
+        for (day,) in conn.execute(
+            sql.SQL("select distinct call_date from {} where rebuilt_at >= %s").format(
+                sql.Identifier(*CALLS_FACT.split("."))
+            ),
+            (since,),
+        )
+    }
 
 
 @contextmanager
-def test_days(warehouse_url: str, full: bool) -> Iterator[dict[str, str]]:
+def test_days(
+    warehouse_url: str, full: bool, watermark: str = WATERMARK, with_fact: bool = False
+) -> Iterator[dict[str, str]]:
     """The variable for the dbt process; when the body ends without an error (every test
-    passed), the watermark moves to the start of this validation."""
+    passed), `watermark` moves to the start of this validation. `with_fact`: the calls fact's
+    rebuilt days count as changed too."""
     with connect(warehouse_url) as conn:
         started = windows.horizon(conn)
-        mark = None if full else windows.watermark(conn, WATERMARK)
+        mark = None if full else windows.watermark(conn, watermark)
         if mark is None:
             value = ""
         else:
-            days = RAW_SOURCES.days(conn, mark)
-            value = ",".join(day.isoformat() for day in days) or "none"
+            days = set(RAW_SOURCES.days(conn, mark))
+            if with_fact:
+                days |= _fact_days(conn, mark)
+            value = ",".join(day.isoformat() for day in sorted(days)) or "none"
     yield {VARIABLE: value}
     with connect(warehouse_url) as conn:
-        windows.passed(conn, WATERMARK, started, "table" if mark is None else "window")
+        windows.passed(conn, watermark, started, "table" if mark is None else "window")

@@ -22,7 +22,10 @@ final as (
         -- numerics
         sequence_length,
         sum(occurrence_count)::bigint as occurrence_count,
-        count(distinct source_system || ':' || session_id) as session_count,
+        -- A session with no id is none: it counted as none when this was a distinct count.
+        count(*) filter (
+            where is_session_first_day and session_id is not null
+        ) as session_count,
 
         -- timestamps
         min(first_seen_at) as first_seen_at,
