@@ -306,3 +306,65 @@ def test_staging_tests_read_the_days_that_changed(built):
         assert "'2026-11-30 00:00+00'::timestamptz" in days
         assert "where false" in compiled("none", monkeypatch).replace("\n", " ")
         assert "dbt_subquery" not in compiled(None, monkeypatch)
+
+
+def test_the_staged_sessions_test_reads_the_days_that_changed(built):
+    """The marts step's test that every staged session is analyzed reads the staged rows of
+    the window's days (in_test_window), every row without the variable."""
+    from orchestration.defs.dbt.manifest import run_dbt
+    from orchestration.defs.dbt.test_window import VARIABLE
+
+    urls, _ = built
+    test = "assert_every_staged_session_is_analyzed"
+
+    def compiled(value: str | None, monkeypatch) -> str:
+        if value is None:
+            monkeypatch.delenv(VARIABLE, raising=False)
+        else:
+            monkeypatch.setenv(VARIABLE, value)
+        target = f"target/test-window-{value}"
+        done = run_dbt(urls.warehouse, ["compile", "--select", test], target, capture_output=True)
+        assert done.returncode == 0, done.stdout[-2000:]
+        folder = DBT_PROJECT_DIR / target / "compiled"
+        return " ".join(next(folder.rglob(f"{test}.sql")).read_text().split())
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        days = compiled("2026-11-30", monkeypatch)
+        # One range for each of the four staged sources.
+        assert days.count("occurred_at >= '2026-11-30 00:00+00'::timestamptz") == 4
+        assert compiled("none", monkeypatch).count("where false") == 4
+        assert "00:00+00" not in compiled(None, monkeypatch)
+
+
+def test_the_marts_window_holds_the_days_the_calls_fact_rebuilt(built):
+    """A calls fact day rebuilt since the marts step's tests last passed is in their window,
+    though no raw row of it changed: another day's calls can change its sessions."""
+    from expectations import windows
+    from orchestration.defs.dbt import test_window
+
+    urls, _ = built
+    probe = "probe_mart_tests"
+    with connect(urls.warehouse) as conn:
+        windows.passed(conn, probe, windows.horizon(conn), "window")
+        day = conn.execute(
+            "select max(call_date) from intermediate.int_agent_calls_unioned"
+        ).fetchone()[0]
+        # An edit in place restamps rebuilt_at (the fact's trigger); the values stay.
+        conn.execute(
+            "update intermediate.int_agent_calls_unioned set call_date = call_date "
+            "where call_date = %s",
+            (day,),
+        )
+    with test_window.test_days(urls.warehouse, False, probe) as raw_only:
+        pass
+    with connect(urls.warehouse) as conn:
+        windows.passed(conn, probe, windows.horizon(conn), "window")
+        conn.execute(
+            "update intermediate.int_agent_calls_unioned set call_date = call_date "
+            "where call_date = %s",
+            (day,),
+        )
+    with test_window.test_days(urls.warehouse, False, probe, with_fact=True) as with_fact:
+        pass
+    assert day.isoformat() not in raw_only[test_window.VARIABLE]
+    assert day.isoformat() in with_fact[test_window.VARIABLE].split(",")
