@@ -12,6 +12,7 @@ and each shared build is made by the first worker that needs it, under a file lo
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -110,6 +111,18 @@ def _non_durable(base_url: str) -> None:
         conn.execute("select pg_reload_conf()")
 
 
+_LANDING_ROOT: list[Path] = []
+
+
+def _landing_root() -> Path:
+    """One folder per test process for the tests' landing directories, removed when it exits
+    (they used to pile up in /tmp, a thousand a suite)."""
+    if not _LANDING_ROOT:
+        _LANDING_ROOT.append(Path(tempfile.mkdtemp(prefix="atw-test-landings-")))
+        atexit.register(shutil.rmtree, _LANDING_ROOT[0], ignore_errors=True)
+    return _LANDING_ROOT[0]
+
+
 def fresh_databases(base_url: str, monkeypatch) -> Urls:
     """Empty warehouse and collector databases, exported as WAREHOUSE_URL / COLLECTOR_URL."""
     suffix = uuid.uuid4().hex[:10]
@@ -120,7 +133,7 @@ def fresh_databases(base_url: str, monkeypatch) -> Urls:
     monkeypatch.setenv("ATW_WAREHOUSE_URL", result.warehouse)
     monkeypatch.setenv("ATW_COLLECTOR_URL", result.collector)
     # An empty landing directory of its own: never the project's `landing/`.
-    landing = Path(tempfile.mkdtemp(prefix="landing-"))
+    landing = Path(tempfile.mkdtemp(prefix="landing-", dir=_landing_root()))
     monkeypatch.setenv("ATW_LANDING_DIR", str(landing))
     return result
 
