@@ -219,33 +219,81 @@ cluster_bounds as (
 
 ),
 
+-- Each error goes to the cluster of its tenant that started last at or before it, if it ends
+-- at or after it: clusters are disjoint, so a window over the time line places every error in
+-- one sort. A join on the time ranges compared each cluster with each error of its tenant:
+-- minutes at 5 M events.
+timeline as (
+
+    select
+        tenant_id,
+        window_start as placed_at,
+        0 as is_error,
+        cluster_number,
+        null::text as agent_name
+    from cluster_bounds
+
+    union all
+
+    select
+        tenant_id,
+        occurred_at as placed_at,
+        1 as is_error,
+        null::bigint as cluster_number,
+        agent_name
+    from errors
+
+),
+
+placed_errors as (
+
+    select
+        *,
+        max(cluster_number) over (
+            partition by tenant_id order by placed_at, is_error rows unbounded preceding
+        ) as latest_cluster_number
+    from timeline
+
+),
+
+clustered_errors as (
+
+    select
+        placed_errors.tenant_id,
+        placed_errors.latest_cluster_number as cluster_number,
+        placed_errors.agent_name,
+        placed_errors.placed_at as occurred_at
+    from placed_errors
+    inner join cluster_bounds
+        on
+            placed_errors.tenant_id = cluster_bounds.tenant_id
+            and placed_errors.latest_cluster_number = cluster_bounds.cluster_number
+    where placed_errors.is_error = 1 and placed_errors.placed_at <= cluster_bounds.window_end
+
+),
+
 error_clusters as (
 
     select
         md5(
-            'error_cluster|' || cluster_bounds.tenant_id || '|'
-            || extract(epoch from min(errors.occurred_at))::text
+            'error_cluster|' || tenant_id || '|'
+            || extract(epoch from min(occurred_at))::text
         ) as anomaly_id,
         'error_cluster' as anomaly_type,
-        cluster_bounds.tenant_id,
-        case when count(distinct errors.agent_name) = 1 then min(errors.agent_name) end
-            as agent_name,
+        tenant_id,
+        case when count(distinct agent_name) = 1 then min(agent_name) end as agent_name,
         null::text as call_id,
-        min(errors.occurred_at) as started_at,
-        max(errors.occurred_at) as ended_at,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
         count(*)::numeric as observed_value,
         {{ var('error_cluster_min_errors') }}::numeric as threshold,
         count(*) as call_count,
         jsonb_build_object(
             'window_minutes', {{ var('error_cluster_window_minutes') }},
-            'agents', jsonb_agg(distinct errors.agent_name)
+            'agents', jsonb_agg(distinct agent_name)
         ) as detail
-    from cluster_bounds
-    inner join errors
-        on cluster_bounds.tenant_id = errors.tenant_id
-            and cluster_bounds.window_start <= errors.occurred_at
-            and cluster_bounds.window_end >= errors.occurred_at
-    group by cluster_bounds.tenant_id, cluster_bounds.cluster_number
+    from clustered_errors
+    group by tenant_id, cluster_number
 
 ),
 
