@@ -5,7 +5,10 @@
     separated by commas, `none` when nothing changed, unset or empty for every row (a first
     run, the weekly full validation, a dbt command by hand). An environment variable, not a
     var: dbt keeps its partial-parse state only while the vars stay the same. The marts step
-    sets it too, for the singular tests that start from the staging views (in_test_window). -#}
+    sets it too, for the singular tests that start from the staging views (in_test_window).
+    A test of an incremental model whose key holds the day its builds replace whole reads the
+    rows rebuilt since the tests last passed instead (`where: __rebuilt_since__`, from
+    ATW_DBT_TESTS_PASSED_FROM, the watermark; unset for every row). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == '__changed_days__' -%}
@@ -16,6 +19,15 @@
             (select * from {{ relation }} where {{ in_test_window('occurred_at') }}) as dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
+    {%- elif where == '__rebuilt_since__' -%}
+        {%- set since = env_var('ATW_DBT_TESTS_PASSED_FROM', '') | trim -%}
+        {%- if since == '' -%}
+            {%- do return(relation) -%}
+        {%- endif -%}
+        {%- if not modules.re.fullmatch('[0-9T:.+ -]+', since) -%}
+            {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM holds something other than a timestamp') -%}
+        {%- endif -%}
+        {%- do return('(select * from ' ~ relation ~ " where rebuilt_at >= '" ~ since ~ "'::timestamptz) as dbt_subquery") -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}

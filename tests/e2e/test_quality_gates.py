@@ -368,3 +368,35 @@ def test_the_marts_window_holds_the_days_the_calls_fact_rebuilt(built):
         pass
     assert day.isoformat() not in raw_only[test_window.VARIABLE]
     assert day.isoformat() in with_fact[test_window.VARIABLE].split(",")
+    # The watermark itself goes along, for the tests of rows rebuilt since.
+    assert raw_only[test_window.PASSED_FROM] and with_fact[test_window.PASSED_FROM]
+
+
+def test_the_tool_sequence_key_test_reads_the_rows_rebuilt_since_it_passed(built):
+    """int_tool_sequences_daily's key holds the day its builds replace whole: its uniqueness
+    test reads the rows rebuilt since the watermark in ATW_DBT_TESTS_PASSED_FROM, every row
+    without it."""
+    from orchestration.defs.dbt.manifest import run_dbt
+    from orchestration.defs.dbt.test_window import PASSED_FROM
+
+    urls, _ = built
+    select = ["--select", "int_tool_sequences_daily,resource_type:test"]
+
+    def compiled(value: str | None, monkeypatch) -> str:
+        if value is None:
+            monkeypatch.delenv(PASSED_FROM, raising=False)
+        else:
+            monkeypatch.setenv(PASSED_FROM, value)
+        target = f"target/test-rebuilt-{value is not None}"
+        done = run_dbt(urls.warehouse, ["compile", *select], target, capture_output=True)
+        assert done.returncode == 0, done.stdout[-2000:]
+        folder = DBT_PROJECT_DIR / target / "compiled"
+        return " ".join(
+            " ".join(p.read_text().split())
+            for p in sorted(folder.rglob("unique_combination_of_columns_*.sql"))
+        )
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        since = "2026-11-30T04:00:00.123456+00:00"
+        assert f"where rebuilt_at >= '{since}'::timestamptz" in compiled(since, monkeypatch)
+        assert "rebuilt_at >=" not in compiled(None, monkeypatch)

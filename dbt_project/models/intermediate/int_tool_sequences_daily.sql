@@ -7,6 +7,7 @@
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
             "{{ add_first_session_day_if_absent() }}",
+            "{{ add_column_if_absent('rebuilt_at', 'timestamptz not null default now()') }}",
         ],
         post_hook=[
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
@@ -112,7 +113,8 @@ final as (
         *,
         call_date = min(call_date) over (
             partition by source_system, session_id, tools, sequence_length
-        ) as is_session_first_day
+        ) as is_session_first_day,
+        now() as rebuilt_at
     from daily_counts
 
 )

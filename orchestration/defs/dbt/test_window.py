@@ -19,6 +19,8 @@ from expectations import windows
 from ingestion.core.connections import connect
 
 VARIABLE = "ATW_DBT_TEST_DAYS"
+# The watermark itself, for tests of rows rebuilt since (`where: __rebuilt_since__`).
+PASSED_FROM = "ATW_DBT_TESTS_PASSED_FROM"
 WATERMARK = "dbt_staging_tests"
 MART_WATERMARK = "dbt_mart_tests"
 RAW_SOURCES = windows.days_of()
@@ -56,6 +58,6 @@ def test_days(
             if with_fact:
                 days |= _fact_days(conn, mark)
             value = ",".join(day.isoformat() for day in sorted(days)) or "none"
-    yield {VARIABLE: value}
+    yield {VARIABLE: value, PASSED_FROM: "" if mark is None else mark.isoformat()}
     with connect(warehouse_url) as conn:
         windows.passed(conn, watermark, started, "table" if mark is None else "window")
