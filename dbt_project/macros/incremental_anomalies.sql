@@ -26,10 +26,7 @@
     {%- set window = partition_window_days() -%}
     create temporary table {{ latency_days_table() }} on commit drop as
     with changed as (
-        select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
-        union
-        select day from {{ source('raw_ops', 'changed_days') }}
-        where changed_at >= {{ since }} and day >= {{ retention_horizon() }}::date
+        {{ changed_call_days(calls, since) }}
         {%- if window %}
         union
         {{ window }}

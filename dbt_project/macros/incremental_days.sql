@@ -408,3 +408,13 @@
             select source_system from {{ sessions }} where session_id is null
         )
 {%- endmacro %}
+
+{#- The call days changed since `since`, as a query of `day`: the days the calls fact `calls`
+    rebuilt, and the days raw rows left (raw.changed_days: a day the fact lost entirely), less
+    the days before the retention horizon, which the fact keeps as they were. -#}
+{% macro changed_call_days(calls, since) -%}
+    select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
+    union
+    select day from {{ source('raw_ops', 'changed_days') }}
+    where changed_at >= {{ since }} and day >= {{ retention_horizon() }}::date
+{%- endmacro %}

@@ -24,10 +24,7 @@
     {%- set since = build_watermark() -%}
     create temporary table {{ touched_sessions_table() }} on commit drop as
     with changed_days as (
-        select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
-        union
-        select day from {{ source('raw_ops', 'changed_days') }}
-        where changed_at >= {{ since }} and day >= {{ retention_horizon() }}::date
+        {{ changed_call_days(calls, since) }}
     ),
 
     changed_transcripts as (

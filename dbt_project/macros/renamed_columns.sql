@@ -22,8 +22,8 @@
 
 {#- Likewise a column a model gained when it became incremental (`rebuilt_at`, say): the first
     run after the upgrade adds it to the table, with `definition` (type and default) filling the
-    rows already there. -#}
-{% macro add_column_if_absent(name, definition) %}
+    rows already there, and `fill` (statements) run once after it is added. -#}
+{% macro add_column_if_absent(name, definition, fill='') %}
     do $$
     begin
         if to_regclass('{{ this }}') is not null and not exists (
@@ -35,6 +35,7 @@
                 and column_name = '{{ name }}'
         ) then
             alter table {{ this }} add column {{ name }} {{ definition }};
+            {{ fill }}
         end if;
     end
     $$
@@ -68,17 +69,7 @@
 {#- int_tool_sequences_daily's `is_session_first_day` (a pre-hook): a table built before it
     existed gets it, computed from its own rows, which hold every day of each session. -#}
 {% macro add_first_session_day_if_absent() %}
-    do $$
-    begin
-        if to_regclass('{{ this }}') is not null and not exists (
-            select 1
-            from information_schema.columns
-            where
-                table_schema = '{{ this.schema }}'
-                and table_name = '{{ this.identifier }}'
-                and column_name = 'is_session_first_day'
-        ) then
-            alter table {{ this }} add column is_session_first_day boolean;
+    {%- set fill -%}
             {#- By row address: a join on the key would need `is not distinct from` for the
                 null session, which no hash join takes. -#}
             update {{ this }} as daily
@@ -93,7 +84,6 @@
             ) as firsts
             where daily.ctid = firsts.row_address;
             alter table {{ this }} alter column is_session_first_day set not null;
-        end if;
-    end
-    $$
+    {%- endset -%}
+    {{ add_column_if_absent('is_session_first_day', 'boolean', fill) }}
 {% endmacro %}

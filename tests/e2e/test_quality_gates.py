@@ -280,25 +280,37 @@ def test_full_validation_sees_what_the_window_cannot(built):
             conn.execute("alter table raw.collector_events enable trigger user")
 
 
+def _compiled_tests(
+    url: str, select: list[str], pattern: str, variable: str, value: str | None, monkeypatch
+) -> list[str]:
+    """The SQL dbt compiles for the tests in `select` whose files match `pattern`, with the
+    window variable `variable` set to `value` (unset for None)."""
+    from orchestration.defs.dbt.manifest import run_dbt
+
+    if value is None:
+        monkeypatch.delenv(variable, raising=False)
+    else:
+        monkeypatch.setenv(variable, value)
+    target = f"target/{variable.lower()}-{value}"
+    done = run_dbt(url, ["compile", *select], target, capture_output=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    folder = DBT_PROJECT_DIR / target / "compiled"
+    return [path.read_text() for path in sorted(folder.rglob(pattern))]
+
+
 def test_staging_tests_read_the_days_that_changed(built):
     """The dbt tests of the staging views read the days given in ATW_DBT_TEST_DAYS, none
     with `none`, every row without it (macros/test_window.sql)."""
-    from orchestration.defs.dbt.manifest import run_dbt
     from orchestration.defs.dbt.test_window import VARIABLE
 
     urls, _ = built
     select = ["--select", "stg_collector__telemetry_events,resource_type:test"]
 
     def compiled(value: str | None, monkeypatch) -> str:
-        if value is None:
-            monkeypatch.delenv(VARIABLE, raising=False)
-        else:
-            monkeypatch.setenv(VARIABLE, value)
-        target = f"target/test-window-{value}"
-        done = run_dbt(urls.warehouse, ["compile", *select], target, capture_output=True)
-        assert done.returncode == 0, done.stdout[-2000:]
-        folder = DBT_PROJECT_DIR / target / "compiled"
-        return "\n".join(p.read_text() for p in sorted(folder.rglob("not_null_*event_id*.sql")))
+        texts = _compiled_tests(
+            urls.warehouse, select, "not_null_*event_id*.sql", VARIABLE, value, monkeypatch
+        )
+        return "\n".join(texts)
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         days = compiled("2026-11-29,2026-11-30", monkeypatch)
@@ -311,22 +323,16 @@ def test_staging_tests_read_the_days_that_changed(built):
 def test_the_staged_sessions_test_reads_the_days_that_changed(built):
     """The marts step's test that every staged session is analyzed reads the staged rows of
     the window's days (in_test_window), every row without the variable."""
-    from orchestration.defs.dbt.manifest import run_dbt
     from orchestration.defs.dbt.test_window import VARIABLE
 
     urls, _ = built
     test = "assert_every_staged_session_is_analyzed"
 
     def compiled(value: str | None, monkeypatch) -> str:
-        if value is None:
-            monkeypatch.delenv(VARIABLE, raising=False)
-        else:
-            monkeypatch.setenv(VARIABLE, value)
-        target = f"target/test-window-{value}"
-        done = run_dbt(urls.warehouse, ["compile", "--select", test], target, capture_output=True)
-        assert done.returncode == 0, done.stdout[-2000:]
-        folder = DBT_PROJECT_DIR / target / "compiled"
-        return " ".join(next(folder.rglob(f"{test}.sql")).read_text().split())
+        (text,) = _compiled_tests(
+            urls.warehouse, ["--select", test], f"{test}.sql", VARIABLE, value, monkeypatch
+        )
+        return " ".join(text.split())
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         days = compiled("2026-11-30", monkeypatch)
@@ -376,25 +382,21 @@ def test_the_tool_sequence_key_test_reads_the_rows_rebuilt_since_it_passed(built
     """int_tool_sequences_daily's key holds the day its builds replace whole: its uniqueness
     test reads the rows rebuilt since the watermark in ATW_DBT_TESTS_PASSED_FROM, every row
     without it."""
-    from orchestration.defs.dbt.manifest import run_dbt
     from orchestration.defs.dbt.test_window import PASSED_FROM
 
     urls, _ = built
     select = ["--select", "int_tool_sequences_daily,resource_type:test"]
 
     def compiled(value: str | None, monkeypatch) -> str:
-        if value is None:
-            monkeypatch.delenv(PASSED_FROM, raising=False)
-        else:
-            monkeypatch.setenv(PASSED_FROM, value)
-        target = f"target/test-rebuilt-{value is not None}"
-        done = run_dbt(urls.warehouse, ["compile", *select], target, capture_output=True)
-        assert done.returncode == 0, done.stdout[-2000:]
-        folder = DBT_PROJECT_DIR / target / "compiled"
-        return " ".join(
-            " ".join(p.read_text().split())
-            for p in sorted(folder.rglob("unique_combination_of_columns_*.sql"))
+        texts = _compiled_tests(
+            urls.warehouse,
+            select,
+            "unique_combination_of_columns_*.sql",
+            PASSED_FROM,
+            value,
+            monkeypatch,
         )
+        return " ".join(" ".join(text.split()) for text in texts)
 
     with pytest.MonkeyPatch.context() as monkeypatch:
         since = "2026-11-30T04:00:00.123456+00:00"
