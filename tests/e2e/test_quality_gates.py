@@ -402,3 +402,38 @@ def test_the_tool_sequence_key_test_reads_the_rows_rebuilt_since_it_passed(built
         since = "2026-11-30T04:00:00.123456+00:00"
         assert f"where rebuilt_at >= '{since}'::timestamptz" in compiled(since, monkeypatch)
         assert "rebuilt_at >=" not in compiled(None, monkeypatch)
+
+
+def test_a_run_of_part_of_a_step_leaves_its_test_watermark(built):
+    """A run of some of the staging step's models skips the windowed tests of the others: the
+    step's test watermark stays where they last passed. A run of the whole step moves it."""
+    from orchestration.defs.dbt import test_window
+    from orchestration.defs.dbt.assets import dbt_staging_models
+
+    urls, _ = built
+
+    def watermark():
+        with connect(urls.warehouse) as conn:
+            row = conn.execute(
+                "select passed_from from ops.dq_watermarks where check_name = %s",
+                (test_window.WATERMARK,),
+            ).fetchone()
+        return row and row[0]
+
+    def run(*keys):
+        job = dg.define_asset_job("part", selection=dg.AssetSelection.assets(*keys))
+        result = (
+            dg.Definitions(
+                assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=[job], resources=defs.resources
+            )
+            .resolve_job_def("part")
+            .execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
+        )
+        assert result.success
+
+    before = watermark()
+    staging = dg.AssetKey(["staging", "stg_landing__metric_events"])
+    run(staging)
+    assert watermark() == before
+    run(*dbt_staging_models.keys)
+    assert watermark() is not None and (before is None or watermark() > before)

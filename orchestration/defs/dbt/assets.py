@@ -93,7 +93,9 @@ def dbt_staging_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
 ):
     url = databases.urls().warehouse
-    with test_window.test_days(url, validation_scope.is_full(context)) as test_variables:
+    with test_window.test_days(
+        url, validation_scope.is_full(context), whole_selection=not context.is_subset
+    ) as test_variables:
         yield from _build(context, dbt, databases, test_variables=test_variables)
 
 
@@ -134,6 +136,7 @@ def dbt_mart_models(
         validation_scope.is_full(context),
         test_window.MART_WATERMARK,
         with_fact=True,
+        whole_selection=not context.is_subset,
     ) as test_variables:
         yield from _build(context, dbt, databases, test_variables=test_variables)
 
