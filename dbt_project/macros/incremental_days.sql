@@ -125,28 +125,48 @@
 
 {#- delete+insert replaces the days a run produced rows for. A day whose raw rows were all
     deleted (a rewritten drop file, a purge) produces none: this post-hook removes such days,
-    checking every day rows were ever deleted from against every source. -#}
+    checking every day rows were ever deleted from against every source, and logs each day it
+    removes in `dropped_call_days_relation()`, stamped with its build's transaction. The models
+    after the fact read that log: raw.changed_days is stamped when raw lost the day, which can
+    be after the fact's build started and before theirs, so that no build of theirs would see
+    it as changed after the fact dropped it. -#}
 {% macro delete_vanished_days() %}
-    {%- if is_incremental() -%}
-    delete from {{ this }}
-    where call_date in (
-        select changed.day
-        from (
-            select distinct day from {{ source('raw_ops', 'changed_days') }}
-        ) as changed
-        where changed.day >= {{ retention_horizon() }}::date
-            and not exists (
-            {%- for relation, time_column in raw_event_sources() %}
-            select 1 from {{ relation }}
-            where {{ time_column }} >= changed.day::timestamptz
-                and {{ time_column }} < changed.day::timestamptz + interval '1 day'
-            {%- if not loop.last %} union all{% endif %}
-            {%- endfor %}
+    {%- set log = dropped_call_days_relation(this) -%}
+    create table if not exists {{ log }} (
+        day date not null,
+        dropped_at timestamptz not null default now()
+    );
+    {%- if is_incremental() %}
+    with dropped as (
+        delete from {{ this }}
+        where call_date in (
+            select changed.day
+            from (
+                select distinct day from {{ source('raw_ops', 'changed_days') }}
+            ) as changed
+            where changed.day >= {{ retention_horizon() }}::date
+                and not exists (
+                {%- for relation, time_column in raw_event_sources() %}
+                select 1 from {{ relation }}
+                where {{ time_column }} >= changed.day::timestamptz
+                    and {{ time_column }} < changed.day::timestamptz + interval '1 day'
+                {%- if not loop.last %} union all{% endif %}
+                {%- endfor %}
+            )
         )
+        returning call_date
     )
-    {%- else -%}
-    select 1
-    {%- endif -%}
+
+    insert into {{ log }} (day)
+    select distinct call_date from dropped
+    {%- endif %}
+{% endmacro %}
+
+{#- The log of the days the calls fact `calls` dropped. -#}
+{% macro dropped_call_days_relation(calls) %}
+    {{ return(api.Relation.create(
+        database=calls.database, schema=calls.schema,
+        identifier=calls.identifier ~ '__dropped_days')) }}
 {% endmacro %}
 
 {#- A row of an incremental model edited in place, by hand or by a tool, gets a new
@@ -257,7 +277,7 @@
     {%- if not (execute and this is not none and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(_rebuilt_days_of(fact, day_column)) }}
+    {{ return(remember_build_days(_rebuilt_days_of(fact, day_column))) }}
 {% endmacro %}
 
 {#- fact_rebuilt_days without taking the horizon: the caller has. -#}
@@ -362,7 +382,7 @@
     {%- set rebuilt = (_rebuilt_days_of(tool_calls, 'call_date')
         + run_query(missing).columns[0].values() | map('string') | list) | unique | list -%}
     {%- if rebuilt | length == 0 -%}
-        {{ return([]) }}
+        {{ return(remember_build_days([])) }}
     {%- endif -%}
     {%- set query -%}
         with sessions as (
@@ -382,7 +402,35 @@
         ) as days
         order by 1
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+    {{ return(remember_build_days(run_query(query).columns[0].values() | map('string') | list)) }}
+{% endmacro %}
+
+{#- A build by day replaces the days its new rows are on (delete+insert); a day of its list that
+    now yields no row (the last tool call of a day gone, its calls still there) would keep its
+    old rows. So the days are kept in the connection's session when the model is compiled (dbt
+    compiles and builds a model on one connection) and the post-hook
+    `delete_rows_left_on_build_days` removes, on those days, every row this build did not
+    write: the build stamps its rows `rebuilt_at = now()`, the start of its transaction. -#}
+{%- macro _build_days_setting() -%}
+    atw.days_{{ local_md5(this | string) }}
+{%- endmacro -%}
+
+{% macro remember_build_days(days) %}
+    {%- do run_query(
+        "select set_config('" ~ _build_days_setting() ~ "', '" ~ days | join(',') ~ "', false)") -%}
+    {{ return(days) }}
+{% endmacro %}
+
+{% macro delete_rows_left_on_build_days(day_column='call_date') %}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ day_column }} = any(
+            string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
+        )
+        and rebuilt_at < now()
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {% endmacro %}
 
 {#- The `columns` of the rows of `relation` (with source_system and session_id) in `sessions`
@@ -410,10 +458,16 @@
 {%- endmacro %}
 
 {#- The call days changed since `since`, as a query of `day`: the days the calls fact `calls`
-    rebuilt, and the days raw rows left (raw.changed_days: a day the fact lost entirely), less
-    the days before the retention horizon, which the fact keeps as they were. -#}
+    rebuilt, the days it dropped (its log, delete_vanished_days), and the days raw rows left
+    (raw.changed_days: for a full refresh of the fact, which logs nothing), less the days
+    before the retention horizon, which the fact keeps as they were. -#}
 {% macro changed_call_days(calls, since) -%}
     select distinct call_date as day from {{ calls }} where rebuilt_at >= {{ since }}
+    {%- set log = dropped_call_days_relation(calls) %}
+    {%- if load_relation(log) is not none %}
+    union
+    select day from {{ log }} where dropped_at >= {{ since }}
+    {%- endif %}
     union
     select day from {{ source('raw_ops', 'changed_days') }}
     where changed_at >= {{ since }} and day >= {{ retention_horizon() }}::date

@@ -41,6 +41,16 @@
     $$
 {% endmacro %}
 
+{#- `rebuilt_at`, for a model built by day (macros/incremental_days.sql): the rows already there
+    get a moment before this run's, so that its post-hook `delete_rows_left_on_build_days` tells
+    them from the rows this run writes. A stable default: no rewrite of the table. -#}
+{% macro add_rebuilt_at_if_absent() %}
+    {{ add_column_if_absent(
+        'rebuilt_at',
+        "timestamptz not null default (now() - interval '1 millisecond')",
+        'alter table ' ~ this ~ ' alter column rebuilt_at drop default;') }}
+{% endmacro %}
+
 {#- And an index it gained (a post-hook): dbt creates a model's configured indexes only with its
     table, which an incremental model keeps across upgrades. Found by its columns, and left to
     PostgreSQL to name: a full refresh keeps the old table, names included, until it commits. -#}

@@ -118,6 +118,48 @@ def _tool_events_across_midnight(conn, day) -> None:
         )
 
 
+def _tools_on_a_quiet_day(conn, day) -> list[int]:
+    """A load: a Read and then an Edit, five minutes apart, of one derived session on `day`, a
+    day with no other tool call; their source ids."""
+    ids = [4 * 10**9, 4 * 10**9 + 1]
+    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
+    template = conn.execute(
+        "select source_id from raw.collector_events where tool_name is not null "
+        "and host_id is not null order by source_id limit 1"
+    ).fetchone()[0]
+    columns = [
+        column
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'collector_events' and column_name not like '\\_%' "
+            "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
+            "'working_dir') order by ordinal_position"
+        )
+    ]
+    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    for source_id, minutes, tool in zip(ids, (0, 5), ("Read", "Edit"), strict=True):
+        conn.execute(
+            sql.SQL(
+                "insert into raw.collector_events "
+                "(source_id, created_at, session_id, tool_name, working_dir, {columns}) "
+                "select %s, %s, %s, %s, '/quiet', {columns} from raw.collector_events "
+                "where source_id = %s"
+            ).format(columns=listed),
+            (source_id, noon + timedelta(minutes=minutes), f"quiet-{source_id}", tool, template),
+        )
+    return ids
+
+
+def _count(conn, table, day) -> int:
+    return conn.execute(
+        sql.SQL("select count(*) from intermediate.{} where call_date = %s").format(
+            sql.Identifier(table)
+        ),
+        (day,),
+    ).fetchone()[0]
+
+
 def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
     url = secured_clone.warehouse
     last_day = SAMPLE_END.date()
@@ -127,7 +169,11 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # day the sample already has (data that arrived late).
         assert _copy_collector_day(conn, busy_day, last_day + timedelta(days=1), 10**9) > 0
         _tool_events_across_midnight(conn, last_day - timedelta(days=4))
+        quiet_day = last_day + timedelta(days=3)
+        read, edit = _tools_on_a_quiet_day(conn, quiet_day)
     _build(url)
+    with connect(url) as conn:
+        assert _count(conn, "int_tool_sequences_daily", quiet_day) == 1
     with connect(url) as conn:
         assert _copy_collector_day(conn, busy_day, last_day - timedelta(days=6), 2 * 10**9) > 0
         # An old day edited in place.
@@ -145,8 +191,22 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             ).rowcount
             == 1
         )
+        # The quiet day's Edit names no tool any more: the day keeps a tool call and no n-gram.
+        conn.execute(
+            "update raw.collector_events set tool_name = null where source_id = %s", (edit,)
+        )
+        # A table from before `rebuilt_at`: the upgrade adds it in the build that must also
+        # clear the quiet day.
+        conn.execute("alter table intermediate.int_tool_sequences_daily drop column rebuilt_at")
     assert edited > 0
     _build(url)
+    with connect(url) as conn:
+        assert _count(conn, "int_tool_calls", quiet_day) == 1
+        assert _count(conn, "int_tool_sequences_daily", quiet_day) == 0
+        # Nor its Read: the day keeps its calls and no tool call.
+        conn.execute(
+            "update raw.collector_events set tool_name = null where source_id = %s", (read,)
+        )
     # A day deleted from every source.
     deleted_day = last_day - timedelta(days=5)
     with connect(url) as conn:
@@ -160,6 +220,9 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             for table, column in EVENT_TABLES
         )
         assert gone > 0
+    # The delete commits after the calls fact's build began and before the models after it
+    # took their watermarks: a build of those first, then the whole run.
+    _build(url, "--exclude", "int_agent_calls_unioned")
     _build(url)
     with connect(url) as conn:
         assert (
@@ -169,6 +232,8 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             ).fetchone()[0]
             == 0
         )
+        assert _count(conn, "int_tool_calls", quiet_day) == 0
+        assert _count(conn, "int_agent_calls_unioned", quiet_day) == 2
         # A purge: everything before the cutoff goes from raw; the models keep those days.
         days = (datetime.now(UTC).date() - CUTOFF.date()).days
         assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0

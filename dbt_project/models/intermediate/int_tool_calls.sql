@@ -6,9 +6,10 @@
         on_schema_change='fail',
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
-            "{{ add_column_if_absent('rebuilt_at', 'timestamptz not null default now()') }}",
+            "{{ add_rebuilt_at_if_absent() }}",
         ],
         post_hook=[
+            "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ record_build_watermark() }}",

@@ -7,9 +7,10 @@
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
             "{{ add_first_session_day_if_absent() }}",
-            "{{ add_column_if_absent('rebuilt_at', 'timestamptz not null default now()') }}",
+            "{{ add_rebuilt_at_if_absent() }}",
         ],
         post_hook=[
+            "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ record_build_watermark() }}",
