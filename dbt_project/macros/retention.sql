@@ -41,6 +41,20 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- For an incremental model by day that reads raw-backed staging: a full refresh rebuilds the
+    days from the retention horizon's on and carries the days before it over from the table as it
+    was, as incremental builds (which never rebuild them) keep them. Append after the model's
+    final `select * from final`; the table's columns must be the model's, position by position.
+    -#}
+{% macro keep_days_before_retention_horizon(day_column) -%}
+    where {{ day_column }} >= ({{ retention_horizon() }})::date
+    {%- if existing_relation() is not none and not is_incremental() %}
+    union all
+    select * from {{ this }}
+    where {{ day_column }} < ({{ retention_horizon() }})::date
+    {%- endif %}
+{%- endmacro %}
+
 {#- Downsampling (seed 003 `downsample_after: 30`, same asset): a detailed mart - one row per
     session, billing block or anomaly - keeps rows from the latest downsample cutoff on; its
     `_daily` companion keeps every day. Both read the same intermediate model, which keeps

@@ -1,58 +1,37 @@
-{#- One row per host that sends collector events (directly or in dropped batch files). -#}
+{#- One row per host that sends collector events (directly or in dropped batch files):
+    int_host_usage_daily rolled up, with the client version of its newest event
+    (int_host_versions_daily). -#}
 with
 
-collector_events as (
+usage as (
 
-    select * from {{ ref('stg_collector__telemetry_events') }}
-
-),
-
-landed_batch_events as (
-
-    select * from {{ ref('stg_landing__collector_events') }}
+    select * from {{ ref('int_host_usage_daily') }}
 
 ),
 
-calls as (
+versions as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
-
-),
-
-events as (
-
-    select
-        host_id,
-        client_version,
-        occurred_at
-    from collector_events
-    union all
-    select
-        host_id,
-        client_version,
-        occurred_at
-    from landed_batch_events
+    select * from {{ ref('int_host_versions_daily') }}
 
 ),
 
-versions_in_raw as (
+versions_kept as (
 
     select distinct on (host_id)
         host_id,
         client_version
-    from events
-    -- Rows a backfill re-read from before the retention horizon do not count.
-    where occurred_at >= {{ retention_horizon() }}
-    order by host_id asc, occurred_at desc
+    from versions
+    order by host_id asc, last_event_at desc, client_version desc
 
 ),
 
-{# A host whose raw events retention deleted keeps the version this table last knew. -#}
+{# A host whose days a full refresh of int_host_versions_daily could not read again (retention
+   deleted their raw events) keeps the version this table last knew. -#}
 {%- set existing = existing_relation() %}
 
 latest_versions as (
 
-    select * from versions_in_raw
+    select * from versions_kept
     {%- if existing is not none %}
         union all
         select
@@ -60,8 +39,8 @@ latest_versions as (
             previous.latest_client_version
         from {{ this }} as previous
         where not exists (
-                select 1 from versions_in_raw
-                where versions_in_raw.host_id = previous.host_id
+                select 1 from versions_kept
+                where versions_kept.host_id = previous.host_id
             )
     {%- endif %}
 
@@ -73,15 +52,14 @@ host_calls as (
         host_id,
         min(tenant_id) as tenant_id,
         jsonb_agg(distinct source_system) as source_systems,
-        count(*) as call_count,
+        sum(call_count)::bigint as call_count,
         count(distinct source_system || ':' || session_id) as session_count,
         count(distinct working_dir) as working_dir_count,
-        bool_or(is_session_derived) as has_derived_sessions,
-        sum(total_tokens) as total_tokens,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at
-    from calls
-    where host_id is not null
+        bool_or(has_derived_sessions) as has_derived_sessions,
+        sum(total_tokens)::bigint as total_tokens,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from usage
     group by host_id
 
 ),

@@ -1,9 +1,10 @@
-{#- One row per model name seen in calls, with its provider and the price in force now. -#}
+{#- One row per model name seen in calls, with its provider and the price in force now:
+    int_agent_usage_daily rolled up. -#}
 with
 
-calls as (
+usage as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_agent_usage_daily') }}
 
 ),
 
@@ -27,17 +28,17 @@ model_calls as (
     select
         model_name,
         min(model_provider) as provider,
-        count(*) as call_count,
-        sum(prompt_tokens) as prompt_tokens,
-        sum(completion_tokens) as completion_tokens,
-        sum(total_tokens) as total_tokens,
+        sum(call_count)::bigint as call_count,
+        sum(prompt_tokens)::bigint as prompt_tokens,
+        sum(completion_tokens)::bigint as completion_tokens,
+        sum(total_tokens)::bigint as total_tokens,
         sum(cost_usd) as cost_usd,
-        count(*) filter (where cost_basis = 'reported') as reported_cost_call_count,
-        count(*) filter (where cost_basis = 'priced') as priced_cost_call_count,
-        count(*) filter (where cost_usd is null) as unpriced_call_count,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at
-    from calls
+        sum(reported_cost_call_count)::bigint as reported_cost_call_count,
+        sum(priced_cost_call_count)::bigint as priced_cost_call_count,
+        sum(unpriced_call_count)::bigint as unpriced_call_count,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from usage
     where model_name is not null
     group by model_name
 

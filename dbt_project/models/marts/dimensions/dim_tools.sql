@@ -1,9 +1,10 @@
-{#- One row per tool name, with a category (seed 003's categorizeTool) from its name. -#}
+{#- One row per tool name, with a category (seed 003's categorizeTool) from its name:
+    int_tool_usage_daily rolled up. -#}
 with
 
-tool_calls as (
+usage as (
 
-    select * from {{ ref('int_tool_calls') }}
+    select * from {{ ref('int_tool_usage_daily') }}
 
 ),
 
@@ -22,14 +23,14 @@ final as (
                 then 'read'
             else 'other'
         end as tool_category,
-        count(*) as call_count,
-        count(*) filter (where is_error) as error_count,
-        count(*) filter (where is_denied) as denied_count,
+        sum(call_count)::bigint as call_count,
+        sum(error_count)::bigint as error_count,
+        sum(denied_count)::bigint as denied_count,
         count(distinct source_system || ':' || session_id) as session_count,
         count(distinct agent_name) as agent_count,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at
-    from tool_calls
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from usage
     group by tool_name
 
 )
