@@ -25,7 +25,7 @@
 {#- The pre-hook lock (inside the build's transaction): two runs, a backfill beside the
     nightly run say, rebuild their days one after the other. The occurred_at index (a post-hook:
     it came after tables that incremental builds keep) answers the freshness and volume
-    warnings' ranges. -#}
+    warnings' ranges and fct_recommendations' trailing window. -#}
 {#- One row per agent call across sources, each with the same columns, so every mart reads a
     single grain. Duplicates were already removed in staging. Incremental by whole UTC day (see
     macros/incremental_days.sql): a run reads and rewrites only the days it rebuilds. -#}

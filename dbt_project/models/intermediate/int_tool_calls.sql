@@ -12,6 +12,7 @@
             "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
+            "{{ index_if_absent(['occurred_at']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],
@@ -21,7 +22,8 @@
     event's toolCalls array (in array order, at the event's time), and each tool_use block of
     the Claude Code logs (belonging to the API response that asked for it). Incremental by the
     UTC day of its call: a run rebuilds the days whose calls were rebuilt since its last build
-    (macros/incremental_days.sql). -#}
+    (macros/incremental_days.sql). Its occurred_at index (a post-hook, as its table is kept
+    across upgrades) answers fct_recommendations' trailing window. -#}
 {%- set days = fact_rebuilt_days(ref('int_agent_calls_unioned')) -%}
 with
 
