@@ -24,6 +24,7 @@ INTERMEDIATE = {
     "int_agent_usage_daily": "call_date, tenant_id, agent_name, source_system, model_name",
     "int_host_usage_daily": "call_date, host_id, tenant_id, source_system, session_id, working_dir",
     "int_host_versions_daily": "call_date, host_id",
+    "int_agent_days": "call_date, tenant_id, agent_name",
     "int_tool_usage_daily": "call_date, tool_name, source_system, session_id, agent_name",
 }
 

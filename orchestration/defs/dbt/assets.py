@@ -122,7 +122,7 @@ def dbt_calls_model(
     # less per run (a second of work, four of start-up), their dbt tests still gating the marts.
     select="int_calls_daily int_tool_calls int_tool_sequences_daily int_sessions_aggregated "
     "int_sessions_scored int_usage_blocks int_agent_usage_daily int_host_usage_daily "
-    "int_host_versions_daily int_tool_usage_daily marts",
+    "int_host_versions_daily int_tool_usage_daily int_agent_days marts",
     exclude="marts.monitoring",
     name="dbt_marts",
     dagster_dbt_translator=TRANSLATOR,

@@ -10,9 +10,9 @@
     acknowledgement (ops.alert_acknowledgements) stays attached. -#}
 with
 
-calls as (
+agent_stats as (
 
-    select * from {{ ref('int_agent_calls_unioned') }}
+    select * from {{ ref('int_agent_days') }}
 
 ),
 
@@ -34,13 +34,12 @@ agent_days as (
         tenant_id,
         agent_name,
         call_date,
-        count(*) as call_count,
-        count(*) filter (where is_error) as error_count,
-        count(*) filter (where is_error)::numeric / count(*) as error_rate,
-        count(latency_ms) as timed_call_count,
-        percentile_cont(0.95) within group (order by latency_ms) as p95_latency_ms
-    from calls
-    group by tenant_id, agent_name, call_date
+        call_count,
+        error_count,
+        error_count::numeric / call_count as error_rate,
+        timed_call_count,
+        p95_latency_ms
+    from agent_stats
 
 ),
 

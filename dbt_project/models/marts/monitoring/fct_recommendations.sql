@@ -12,7 +12,9 @@
     Rules about tools and agents need `recommend_min_calls` calls to speak. -#}
 with
 
-calls as (
+-- Not materialized: read twice (the newest call, the window's calls), each through the fact's
+-- occurred_at index instead of a copy of every call.
+calls as not materialized (
 
     select * from {{ ref('int_agent_calls_unioned') }}
 
