@@ -28,6 +28,8 @@ def freshness_hours() -> float:
 # The marker holds NUL characters, which no PostgreSQL text or identifier can contain.
 _BATCH_MARKER = "\0batch\0"
 BATCH = sql.SQL(_BATCH_MARKER)
+# What GX puts there differs with the query (a table, an aliased subquery, or an unaliased one
+# when the query joins), so a query reads it only as `(select * from {batch}) as <alias>`.
 
 
 def _gx_query(query: sql.Composable) -> str:
@@ -63,9 +65,9 @@ def fresh(column: str) -> gxe.UnexpectedRowsExpectation:
         sql.SQL("""
         select latest.newest,
             round(extract(epoch from now() - latest.newest) / 3600, 1) as age_hours
-        from (select max({column}) as newest from {batch}) as latest
+        from (select max(t.{column}) as newest from (select * from {batch}) as t) as latest
         where not exists (
-            select 1 from {batch} as recent
+            select 1 from (select * from {batch}) as recent
             where recent.{column} >= now() - {hours} * interval '1 hour'
         )
         """).format(column=sql.Identifier(column), batch=BATCH, hours=sql.Literal(hours)),
@@ -85,7 +87,7 @@ def volume(column: str) -> gxe.UnexpectedRowsExpectation:
                 interval '1 day')::date as day
         ),
         recent as (
-            select t.{column} as at from {batch} as t
+            select t.{column} as at from (select * from {batch}) as t
             where t.{column} >= current_date - {first_day} and t.{column} < current_date
         ),
         counts as (
