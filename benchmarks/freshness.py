@@ -14,6 +14,11 @@ like a pre-2.0 client whose sessions the warehouse derives).
 Prints p50/p95/max lag, the micro-batch runs launched and where their time went, and PASS/FAIL
 against the 60 s target. Exits 0 either way unless something crashed; --keep keeps the temp dir
 (Dagster instance, daemon log, freshness.json with every event and run).
+
+    .venv/bin/python benchmarks/freshness.py --history /tmp/atw-nightly-5000000-...
+
+measures on a warehouse that `benchmarks/nightly.py --keep` left (5 M events of history, say)
+instead: its databases and folders, already built, nothing generated; the folder is kept.
 """
 
 from __future__ import annotations
@@ -504,6 +509,47 @@ def _report_lag_phases(events: list[Event], runs: list[RunTimes]) -> None:
         print(f"  {label:<52} {statistics.mean(values):6.1f}")
 
 
+def _report_history(warehouse_url: str) -> None:
+    with connect(warehouse_url) as conn:
+        calls = conn.execute(
+            "select count(*) from intermediate.int_agent_calls_unioned"
+        ).fetchone()[0]
+    print(f"on the kept warehouse: {calls:,} calls of history", flush=True)
+
+
+def _build_baseline(urls: dict[str, str], args, work: Path) -> None:
+    """A small collector, the roles, and one `everything` run in-process."""
+    end = datetime.now(UTC)
+    print(
+        f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC ...",
+        flush=True,
+    )
+    with connect(urls["ATW_COLLECTOR_URL"]) as conn:
+        generate_collector(
+            conn, GeneratorConfig(seed=17, events=args.baseline_events, days=7, end=end)
+        )
+
+    # As `make demo` does: dbt runs as atw_transformer, marts carry row-level security.
+    from warehouse.roles import setup_roles
+
+    with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
+        setup_roles(conn)
+
+    from orchestration.lib.runs import run_job
+
+    started = time.perf_counter()
+    with _output_to(work / "baseline.log"):
+        result = run_job("everything")
+    if not result.success:
+        raise RuntimeError(
+            f"the baseline `everything` run failed; run with --keep and see {work / 'baseline.log'}"
+        )
+    print(
+        f"baseline `everything` run (in-process): {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -532,49 +578,32 @@ def main() -> int:
         action="store_true",
         help="keep the temp dir (databases stopped, dagster log and instance)",
     )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        help="a folder `benchmarks/nightly.py --keep` left: measure on its built warehouse",
+    )
     args = parser.parse_args()
+    if args.history is not None:
+        if not (args.history / "pgdata").is_dir():
+            parser.error(f"{args.history} has no pgdata: not a folder nightly.py kept")
+        args.keep = True
 
     # Other work on the machine slows every step: the report shows how busy it was.
     load_at_start = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    work = Path(tempfile.mkdtemp(prefix="atw-freshness-"))
+    work = args.history or Path(tempfile.mkdtemp(prefix="atw-freshness-"))
     pgdata = work / "pgdata"
     dagster = None
     try:
         base_url = embedded_server.ensure_running(pgdata)
         urls = isolate_environment(work, base_url, pgdata)
-        end = datetime.now(UTC)
-        print(
-            f"generating {args.baseline_events:,} collector events ending {end:%H:%M:%S} UTC ...",
-            flush=True,
-        )
-        with connect(urls["ATW_COLLECTOR_URL"]) as conn:
-            generate_collector(
-                conn, GeneratorConfig(seed=17, events=args.baseline_events, days=7, end=end)
-            )
-
-        # As `make demo` does: dbt runs as atw_transformer, marts carry row-level security.
-        from warehouse.roles import setup_roles
-
-        with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
-            setup_roles(conn)
-
         from orchestration.lib.instance import prepare_dagster_home, storage_kind
-        from orchestration.lib.runs import run_job
 
         prepare_dagster_home()
-        started = time.perf_counter()
-        with _output_to(work / "baseline.log"):
-            result = run_job("everything")
-        if not result.success:
-            raise RuntimeError(
-                "the baseline `everything` run failed; run with --keep and "
-                f"see {work / 'baseline.log'}"
-            )
-        print(
-            f"baseline `everything` run (in-process): {time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-
+        if args.history is not None:
+            _report_history(urls["ATW_WAREHOUSE_URL"])
+        else:
+            _build_baseline(urls, args, work)
         from dagster import DagsterInstance
 
         log_path = work / "dagster.log"
