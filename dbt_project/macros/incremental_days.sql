@@ -86,11 +86,19 @@
         select distinct day from (
             select unnest({{ date_array(changed) }}) as day
             union all
-            select calls.call_date from {{ this }} as calls
-            where calls.source_system in ('collector', 'landing_batch')
-                and (calls.source_system, calls.source_session_id) in (
-                    select source_system, session_id from touched_sessions
-                )
+            {#- An index lookup per touched session (as rows_of_sessions below): guessing the
+                sessions at a fraction of the fact, the planner hashed the whole fact. #}
+            select found.call_date
+            from (
+                select distinct source_system, session_id from touched_sessions
+                where session_id is not null and source_system in ('collector', 'landing_batch')
+            ) as wanted
+            cross join lateral (
+                select calls.call_date from {{ this }} as calls
+                where calls.source_system = wanted.source_system
+                    and calls.source_session_id = wanted.session_id
+                offset 0
+            ) as found
             union all
             select ({{ utc('responses.occurred_at') }})::date
             from {{ ref('int_claude_code_responses_priced') }} as responses
