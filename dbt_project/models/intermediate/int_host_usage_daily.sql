@@ -10,7 +10,7 @@
             "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
             "{{ record_build_watermark() }}",
         ],
-        indexes=[{'columns': ['call_date']}],
+        indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],
     )
 }}
 {#- The calls of known hosts summed per UTC day, host, tenant, source, session and working

@@ -13,6 +13,7 @@
             "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
+            "{{ index_if_absent(['rebuilt_at']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}],

@@ -10,7 +10,7 @@
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ record_build_watermark() }}",
         ],
-        indexes=[{'columns': ['call_date']}],
+        indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],
     )
 }}
 {#- Tool calls counted per UTC day, tool, source, session and agent: the partial counts dim_tools
