@@ -116,11 +116,39 @@ def _timely(column: str) -> Callable[[], list]:
 # is suspicious (the volume warning says so), not wrong, and must not block the other sources.
 
 
-def _raw(model, keys: tuple[str, ...], source: str, table: str) -> Callable[[], list]:
+def _raw(
+    model, keys: tuple[str, ...], source: str, table: str, time_column: str | None = None
+) -> Callable[[], list]:
     """`table`: the raw table itself, whose rows conservation counts whatever the window.
-    Within a window, the keys' uniqueness is the primary key's, which holds for the table."""
+    Within a window, the keys' uniqueness is the primary key's, which holds for the table.
+    Where the primary key also holds `time_column` (the partition key, ingestion/core/
+    partitions.py), the loader keeps each key on one row: no row of the window may share its
+    key with a row at another time, anywhere in the table (an index lookup per row)."""
+
+    def held_once() -> list:
+        if time_column is None:
+            return []
+        match = sql.SQL(" and ").join(
+            sql.SQL("other.{c} = t.{c}").format(c=sql.Identifier(c)) for c in keys
+        )
+        return [
+            rules.rows_where(
+                sql.SQL(
+                    "exists (select 1 from {table} as other where {match} "
+                    "and other.{time} <> t.{time})"
+                ).format(
+                    table=sql.Identifier(*table.split(".")),
+                    match=match,
+                    time=sql.Identifier(time_column),
+                ),
+                keys,
+                f"each {', '.join(keys)} on one row of {table}",
+            )
+        ]
+
     return lambda: [
         *_keys(*keys),
+        *held_once(),
         rules.contract(model, keys),
         rules.conserved(source, table),
     ]
@@ -406,6 +434,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             ("source_id",),
             "collector.telemetry_events",
             "raw.collector_events",
+            "created_at",
         ),
         _timely("created_at"),
         LOADED,
@@ -459,6 +488,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             ("event_id",),
             "landing.metric_events",
             "raw.landed_metric_events",
+            "occurred_at",
         ),
         window=LOADED,
     ),

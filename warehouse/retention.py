@@ -14,20 +14,24 @@ from datetime import UTC, datetime, time, timedelta
 import psycopg
 from psycopg import sql
 
-from ingestion.core import settings
+from ingestion.core import partitions, settings
 
 # The calls fact re-reads its last few days on every build; a retention that short would purge
 # days that are still being rebuilt.
 MINIMUM_RETENTION_DAYS = 7
 
+# How long retention waits to drop a month partition (its whole table is locked meanwhile).
+DROP_LOCK_TIMEOUT = "10s"
+
 # Raw event tables and the column that says when the event happened. A Claude Code line without
-# a time of its own (a summary, say) goes by when it was loaded. Where rows come from files,
+# a time of its own (a summary, say) goes by when it was loaded (`_event_at`, set by the loader,
+# is the one or the other). Where rows come from files,
 # the purge is also counted per file, so the files' reconciliation still balances.
 EVENT_TABLES = (
     ("raw.collector_events", sql.Identifier("created_at")),
     ("raw.landed_collector_events", sql.Identifier("created_at")),
     ("raw.landed_metric_events", sql.Identifier("occurred_at")),
-    ("raw.claude_code_lines", sql.SQL("coalesce(occurred_at, _loaded_at)")),
+    ("raw.claude_code_lines", sql.Identifier("_event_at")),
 )
 _PER_FILE = {
     "raw.landed_collector_events": sql.SQL("""
@@ -96,6 +100,48 @@ def record(
     return Cut(table, cutoff, rows)
 
 
+def _count_purged(conn: psycopg.Connection, table: str, purging: sql.Composable, params) -> int:
+    """Run `purging` (a query returning the purged rows) and count them, per file too where
+    the rows come from files."""
+    if table in _PER_FILE:
+        query = sql.SQL(
+            "with purged as ({}), counted as ({} returning 1) select count(*) from purged"
+        ).format(purging, _PER_FILE[table])
+    else:
+        query = sql.SQL("with purged as ({}) select count(*) from purged").format(purging)
+    return conn.execute(query, params).fetchone()[0]
+
+
+def _drop_months(conn: psycopg.Connection, table: str, cutoff: datetime) -> int:
+    """Drop the month partitions of `table` that end by `cutoff`; returns their rows. Dropping
+    a partition locks the whole table: one that cannot get the lock within
+    DROP_LOCK_TIMEOUT (a long query reads the table) is left, and its rows are deleted instead."""
+    if table not in partitions.PARTITIONED:
+        return 0
+    rows = 0
+    lock_timeout = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
+    for partition, _, end in partitions.month_partitions(conn, table):
+        if end > cutoff:
+            break
+        name = sql.Identifier(*partition.split("."))
+        try:
+            with conn.transaction():
+                conn.execute("select set_config('lock_timeout', %s, true)", (DROP_LOCK_TIMEOUT,))
+                conn.execute(
+                    sql.SQL("lock table {} in access exclusive mode").format(
+                        sql.Identifier(*table.split("."))
+                    )
+                )
+                dropped = _count_purged(conn, table, sql.SQL("select * from {}").format(name), ())
+                conn.execute(sql.SQL("drop table {}").format(name))
+        except psycopg.errors.LockNotAvailable:
+            continue
+        finally:
+            conn.execute("select set_config('lock_timeout', %s, true)", (lock_timeout,))
+        rows += dropped
+    return rows
+
+
 def purge(
     conn: psycopg.Connection, run_id: str, now: datetime | None = None, days: int | None = None
 ) -> list[Cut]:
@@ -107,20 +153,12 @@ def purge(
     purged = []
     for table, when in EVENT_TABLES:
         with conn.transaction():
-            name = sql.Identifier(*table.split("."))
-            if table in _PER_FILE:
-                rows = conn.execute(
-                    sql.SQL(
-                        "with purged as (delete from {} where {} < %s returning *), "
-                        "counted as ({} returning 1) "
-                        "select count(*) from purged"
-                    ).format(name, when, _PER_FILE[table]),
-                    (cutoff,),
-                ).fetchone()[0]
-            else:
-                rows = conn.execute(
-                    sql.SQL("delete from {} where {} < %s").format(name, when), (cutoff,)
-                ).rowcount
+            rows = _drop_months(conn, table, cutoff)
+            # What is left before the cutoff: the month it falls in, and the default partition.
+            purging = sql.SQL("delete from {} where {} < %s returning *").format(
+                sql.Identifier(*table.split(".")), when
+            )
+            rows += _count_purged(conn, table, purging, (cutoff,))
             purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).

@@ -25,6 +25,7 @@ import psycopg
 from ingestion.claude_code import contract
 from ingestion.core import (
     load_log,
+    partitions,
     quarantine,
     reconciliation,
     redaction,
@@ -82,6 +83,7 @@ LINE_COLUMNS = (
     "cost_usd",
     "speed",
     "usage_countable",
+    "_event_at",
     "_run_id",
 )
 
@@ -347,7 +349,13 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
                 )
                 continue
             row["estimated_tokens"] = tokens
+            # Retention goes by it, and it places the line in its month's partition.
+            row["_event_at"] = row["occurred_at"] or context.now
             kept.append(row)
+        times = [row["_event_at"] for row in kept]
+        partitions.add_months(
+            warehouse, "raw.claude_code_lines", min(times, default=None), max(times, default=None)
+        )
         refused = copy_rows(
             warehouse,
             "raw.claude_code_lines",
@@ -356,6 +364,7 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             key_of=lambda row: f"{row['file_path']}:{row['line_number']}",
         )
         rejections += refused
+        partitions.add_months(warehouse, "raw.claude_code_lines")
         counts.rows_loaded = counts.rows_inserted = len(kept) - len(refused)
         counts.rows_quarantined = len(rejections)
         quarantine.record(warehouse, SOURCE, run_id, rejections)

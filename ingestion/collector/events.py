@@ -33,7 +33,7 @@ import psycopg
 from psycopg import sql
 
 from ingestion.collector import contract
-from ingestion.core import load_log, quarantine, reconciliation, settings, watermarks
+from ingestion.core import load_log, partitions, quarantine, reconciliation, settings, watermarks
 from ingestion.core.contract_fields import (
     LoadContext,
     check,
@@ -111,19 +111,36 @@ def _columns(names: tuple[str, ...], table: str | None = None) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(*filter(None, (table, c))) for c in names)
 
 
+# The key holds `created_at` (the table is partitioned by it), so a row whose time changed at
+# the collector would not meet its old version: that one goes first (counted as an update).
+_MOVED = """
+delete from raw.collector_events as e
+using _overlap_events as i
+where e.source_id = i.source_id and e.created_at <> i.created_at
+"""
+
+# Inserted and updated rows, told apart by whether the key was held before (a partitioned
+# table cannot return `xmax`); the CTEs all read the table as it was before the insert.
 _MERGE_OVERLAP = sql.SQL("""
-with merged as (
+with new as (
+    select count(*) as n from _overlap_events as i
+    where not exists (
+        select 1 from raw.collector_events as e
+        where e.source_id = i.source_id and e.created_at = i.created_at
+    )
+),
+merged as (
     insert into raw.collector_events as t ({raw_columns})
     select {incoming}
     from _overlap_events as i
-    on conflict (source_id) do update set
+    on conflict (source_id, created_at) do update set
         ({value_columns}, _run_id, _loaded_at)
         = ({excluded}, excluded._run_id, now())
     where ({current})
         is distinct from ({excluded})
-    returning (xmax = 0) as inserted
+    returning 1
 )
-select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
+select new.n, (select count(*) from merged) - new.n from new
 """).format(
     raw_columns=_columns(RAW_COLUMNS),
     incoming=_columns(RAW_COLUMNS, "i"),
@@ -337,7 +354,19 @@ def pull_events(
                 "route": _route(source.info.server_version >= 160000),
             }
 
-            # New rows: straight into raw.
+            # New rows: straight into raw, and into their months' partitions.
+            partitions.add_months(
+                warehouse,
+                "raw.collector_events",
+                *source.execute(
+                    # Only times the contract lets in (any other row is quarantined), so
+                    # that no hostile one (infinity, year 200000) reaches Python.
+                    "select min(created_at), max(created_at) from telemetry_events "
+                    "where id > %(old_high)s and created_at >= %(timestamp_floor)s "
+                    "and created_at <= %(now)s::timestamptz + interval '1 day'",
+                    {**params, "timestamp_floor": timestamp_floor()},
+                ).fetchone(),
+            )
             new_read, new_rejected = _stream(
                 source,
                 warehouse,
@@ -357,7 +386,16 @@ def pull_events(
             # What retention purged stays purged: a re-read brings back no row dated before
             # its cutoff (a backfill of those days does, as asked; retention removes it again).
             warehouse.execute(_KEEP_PURGED_OUT, params)
+            partitions.add_months(
+                warehouse,
+                "raw.collector_events",
+                *warehouse.execute(
+                    "select min(created_at), max(created_at) from _overlap_events"
+                ).fetchone(),
+            )
+            moved = warehouse.execute(_MOVED).rowcount
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
+            inserted, updated = inserted - moved, updated + moved
             if overlap_rejected:
                 # Its current version breaks the contract: the old one no longer stands either.
                 warehouse.execute(
@@ -365,6 +403,7 @@ def pull_events(
                     ([int(r.source_key) for r in overlap_rejected],),
                 )
             quarantine.record(warehouse, SOURCE, run_id, new_rejected + overlap_rejected)
+            partitions.add_months(warehouse, "raw.collector_events")
 
             high_id = source.execute("select max(id) from telemetry_events").fetchone()[0]
             touched = None if reconcile_all else _days_read(source, params)

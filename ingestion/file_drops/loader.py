@@ -21,7 +21,15 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ingestion.core import load_log, quarantine, reconciliation, redaction, settings, watermarks
+from ingestion.core import (
+    load_log,
+    partitions,
+    quarantine,
+    reconciliation,
+    redaction,
+    settings,
+    watermarks,
+)
 from ingestion.core.contract_fields import (
     MAX_FUTURE,
     LoadContext,
@@ -333,6 +341,7 @@ def _load_batch_file(
         row.update(file_path=key, event_index=index, _run_id=run_id)
         rows.append(row)
     warehouse.execute("delete from raw.landed_collector_events where file_path = %s", (key,))
+    _add_months(warehouse, "raw.landed_collector_events", [row["created_at"] for row in rows])
     refused = copy_rows(
         warehouse,
         "raw.landed_collector_events",
@@ -341,6 +350,7 @@ def _load_batch_file(
         key_of=lambda row: f"{row['file_path']}#{row['event_index']}",
     )
     rejections += refused
+    partitions.add_months(warehouse, "raw.landed_collector_events")
     counts.rows_loaded = counts.rows_inserted = len(rows) - len(refused)
     counts.rows_quarantined = len(rejections)
     quarantine.record(warehouse, BATCH_SOURCE, run_id, rejections)
@@ -420,21 +430,35 @@ def _load_metric_file(
         rows,
         key_of=lambda row: f"{row['file_path']}:{row['line_number']}",
     )
-    # eventId makes the load idempotent: the first line carrying an id wins.
+    # eventId makes the load idempotent: the first line carrying an id wins. The key holds the
+    # time as well (the table is partitioned by it), so an id already held at another time is
+    # looked up; the partitions' lock, taken first, keeps concurrent loads from both adding it.
+    _add_months(warehouse, "raw.landed_metric_events", [row["occurred_at"] for row in rows])
     inserted = warehouse.execute(
         sql.SQL("""
         insert into raw.landed_metric_events ({columns})
-        select distinct on (event_id) {columns}
-        from _incoming_metrics order by event_id, line_number
-        on conflict (event_id) do nothing
+        select {columns}
+        from (
+            select distinct on (event_id) *
+            from _incoming_metrics order by event_id, line_number
+        ) as i
+        where not exists (
+            select 1 from raw.landed_metric_events as held where held.event_id = i.event_id
+        )
         """).format(columns=sql.SQL(", ").join(map(sql.Identifier, METRIC_COLUMNS)))
     ).rowcount
+    partitions.add_months(warehouse, "raw.landed_metric_events")
     counts.rows_loaded = counts.rows_inserted = inserted
     counts.rows_quarantined = len(rejections)
     counts.rows_skipped_duplicate = counts.rows_read - counts.rows_quarantined - inserted
     quarantine.record(warehouse, METRIC_SOURCE, run_id, rejections)
     load_log.record_redactions(warehouse, run_id, METRIC_SOURCE, redactions)
     return counts
+
+
+def _add_months(warehouse, table: str, times: list[datetime]) -> None:
+    """The partitions of the months `times` fall in, before their rows are written."""
+    partitions.add_months(warehouse, table, min(times, default=None), max(times, default=None))
 
 
 def _metric_line(raw_line: bytes, cap: int, context: LoadContext, file_time: datetime) -> dict:

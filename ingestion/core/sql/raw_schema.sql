@@ -4,9 +4,10 @@ create schema if not exists raw;
 -- The collector's rows as it holds them, one per source id: a bulk load writes each row once.
 -- Unwrapping double-encoded jsonb, fingerprinting retried-batch copies and counting each event
 -- once happen in staging (stg_collector__telemetry_events). `_run_id` comes from the loader's
--- `atw.run_id` setting.
+-- `atw.run_id` setting. Partitioned by month of `created_at` (see "Monthly partitions" below),
+-- so the key holds the time too: the loader keeps a source id on one row (events.py).
 create table if not exists raw.collector_events (
-    source_id bigint primary key,
+    source_id bigint not null,
     host_id text,
     session_id text,
     event_type text,
@@ -35,8 +36,9 @@ create table if not exists raw.collector_events (
     generation_id text,
     cost_fetch_retries integer,
     _run_id text not null default current_setting('atw.run_id'),
-    _loaded_at timestamptz not null default now()
-);
+    _loaded_at timestamptz not null default now(),
+    primary key (source_id, created_at)
+) partition by range (created_at);
 
 create table if not exists raw.collector_session_transcripts (
     session_id text primary key,
@@ -181,12 +183,13 @@ create table if not exists raw.landed_collector_events (
     decision_reason_redactions integer not null default 0,
     _run_id text not null,
     _loaded_at timestamptz not null default now(),
-    primary key (file_path, event_index)
-);
+    primary key (file_path, event_index, created_at)
+) partition by range (created_at);
 
--- metric/value events (one JSON object per line), keyed by value.eventId.
+-- metric/value events (one JSON object per line), keyed by value.eventId (the loader keeps an id
+-- on one row: the partition key has to be part of the primary key).
 create table if not exists raw.landed_metric_events (
-    event_id text primary key,
+    event_id text not null,
     metric text not null,
     agent_id text,
     tenant_id text,
@@ -207,8 +210,9 @@ create table if not exists raw.landed_metric_events (
     file_path text not null,
     line_number integer not null,
     _run_id text not null,
-    _loaded_at timestamptz not null default now()
-);
+    _loaded_at timestamptz not null default now(),
+    primary key (event_id, occurred_at)
+) partition by range (occurred_at);
 
 -- Claude Code session logs (CLAUDE_PROJECTS_DIR): files read incrementally, one row per line.
 create table if not exists raw.claude_code_files (
@@ -224,6 +228,7 @@ create table if not exists raw.claude_code_files (
     processed_at timestamptz not null default now()
 );
 
+-- Partitioned by month of `_event_at` (see "Monthly partitions" below).
 create table if not exists raw.claude_code_lines (
     file_path text not null,
     line_number integer not null,
@@ -264,8 +269,11 @@ create table if not exists raw.claude_code_lines (
     cost_usd numeric(12, 8),
     speed text,
     usage_countable boolean not null default false,
-    primary key (file_path, line_number)
-);
+    -- The line's time, or for a line without one (a summary) when it was loaded: what
+    -- retention goes by, and the partition key.
+    _event_at timestamptz not null,
+    primary key (file_path, line_number, _event_at)
+) partition by range (_event_at);
 
 -- Model prices from the maintained catalogue (ingestion/prices/catalogue.py, genai-prices), per
 -- model name the sources logged: a row applies from `valid_from` until the model's next row.
@@ -403,6 +411,132 @@ begin
         create index reconciliation_latest on raw.reconciliation
             (source, scope, checked_at desc, reconciliation_id desc);
     end if;
+end;
+$$;
+
+-- Monthly partitions of the raw event tables: retention drops a month wholly before its cutoff
+-- (warehouse/retention.py) instead of deleting its rows one by one, which left the files bloated,
+-- and a read of some days prunes to their months. `<table>_pYYYY_MM` holds one UTC month;
+-- `<table>_default` holds rows whose month has no partition yet, until the loader adds it
+-- (ingestion/core/partitions.py).
+--
+-- A month is made as a table of its own, then attached: `create table ... partition of` would
+-- lock the parent against every reader, attaching only against other DDL. The check constraint
+-- spares the attach a scan of the new table; the default partition is scanned, and holds only
+-- what one load brought for months without a partition.
+create or replace function raw.add_month_partition(parent text, time_column text, month date)
+returns bigint
+language plpgsql as $$
+declare
+    partition_name text := format('%s_p%s', parent, to_char(month, 'YYYY_MM'));
+    bounds text := format('%s_p%s_bounds', parent, to_char(month, 'YYYY_MM'));
+    low timestamptz := month::timestamp at time zone 'UTC';
+    high timestamptz := (month + interval '1 month')::timestamp at time zone 'UTC';
+    moved bigint;
+begin
+    if to_regclass(format('raw.%I', partition_name)) is not null then
+        return 0;
+    end if;
+    execute format('create table raw.%I (like raw.%I including defaults)', partition_name, parent);
+    execute format('alter table raw.%I add constraint %I check (%I >= %L and %I < %L)',
+        partition_name, bounds, time_column, low, time_column, high);
+    execute format('with moved as (delete from raw.%I where %I >= %L and %I < %L returning *) '
+        'insert into raw.%I select * from moved',
+        parent || '_default', time_column, low, time_column, high, partition_name);
+    get diagnostics moved = row_count;
+    execute format('alter table raw.%I attach partition raw.%I for values from (%L) to (%L)',
+        parent, partition_name, low, high);
+    execute format('alter table raw.%I drop constraint %I', partition_name, bounds);
+    return moved;
+end;
+$$;
+
+-- Partitions for every UTC month from `low` to `high` (none when either is null) and for the
+-- months of the rows in the default partition; returns how many rows left the default.
+create or replace function raw.add_month_partitions(
+    parent text, time_column text, low timestamptz, high timestamptz
+) returns bigint
+language plpgsql as $$
+declare
+    month date;
+    moved bigint := 0;
+begin
+    perform pg_advisory_xact_lock(hashtext('raw.add_month_partitions'), hashtext(parent));
+    for month in execute format(
+        'select distinct date_trunc(''month'', %I at time zone ''UTC'')::date from raw.%I '
+        'union select generate_series(date_trunc(''month'', $1 at time zone ''UTC''), '
+        'date_trunc(''month'', $2 at time zone ''UTC''), interval ''1 month'')::date '
+        'order by 1',
+        time_column, parent || '_default') using low, high
+    loop
+        moved := moved + raw.add_month_partition(parent, time_column, month);
+    end loop;
+    return moved;
+end;
+$$;
+
+-- Each partitioned table has its default partition. A table made before partitioning is moved
+-- into its partitioned successor once, rows and load stamps as they were; the staging views
+-- that read the old table go with it (`cascade`), and the next dbt run makes them again.
+do $$
+declare
+    source record;
+    old_name text;
+    old_index record;
+begin
+    for source in
+        select * from (values
+            ('collector_events', 'created_at', 'source_id, created_at'),
+            ('landed_collector_events', 'created_at', 'file_path, event_index, created_at'),
+            ('landed_metric_events', 'occurred_at', 'event_id, occurred_at'),
+            ('claude_code_lines', '_event_at', 'file_path, line_number, _event_at')
+        ) as t (table_name, time_column, key_columns)
+    loop
+        old_name := source.table_name || '_unpartitioned';
+        if (select relkind from pg_class
+            where oid = format('raw.%I', source.table_name)::regclass) = 'r' then
+            execute format('alter table raw.%I rename to %I', source.table_name, old_name);
+            -- Filled without its triggers: this is no change for the incremental models.
+            execute format('alter table raw.%I disable trigger user', old_name);
+            if source.table_name = 'claude_code_lines' and not exists (
+                select 1 from information_schema.columns
+                where table_schema = 'raw' and table_name = old_name
+                    and column_name = '_event_at'
+            ) then
+                execute format('alter table raw.%I add column _event_at timestamptz', old_name);
+                execute format('update raw.%I set _event_at = coalesce(occurred_at, _loaded_at)',
+                    old_name);
+            end if;
+            -- Their names are the new table's to take.
+            for old_index in
+                select i.indexrelid::regclass::text as index_name, c.conname
+                from pg_index as i
+                left join pg_constraint as c on c.conindid = i.indexrelid
+                where i.indrelid = format('raw.%I', old_name)::regclass
+            loop
+                if old_index.conname is not null then
+                    execute format('alter table raw.%I drop constraint %I', old_name,
+                        old_index.conname);
+                else
+                    execute format('drop index %s', old_index.index_name);
+                end if;
+            end loop;
+            execute format('create table raw.%I (like raw.%I including defaults, '
+                'primary key (%s)) partition by range (%I)',
+                source.table_name, old_name, source.key_columns, source.time_column);
+        end if;
+        if to_regclass(format('raw.%I', source.table_name || '_default')) is null then
+            execute format('create table raw.%I partition of raw.%I default',
+                source.table_name || '_default', source.table_name);
+        end if;
+        if to_regclass(format('raw.%I', old_name)) is not null then
+            execute format('select raw.add_month_partitions(%L, %L, min(%I), max(%I)) from raw.%I',
+                source.table_name, source.time_column, source.time_column,
+                source.time_column, old_name);
+            execute format('insert into raw.%I select * from raw.%I', source.table_name, old_name);
+            execute format('drop table raw.%I cascade', old_name);
+        end if;
+    end loop;
 end;
 $$;
 

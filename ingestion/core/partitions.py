@@ -1,0 +1,68 @@
+"""Monthly partitions of the raw event tables (sql/raw_schema.sql, "Monthly partitions").
+
+A load first adds the partitions of the months its rows fall in, so that they go straight to
+them; a row whose month still has none lands in the table's default partition, and moves out
+when the load finishes. Retention drops the months wholly before its cutoff
+(warehouse/retention.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+
+from ingestion.core.connections import LOADER_ROLE, acting_as
+from ingestion.core.contract_fields import MAX_FUTURE, timestamp_floor
+
+# Each partitioned raw table and its event-time column, the partition key.
+PARTITIONED = {
+    "raw.collector_events": "created_at",
+    "raw.landed_collector_events": "created_at",
+    "raw.landed_metric_events": "occurred_at",
+    "raw.claude_code_lines": "_event_at",
+}
+
+
+def add_months(
+    conn: psycopg.Connection,
+    table: str,
+    low: datetime | None = None,
+    high: datetime | None = None,
+) -> int:
+    """Inside the caller's transaction: partitions of `table` for the UTC months from `low` to
+    `high`, and for the rows waiting in its default partition. Returns the rows moved out of
+    the default. The range is first cut to the times the record contract lets in, so a hostile
+    timestamp never makes a partition (its row is quarantined)."""
+    if low is not None and high is not None:
+        low = max(low, timestamp_floor())
+        high = min(high, datetime.now(UTC) + MAX_FUTURE)
+        if low > high:
+            low = high = None
+    schema, name = table.split(".")
+    with acting_as(conn, LOADER_ROLE):  # partitions belong to the loaders, as their table does
+        return conn.execute(
+            "select raw.add_month_partitions(%s, %s, %s, %s)",
+            (name, PARTITIONED[table], low, high),
+        ).fetchone()[0]
+
+
+def month_partitions(conn: psycopg.Connection, table: str) -> list[tuple[str, datetime, datetime]]:
+    """`table`'s month partitions, oldest first: (qualified name, first instant, end)."""
+    schema, name = table.split(".")
+    return [
+        (f"{schema}.{partition}", low, high)
+        for partition, low, high in conn.execute(
+            """
+            select c.relname,
+                (to_date(right(c.relname, 7), 'YYYY_MM')::timestamp at time zone 'UTC'),
+                ((to_date(right(c.relname, 7), 'YYYY_MM') + interval '1 month')::timestamp
+                    at time zone 'UTC')
+            from pg_inherits as i
+            join pg_class as c on c.oid = i.inhrelid
+            where i.inhparent = %s::regclass and c.relname ~ '_p[0-9]{4}_[0-9]{2}$'
+            order by 2
+            """,
+            (table,),
+        )
+    ]
