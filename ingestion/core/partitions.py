@@ -39,11 +39,10 @@ def add_months(
         high = min(high, datetime.now(UTC) + MAX_FUTURE)
         if low > high:
             low = high = None
-    schema, name = table.split(".")
     with acting_as(conn, LOADER_ROLE):  # partitions belong to the loaders, as their table does
         return conn.execute(
-            "select raw.add_month_partitions(%s, %s, %s, %s)",
-            (name, PARTITIONED[table], low, high),
+            "select raw.add_month_partitions(%s::regclass, %s, %s, %s)",
+            (table, PARTITIONED[table], low, high),
         ).fetchone()[0]
 
 
@@ -54,14 +53,17 @@ def month_partitions(conn: psycopg.Connection, table: str) -> list[tuple[str, da
         (f"{schema}.{partition}", low, high)
         for partition, low, high in conn.execute(
             """
-            select c.relname,
-                (to_date(right(c.relname, 7), 'YYYY_MM')::timestamp at time zone 'UTC'),
-                ((to_date(right(c.relname, 7), 'YYYY_MM') + interval '1 month')::timestamp
-                    at time zone 'UTC')
-            from pg_inherits as i
-            join pg_class as c on c.oid = i.inhrelid
-            where i.inhparent = %s::regclass and c.relname ~ '_p[0-9]{4}_[0-9]{2}$'
-            order by 2
+            select name, (month::timestamp at time zone 'UTC'),
+                ((month + interval '1 month')::timestamp at time zone 'UTC')
+            from (
+                select c.relname as name, to_date(substring(c.relname
+                    from '_p([0-9]{4}_[0-9]{2})(_[0-9]+)?$'), 'YYYY_MM') as month
+                from pg_inherits as i
+                join pg_class as c on c.oid = i.inhrelid
+                where i.inhparent = %s::regclass
+            ) as partitions
+            where month is not null
+            order by month
             """,
             (table,),
         )

@@ -4,11 +4,17 @@
         incremental_strategy='delete+insert',
         unique_key='call_date',
         on_schema_change='fail',
+        meta={'partition_by_month': 'call_date'},
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
             "{{ rename_column_if_present('occurred_on', 'call_date') }}",
         ],
         post_hook=[
+            "{{ partition_by_month('call_date') }}",
+            {
+                'sql': "select raw.name_partitions_after('{{ this }}'::regclass)",
+                'transaction': False,
+            },
             "{{ delete_vanished_days() }}",
             "{{ stamp_edited_rows() }}",
             "{{ index_if_absent(['occurred_at']) }}",
@@ -22,6 +28,8 @@
         ],
     )
 }}
+{#- Partitioned by month of call_date (macros/partitioned_tables.sql); the second post-hook
+    runs after the build commits, to give a full refresh's partitions the model's name. -#}
 {#- The pre-hook lock (inside the build's transaction): two runs, a backfill beside the
     nightly run say, rebuild their days one after the other. The occurred_at index (a post-hook:
     it came after tables that incremental builds keep) answers the freshness and volume

@@ -414,60 +414,113 @@ begin
 end;
 $$;
 
--- Monthly partitions of the raw event tables: retention drops a month wholly before its cutoff
--- (warehouse/retention.py) instead of deleting its rows one by one, which left the files bloated,
--- and a read of some days prunes to their months. `<table>_pYYYY_MM` holds one UTC month;
--- `<table>_default` holds rows whose month has no partition yet, until the loader adds it
--- (ingestion/core/partitions.py).
+-- Monthly partitions of the raw event tables (and of dbt's calls fact, which calls these too):
+-- retention drops a month wholly before its cutoff (warehouse/retention.py) instead of deleting
+-- its rows one by one, which left the files bloated, and a read of some days prunes to their
+-- months. `<table>_pYYYY_MM` holds one UTC month; `<table>_default` holds rows whose month has no
+-- partition yet, until a load adds it (ingestion/core/partitions.py). A name another table holds
+-- (dbt's full refresh swaps a new table in under the old one's name) gets the parent's oid
+-- appended, until raw.name_partitions_after gives it the plain name.
 --
 -- A month is made as a table of its own, then attached: `create table ... partition of` would
 -- lock the parent against every reader, attaching only against other DDL. The check constraint
 -- spares the attach a scan of the new table; the default partition is scanned, and holds only
--- what one load brought for months without a partition.
-create or replace function raw.add_month_partition(parent text, time_column text, month date)
+-- what one load brought for months without a partition. The partition key is a timestamptz
+-- (months in UTC) or a date.
+create or replace function raw.add_month_partition(parent regclass, time_column text, month date)
 returns bigint
 language plpgsql as $$
 declare
-    partition_name text := format('%s_p%s', parent, to_char(month, 'YYYY_MM'));
-    bounds text := format('%s_p%s_bounds', parent, to_char(month, 'YYYY_MM'));
-    low timestamptz := month::timestamp at time zone 'UTC';
-    high timestamptz := (month + interval '1 month')::timestamp at time zone 'UTC';
-    moved bigint;
+    parent_schema text;
+    parent_name text;
+    is_date boolean;
+    suffix text := 'p' || to_char(month, 'YYYY_MM');
+    partition_name text;
+    low text;
+    high text;
+    default_partition regclass;
+    moved bigint := 0;
 begin
-    if to_regclass(format('raw.%I', partition_name)) is not null then
+    select n.nspname, c.relname into parent_schema, parent_name
+    from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+    where c.oid = parent;
+    if exists (
+        select 1 from pg_inherits as i join pg_class as c on c.oid = i.inhrelid
+        where i.inhparent = parent and c.relname ~ ('_' || suffix || '(_[0-9]+)?$')
+    ) then
         return 0;
     end if;
-    execute format('create table raw.%I (like raw.%I including defaults)', partition_name, parent);
-    execute format('alter table raw.%I add constraint %I check (%I >= %L and %I < %L)',
-        partition_name, bounds, time_column, low, time_column, high);
-    execute format('with moved as (delete from raw.%I where %I >= %L and %I < %L returning *) '
-        'insert into raw.%I select * from moved',
-        parent || '_default', time_column, low, time_column, high, partition_name);
-    get diagnostics moved = row_count;
-    execute format('alter table raw.%I attach partition raw.%I for values from (%L) to (%L)',
-        parent, partition_name, low, high);
-    execute format('alter table raw.%I drop constraint %I', partition_name, bounds);
+    select format_type(a.atttypid, a.atttypmod) = 'date' into is_date
+    from pg_attribute as a where a.attrelid = parent and a.attname = time_column;
+    low := to_char(month, 'YYYY-MM-DD') || case when is_date then '' else ' 00:00:00+00' end;
+    high := to_char(month + interval '1 month', 'YYYY-MM-DD')
+        || case when is_date then '' else ' 00:00:00+00' end;
+    partition_name := parent_name || '_' || suffix;
+    if to_regclass(format('%I.%I', parent_schema, partition_name)) is not null then
+        partition_name := partition_name || '_' || parent::oid;
+    end if;
+    execute format('create table %I.%I (like %s including defaults)',
+        parent_schema, partition_name, parent);
+    execute format('alter table %I.%I add constraint %I check (%I >= %L and %I < %L)',
+        parent_schema, partition_name, partition_name || '_bounds', time_column, low,
+        time_column, high);
+    select nullif(p.partdefid, 0)::regclass into default_partition
+    from pg_partitioned_table as p where p.partrelid = parent;
+    if default_partition is not null then
+        execute format('with moved as (delete from %s where %I >= %L and %I < %L returning *) '
+            'insert into %I.%I select * from moved',
+            default_partition, time_column, low, time_column, high, parent_schema,
+            partition_name);
+        get diagnostics moved = row_count;
+    end if;
+    execute format('alter table %s attach partition %I.%I for values from (%L) to (%L)',
+        parent, parent_schema, partition_name, low, high);
+    execute format('alter table %I.%I drop constraint %I', parent_schema, partition_name,
+        partition_name || '_bounds');
     return moved;
 end;
 $$;
 
--- Partitions for every UTC month from `low` to `high` (none when either is null) and for the
--- months of the rows in the default partition; returns how many rows left the default.
+-- The default partition if missing; partitions for every UTC month from `low` to `high` (none
+-- when either is null) and for the months of the rows in the default partition. Returns how
+-- many rows left the default.
 create or replace function raw.add_month_partitions(
-    parent text, time_column text, low timestamptz, high timestamptz
+    parent regclass, time_column text, low timestamptz, high timestamptz
 ) returns bigint
 language plpgsql as $$
 declare
+    default_partition regclass;
+    default_name text;
+    month_of text;
     month date;
     moved bigint := 0;
 begin
-    perform pg_advisory_xact_lock(hashtext('raw.add_month_partitions'), hashtext(parent));
+    perform pg_advisory_xact_lock(
+        hashtext('raw.add_month_partitions'), hashtext(parent::oid::text));
+    select nullif(p.partdefid, 0)::regclass into default_partition
+    from pg_partitioned_table as p where p.partrelid = parent;
+    if default_partition is null then
+        select format('%I.%I', n.nspname, c.relname || '_default') into default_name
+        from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
+        where c.oid = parent;
+        if to_regclass(default_name) is not null then
+            default_name := default_name || '_' || parent::oid;
+        end if;
+        execute format('create table %s partition of %s default', default_name, parent);
+        default_partition := default_name::regclass;
+    end if;
+    month_of := case
+        when (select format_type(a.atttypid, a.atttypmod) from pg_attribute as a
+              where a.attrelid = parent and a.attname = time_column) = 'date'
+            then format('date_trunc(''month'', %I::timestamp)::date', time_column)
+        else format('date_trunc(''month'', %I at time zone ''UTC'')::date', time_column)
+    end;
     for month in execute format(
-        'select distinct date_trunc(''month'', %I at time zone ''UTC'')::date from raw.%I '
+        'select distinct %s from %s '
         'union select generate_series(date_trunc(''month'', $1 at time zone ''UTC''), '
         'date_trunc(''month'', $2 at time zone ''UTC''), interval ''1 month'')::date '
         'order by 1',
-        time_column, parent || '_default') using low, high
+        month_of, default_partition) using low, high
     loop
         moved := moved + raw.add_month_partition(parent, time_column, month);
     end loop;
@@ -475,9 +528,38 @@ begin
 end;
 $$;
 
--- Each partitioned table has its default partition. A table made before partitioning is moved
--- into its partitioned successor once, rows and load stamps as they were; the staging views
--- that read the old table go with it (`cascade`), and the next dbt run makes them again.
+-- Partitions named after another table (made under dbt's temporary name, or given an oid to
+-- avoid a name still taken) get their plain names, where free.
+create or replace function raw.name_partitions_after(parent regclass)
+returns void
+language plpgsql as $$
+declare
+    part record;
+    wanted text;
+begin
+    for part in
+        select n.nspname, c.relname, c.relname ~ '_default(_[0-9]+)?$' as is_default,
+            substring(c.relname from '_(p[0-9]{4}_[0-9]{2})(_[0-9]+)?$') as suffix,
+            p.relname as parent_name
+        from pg_inherits as i
+        join pg_class as c on c.oid = i.inhrelid
+        join pg_namespace as n on n.oid = c.relnamespace
+        join pg_class as p on p.oid = i.inhparent
+        where i.inhparent = parent
+    loop
+        wanted := part.parent_name || '_' || case when part.is_default then 'default'
+            else part.suffix end;
+        if part.relname <> wanted and (part.is_default or part.suffix is not null)
+            and to_regclass(format('%I.%I', part.nspname, wanted)) is null then
+            execute format('alter table %I.%I rename to %I', part.nspname, part.relname, wanted);
+        end if;
+    end loop;
+end;
+$$;
+
+-- A table made before partitioning is moved into its partitioned successor once, rows and load
+-- stamps as they were; the staging views that read the old table go with it (`cascade`), and
+-- the next dbt run makes them again.
 do $$
 declare
     source record;
@@ -525,16 +607,15 @@ begin
                 'primary key (%s)) partition by range (%I)',
                 source.table_name, old_name, source.key_columns, source.time_column);
         end if;
-        if to_regclass(format('raw.%I', source.table_name || '_default')) is null then
-            execute format('create table raw.%I partition of raw.%I default',
-                source.table_name || '_default', source.table_name);
-        end if;
         if to_regclass(format('raw.%I', old_name)) is not null then
-            execute format('select raw.add_month_partitions(%L, %L, min(%I), max(%I)) from raw.%I',
-                source.table_name, source.time_column, source.time_column,
-                source.time_column, old_name);
+            execute format('select raw.add_month_partitions(%L::regclass, %L, min(%I), max(%I)) '
+                'from raw.%I', 'raw.' || source.table_name, source.time_column,
+                source.time_column, source.time_column, old_name);
             execute format('insert into raw.%I select * from raw.%I', source.table_name, old_name);
             execute format('drop table raw.%I cascade', old_name);
+        elsif to_regclass(format('raw.%I', source.table_name || '_default')) is null then
+            perform raw.add_month_partitions(format('raw.%I', source.table_name)::regclass,
+                source.time_column, null, null);
         end if;
     end loop;
 end;
