@@ -112,10 +112,11 @@ def _count_purged(conn: psycopg.Connection, table: str, purging: sql.Composable,
     return conn.execute(query, params).fetchone()[0]
 
 
-def _drop_months(conn: psycopg.Connection, table: str, cutoff: datetime) -> int:
-    """Drop the month partitions of `table` that end by `cutoff`; returns their rows. Dropping
-    a partition locks the whole table: one that cannot get the lock within
-    DROP_LOCK_TIMEOUT (a long query reads the table) is left, and its rows are deleted instead."""
+def _drop_months(conn: psycopg.Connection, run_id: str, table: str, cutoff: datetime) -> int:
+    """Drop the month partitions of `table` that end by `cutoff`, each in a transaction of its
+    own recorded with the cutoff; returns their rows. Dropping a partition locks the whole
+    table: one that cannot get the lock within DROP_LOCK_TIMEOUT (a long query reads the table)
+    is left, and its rows are deleted instead (then dropped by a later purge)."""
     if table not in partitions.PARTITIONED:
         return 0
     rows = 0
@@ -134,6 +135,7 @@ def _drop_months(conn: psycopg.Connection, table: str, cutoff: datetime) -> int:
                 )
                 dropped = _count_purged(conn, table, sql.SQL("select * from {}").format(name), ())
                 conn.execute(sql.SQL("drop table {}").format(name))
+                record(conn, RUNS, run_id, table, cutoff, dropped)
         except psycopg.errors.LockNotAvailable:
             continue
         finally:
@@ -147,19 +149,21 @@ def purge(
 ) -> list[Cut]:
     """Delete raw events and blank transcript text older than the retention; delete check
     results as old (marts.fct_data_quality_daily keeps their daily counts). Each table in its
-    own transaction, recorded with its cutoff in that same transaction."""
+    own transaction (a month partition dropped whole in one of its own), recorded with its
+    cutoff in that same transaction."""
     days = retention_days() if days is None else days
     cutoff = cutoff_for(now or datetime.now(UTC), days)
     purged = []
     for table, when in EVENT_TABLES:
+        dropped = _drop_months(conn, run_id, table, cutoff)
         with conn.transaction():
-            rows = _drop_months(conn, table, cutoff)
             # What is left before the cutoff: the month it falls in, and the default partition.
             purging = sql.SQL("delete from {} where {} < %s returning *").format(
                 sql.Identifier(*table.split(".")), when
             )
-            rows += _count_purged(conn, table, purging, (cutoff,))
-            purged.append(record(conn, RUNS, run_id, table, cutoff, rows))
+            rows = _count_purged(conn, table, purging, (cutoff,))
+            record(conn, RUNS, run_id, table, cutoff, rows)
+        purged.append(Cut(table, cutoff, dropped + rows))
     with conn.transaction():
         # The counts stay (sessions' message counts and token estimates come from them).
         rows = conn.execute(

@@ -19,9 +19,7 @@
     );
     create table {{ relation }} (like {{ rows }}) partition by range ({{ month_column }});
     select raw.add_month_partitions(
-        '{{ relation }}'::regclass, '{{ month_column }}',
-        min({{ month_column }})::timestamp at time zone 'UTC',
-        max({{ month_column }})::timestamp at time zone 'UTC'
+        '{{ relation }}'::regclass, '{{ month_column }}', array_agg(distinct {{ month_column }})
     )
     from {{ rows }};
     insert into {{ relation }} select * from {{ rows }};
@@ -53,9 +51,7 @@
                 (like {{ this.schema }}.{{ this.identifier }}__unpartitioned including defaults)
                 partition by range ({{ month_column }});
             perform raw.add_month_partitions(
-                '{{ this }}'::regclass, '{{ month_column }}',
-                min({{ month_column }})::timestamp at time zone 'UTC',
-                max({{ month_column }})::timestamp at time zone 'UTC'
+                '{{ this }}'::regclass, '{{ month_column }}', array_agg(distinct {{ month_column }})
             )
             from {{ this.schema }}.{{ this.identifier }}__unpartitioned;
             insert into {{ this }}
@@ -65,7 +61,7 @@
                 execute definition;
             end loop;
         end if;
-        perform raw.add_month_partitions('{{ this }}'::regclass, '{{ month_column }}', null, null);
+        perform raw.add_month_partitions('{{ this }}'::regclass, '{{ month_column }}');
     end
     $$
 {% endmacro %}

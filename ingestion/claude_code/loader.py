@@ -352,9 +352,8 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             # Retention goes by it, and it places the line in its month's partition.
             row["_event_at"] = row["occurred_at"] or context.now
             kept.append(row)
-        times = [row["_event_at"] for row in kept]
         partitions.add_months(
-            warehouse, "raw.claude_code_lines", min(times, default=None), max(times, default=None)
+            warehouse, "raw.claude_code_lines", (row["_event_at"] for row in kept)
         )
         refused = copy_rows(
             warehouse,

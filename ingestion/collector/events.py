@@ -114,9 +114,13 @@ def _columns(names: tuple[str, ...], table: str | None = None) -> sql.Composed:
 # The key holds `created_at` (the table is partitioned by it), so a row whose time changed at
 # the collector would not meet its old version: that one goes first (counted as an update).
 _MOVED = """
-delete from raw.collector_events as e
-using _overlap_events as i
-where e.source_id = i.source_id and e.created_at <> i.created_at
+with moved as (
+    delete from raw.collector_events as e
+    using _overlap_events as i
+    where e.source_id = i.source_id and e.created_at <> i.created_at
+    returning e.source_id
+)
+select count(distinct source_id) from moved
 """
 
 # Inserted and updated rows, told apart by whether the key was held before (a partitioned
@@ -333,6 +337,12 @@ def pull_events(
     # One snapshot of the collector for every query of this pull.
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     try:
+        # The months of the new rows get their partitions first, in a transaction of their
+        # own: attaching one locks the table's default partition against readers until commit.
+        with warehouse.transaction():
+            partitions.add_months(
+                warehouse, "raw.collector_events", _new_months(source, warehouse, now)
+            )
         with warehouse.transaction():
             watermarks.lock(warehouse, SOURCE)
             warehouse.execute("select set_config('atw.run_id', %s, true)", (run_id,))
@@ -354,19 +364,7 @@ def pull_events(
                 "route": _route(source.info.server_version >= 160000),
             }
 
-            # New rows: straight into raw, and into their months' partitions.
-            partitions.add_months(
-                warehouse,
-                "raw.collector_events",
-                *source.execute(
-                    # Only times the contract lets in (any other row is quarantined), so
-                    # that no hostile one (infinity, year 200000) reaches Python.
-                    "select min(created_at), max(created_at) from telemetry_events "
-                    "where id > %(old_high)s and created_at >= %(timestamp_floor)s "
-                    "and created_at <= %(now)s::timestamptz + interval '1 day'",
-                    {**params, "timestamp_floor": timestamp_floor()},
-                ).fetchone(),
-            )
+            # New rows: straight into raw.
             new_read, new_rejected = _stream(
                 source,
                 warehouse,
@@ -389,11 +387,15 @@ def pull_events(
             partitions.add_months(
                 warehouse,
                 "raw.collector_events",
-                *warehouse.execute(
-                    "select min(created_at), max(created_at) from _overlap_events"
-                ).fetchone(),
+                (
+                    month
+                    for (month,) in warehouse.execute(
+                        "select distinct date_trunc('month', created_at at time zone 'UTC')::date "
+                        "from _overlap_events"
+                    )
+                ),
             )
-            moved = warehouse.execute(_MOVED).rowcount
+            moved = warehouse.execute(_MOVED).fetchone()[0]
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
             inserted, updated = inserted - moved, updated + moved
             if overlap_rejected:
@@ -427,6 +429,25 @@ def pull_events(
         source.rollback()
         source.isolation_level = previous_isolation
     return counts
+
+
+def _new_months(source, warehouse, now: datetime | None) -> list[date]:
+    """The UTC months of the collector rows above the watermark (read without its lock: an
+    older one only adds months), within the times the contract lets in, so that no hostile
+    one (infinity, year 200000) reaches Python."""
+    return [
+        month
+        for (month,) in source.execute(
+            "select distinct date_trunc('month', created_at at time zone 'UTC')::date "
+            "from telemetry_events where id > %s and created_at >= %s "
+            "and created_at <= %s::timestamptz + interval '1 day'",
+            (
+                int(watermarks.read(warehouse, SOURCE).high_id or 0),
+                timestamp_floor(),
+                now or datetime.now(UTC),
+            ),
+        )
+    ]
 
 
 def _days_read(source, params: dict) -> list[date]:

@@ -8,7 +8,8 @@ when the load finishes. Retention drops the months wholly before its cutoff
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 import psycopg
 
@@ -25,24 +26,26 @@ PARTITIONED = {
 
 
 def add_months(
-    conn: psycopg.Connection,
-    table: str,
-    low: datetime | None = None,
-    high: datetime | None = None,
+    conn: psycopg.Connection, table: str, times: Iterable[datetime | date | None] = ()
 ) -> int:
-    """Inside the caller's transaction: partitions of `table` for the UTC months from `low` to
-    `high`, and for the rows waiting in its default partition. Returns the rows moved out of
-    the default. The range is first cut to the times the record contract lets in, so a hostile
-    timestamp never makes a partition (its row is quarantined)."""
-    if low is not None and high is not None:
-        low = max(low, timestamp_floor())
-        high = min(high, datetime.now(UTC) + MAX_FUTURE)
-        if low > high:
-            low = high = None
+    """Inside the caller's transaction: partitions of `table` for the UTC months of `times`
+    (event times, or any day of a month), and for the rows waiting in its default partition.
+    Returns the rows moved out of the default. Only times the record contract lets in make a
+    month, so a hostile timestamp never makes a partition (its row is quarantined)."""
+    floor, ceiling = timestamp_floor(), datetime.now(UTC) + MAX_FUTURE
+    months = set()
+    for at in times:
+        if isinstance(at, datetime):
+            if not floor <= at <= ceiling:
+                continue
+            at = at.astimezone(UTC).date()
+        elif at is None or not floor.date() <= at <= ceiling.date():
+            continue
+        months.add(at.replace(day=1))
     with acting_as(conn, LOADER_ROLE):  # partitions belong to the loaders, as their table does
         return conn.execute(
-            "select raw.add_month_partitions(%s::regclass, %s, %s, %s)",
-            (table, PARTITIONED[table], low, high),
+            "select raw.add_month_partitions(%s::regclass, %s, %s::date[])",
+            (table, PARTITIONED[table], sorted(months)),
         ).fetchone()[0]
 
 

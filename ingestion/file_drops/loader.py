@@ -341,7 +341,9 @@ def _load_batch_file(
         row.update(file_path=key, event_index=index, _run_id=run_id)
         rows.append(row)
     warehouse.execute("delete from raw.landed_collector_events where file_path = %s", (key,))
-    _add_months(warehouse, "raw.landed_collector_events", [row["created_at"] for row in rows])
+    partitions.add_months(
+        warehouse, "raw.landed_collector_events", (row["created_at"] for row in rows)
+    )
     refused = copy_rows(
         warehouse,
         "raw.landed_collector_events",
@@ -433,7 +435,9 @@ def _load_metric_file(
     # eventId makes the load idempotent: the first line carrying an id wins. The key holds the
     # time as well (the table is partitioned by it), so an id already held at another time is
     # looked up; the partitions' lock, taken first, keeps concurrent loads from both adding it.
-    _add_months(warehouse, "raw.landed_metric_events", [row["occurred_at"] for row in rows])
+    partitions.add_months(
+        warehouse, "raw.landed_metric_events", (row["occurred_at"] for row in rows)
+    )
     inserted = warehouse.execute(
         sql.SQL("""
         insert into raw.landed_metric_events ({columns})
@@ -454,11 +458,6 @@ def _load_metric_file(
     quarantine.record(warehouse, METRIC_SOURCE, run_id, rejections)
     load_log.record_redactions(warehouse, run_id, METRIC_SOURCE, redactions)
     return counts
-
-
-def _add_months(warehouse, table: str, times: list[datetime]) -> None:
-    """The partitions of the months `times` fall in, before their rows are written."""
-    partitions.add_months(warehouse, table, min(times, default=None), max(times, default=None))
 
 
 def _metric_line(raw_line: bytes, cap: int, context: LoadContext, file_time: datetime) -> dict:

@@ -11,7 +11,7 @@ from devtools.sample_data.collector_generator import EVENT_COLUMNS
 from ingestion.core.connections import connect
 from orchestration.definitions import defs
 from orchestration.defs.automation import source_changes
-from orchestration.defs.automation.sensors import micro_batch_request
+from orchestration.defs.automation.sensors import micro_batch_request, staging_views_missing
 
 
 def _insert_events(url, session_id: str, count: int) -> None:
@@ -103,6 +103,23 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
     }
     # Retention and downsampling are the nightly run's.
     assert not selected & {"ops/retention", "ops/downsample"}
+    # Unless a staging view is gone (an upgrade that partitions raw drops the views reading
+    # it): then the run builds the views downstream of the changed source as well.
+    assert not staging_views_missing(collector_clone.warehouse, graph)
+    with connect(collector_clone.warehouse) as conn:
+        conn.execute("drop view staging.stg_collector__telemetry_events cascade")
+    assert staging_views_missing(collector_clone.warehouse, graph)
+    rebuilding = micro_batch_request(
+        before,
+        source_changes.probe(collector_clone.collector),
+        graph,
+        now,
+        staging_missing=True,
+    )
+    assert "staging/stg_collector__telemetry_events" in {
+        k.to_user_string() for k in rebuilding.asset_selection
+    }
+    request = rebuilding
 
     result = defs.resolve_job_def("micro_batch").execute_in_process(
         instance=DagsterInstance.ephemeral(),

@@ -19,6 +19,7 @@ from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.file_drops.loader import load_landing_dir
 from tests.conftest import SAMPLE_END
 from warehouse import retention
+from warehouse.roles import setup_roles
 
 
 def _month(months_back: int) -> date:
@@ -128,8 +129,7 @@ def test_rows_of_a_month_without_a_partition_move_out_of_the_default(urls):
             partitions.add_months(
                 conn,
                 "raw.collector_events",
-                datetime(1900, 1, 1, tzinfo=UTC),
-                datetime(1901, 1, 1, tzinfo=UTC),
+                [datetime(1900, 1, 1, tzinfo=UTC), date(9999, 12, 1), None],
             )
         assert len(partitions.month_partitions(conn, "raw.collector_events")) == 2
 
@@ -295,3 +295,23 @@ def test_the_raw_suite_sees_a_key_held_at_two_times(small_collector):
             "from raw.collector_events order by source_id limit 1"
         )
     assert len(failing()) == 2
+
+
+def test_dbt_can_partition_with_the_raw_functions_once_roles_exist(urls):
+    functions = (
+        "raw.add_month_partitions(regclass, text, date[])",
+        "raw.add_month_partition(regclass, text, date)",
+        "raw.name_partitions_after(regclass)",
+    )
+    with connect(urls.warehouse) as conn:
+        setup_roles(conn)
+        # As after an upgrade: the loaders' first setup makes them, as atw_loader, whose new
+        # functions are nobody else's to run (warehouse/sql/roles.sql).
+        conn.execute("drop function " + ", ".join(functions))  # noqa: S608 - constants
+        conn.commit()
+        ensure_raw_schema(conn)
+        assert conn.execute(
+            "select bool_and(has_function_privilege('atw_transformer', f, 'execute')) "
+            "from unnest(%s::text[]) as f",
+            (list(functions),),
+        ).fetchone()[0]

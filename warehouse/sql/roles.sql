@@ -109,6 +109,10 @@ alter default privileges for role atw_loader in schema raw grant select on table
 alter default privileges for role atw_loader in schema ops grant select on tables to atw_transformer;
 -- The incremental models take the write horizon to choose what to rebuild (their watermark).
 grant execute on function raw.write_horizon(interval) to atw_transformer;
+-- ... and partition the calls fact by month with the raw tables' functions.
+grant execute on function raw.add_month_partition(regclass, text, date),
+    raw.add_month_partitions(regclass, text, date[]),
+    raw.name_partitions_after(regclass) to atw_transformer;
 -- ... except the key that fingerprints redacted identifiers: only the loaders use it.
 revoke all on raw.redaction_key from atw_transformer;
 

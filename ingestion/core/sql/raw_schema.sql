@@ -481,11 +481,11 @@ begin
 end;
 $$;
 
--- The default partition if missing; partitions for every UTC month from `low` to `high` (none
--- when either is null) and for the months of the rows in the default partition. Returns how
--- many rows left the default.
+-- The default partition if missing; partitions for the UTC months of `months` (any day of each)
+-- and of the rows in the default partition. Returns how many rows left the default. A row whose
+-- partition key is null stays in the default partition.
 create or replace function raw.add_month_partitions(
-    parent regclass, time_column text, low timestamptz, high timestamptz
+    parent regclass, time_column text, months date[] default '{}'
 ) returns bigint
 language plpgsql as $$
 declare
@@ -516,11 +516,10 @@ begin
         else format('date_trunc(''month'', %I at time zone ''UTC'')::date', time_column)
     end;
     for month in execute format(
-        'select distinct %s from %s '
-        'union select generate_series(date_trunc(''month'', $1 at time zone ''UTC''), '
-        'date_trunc(''month'', $2 at time zone ''UTC''), interval ''1 month'')::date '
-        'order by 1',
-        month_of, default_partition) using low, high
+        'select distinct %s from %s where %I is not null '
+        'union select date_trunc(''month'', m::timestamp)::date from unnest($1) as m '
+        'where m is not null order by 1',
+        month_of, default_partition, time_column) using months
     loop
         moved := moved + raw.add_month_partition(parent, time_column, month);
     end loop;
@@ -554,6 +553,17 @@ begin
             execute format('alter table %I.%I rename to %I', part.nspname, part.relname, wanted);
         end if;
     end loop;
+end;
+$$;
+
+-- dbt partitions the calls fact with these (its role's functions are not public; roles.sql).
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'atw_transformer') then
+        grant execute on function raw.add_month_partition(regclass, text, date),
+            raw.add_month_partitions(regclass, text, date[]),
+            raw.name_partitions_after(regclass) to atw_transformer;
+    end if;
 end;
 $$;
 
@@ -608,14 +618,14 @@ begin
                 source.table_name, old_name, source.key_columns, source.time_column);
         end if;
         if to_regclass(format('raw.%I', old_name)) is not null then
-            execute format('select raw.add_month_partitions(%L::regclass, %L, min(%I), max(%I)) '
-                'from raw.%I', 'raw.' || source.table_name, source.time_column,
-                source.time_column, source.time_column, old_name);
+            execute format('select raw.add_month_partitions(%L::regclass, %L, array_agg(distinct '
+                '(date_trunc(''month'', %I at time zone ''UTC''))::date)) from raw.%I',
+                'raw.' || source.table_name, source.time_column, source.time_column, old_name);
             execute format('insert into raw.%I select * from raw.%I', source.table_name, old_name);
             execute format('drop table raw.%I cascade', old_name);
         elsif to_regclass(format('raw.%I', source.table_name || '_default')) is null then
             perform raw.add_month_partitions(format('raw.%I', source.table_name)::regclass,
-                source.time_column, null, null);
+                source.time_column);
         end if;
     end loop;
 end;

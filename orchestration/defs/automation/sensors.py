@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import dagster as dg
+import psycopg
 
 from ingestion.core import settings
 from ingestion.core.connections import connect
@@ -52,11 +53,11 @@ def _monitoring_interval() -> float:
     return settings.number("ATW_MONITORING_REFRESH_SECONDS")
 
 
-def _skipped(key: dg.AssetKey, monitoring_due: bool) -> bool:
+def _skipped(key: dg.AssetKey, monitoring_due: bool, staging_missing: bool = False) -> bool:
     # Staging views read raw as it is: new rows need no view rebuilt (the translator's raw
     # edges keep each load before the models reading it). Their suites run in the nightly run.
     if key.path[0] == "staging":
-        return True
+        return not staging_missing
     # Retention and downsampling are the nightly run's: nothing new ever makes rows old.
     if key in (RETENTION, DOWNSAMPLE):
         return True
@@ -84,12 +85,38 @@ def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
     return latest is None or now.timestamp() - latest.timestamp >= _monitoring_interval()
 
 
+def staging_views_missing(warehouse_url: str, asset_graph) -> bool:
+    """Whether a staging view the project builds is missing from the warehouse. The upgrade
+    that partitions a raw table drops the views that read it (ingestion/core/sql/
+    raw_schema.sql), and the first load after it may be a micro-batch's. False when the
+    warehouse cannot be asked: the run then goes as usual."""
+    views = [
+        f"staging.{key.path[-1]}"
+        for key in asset_graph.get_all_asset_keys()
+        if key.path[0] == "staging"
+    ]
+    try:
+        with connect(warehouse_url) as conn:
+            return conn.execute(
+                "select exists (select 1 from unnest(%s::text[]) as v "
+                "where to_regclass(v) is null)",
+                (views,),
+            ).fetchone()[0]
+    except psycopg.Error:
+        return False
+
+
 def micro_batch_request(
-    previous: dict | None, current: dict, asset_graph, now: datetime, with_monitoring: bool = True
+    previous: dict | None,
+    current: dict,
+    asset_graph,
+    now: datetime,
+    with_monitoring: bool = True,
+    staging_missing: bool = False,
 ) -> dg.RunRequest | None:
     """A run of the changed sources and what is downstream of them (see `_skipped`), for
-    today's partition. The first look only records the state: the nightly run covers what
-    came before."""
+    today's partition; with `staging_missing`, the staging views downstream of them too. The
+    first look only records the state: the nightly run covers what came before."""
     if previous is None:
         return None
     keys = source_changes.changed(previous, current)
@@ -102,7 +129,7 @@ def micro_batch_request(
     affected = {
         key
         for key in _downstream(selection.resolve(asset_graph), asset_graph)
-        if not _skipped(key, with_monitoring)
+        if not _skipped(key, with_monitoring, staging_missing)
     }
     checks = {
         check
@@ -141,12 +168,16 @@ def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: Telemetry
     if previous is not None and _micro_batch_waiting(context.instance):
         return dg.SkipReason("a micro-batch run is already queued")
     now = datetime.now(UTC)
+    graph = context.repository_def.asset_graph
     request = micro_batch_request(
         previous,
         current,
-        context.repository_def.asset_graph,
+        graph,
         now,
         with_monitoring=monitoring_due(context.instance, now),
+        staging_missing=previous is not None
+        and bool(source_changes.changed(previous, current))
+        and staging_views_missing(databases.urls().warehouse, graph),
     )
     context.update_cursor(json.dumps(current))
     if request is None:
