@@ -3,12 +3,13 @@
 For each history size (default 1 M and 5 M collector events), in a process and on a throwaway
 embedded PostgreSQL of its own:
 
-1. the generator writes the history, ending at midnight UTC: `--daily-events` collector events
-   a day (so 1 M events is about 70 days), the landing drops, and Claude Code logs at a team's
-   volume (one session per `--events-per-claude-session` collector events: about 100,000 API
-   responses at 5 M);
+1. the generator writes the history, ending at midnight UTC the day before the run's day:
+   `--daily-events` collector events a day (so 1 M events is about 70 days), the landing
+   drops, and Claude Code logs at a team's volume (one session per
+   `--events-per-claude-session` collector events: about 100,000 API responses at 5 M);
 2. the first build: `atw run`'s job (`everything`), in this process;
-3. the nightly: one more day of collector events and Claude Code sessions, then the same job;
+3. the nightly: one more day of collector events and Claude Code sessions (yesterday, whole,
+   whatever the time of the run: the history ends the day before), then the same job;
 4. a run with nothing new.
 
 Retention is set to keep the whole history (`ATW_RETENTION_DAYS` = its days + 30): with the
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,19 +164,24 @@ def _generate(urls: dict, work: Path, args, events: int, end: datetime) -> dict:
     }
 
 
-def _append_day(urls: dict, work: Path, args, now: datetime) -> dict:
-    """Today's events up to now (the landing drops, named by number, are left as they are)."""
+def _append_day(urls: dict, work: Path, args, midnight: datetime, seed_offset: int = 1) -> dict:
+    """A whole day's events, the UTC day before `midnight`, whatever the time of the run (the
+    landing drops, named by number, are left as they are)."""
+    end = midnight - timedelta(microseconds=1)
     with connect(urls["ATW_COLLECTOR_URL"]) as conn:
         report = generate_collector(
-            conn, GeneratorConfig(seed=args.seed + 1, events=args.daily_events, days=0, end=now)
+            conn,
+            GeneratorConfig(
+                seed=args.seed + seed_offset, events=args.daily_events, days=0, end=end
+            ),
         )
     claude = write_claude_projects(
         work / "claude-projects",
         ClaudeCodeConfig(
-            seed=args.seed + 1,
+            seed=args.seed + seed_offset,
             sessions=max(1, args.daily_events // args.events_per_claude_session),
             days=1,
-            end=now,
+            end=end,
         ),
     )
     return {
@@ -207,9 +213,11 @@ def one_size(events: int, args) -> dict:
         os.environ["ATW_RETENTION_DAYS"] = str(max(90, history_days + 30))
         now = datetime.now(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        print(f"history of {events:,} events ending {midnight:%Y-%m-%d} 00:00 UTC", flush=True)
+        # The history ends a day before today; the nightly then loads yesterday whole.
+        history_end = midnight - timedelta(days=1)
+        print(f"history of {events:,} events ending {history_end:%Y-%m-%d} 00:00 UTC", flush=True)
         started = time.perf_counter()
-        history = _generate(urls, work, args, events, midnight)
+        history = _generate(urls, work, args, events, history_end)
         print(f"  generated in {time.perf_counter() - started:.0f} s: {history}", flush=True)
 
         from warehouse.roles import setup_roles
@@ -218,8 +226,8 @@ def one_size(events: int, args) -> dict:
             setup_roles(conn)
         log = work / "runs.log"
         first = _run("first build", log)
-        appended = _append_day(urls, work, args, datetime.now(UTC))
-        print(f"  appended today: {appended}", flush=True)
+        appended = _append_day(urls, work, args, midnight)
+        print(f"  appended yesterday: {appended}", flush=True)
         nightly = _run("nightly", log)
         unchanged = _run("unchanged", log)
         with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
