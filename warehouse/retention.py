@@ -23,15 +23,12 @@ MINIMUM_RETENTION_DAYS = 7
 # How long retention waits to drop a month partition (its whole table is locked meanwhile).
 DROP_LOCK_TIMEOUT = "10s"
 
-# Raw event tables and the column that says when the event happened. A Claude Code line without
-# a time of its own (a summary, say) goes by when it was loaded (`_event_at`, set by the loader,
-# is the one or the other). Where rows come from files,
-# the purge is also counted per file, so the files' reconciliation still balances.
-EVENT_TABLES = (
-    ("raw.collector_events", sql.Identifier("created_at")),
-    ("raw.landed_collector_events", sql.Identifier("created_at")),
-    ("raw.landed_metric_events", sql.Identifier("occurred_at")),
-    ("raw.claude_code_lines", sql.Identifier("_event_at")),
+# Raw event tables and the column that says when the event happened: their partition key. A
+# Claude Code line without a time of its own (a summary, say) goes by when it was loaded
+# (`_event_at`, set by the loader, is the one or the other). Where rows come from files, the
+# purge is also counted per file, so the files' reconciliation still balances.
+EVENT_TABLES = tuple(
+    (table, sql.Identifier(column)) for table, column in partitions.PARTITIONED.items()
 )
 _PER_FILE = {
     "raw.landed_collector_events": sql.SQL("""
@@ -117,8 +114,6 @@ def _drop_months(conn: psycopg.Connection, run_id: str, table: str, cutoff: date
     own recorded with the cutoff; returns their rows. Dropping a partition locks the whole
     table: one that cannot get the lock within DROP_LOCK_TIMEOUT (a long query reads the table)
     is left, and its rows are deleted instead (then dropped by a later purge)."""
-    if table not in partitions.PARTITIONED:
-        return 0
     rows = 0
     lock_timeout = conn.execute("select current_setting('lock_timeout')").fetchone()[0]
     for partition, _, end in partitions.month_partitions(conn, table):

@@ -51,7 +51,7 @@ def add_months(
 
 def month_partitions(conn: psycopg.Connection, table: str) -> list[tuple[str, datetime, datetime]]:
     """`table`'s month partitions, oldest first: (qualified name, first instant, end)."""
-    schema, name = table.split(".")
+    schema = table.split(".")[0]
     return [
         (f"{schema}.{partition}", low, high)
         for partition, low, high in conn.execute(
