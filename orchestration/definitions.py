@@ -17,7 +17,7 @@ from orchestration.defs.quality.gx_checks import gx_checks
 from orchestration.defs.quality.reconciliation import reconciliation_checks
 from orchestration.defs.report.assets import telemetry_report
 from orchestration.defs.retention.assets import DOWNSAMPLE, RETENTION, downsample_detail, retention
-from orchestration.lib.partitions import DAILY
+from orchestration.lib.partitions import CHANGED_ONLY, DAILY
 from orchestration.lib.resources import TelemetryDatabases
 from orchestration.lib.validation_scope import FULL, VALIDATION_TAG
 
@@ -42,10 +42,11 @@ everything_job = dg.define_asset_job(
     name="everything",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
-    tags=WRITER_TAG,
+    tags={**WRITER_TAG, **CHANGED_ONLY},
     description="Pull everything new from every source, build every dbt model, run every "
     "check, then apply retention and downsampling. The partition (range) is re-read from the "
-    "collector and rebuilt as well.",
+    "collector; dbt rebuilds the days that changed (the backfill job rebuilds its range "
+    "whatever changed).",
 )
 
 backfill_job = dg.define_asset_job(
@@ -62,7 +63,7 @@ micro_batch_job = dg.define_asset_job(
     name="micro_batch",
     selection=dg.AssetSelection.all(),
     partitions_def=DAILY,
-    tags=WRITER_TAG,
+    tags={**WRITER_TAG, **CHANGED_ONLY},
     description="Launched by the micro_batch sensor with only the affected assets.",
 )
 

@@ -15,10 +15,12 @@
     ]) }}
 {% endmacro %}
 
+{#- The days to rebuild (ISO strings); none on a full build, and an empty list when nothing
+    changed: read both with on_days_of, which keeps every row for none and none for []. -#}
 {% macro rebuild_days() %}
     {%- do take_build_horizon() -%}
     {%- if not (execute and is_incremental()) -%}
-        {{ return([]) }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set since = build_watermark(
         "(select max(rebuilt_at) from " ~ this ~ ") - " ~ late_load_margin()) -%}

@@ -35,6 +35,23 @@ def run_window(context) -> tuple[datetime, datetime] | None:
     return window.start, window.end
 
 
+# Routine runs (the nightly schedule, `atw run`, micro-batches) rebuild in dbt only what changed:
+# their partition is today's or yesterday's, which the loaders re-read, and change detection
+# already rebuilds a day whose rows that re-read changed. Forcing the day anyway rebuilt it, and
+# every session crossing into it, in each run, changed or not. A backfill, or a partition a
+# person materializes in the UI, still rebuilds its days whatever changed.
+REBUILD_TAG = "atw/rebuild"
+CHANGED_ONLY = {REBUILD_TAG: "changed"}
+
+
+def rebuild_window(context) -> tuple[datetime, datetime] | None:
+    """The days the dbt build must rebuild whatever changed: the run's window, unless the run is
+    a routine one (tagged CHANGED_ONLY)."""
+    if context.run.tags.get(REBUILD_TAG) == CHANGED_ONLY[REBUILD_TAG]:
+        return None
+    return run_window(context)
+
+
 PARTITION_START = "ATW_DBT_PARTITION_START"
 PARTITION_END = "ATW_DBT_PARTITION_END"
 

@@ -13,6 +13,11 @@ def test_jobs_schedule_and_sensors_resolve(dbt_manifest):
         job = defs.resolve_job_def(name)
         assert isinstance(job.partitions_def, DailyPartitionsDefinition)
         assert job.tags["atw/writes"] == "warehouse"  # one writer at a time in the run queue
+    # Routine runs rebuild what changed; a backfill rebuilds its range whatever changed.
+    assert defs.resolve_job_def("everything").tags["atw/rebuild"] == "changed"
+    assert defs.resolve_job_def("micro_batch").tags["atw/rebuild"] == "changed"
+    assert "atw/rebuild" not in defs.resolve_job_def("backfill").tags
+    assert "atw/rebuild" not in defs.resolve_implicit_global_asset_job_def().tags
     # Every job, and what the UI materializes (the implicit asset job), runs in one process.
     names = ("everything", "backfill", "micro_batch", "full_validation")
     jobs = [defs.resolve_job_def(name) for name in names]

@@ -3,6 +3,8 @@
 import json
 from datetime import timedelta
 
+from psycopg import sql
+
 from ingestion.all_sources import load_all_sources
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import run_dbt
@@ -118,3 +120,30 @@ def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collec
     # Only the lookback (the sample's last days fall inside it or not at all).
     assert all(day >= max(after) - timedelta(days=3) for day in rebuilt)
     assert len(rebuilt) < len(after) - 3
+
+
+def test_a_run_with_nothing_new_rebuilds_nothing(small_collector):
+    """No raw row changed: the fact and the models built from it rewrite no row (an empty set
+    of changed days once meant a full build), and keep every row."""
+    urls = small_collector
+    load_all_sources(urls, "incremental-nothing")
+    args = ["build", "--quiet", "--select", "+int_tool_calls +int_calls_daily"]
+    args += ["--indirect-selection", "buildable", "--vars", VARS]
+    run_dbt(urls.warehouse, args, "target/incremental", check=True)
+
+    def written():
+        # The newest writing transaction of each table, and its rows.
+        with connect(urls.warehouse) as conn:
+            return {
+                table: conn.execute(
+                    sql.SQL("select count(*), max(xmin::text::bigint) from {}").format(
+                        sql.Identifier("intermediate", table)
+                    )
+                ).fetchone()
+                for table in ("int_agent_calls_unioned", "int_tool_calls", "int_calls_daily")
+            }
+
+    before = written()
+    run_dbt(urls.warehouse, args, "target/incremental", check=True)
+    assert before["int_agent_calls_unioned"][0] > 0
+    assert written() == before

@@ -44,28 +44,28 @@ with
 collector_events as (
 
     select * from {{ ref('stg_collector__telemetry_events') }}
-    where {{ in_days('occurred_at', days) }}
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
 landed_batch_events as (
 
     select * from {{ ref('stg_landing__collector_events') }}
-    where {{ in_days('occurred_at', days) }}
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
 landed_metric_events as (
 
     select * from {{ ref('stg_landing__metric_events') }}
-    where {{ in_days('occurred_at', days) }}
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
 claude_code_responses as (
 
     select * from {{ ref('int_claude_code_responses_priced') }}
-    where {{ in_days('occurred_at', days) }}
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
@@ -301,7 +301,7 @@ with_id_kind as (
 {# On an incremental run a derived session may have begun on a day this run does not rebuild:
     the calls just before each rebuilt day carry their session id in as anchors. -#}
 anchors as (
-    {% if days | length > 0 %}
+    {% if days %}
         select
             call_id,
             source_system,
@@ -313,7 +313,7 @@ anchors as (
         where is_session_derived
             and not {{ in_days('occurred_at', days) }}
             and {{ in_days('occurred_at', days, starts='- ' ~ gap, ends="interval '0'") }}
-    {% elif existing_relation() is not none %}
+    {% elif days is none and existing_relation() is not none %}
         {#- A full refresh after a purge: sessions running into the retention horizon keep the
             ids of the calls carried over from before it. -#}
         select

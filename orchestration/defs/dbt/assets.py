@@ -20,7 +20,7 @@ from orchestration.defs.dbt.env import dbt_env
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
 from orchestration.lib import validation_scope
-from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, run_window
+from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, rebuild_window
 from orchestration.lib.resources import TelemetryDatabases
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -63,7 +63,9 @@ def _build(
     variables = {**dbt_env(databases.urls().warehouse), **(test_variables or {})}
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
-    args = ["build", "--indirect-selection", "buildable"]
+    # Unit tests check the SQL, not the data: they run in `make test`
+    # (tests/e2e/test_dbt_unit_tests.py), not in every run, as dbt's docs advise for production.
+    args = ["build", "--indirect-selection", "buildable", "--exclude-resource-type", "unit_test"]
     # ATW_DBT_VARS (a JSON object) overrides dbt_project.yml's vars, thresholds say, for the
     # runs of this deployment. The run's partitions go in the environment (partition_env).
     merged = deployment_vars()
@@ -111,9 +113,9 @@ def dbt_staging_models(
 def dbt_calls_model(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
 ):
-    """The incremental calls fact: the run's partitions are rebuilt on top of the days that
-    changed since its last build."""
-    yield from _build(context, dbt, databases, run_window(context))
+    """The incremental calls fact: the days that changed since its last build, and the run's
+    partitions unless it is a routine run (`rebuild_window`)."""
+    yield from _build(context, dbt, databases, rebuild_window(context))
 
 
 @dbt_assets(
