@@ -186,17 +186,41 @@ def refresh(warehouse: psycopg.Connection, names: Iterable[str]) -> dict[str, in
     names = sorted(set(names))
     rows = [row for name in names for row in resolve(name)]
     catalogue = catalogue_name()
+    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
     with warehouse.transaction():
         warehouse.execute(
-            "delete from raw.model_price_catalogue where model_name = any(%s)", (names,)
+            "create temporary table resolved_prices "
+            "(like raw.model_price_catalogue including defaults) on commit drop"
         )
         with warehouse.cursor().copy(
-            sql.SQL("copy raw.model_price_catalogue ({}) from stdin").format(
-                sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-            )
+            sql.SQL("copy resolved_prices ({}) from stdin").format(columns)
         ) as copy:
             for row in rows:
                 copy.write_row(row.values(catalogue))
+        # Written only when it differs: dbt's steps skip when their sources have no new rows
+        # (orchestration/defs/dbt/step_inputs.py), and the same prices every run would be new.
+        kept = sql.SQL(
+            "select {columns} from raw.model_price_catalogue where model_name = any(%(names)s)"
+        ).format(columns=columns)
+        resolved = sql.SQL("select {columns} from resolved_prices").format(columns=columns)
+        differs = warehouse.execute(
+            sql.SQL("select exists ({} except {}) or exists ({} except {})").format(
+                resolved, kept, kept, resolved
+            ),
+            {"names": names},
+        ).fetchone()[0]
+        if differs:
+            warehouse.execute(
+                "delete from raw.model_price_catalogue where model_name = any(%s)", (names,)
+            )
+            warehouse.execute(
+                sql.SQL(
+                    "insert into raw.model_price_catalogue ({columns}) "
+                    "select {columns} from resolved_prices"
+                ).format(columns=columns)
+            )
+        # Within a caller's transaction, `on commit` comes later than the next refresh.
+        warehouse.execute("drop table resolved_prices")
     priced = {row.model_name for row in rows}
     return {
         "models_priced": len(priced),
