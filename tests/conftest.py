@@ -28,8 +28,13 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from devtools.sample_data.collector_generator import GeneratorConfig, generate_collector
+from devtools.sample_data.collector_generator import (
+    EVENT_COLUMNS,
+    GeneratorConfig,
+    generate_collector,
+)
 from ingestion.core.connections import connect, with_database
 from ingestion.core.settings import Urls
 from warehouse import embedded_server
@@ -542,3 +547,29 @@ def webhook(monkeypatch) -> list:
     monkeypatch.setenv("ATW_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook")
     yield server.received
     server.shutdown()
+
+
+def insert_collector_events(url, session_id: str, count: int) -> None:
+    """`count` new events of one session in the collector at `url`, like its newest one."""
+    with connect(url) as conn:
+        columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
+        template = list(
+            conn.execute(
+                sql.SQL("select {} from telemetry_events order by id desc limit 1").format(columns)
+            ).fetchone()
+        )
+        template[EVENT_COLUMNS.index("extra_data")] = Jsonb(
+            template[EVENT_COLUMNS.index("extra_data")]
+        )
+        template[EVENT_COLUMNS.index("session_id")] = session_id
+        for n in range(count):
+            # Distinct times and generations: otherwise staging rightly takes them for
+            # retried copies of one event.
+            template[EVENT_COLUMNS.index("created_at")] = datetime.now(UTC)
+            template[EVENT_COLUMNS.index("generation_id")] = f"{session_id}-{n}"
+            conn.execute(
+                sql.SQL("insert into telemetry_events ({}) values ({})").format(
+                    columns, sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS))
+                ),
+                template,
+            )

@@ -4,39 +4,12 @@ they ask for builds only what those sources feed, new events reaching the marts.
 from datetime import UTC, datetime
 
 from dagster import AssetKey, DagsterInstance
-from psycopg import sql
-from psycopg.types.json import Jsonb
 
-from devtools.sample_data.collector_generator import EVENT_COLUMNS
 from ingestion.core.connections import connect
 from orchestration.definitions import defs
 from orchestration.defs.automation import source_changes
 from orchestration.defs.automation.sensors import micro_batch_request, staging_views_missing
-
-
-def _insert_events(url, session_id: str, count: int) -> None:
-    with connect(url) as conn:
-        columns = sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS))
-        template = list(
-            conn.execute(
-                sql.SQL("select {} from telemetry_events order by id desc limit 1").format(columns)
-            ).fetchone()
-        )
-        template[EVENT_COLUMNS.index("extra_data")] = Jsonb(
-            template[EVENT_COLUMNS.index("extra_data")]
-        )
-        template[EVENT_COLUMNS.index("session_id")] = session_id
-        for n in range(count):
-            # Distinct times and generations: otherwise staging rightly takes them for
-            # retried copies of one event.
-            template[EVENT_COLUMNS.index("created_at")] = datetime.now(UTC)
-            template[EVENT_COLUMNS.index("generation_id")] = f"{session_id}-{n}"
-            conn.execute(
-                sql.SQL("insert into telemetry_events ({}) values ({})").format(
-                    columns, sql.SQL(", ").join([sql.Placeholder()] * len(EVENT_COLUMNS))
-                ),
-                template,
-            )
+from tests.conftest import insert_collector_events
 
 
 def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, monkeypatch):
@@ -46,7 +19,7 @@ def test_probes_see_new_rows_and_new_or_grown_files(small_collector, tmp_path, m
     first = source_changes.probe(small_collector.collector)
     assert source_changes.changed(first, first) == []
 
-    _insert_events(small_collector.collector, "probe-1", 1)
+    insert_collector_events(small_collector.collector, "probe-1", 1)
     (landing / "batch.json").write_text('{"events": []}')
     second = source_changes.probe(small_collector.collector)
     assert source_changes.changed(first, second) == [
@@ -66,7 +39,7 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
     now = datetime.now(UTC)
     assert micro_batch_request(None, before, graph, now) is None  # the first look records
 
-    _insert_events(collector_clone.collector, "micro-batch-1", 2)
+    insert_collector_events(collector_clone.collector, "micro-batch-1", 2)
     request = micro_batch_request(
         before, source_changes.probe(collector_clone.collector), graph, now
     )

@@ -772,6 +772,16 @@ create table if not exists ops.dq_watermarks (
     updated_at timestamptz not null default now()
 );
 
+-- Per dbt step, its last complete build in a routine run: the write horizon it took and the
+-- fingerprint of what else it read. A run with nothing new since does not start dbt for the
+-- step (orchestration/defs/dbt/step_inputs.py).
+create table if not exists ops.dbt_step_builds (
+    step_name text primary key,
+    horizon timestamptz not null,
+    fingerprint text not null,
+    built_at timestamptz not null default now()
+);
+
 -- Alerts already sent to the webhook, so each is notified once.
 create table if not exists ops.alert_notifications (
     alert_id text primary key,

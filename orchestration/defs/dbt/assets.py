@@ -10,17 +10,28 @@ import json
 import os
 import shutil
 from contextlib import contextmanager
+from graphlib import TopologicalSorter
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from expectations import windows
+from ingestion.core.connections import connect
+from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.core.settings import DBT_PROJECT_DIR
-from orchestration.defs.dbt import forkserver, parse_state, test_window
+from orchestration.defs.dbt import forkserver, parse_state, step_inputs, test_window
 from orchestration.defs.dbt.env import dbt_env
 from orchestration.defs.dbt.translator import WarehouseDbtTranslator
 from orchestration.defs.dbt.vars import deployment_vars
 from orchestration.lib import validation_scope
-from orchestration.lib.partitions import DAILY, SINGLE_RUN, partition_env, rebuild_window
+from orchestration.lib.partitions import (
+    CHANGED_ONLY,
+    DAILY,
+    REBUILD_TAG,
+    SINGLE_RUN,
+    partition_env,
+    rebuild_window,
+)
 from orchestration.lib.resources import TelemetryDatabases
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -34,6 +45,7 @@ if not dbt_project.manifest_path.exists():
     )
 
 TRANSLATOR = WarehouseDbtTranslator()
+UNIQUE_ID = "dagster_dbt/unique_id"
 
 
 @contextmanager
@@ -52,6 +64,37 @@ def _environment(variables: dict[str, str]):
                 os.environ[name] = value
 
 
+def _skippable(context: dg.AssetExecutionContext, window: tuple | None) -> bool:
+    """A routine run's build of the step's whole selection, with no days forced and no full
+    validation (whose dbt tests must read every row)."""
+    return (
+        context.run.tags.get(REBUILD_TAG) == CHANGED_ONLY[REBUILD_TAG]
+        and not context.is_subset
+        and window is None
+        and not validation_scope.is_full(context)
+    )
+
+
+def _unique_ids(context: dg.AssetExecutionContext) -> set[str]:
+    specs = context.assets_def.specs_by_key
+    return {
+        specs[key].metadata[UNIQUE_ID]
+        for key in context.selected_asset_keys
+        if UNIQUE_ID in specs[key].metadata
+    }
+
+
+def _in_dependency_order(context: dg.AssetExecutionContext) -> list[dg.AssetKey]:
+    """The selected assets, each after those of the step it reads (Dagster requires it)."""
+    specs = context.assets_def.specs_by_key
+    selected = context.selected_asset_keys
+    graph = {
+        key: {dep.asset_key for dep in specs[key].deps if dep.asset_key in selected}
+        for key in sorted(selected, key=lambda k: k.to_user_string())
+    }
+    return list(TopologicalSorter(graph).static_order())
+
+
 def _build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -59,8 +102,12 @@ def _build(
     window: tuple | None = None,
     test_variables: dict[str, str] | None = None,
 ):
-    """`test_variables`: the windowed tests' days (test_window.py)."""
-    variables = {**dbt_env(databases.urls().warehouse), **(test_variables or {})}
+    """`test_variables`: the windowed tests' days (test_window.py). A routine run whose step
+    has nothing new to read records its assets unchanged without starting dbt
+    (step_inputs.py)."""
+    url = databases.urls().warehouse
+    connection = dbt_env(url)
+    variables = {**connection, **(test_variables or {})}
     # `buildable`: a test runs in the step that builds all of its parents, so a cross-layer
     # singular test waits for the marts step instead of failing in the staging one.
     # Unit tests check the SQL, not the data: they run in `make test`
@@ -71,8 +118,36 @@ def _build(
     merged = deployment_vars()
     if merged:
         args += ["--vars", json.dumps(merged)]
+    step = context.op_def.name
+    unique_ids = _unique_ids(context)
+    sources = step_inputs.upstream_sources(unique_ids)
+    identity = {
+        **{name: value for name, value in connection.items() if name != "ATW_PG_PASSWORD"},
+        "vars": merged,
+    }
+    with connect(url) as conn:
+        # The record is part of the raw schema: a warehouse set up before it gets it here.
+        if conn.execute("select to_regclass('ops.dbt_step_builds')").fetchone()[0] is None:
+            ensure_raw_schema(conn)
+        horizon = windows.horizon(conn)
+        fingerprint = step_inputs.fingerprint(
+            conn, identity, sources, step_inputs.upstream_models(unique_ids)
+        )
+        unchanged, reason = False, "runs: not a routine build of its whole selection"
+        if _skippable(context, window):
+            unchanged, reason = step_inputs.unchanged_reason(
+                conn, step, sources, step_inputs.relations(unique_ids), fingerprint
+            )
+        if not unchanged:
+            # Until this build completes, the next one may not skip.
+            step_inputs.forget(conn, step)
+    context.log.info(f"{step}: {reason}")
+    if unchanged:
+        for key in _in_dependency_order(context):
+            yield dg.MaterializeResult(asset_key=key, metadata={"dbt": reason})
+        return
     key = parse_state.state_key(variables, merged)
-    folder = parse_state.invocation_folder(f"{context.op_def.name}-{context.run_id[:7]}", key)
+    folder = parse_state.invocation_folder(f"{step}-{context.run_id[:7]}", key)
     with _environment({**variables, **partition_env(window), **forkserver.environment()}):
         invocation = dbt.cli(args, context=context, target_path=folder)
         yield from invocation.stream()
@@ -80,6 +155,9 @@ def _build(
     # Each invocation has a target folder of its own (megabytes); micro-batches would pile
     # them up. A failed one keeps its folder for its logs.
     shutil.rmtree(folder, ignore_errors=True)
+    if not context.is_subset and window is None:
+        with connect(url) as conn:
+            step_inputs.record(conn, step, horizon, fingerprint)
 
 
 @dbt_assets(
