@@ -45,11 +45,53 @@
             union all
             {{ window }}
         {%- endif %}
+        {%- set seen = prices_seen_relation() %}
+        {%- if load_relation(seen) is not none %}
+            union all
+            {{ repriced_call_days(seen) }}
+        {%- endif %}
         ) as days
         order by day
     {%- endset -%}
     {%- set changed = run_query(query).columns[0].values() | map('string') | list -%}
     {{ return(days_sharing_calls_with(changed)) }}
+{% endmacro %}
+
+{#- The copy of reference.model_prices the fact's last build priced with (its post-hook
+    `remember_prices` writes it). -#}
+{% macro prices_seen_relation() -%}
+    {{ return(api.Relation.create(
+        database=this.database, schema=this.schema,
+        identifier=this.identifier ~ '__prices_seen')) }}
+{%- endmacro %}
+
+{#- The days of the fact's calls whose model's prices changed since its last build: a price the
+    catalogue resolved, an override or alias seed edited. Whole model names, both ways (a
+    price gone counts). The fact is read only when some name changed. -#}
+{% macro repriced_call_days(seen) -%}
+    select distinct calls.call_date
+    from {{ this }} as calls
+    where calls.model_name in (
+        select model_name from (
+            (select * from {{ ref('model_prices') }} except select * from {{ seen }})
+            union all
+            (select * from {{ seen }} except select * from {{ ref('model_prices') }})
+        ) as differing
+        union
+        {#- Claude Code's fast mode is priced as `<model>-fast`. #}
+        select regexp_replace(model_name, '-fast$', '') from (
+            (select * from {{ ref('model_prices') }} except select * from {{ seen }})
+            union all
+            (select * from {{ seen }} except select * from {{ ref('model_prices') }})
+        ) as differing
+    )
+{%- endmacro %}
+
+{#- Post-hook of the fact: keeps the prices this build priced with. -#}
+{% macro remember_prices() %}
+    {%- set seen = prices_seen_relation() -%}
+    drop table if exists {{ seen }};
+    create table {{ seen }} as select * from {{ ref('model_prices') }}
 {% endmacro %}
 
 {#- A call's row can depend on rows of other days: whether its session id is derived depends on

@@ -66,6 +66,18 @@ def test_a_step_with_nothing_new_is_not_run_until_a_source_changes(secured_clone
     assert all(third[step] == {"built"} for step in SKIPPABLE)
     assert _calls(url) == calls + 2
 
+    # A delete alone (no row stamped): one of them edited at the collector so that it breaks
+    # the record contract; the run's re-read of today quarantines it and deletes it from raw,
+    # which only raw.changed_days records.
+    with connect(secured_clone.collector) as conn:
+        conn.execute(
+            "update telemetry_events set extra_data = jsonb_set(coalesce(extra_data, '{}'), "
+            "'{inputChars}', '-1') where generation_id = 'unchanged-steps-0'"
+        )
+    fourth, why = _run()
+    assert all(fourth[step] == {"built"} for step in SKIPPABLE), why
+    assert _calls(url) == calls + 1
+
 
 def test_every_source_of_a_skippable_step_has_a_rule(dbt_manifest):
     """A source without one would keep its step from ever skipping."""

@@ -7,6 +7,7 @@ from psycopg import sql
 
 from ingestion.all_sources import load_all_sources
 from ingestion.core.connections import connect
+from ingestion.prices import catalogue as price_catalogue
 from orchestration.defs.dbt.manifest import run_dbt
 
 # No safety margin, so that the rows this test loaded a moment ago do not count as late.
@@ -127,8 +128,10 @@ def test_a_run_with_nothing_new_rebuilds_nothing(small_collector):
     of changed days once meant a full build), and keep every row."""
     urls = small_collector
     load_all_sources(urls, "incremental-nothing")
+    # Without the lookback days, which a run rebuilds whatever changed.
+    no_lookback = json.dumps({**json.loads(VARS), "incremental_lookback_days": 0})
     args = ["build", "--quiet", "--select", "+int_tool_calls +int_calls_daily"]
-    args += ["--indirect-selection", "buildable", "--vars", VARS]
+    args += ["--indirect-selection", "buildable", "--vars", no_lookback]
     run_dbt(urls.warehouse, args, "target/incremental", check=True)
 
     def written():
@@ -147,3 +150,41 @@ def test_a_run_with_nothing_new_rebuilds_nothing(small_collector):
     run_dbt(urls.warehouse, args, "target/incremental", check=True)
     assert before["int_agent_calls_unioned"][0] > 0
     assert written() == before
+
+
+def test_a_changed_price_reprices_the_calls_of_its_model(small_collector):
+    """A model's prices changed (the catalogue resolved new ones, a seed was edited): every
+    day with its calls is rebuilt, however old, and no other model's cost moves."""
+    urls = small_collector
+    load_all_sources(urls, "incremental-prices")
+    with connect(urls.warehouse) as conn:
+        price_catalogue.refresh(conn, price_catalogue.logged_model_names(conn))
+    no_lookback = json.dumps({**json.loads(VARS), "incremental_lookback_days": 0})
+    args = ["build", "--quiet", "--select", "+int_agent_calls_unioned"]
+    args += ["--indirect-selection", "buildable", "--vars", no_lookback]
+    run_dbt(urls.warehouse, args, "target/incremental", check=True)
+
+    def costs():
+        with connect(urls.warehouse) as conn:
+            return dict(
+                conn.execute(
+                    "select model_name, sum(cost_usd) from intermediate.int_agent_calls_unioned "
+                    "where cost_basis = 'priced' group by 1"
+                ).fetchall()
+            )
+
+    before = costs()
+    model = max(before, key=lambda name: before[name] or 0)
+    with connect(urls.warehouse) as conn:
+        conn.execute(
+            "update raw.model_price_catalogue set input_per_mtok = input_per_mtok * 2, "
+            "output_per_mtok = output_per_mtok * 2 where model_name = %s",
+            (model,),
+        )
+    run_dbt(urls.warehouse, args, "target/incremental", check=True)
+    after = costs()
+    assert before[model] > 0
+    assert after[model] > before[model] * 3 / 2
+    assert {k: v for k, v in after.items() if k != model} == {
+        k: v for k, v in before.items() if k != model
+    }

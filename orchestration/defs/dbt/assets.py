@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from graphlib import TopologicalSorter
 
 import dagster as dg
+import yaml
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from expectations import windows
@@ -84,6 +85,22 @@ def _unique_ids(context: dg.AssetExecutionContext) -> set[str]:
     }
 
 
+# The dbt steps in the order a run builds them: each step's fingerprint holds the records of
+# those before it.
+STEP_ORDER = ("dbt_staging", "dbt_calls", "dbt_marts", "dbt_monitoring")
+
+
+def _dbt_horizon(conn, merged_vars: dict):
+    """The write horizon the incremental models take (macros/incremental_days.sql)."""
+    hours = merged_vars.get("incremental_loaded_at_margin_hours")
+    if hours is None:
+        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+        hours = project["vars"]["incremental_loaded_at_margin_hours"]
+    return conn.execute(
+        "select raw.write_horizon(make_interval(secs => %s))", (float(hours) * 3600,)
+    ).fetchone()[0]
+
+
 def _in_dependency_order(context: dg.AssetExecutionContext) -> list[dg.AssetKey]:
     """The selected assets, each after those of the step it reads (Dagster requires it)."""
     specs = context.assets_def.specs_by_key
@@ -124,14 +141,22 @@ def _build(
     identity = {
         **{name: value for name, value in connection.items() if name != "ATW_PG_PASSWORD"},
         "vars": merged,
+        "args": args,
+        "nodes": sorted(unique_ids),
     }
     with connect(url) as conn:
         # The record is part of the raw schema: a warehouse set up before it gets it here.
         if conn.execute("select to_regclass('ops.dbt_step_builds')").fetchone()[0] is None:
             ensure_raw_schema(conn)
-        horizon = windows.horizon(conn)
+        # The older of the checks' horizon and dbt's own: a load open longer than the one
+        # margin and not the other would otherwise be older than the recorded horizon.
+        horizon = min(windows.horizon(conn), _dbt_horizon(conn, merged))
         fingerprint = step_inputs.fingerprint(
-            conn, identity, sources, step_inputs.upstream_models(unique_ids)
+            conn,
+            identity,
+            sources,
+            step_inputs.upstream_models(unique_ids),
+            STEP_ORDER[: STEP_ORDER.index(step)] if step in STEP_ORDER else (),
         )
         unchanged, reason = False, "runs: not a routine build of its whole selection"
         if _skippable(context, window):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from psycopg import sql
@@ -46,6 +46,10 @@ WRITTEN_SINCE = {
         "select 1 from raw.model_price_catalogue where resolved_at >= %(since)s"
     ),
 }
+# Read inside macros that run only at execution (`rebuild_days`, the retention horizon, the
+# incremental sessions and anomalies), so dbt's graph does not list them as any model's source:
+# every step counts them.
+READ_BY_MACROS = {"raw.changed_days", "raw.retention_runs", "raw.downsample_runs"}
 # Logs of which dbt reads one value: part of the fingerprint. Each run logs a retention run, but
 # the models read only the latest cutoff (macros/retention.sql).
 READ_VALUES = {
@@ -56,8 +60,16 @@ READ_VALUES = {
 _PROJECT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
 
 
+_MANIFEST: dict = {}
+
+
 def _manifest() -> dict:
-    return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    """dbt's manifest, read again only when the file changed."""
+    path = DBT_PROJECT_DIR / "target" / "manifest.json"
+    stamp = path.stat().st_mtime_ns
+    if _MANIFEST.get("stamp") != stamp:
+        _MANIFEST.update(stamp=stamp, manifest=json.loads(path.read_text()))
+    return _MANIFEST["manifest"]
 
 
 def upstream_sources(unique_ids: set[str], manifest: dict | None = None) -> set[str]:
@@ -73,7 +85,7 @@ def upstream_sources(unique_ids: set[str], manifest: dict | None = None) -> set[
             continue
         seen.add(node)
         pending.extend(parents.get(node, []))
-    return {
+    return READ_BY_MACROS | {
         f"{manifest['sources'][node]['schema']}.{manifest['sources'][node]['name']}"
         for node in seen
         if node.startswith("source.")
@@ -124,11 +136,15 @@ def project_digest(folder: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(conn, identity: dict, sources: set[str], upstream: set[str]) -> str:
+def fingerprint(
+    conn, identity: dict, sources: set[str], upstream: set[str], earlier_steps: tuple[str, ...]
+) -> str:
     """What the step's result depends on besides the rows of its sources: the project, the
-    `identity` (the connection and vars dbt gets), the UTC day, the values read from logs, and
-    the build watermarks of the incremental models it reads from other steps (`upstream`):
-    they move when those build, in a run or by hand."""
+    `identity` (the connection, vars and arguments dbt gets), the UTC day (the database's, as
+    the models read it), the values read from logs, the build watermarks of the incremental
+    models it reads from other steps (`upstream`), which move when those build, in a run or by
+    hand, and the records of the steps before it (`earlier_steps`): a table an earlier step
+    rebuilt after a load this step's last build did not see."""
     values = {
         table: conn.execute(query).fetchone()[0]
         for table, query in sorted(READ_VALUES.items())
@@ -144,12 +160,18 @@ def fingerprint(conn, identity: dict, sources: set[str], upstream: set[str]) -> 
             "where model_name = any(%s) order by 1",
             (sorted(upstream),),
         ).fetchall()
+    earlier = conn.execute(
+        "select step_name, horizon::text, fingerprint from ops.dbt_step_builds "
+        "where step_name = any(%s) order by 1",
+        (list(earlier_steps),),
+    ).fetchall()
     state = {
         "project": project_digest(),
         "identity": identity,
-        "day": datetime.now(UTC).date().isoformat(),
+        "day": conn.execute("select (now() at time zone 'UTC')::date::text").fetchone()[0],
         "logs": values,
         "watermarks": watermarks,
+        "earlier steps": earlier,
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 
