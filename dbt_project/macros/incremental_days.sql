@@ -67,31 +67,41 @@
 
 {#- The days of the fact's calls whose model's prices changed since its last build: a price the
     catalogue resolved, an override or alias seed edited. Whole model names, both ways (a
-    price gone counts). The fact is read only when some name changed. -#}
+    price gone counts). The fact is read only when some name changed. Rows compared as jsonb,
+    so a column added to model_prices needs no change to the copy. -#}
 {% macro repriced_call_days(seen) -%}
+    {%- set current -%}
+        select model_name, to_jsonb(prices) - 'model_name' as price
+        from {{ ref('model_prices') }} as prices
+    {%- endset -%}
     select distinct calls.call_date
     from {{ this }} as calls
     where calls.model_name in (
         select model_name from (
-            (select * from {{ ref('model_prices') }} except select * from {{ seen }})
+            ({{ current }} except select model_name, price from {{ seen }})
             union all
-            (select * from {{ seen }} except select * from {{ ref('model_prices') }})
+            (select model_name, price from {{ seen }} except {{ current }})
         ) as differing
         union
         {#- Claude Code's fast mode is priced as `<model>-fast`. #}
         select regexp_replace(model_name, '-fast$', '') from (
-            (select * from {{ ref('model_prices') }} except select * from {{ seen }})
+            ({{ current }} except select model_name, price from {{ seen }})
             union all
-            (select * from {{ seen }} except select * from {{ ref('model_prices') }})
+            (select model_name, price from {{ seen }} except {{ current }})
         ) as differing
     )
 {%- endmacro %}
 
-{#- Post-hook of the fact: keeps the prices this build priced with. -#}
+{#- Post-hook of the fact (inside its build's transaction, after its lock): keeps the prices
+    this build priced with. Rows are replaced, never the table: a build beside it reads the
+    copy while it chooses its days, and a dropped table would fail that read. -#}
 {% macro remember_prices() %}
     {%- set seen = prices_seen_relation() -%}
-    drop table if exists {{ seen }};
-    create table {{ seen }} as select * from {{ ref('model_prices') }}
+    create table if not exists {{ seen }} (model_name text, price jsonb);
+    delete from {{ seen }};
+    insert into {{ seen }} (model_name, price)
+    select model_name, to_jsonb(prices) - 'model_name'
+    from {{ ref('model_prices') }} as prices
 {% endmacro %}
 
 {#- A call's row can depend on rows of other days: whether its session id is derived depends on
