@@ -123,15 +123,27 @@ def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collec
     assert len(rebuilt) < len(after) - 3
 
 
+def _build_without_lookback(selection: str) -> list[str]:
+    """dbt build arguments without the lookback days, which a run rebuilds whatever changed."""
+    no_lookback = json.dumps({**json.loads(VARS), "incremental_lookback_days": 0})
+    return [
+        "build",
+        "--quiet",
+        "--select",
+        selection,
+        "--indirect-selection",
+        "buildable",
+        "--vars",
+        no_lookback,
+    ]
+
+
 def test_a_run_with_nothing_new_rebuilds_nothing(small_collector):
     """No raw row changed: the fact and the models built from it rewrite no row (an empty set
     of changed days once meant a full build), and keep every row."""
     urls = small_collector
     load_all_sources(urls, "incremental-nothing")
-    # Without the lookback days, which a run rebuilds whatever changed.
-    no_lookback = json.dumps({**json.loads(VARS), "incremental_lookback_days": 0})
-    args = ["build", "--quiet", "--select", "+int_tool_calls +int_calls_daily"]
-    args += ["--indirect-selection", "buildable", "--vars", no_lookback]
+    args = _build_without_lookback("+int_tool_calls +int_calls_daily")
     run_dbt(urls.warehouse, args, "target/incremental", check=True)
 
     def written():
@@ -159,9 +171,7 @@ def test_a_changed_price_reprices_the_calls_of_its_model(small_collector):
     load_all_sources(urls, "incremental-prices")
     with connect(urls.warehouse) as conn:
         price_catalogue.refresh(conn, price_catalogue.logged_model_names(conn))
-    no_lookback = json.dumps({**json.loads(VARS), "incremental_lookback_days": 0})
-    args = ["build", "--quiet", "--select", "+int_agent_calls_unioned"]
-    args += ["--indirect-selection", "buildable", "--vars", no_lookback]
+    args = _build_without_lookback("+int_agent_calls_unioned")
     run_dbt(urls.warehouse, args, "target/incremental", check=True)
 
     def costs():

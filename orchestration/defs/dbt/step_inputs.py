@@ -72,29 +72,8 @@ def _manifest() -> dict:
     return _MANIFEST["manifest"]
 
 
-def upstream_sources(unique_ids: set[str], manifest: dict | None = None) -> set[str]:
-    """The dbt sources (schema.table) that the given nodes read, directly or through other
-    models."""
-    manifest = manifest or _manifest()
-    parents = manifest["parent_map"]
-    seen: set[str] = set()
-    pending = list(unique_ids)
-    while pending:
-        node = pending.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        pending.extend(parents.get(node, []))
-    return READ_BY_MACROS | {
-        f"{manifest['sources'][node]['schema']}.{manifest['sources'][node]['name']}"
-        for node in seen
-        if node.startswith("source.")
-    }
-
-
-def upstream_models(unique_ids: set[str], manifest: dict | None = None) -> set[str]:
-    """The models upstream of the given nodes that are not among them (their names)."""
-    manifest = manifest or _manifest()
+def _ancestors(unique_ids: set[str], manifest: dict) -> set[str]:
+    """Every node upstream of the given ones, not counting them."""
     parents = manifest["parent_map"]
     seen: set[str] = set()
     pending = [parent for node in unique_ids for parent in parents.get(node, [])]
@@ -104,9 +83,26 @@ def upstream_models(unique_ids: set[str], manifest: dict | None = None) -> set[s
             continue
         seen.add(node)
         pending.extend(parents.get(node, []))
+    return seen
+
+
+def upstream_sources(unique_ids: set[str], manifest: dict | None = None) -> set[str]:
+    """The dbt sources (schema.table) that the given nodes read, directly or through other
+    models."""
+    manifest = manifest or _manifest()
+    return READ_BY_MACROS | {
+        f"{manifest['sources'][node]['schema']}.{manifest['sources'][node]['name']}"
+        for node in _ancestors(unique_ids, manifest)
+        if node.startswith("source.")
+    }
+
+
+def upstream_models(unique_ids: set[str], manifest: dict | None = None) -> set[str]:
+    """The models upstream of the given nodes that are not among them (their names)."""
+    manifest = manifest or _manifest()
     return {
         manifest["nodes"][node]["alias"]
-        for node in seen
+        for node in _ancestors(unique_ids, manifest)
         if node.startswith("model.") and node in manifest["nodes"]
     }
 
