@@ -103,20 +103,22 @@ class DaysLoadedSince:
 
 Window = LoadedSince | DaysLoadedSince
 
-# The raw tables behind the staging views, each with its event-time column (as dbt's
-# raw_event_sources() macro lists them).
+# The raw tables behind the staging views, each with its event-time columns (as dbt's
+# raw_event_sources() macro lists them): a Claude Code response is dated by the message whose
+# usage a line reports, the day before the line's own for a progress line after midnight.
 RAW_EVENT_TIMES = {
-    "raw.collector_events": "created_at",
-    "raw.landed_collector_events": "created_at",
-    "raw.landed_metric_events": "occurred_at",
-    "raw.claude_code_lines": "occurred_at",
+    "raw.collector_events": ("created_at",),
+    "raw.landed_collector_events": ("created_at",),
+    "raw.landed_metric_events": ("occurred_at",),
+    "raw.claude_code_lines": ("occurred_at", "usage_at"),
 }
 
 
 def days_of(*tables: str) -> DaysLoadedSince:
     """The window of views over `tables` (all of the raw event tables when none is named)."""
     return DaysLoadedSince(
-        "occurred_at", tuple((t, RAW_EVENT_TIMES[t]) for t in tables or RAW_EVENT_TIMES)
+        "occurred_at",
+        tuple((t, column) for t in tables or RAW_EVENT_TIMES for column in RAW_EVENT_TIMES[t]),
     )
 
 

@@ -1,10 +1,13 @@
 """Incremental builds end where a full refresh ends: after a sequence of loads, a late day, an
-edited old day, a deleted day and a purge, every mart and every intermediate table an
-incremental run keeps equals what `dbt run --full-refresh` builds from the same raw data."""
+edited old day, a deleted day, late rows that change the day next to their own, and a purge,
+every mart and every intermediate table an incremental run keeps equals what
+`dbt run --full-refresh` builds from the same raw data. The builds have no lookback days
+(the project's default): what a late row changes on another day must be followed there."""
 
 from datetime import UTC, datetime, timedelta
 
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from ingestion.core.connections import connect
 from orchestration.defs.dbt.manifest import run_dbt
@@ -32,7 +35,7 @@ INTERMEDIATE = {
 def _build(url, *args):
     run_dbt(
         url,
-        ["run", "--quiet", "--select", "intermediate", "marts", *args],
+        ["run", "--quiet", "--select", "staging", "intermediate", "marts", *args],
         "target/test-equivalence",
         check=True,
     )
@@ -156,6 +159,61 @@ def _tools_on_a_quiet_day(conn, day) -> list[int]:
     return ids
 
 
+def _hook_event(conn, source_id, at, working_dir, tool=None) -> None:
+    """A load: one hook event of a client process (an id seen once, so a derived session), on
+    the sample's first host, in `working_dir`."""
+    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
+    template = conn.execute(
+        "select source_id from raw.collector_events where tool_name is not null "
+        "and host_id is not null order by source_id limit 1"
+    ).fetchone()[0]
+    columns = [
+        column
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'collector_events' and column_name not like '\\_%' "
+            "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
+            "'working_dir') order by ordinal_position"
+        )
+    ]
+    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute(
+        sql.SQL(
+            "insert into raw.collector_events "
+            "(source_id, created_at, session_id, tool_name, working_dir, {columns}) "
+            "select %s, %s, %s, %s, %s, {columns} from raw.collector_events "
+            "where source_id = %s"
+        ).format(columns=listed),
+        (source_id, at, f"process-{source_id}", tool, working_dir, template),
+    )
+
+
+def _claude_code_line(conn, **values) -> None:
+    """A load: one Claude Code log line, the sample's first assistant line with usage with
+    `values` (datetimes included) in place of its columns."""
+    overrides = {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in values.items()
+    }
+    assert (
+        conn.execute(
+            "insert into raw.claude_code_lines "
+            "select (jsonb_populate_record(null::raw.claude_code_lines, to_jsonb(t) || %s "
+            "|| jsonb_build_object('_loaded_at', now(), '_run_id', 'equivalence'))).* "
+            "from raw.claude_code_lines as t "
+            "where usage_countable and usage_source = 'message' and model is not null "
+            "order by file_path, line_number limit 1",
+            (Jsonb(overrides),),
+        ).rowcount
+        == 1
+    )
+
+
+def _midnight(day) -> datetime:
+    """The midnight that ends `day`."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
 def _count(conn, table, day) -> int:
     return conn.execute(
         sql.SQL("select count(*) from intermediate.{} where call_date = %s").format(
@@ -176,6 +234,26 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         _tool_events_across_midnight(conn, last_day - timedelta(days=4))
         quiet_day = last_day + timedelta(days=3)
         read, edit = _tools_on_a_quiet_day(conn, quiet_day)
+        # A derived session's call five minutes after a midnight; a late call before that
+        # midnight comes in the next load.
+        late_night = last_day + timedelta(days=5)
+        _hook_event(conn, 5 * 10**9, _midnight(late_night) + timedelta(minutes=5), "/night")
+        # A Claude Code response asking for a tool two minutes before a midnight; the tool's
+        # result, after it, comes in the next load.
+        tool_night = last_day + timedelta(days=7)
+        log = "/equivalence/late-results.jsonl"
+        _claude_code_line(
+            conn,
+            file_path=log,
+            line_number=1,
+            uuid="equivalence-use",
+            message_id="msg_equivalence_use",
+            request_id="req_equivalence_use",
+            occurred_at=_midnight(tool_night) - timedelta(minutes=2),
+            usage_at=None,
+            _event_at=_midnight(tool_night) - timedelta(minutes=2),
+            tool_uses=[{"type": "tool_use", "id": "toolu_equivalence", "name": "Bash"}],
+        )
     _build(url)
     with connect(url) as conn:
         assert _count(conn, "int_tool_sequences_daily", quiet_day) == 1
@@ -203,8 +281,53 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # A table from before `rebuilt_at`: the upgrade adds it in the build that must also
         # clear the quiet day.
         conn.execute("alter table intermediate.int_tool_sequences_daily drop column rebuilt_at")
+        # The late call: the next day's call joins its session.
+        _hook_event(conn, 5 * 10**9 + 1, _midnight(late_night) - timedelta(minutes=5), "/night")
+        # The tool's result, on the next day.
+        _claude_code_line(
+            conn,
+            file_path=log,
+            line_number=2,
+            uuid="equivalence-result",
+            line_type="user",
+            message_role="user",
+            message_id=None,
+            request_id=None,
+            usage_countable=False,
+            occurred_at=_midnight(tool_night) + timedelta(minutes=3),
+            usage_at=None,
+            _event_at=_midnight(tool_night) + timedelta(minutes=3),
+            tool_uses=None,
+            tool_results=[
+                {"type": "tool_result", "tool_use_id": "toolu_equivalence", "is_error": True}
+            ],
+        )
+        # A progress line just after a midnight relays a subagent's usage from just before it:
+        # the response is the earlier day's.
+        relay_night = last_day + timedelta(days=9)
+        _claude_code_line(
+            conn,
+            file_path="/equivalence/relayed.jsonl",
+            line_number=1,
+            uuid="equivalence-progress",
+            line_type="progress",
+            message_id="msg_equivalence_relayed",
+            request_id="req_equivalence_relayed",
+            usage_source="progress",
+            occurred_at=_midnight(relay_night) + timedelta(minutes=1),
+            usage_at=_midnight(relay_night) - timedelta(minutes=1),
+            _event_at=_midnight(relay_night) + timedelta(minutes=1),
+        )
     assert edited > 0
     _build(url)
+    with connect(url) as conn:
+        relayed = conn.execute(
+            "select call_date from intermediate.int_agent_calls_unioned "
+            "where call_id like 'claude_code:msg_equivalence_relayed:%'"
+        ).fetchall()
+        assert relayed == [(relay_night,)], relayed
+        # The progress line goes (a log rewritten without it): the earlier day loses it.
+        conn.execute("delete from raw.claude_code_lines where uuid = 'equivalence-progress'")
     with connect(url) as conn:
         assert _count(conn, "int_tool_calls", quiet_day) == 1
         assert _count(conn, "int_tool_sequences_daily", quiet_day) == 0

@@ -640,14 +640,20 @@ create table if not exists raw.changed_days (
     changed_at timestamptz not null default now()
 );
 
--- TG_ARGV[0] names the table's event-time column.
+-- TG_ARGV names the table's event-time columns: a Claude Code line is dated by its own time
+-- and, for the usage a progress line relays, by the relayed message's (`usage_at`), which
+-- can be the day before.
 create or replace function raw.log_changed_days() returns trigger
 language plpgsql as $$
+declare
+    time_column text;
 begin
-    execute format(
-        'insert into raw.changed_days (table_name, day) '
-        'select distinct %L, (%I at time zone ''UTC'')::date from old_rows where %I is not null',
-        tg_table_name, tg_argv[0], tg_argv[0]);
+    foreach time_column in array tg_argv loop
+        execute format(
+            'insert into raw.changed_days (table_name, day) '
+            'select distinct %L, (%I at time zone ''UTC'')::date from old_rows where %I is not null',
+            tg_table_name, time_column, time_column);
+    end loop;
     return null;
 end;
 $$;
@@ -667,18 +673,19 @@ do $$
 declare
     source record;
     index_name text;
+    trigger_arguments text;
 begin
     for source in
         select * from (values
-            ('collector_events', 'created_at'),
-            ('landed_collector_events', 'created_at'),
-            ('landed_metric_events', 'occurred_at'),
-            ('claude_code_lines', 'occurred_at')
-        ) as t (table_name, time_column)
+            ('collector_events', array['created_at']),
+            ('landed_collector_events', array['created_at']),
+            ('landed_metric_events', array['occurred_at']),
+            ('claude_code_lines', array['occurred_at', 'usage_at'])
+        ) as t (table_name, time_columns)
     loop
         -- BRIN: rows arrive roughly in time order, so block ranges answer "loaded since" and
         -- "this UTC day" almost as well as a btree, at a fraction of the load cost.
-        foreach index_name in array array['_loaded_at', source.time_column] loop
+        foreach index_name in array array['_loaded_at'] || source.time_columns loop
             if to_regclass(format('raw.%I', source.table_name || '_' || ltrim(index_name, '_')
                     || '_brin')) is null then
                 execute format('create index %I on raw.%I using brin (%I)',
@@ -686,21 +693,39 @@ begin
                     source.table_name, index_name);
             end if;
         end loop;
+        select string_agg(format('%L', time_column), ', ') into trigger_arguments
+        from unnest(source.time_columns) as time_column;
+        -- A trigger from before a table had its second time column is made again.
+        if exists (
+            select 1 from pg_trigger
+            where tgrelid = format('raw.%I', source.table_name)::regclass
+                and tgname = 'log_deleted_days'
+                and tgnargs <> cardinality(source.time_columns)
+        ) then
+            execute format('drop trigger log_updated_days on raw.%I', source.table_name);
+            execute format('drop trigger log_deleted_days on raw.%I', source.table_name);
+        end if;
+        if not exists (
+            select 1 from pg_trigger
+            where tgrelid = format('raw.%I', source.table_name)::regclass
+                and tgname = 'bump_loaded_at'
+        ) then
+            execute format('create trigger bump_loaded_at before update on raw.%I '
+                'for each row execute function raw.bump_loaded_at()', source.table_name);
+        end if;
         if not exists (
             select 1 from pg_trigger
             where tgrelid = format('raw.%I', source.table_name)::regclass
                 and tgname = 'log_deleted_days'
         ) then
-            execute format('create trigger bump_loaded_at before update on raw.%I '
-                'for each row execute function raw.bump_loaded_at()', source.table_name);
             execute format('create trigger log_updated_days after update on raw.%I '
                 'referencing old table as old_rows for each statement '
-                'execute function raw.log_changed_days(%L)', source.table_name,
-                source.time_column);
+                'execute function raw.log_changed_days(%s)', source.table_name,
+                trigger_arguments);
             execute format('create trigger log_deleted_days after delete on raw.%I '
                 'referencing old table as old_rows for each statement '
-                'execute function raw.log_changed_days(%L)', source.table_name,
-                source.time_column);
+                'execute function raw.log_changed_days(%s)', source.table_name,
+                trigger_arguments);
         end if;
     end loop;
 end;
