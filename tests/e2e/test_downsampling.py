@@ -147,7 +147,7 @@ def test_detail_older_than_the_cutoff_is_kept_only_at_daily_grain(built, monkeyp
     assert mart_checksums(url) == after
     run_dbt(
         url,
-        ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
+        ["run", "--quiet", "--full-refresh", "--select", "staging", "intermediate", "marts"],
         "target/test-downsampling",
         check=True,
     )

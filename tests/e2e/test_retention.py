@@ -107,7 +107,7 @@ def test_purging_raw_data_changes_no_mart(built, monkeypatch):
     # A full refresh rebuilds from raw what raw holds and carries the purged days over.
     run_dbt(
         url,
-        ["run", "--quiet", "--full-refresh", "--select", "intermediate", "marts"],
+        ["run", "--quiet", "--full-refresh", "--select", "staging", "intermediate", "marts"],
         "target/test-retention",
         check=True,
     )

@@ -264,26 +264,62 @@ priced as (
 -- and days its calls span. An id seen once belongs to a client that starts a new id in every
 -- process: such calls are grouped by host and working directory, a new session after
 -- `session_inactivity_gap_minutes` without calls. Decided per id over everything staged, so the
--- days a run rebuilds see the counts a full refresh sees.
+-- days a run rebuilds see the counts a full refresh sees. A run by day counts the ids of its
+-- calls on the days it rebuilds as staged and on the other days as the fact holds them (an
+-- index lookup per id): those days did not change, and counting all of staging was most of a
+-- nightly build at 5 M events. The fact's rows before the retention horizon are not staged any
+-- more, so not counted, as a full refresh would not.
+{%- set collector_sources = ['stg_collector__telemetry_events', 'stg_landing__collector_events'] %}
 session_id_calls as (
-
+    {% if days is not none %}
+    select
+        source_system,
+        source_session_id,
+        sum(call_count) as call_count
+    from (
+        select
+            source_system,
+            source_session_id,
+            count(*) as call_count
+        from collector_shaped
+        group by source_system, source_session_id
+        union all
+        select
+            wanted.source_system,
+            wanted.source_session_id,
+            found.call_count
+        from (
+            select distinct source_system, source_session_id from collector_shaped
+            where source_session_id is not null
+        ) as wanted
+        cross join lateral (
+            select count(*) as call_count from {{ this }} as calls
+            where calls.source_system = wanted.source_system
+                and calls.source_session_id = wanted.source_session_id
+                and not {{ on_days('calls.call_date', days) }}
+                and calls.occurred_at >= {{ retention_horizon() }}
+            offset 0
+        ) as found
+    ) as counted
+    group by source_system, source_session_id
+    {% else %}
     select
         source_system,
         session_id as source_session_id,
         count(*) as call_count
     from (
+        {%- for view in collector_sources %}
         select
             source_system,
             session_id
-        from {{ ref('stg_collector__telemetry_events') }}
+        from {{ ref(view) }}
+        {%- if not loop.last %}
         union all
-        select
-            source_system,
-            session_id
-        from {{ ref('stg_landing__collector_events') }}
+        {%- endif %}
+        {%- endfor %}
     ) as staged
     group by source_system, session_id
-
+    {% endif %}
 ),
 
 with_id_kind as (

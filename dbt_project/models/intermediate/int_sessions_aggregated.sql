@@ -21,37 +21,28 @@ with
 
 calls as (
 
-    select * from {{ ref('int_agent_calls_unioned') }} as calls
-    where {{ in_touched_sessions('calls') }}
+    {{ rows_in_touched_sessions(ref('int_agent_calls_unioned')) }}
 
 ),
 
 tool_calls as (
 
-    select * from {{ ref('int_tool_calls') }} as tool_calls
-    where {{ in_touched_sessions('tool_calls') }}
+    {{ rows_in_touched_sessions(ref('int_tool_calls')) }}
 
 ),
 
 -- A transcript counts only in a session of its id's calls (session_transcripts below).
 transcripts as (
 
-    select * from {{ ref('stg_collector__session_transcripts') }}
-    where session_id in (
-            select calls.source_session_id
-            from calls
-            where calls.source_system = 'collector'
-        )
+    {{ rows_with_ids(ref('stg_collector__session_transcripts'), 'session_id',
+        "select source_session_id from calls where source_system = 'collector'") }}
 
 ),
 
 transcript_messages as (
 
-    select * from {{ ref('stg_collector__transcript_messages') }}
-    where session_id in (
-            select transcripts.session_id
-            from transcripts
-        )
+    {{ rows_with_ids(ref('stg_collector__transcript_messages'), 'session_id',
+        'select session_id from transcripts') }}
 
 ),
 

@@ -53,11 +53,19 @@ def _monitoring_interval() -> float:
     return settings.number("ATW_MONITORING_REFRESH_SECONDS")
 
 
-def _skipped(key: dg.AssetKey, monitoring_due: bool, staging_missing: bool = False) -> bool:
+def _skipped(
+    key: dg.AssetKey, monitoring_due: bool, staging_missing: bool = False, asset_graph=None
+) -> bool:
     # Staging views read raw as it is: new rows need no view rebuilt (the translator's raw
     # edges keep each load before the models reading it). Their suites run in the nightly run.
+    # A staging table (the Claude Code responses and tool calls) is rebuilt like a model.
     if key.path[0] == "staging":
-        return not staging_missing
+        is_view = (
+            asset_graph is None
+            or asset_graph.get(key).metadata.get("dagster-dbt/materialization_type", "view")
+            == "view"
+        )
+        return is_view and not staging_missing
     # Retention and downsampling are the nightly run's: nothing new ever makes rows old.
     if key in (RETENTION, DOWNSAMPLE):
         return True
@@ -129,7 +137,7 @@ def micro_batch_request(
     affected = {
         key
         for key in _downstream(selection.resolve(asset_graph), asset_graph)
-        if not _skipped(key, with_monitoring, staging_missing)
+        if not _skipped(key, with_monitoring, staging_missing, asset_graph)
     }
     checks = {
         check

@@ -1,3 +1,9 @@
+{{ config(materialized='table', indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}]) }}
+{#- A table, unlike the other staging models: choosing each response's copy ranks every line of
+    history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
+    view it was computed again by each of its readers (dbt tests, GX suite, the models built
+    from it), over all of history each time. Built once per staging build, read by time
+    through its index. -#}
 {#- One row per Claude Code API response, counted once across every file, by the rules of
     ccusage 20.0.24's daily report (the most complete of its reports, so the one the warehouse
     counts by). One response is logged as several lines (one per content block), and resumed,

@@ -1,3 +1,9 @@
+{{ config(materialized='table', indexes=[{'columns': ['occurred_at']}]) }}
+{#- A table, unlike the other staging models: choosing each response's copy ranks every line of
+    history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
+    view it was computed again by each of its readers (dbt tests, GX suite, the models built
+    from it), over all of history each time. Built once per staging build, read by time
+    through its index. -#}
 {#- Claude Code API responses counted by the rules of ccusage 20.0.24's session, monthly and
     blocks reports, which differ from its daily report (stg_claude_code__api_responses):
     - `progress` lines are not read;

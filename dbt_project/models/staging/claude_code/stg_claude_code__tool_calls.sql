@@ -1,3 +1,9 @@
+{{ config(materialized='table', indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}]) }}
+{#- A table, unlike the other staging models: counting each tool use once ranks every line of
+    history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
+    view it was computed again by each of its readers (dbt tests, GX suite, the models built
+    from it), over all of history each time. Built once per staging build, read by time
+    through its index. -#}
 {#- One row per tool call of a Claude Code log: each tool_use block counted once (resumed and
     forked logs repeat it; the non-sidechain, earliest copy wins), with its tool_result. -#}
 with
