@@ -88,8 +88,9 @@ def test_an_incremental_run_rebuilds_exactly_the_changed_days(small_collector):
 
 def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collector):
     """With the default late-load margin (6 h), a build minutes after the first rebuilds nothing
-    (and no more than the lookback days, were there any): the watermark is the write horizon the first build took, not its start less
-    the margin, which would count the whole bulk load as late."""
+    (and no more than the lookback days, were there any): the watermark is the write horizon
+    the first build took, not its start less the margin, which would count the whole bulk load
+    as late."""
     urls = small_collector
     load_all_sources(urls, "incremental-horizon")
     run_dbt(
