@@ -272,53 +272,57 @@ priced as (
 {%- set collector_sources = ['stg_collector__telemetry_events', 'stg_landing__collector_events'] %}
 session_id_calls as (
     {% if days is not none %}
-    select
-        source_system,
-        source_session_id,
-        sum(call_count) as call_count
-    from (
         select
             source_system,
             source_session_id,
-            count(*) as call_count
-        from collector_shaped
-        group by source_system, source_session_id
-        union all
-        select
-            wanted.source_system,
-            wanted.source_session_id,
-            found.call_count
+            sum(call_count) as call_count
         from (
-            select distinct source_system, source_session_id from collector_shaped
-            where source_session_id is not null
-        ) as wanted
-        cross join lateral (
-            select count(*) as call_count from {{ this }} as calls
-            where calls.source_system = wanted.source_system
-                and calls.source_session_id = wanted.source_session_id
-                and not {{ on_days('calls.call_date', days) }}
-                and calls.occurred_at >= {{ retention_horizon() }}
-            offset 0
-        ) as found
-    ) as counted
-    group by source_system, source_session_id
+            select
+                source_system,
+                source_session_id,
+                count(*) as call_count
+            from collector_shaped
+            group by source_system, source_session_id
+            union all
+            select
+                wanted.source_system,
+                wanted.source_session_id,
+                found.call_count
+            from (
+                select distinct
+                    source_system,
+                    source_session_id
+                from collector_shaped
+                where source_session_id is not null
+            ) as wanted
+            -- `offset 0` keeps the lookup per id: flattened, it became a hash of the fact.
+            cross join lateral (
+                select count(*) as call_count from {{ this }} as calls
+                where calls.source_system = wanted.source_system
+                    and calls.source_session_id = wanted.source_session_id
+                    and not {{ on_days('calls.call_date', days) }}
+                    and calls.occurred_at >= {{ retention_horizon() }}
+                offset 0 -- noqa: AM09
+            ) as found
+        ) as counted
+        group by source_system, source_session_id
     {% else %}
-    select
-        source_system,
-        session_id as source_session_id,
-        count(*) as call_count
-    from (
-        {%- for view in collector_sources %}
         select
             source_system,
-            session_id
-        from {{ ref(view) }}
-        {%- if not loop.last %}
-        union all
-        {%- endif %}
-        {%- endfor %}
-    ) as staged
-    group by source_system, session_id
+            session_id as source_session_id,
+            count(*) as call_count
+        from (
+            {%- for view in collector_sources %}
+                select
+                    source_system,
+                    session_id
+                from {{ ref(view) }}
+                {%- if not loop.last %}
+                    union all
+                {%- endif %}
+            {%- endfor %}
+        ) as staged
+        group by source_system, session_id
     {% endif %}
 ),
 

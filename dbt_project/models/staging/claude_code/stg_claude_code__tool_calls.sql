@@ -1,4 +1,9 @@
-{{ config(materialized='table', indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}]) }}
+{{
+    config(
+        materialized='table',
+        indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}],
+    )
+}}
 {#- A table, unlike the other staging models: counting each tool use once ranks every line of
     history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
     view it was computed again by each of its readers (dbt tests, GX suite, the models built
