@@ -20,14 +20,11 @@
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where == '__rebuilt_since__' -%}
-        {%- set since = env_var('ATW_DBT_TESTS_PASSED_FROM', '') | trim -%}
-        {%- if since == '' -%}
+        {%- set since = tests_passed_from() -%}
+        {%- if since is none -%}
             {%- do return(relation) -%}
         {%- endif -%}
-        {%- if not modules.re.fullmatch('[0-9T:.+ -]+', since) -%}
-            {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM holds something other than a timestamp') -%}
-        {%- endif -%}
-        {%- do return('(select * from ' ~ relation ~ " where rebuilt_at >= '" ~ since ~ "'::timestamptz) as dbt_subquery") -%}
+        {%- do return('(select * from ' ~ relation ~ ' where rebuilt_at >= ' ~ since ~ ') as dbt_subquery') -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
@@ -65,4 +62,17 @@
         'stg_claude_code__session_responses',
         'stg_claude_code__tool_calls',
     ]) }}
+{% endmacro %}
+
+{#- The watermark of the step's tests (ATW_DBT_TESTS_PASSED_FROM) as a SQL timestamptz, or none
+    when they read every row. -#}
+{% macro tests_passed_from() %}
+    {%- set since = env_var('ATW_DBT_TESTS_PASSED_FROM', '') | trim -%}
+    {%- if since == '' -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- if not modules.re.fullmatch('[0-9T:.+ -]+', since) -%}
+        {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM holds something other than a timestamp') -%}
+    {%- endif -%}
+    {%- do return("'" ~ since ~ "'::timestamptz") -%}
 {% endmacro %}

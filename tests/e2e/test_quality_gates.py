@@ -5,9 +5,12 @@ shows that its blocking check fails, that nothing downstream of it materialized,
 marts kept their last good state, and finally undoes the corruption.
 """
 
+import re
+
 import dagster as dg
 import pytest
 from dagster import DagsterInstance
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from expectations.suites import SUITES
@@ -437,3 +440,70 @@ def test_a_run_of_part_of_a_step_leaves_its_test_watermark(built):
     assert watermark() == before
     run(*dbt_staging_models.keys)
     assert watermark() is not None and (before is None or watermark() > before)
+
+
+def _written_now(conn, table: str, where: str, **values) -> None:
+    """A copy of the first row of `table` matching `where`, as a build would write it now
+    (`rebuilt_at`), with `values` in place of its columns."""
+    relation = sql.Identifier(*table.split("."))
+    conn.execute(
+        sql.SQL(
+            "insert into {table} select (jsonb_populate_record(null::{table}, to_jsonb(t) "
+            "|| %s || jsonb_build_object('rebuilt_at', now()))).* "
+            "from {table} as t where {where} limit 1"
+        ).format(table=relation, where=sql.SQL(where)),
+        (Jsonb(values),),
+    )
+
+
+def test_the_key_tests_look_up_the_keys_written_since_in_every_row(built, monkeypatch):
+    """The calls fact's and the tool calls' key tests read the rows rebuilt since they last
+    passed and look each key up in the whole table: a duplicate of a row written long before,
+    and a tool call whose call is gone, fail them; with nothing written since they pass."""
+    from orchestration.defs.dbt.manifest import run_dbt
+
+    urls, _ = built
+    tests = ["--select", "test_name:unique_key", "test_name:key_exists_in"]
+
+    def failing(passed_from: str | None) -> set[str]:
+        if passed_from is None:
+            monkeypatch.delenv("ATW_DBT_TESTS_PASSED_FROM", raising=False)
+        else:
+            monkeypatch.setenv("ATW_DBT_TESTS_PASSED_FROM", passed_from)
+        done = run_dbt(urls.warehouse, ["test", *tests], "target/key-tests", capture_output=True)
+        output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout.decode(errors="replace"))
+        names = (
+            "unique_key_int_agent_calls_unioned",
+            "unique_key_int_tool_calls",
+            "key_exists_in_int_tool_calls",
+        )
+        return {name for name in names if f"Failure in test {name}" in output}
+
+    with connect(urls.warehouse) as conn:
+        since = conn.execute("select now()").fetchone()[0].isoformat()
+    assert failing(since) == set()
+    try:
+        with connect(urls.warehouse) as conn:
+            oldest = "call_date = (select min(call_date) from {})"
+            fact = "intermediate.int_agent_calls_unioned"
+            tools = "intermediate.int_tool_calls"
+            _written_now(conn, fact, oldest.format(fact))
+            _written_now(conn, tools, oldest.format(tools))
+            _written_now(conn, tools, oldest.format(tools), tool_call_id="gone#0", call_id="gone")
+        expected = {
+            "unique_key_int_agent_calls_unioned",
+            "unique_key_int_tool_calls",
+            "key_exists_in_int_tool_calls",
+        }
+        assert failing(since) == expected
+        assert failing(None) == expected
+    finally:
+        with connect(urls.warehouse) as conn:
+            for table in ("intermediate.int_agent_calls_unioned", "intermediate.int_tool_calls"):
+                conn.execute(
+                    sql.SQL("delete from {} where rebuilt_at >= %s").format(
+                        sql.Identifier(*table.split("."))
+                    ),
+                    (since,),
+                )
+    assert failing(since) == set()

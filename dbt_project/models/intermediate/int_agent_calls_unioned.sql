@@ -18,6 +18,7 @@
             "{{ delete_vanished_days() }}",
             "{{ stamp_edited_rows() }}",
             "{{ index_if_absent(['occurred_at']) }}",
+            "{{ index_if_absent(['call_id']) }}",
             "{{ remember_prices() }}",
             "{{ record_build_watermark() }}",
         ],

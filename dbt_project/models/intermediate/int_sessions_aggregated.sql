@@ -8,7 +8,10 @@
             "{{ stage_touched_sessions(ref('int_agent_calls_unioned')) }}",
             "{{ delete_touched_sessions() }}",
         ],
-        post_hook=["{{ record_build_watermark() }}"],
+        post_hook=[
+            "{{ index_if_absent(['ended_at']) }}",
+            "{{ record_build_watermark() }}",
+        ],
         indexes=[{'columns': ['source_system', 'session_id']}],
     )
 }}

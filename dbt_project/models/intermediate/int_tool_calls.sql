@@ -13,6 +13,7 @@
             "{{ delete_days_missing_from(ref('int_agent_calls_unioned')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ index_if_absent(['occurred_at']) }}",
+            "{{ index_if_absent(['tool_call_id']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],

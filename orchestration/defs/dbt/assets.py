@@ -217,8 +217,18 @@ def dbt_calls_model(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, databases: TelemetryDatabases
 ):
     """The incremental calls fact: the days that changed since its last build, and the run's
-    partitions unless it is a routine run (`rebuild_window`)."""
-    yield from _build(context, dbt, databases, rebuild_window(context))
+    partitions unless it is a routine run (`rebuild_window`). Its key tests read the rows
+    rebuilt since they last passed."""
+    url = databases.urls().warehouse
+    with test_window.test_days(
+        url,
+        validation_scope.is_full(context),
+        test_window.CALLS_WATERMARK,
+        whole_selection=not context.is_subset,
+    ) as test_variables:
+        yield from _build(
+            context, dbt, databases, rebuild_window(context), test_variables=test_variables
+        )
 
 
 @dbt_assets(

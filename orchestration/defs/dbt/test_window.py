@@ -23,6 +23,7 @@ VARIABLE = "ATW_DBT_TEST_DAYS"
 PASSED_FROM = "ATW_DBT_TESTS_PASSED_FROM"
 WATERMARK = "dbt_staging_tests"
 MART_WATERMARK = "dbt_mart_tests"
+CALLS_WATERMARK = "dbt_calls_tests"
 RAW_SOURCES = windows.days_of()
 CALLS_FACT = "intermediate.int_agent_calls_unioned"
 
