@@ -8,7 +8,9 @@
     sets it too, for the singular tests that start from the staging views (in_test_window).
     A test of an incremental model whose key holds the day its builds replace whole reads the
     rows rebuilt since the tests last passed instead (`where: __rebuilt_since__`, from
-    ATW_DBT_TESTS_PASSED_FROM, the watermark; unset for every row). -#}
+    ATW_DBT_TESTS_PASSED_FROM, the watermark; unset for every row), and a key test of a view
+    whose raw table has that key as its primary key the rows loaded since
+    (`where: __loaded_since__`). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == '__changed_days__' -%}
@@ -25,6 +27,14 @@
             {%- do return(relation) -%}
         {%- endif -%}
         {%- do return('(select * from ' ~ relation ~ ' where rebuilt_at >= ' ~ since ~ ') as dbt_subquery') -%}
+    {%- elif where == '__loaded_since__' -%}
+        {#- For a view whose raw table's key is the tested key (unique by construction): its rows
+            loaded since the tests last passed, through the raw table's `_loaded_at` index. #}
+        {%- set since = tests_passed_from() -%}
+        {%- if since is none -%}
+            {%- do return(relation) -%}
+        {%- endif -%}
+        {%- do return('(select * from ' ~ relation ~ ' where loaded_at >= ' ~ since ~ ') as dbt_subquery') -%}
     {%- elif where -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') as dbt_subquery') -%}
     {%- endif -%}
