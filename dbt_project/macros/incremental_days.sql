@@ -158,31 +158,31 @@
             where {{ in_days('occurred_at', changed) }}
             union
             {#- A tool's result logged on a changed day completes a tool call of a response
-                on another day (past midnight, or days later): int_tool_calls rebuilds the
-                days the fact rebuilds. Looked up in the result's own log, keyed as
-                stg_claude_code__tool_calls keys them. #}
+                on another day (past midnight, or days later), in any log, as
+                stg_claude_code__tool_calls pairs them: int_tool_calls rebuilds the days the
+                fact rebuilds. Each result's tool use is looked up through the GIN index on
+                `tool_uses` (raw_schema.sql; `offset 0` keeps it a lookup), keyed as
+                stg_claude_code__tool_calls keys it. #}
             select 'claude_code:' || uses.message_id || ':' || coalesce(uses.request_id, '')
             from (
-                select distinct lines.file_path, tool_result.block ->> 'tool_use_id' as tool_use_id
+                select distinct tool_result.block ->> 'tool_use_id' as tool_use_id
                 from {{ source('claude_code', 'claude_code_lines') }} as lines
                 cross join lateral jsonb_array_elements(lines.tool_results)
                     as tool_result (block)
                 where {{ in_days('lines.occurred_at', changed) }}
                     and jsonb_typeof(lines.tool_results) = 'array'
             ) as results
-            {#- A lookup in the result's log (the lines' key starts with the path): joined,
-                the planner read every tool use of history. #}
             cross join lateral (
                 select message_id, request_id
-                from {{ source('claude_code', 'claude_code_lines') }} as same_log
-                where same_log.file_path = results.file_path
-                    and jsonb_typeof(same_log.tool_uses) = 'array'
-                    and same_log.tool_uses @> jsonb_build_array(
+                from {{ source('claude_code', 'claude_code_lines') }} as using_lines
+                where using_lines.tool_uses @> jsonb_build_array(
                         jsonb_build_object('id', results.tool_use_id))
-                    and same_log.message_id is not null
-                    and not {{ in_days('same_log.occurred_at', changed) }}
+                    and jsonb_typeof(using_lines.tool_uses) = 'array'
+                    and using_lines.message_id is not null
+                    and not {{ in_days('using_lines.occurred_at', changed) }}
                 offset 0
             ) as uses
+            where results.tool_use_id is not null
         ),
 
         sharing as (
@@ -394,17 +394,30 @@
     {{ return("coalesce(" ~ stored ~ ", " ~ fallback ~ ", '-infinity'::timestamptz)") }}
 {% endmacro %}
 
-{#- Post-hook: stores the horizon this build's compilation took (a full build takes one too). -#}
-{% macro record_build_watermark() %}
+{#- Post-hook: stores the horizon this build's compilation took (a full build takes one too).
+    `bounded_by`: tables built from raw earlier in the run that this model reads, with a
+    watermark of their own (the Claude Code staging tables): the stored horizon is no later
+    than theirs. A load that commits after such a table was built and before this model took
+    its horizon is in raw, where this model chose its days, but not in the table it read; the
+    next build must read it again. -#}
+{% macro record_build_watermark(bounded_by=[]) %}
     {%- if execute -%}
     {%- set table = build_watermarks_relation() -%}
+    {#- Two models built side by side would race to create the table (`if not exists` is not
+        safe against a concurrent create): one at a time, until the build commits. #}
+    select pg_advisory_xact_lock(hashtext('{{ table }}'));
     create table if not exists {{ table }} (
         model_name text primary key,
         built_from timestamptz not null,
         updated_at timestamptz not null default now()
     );
     insert into {{ table }} (model_name, built_from)
-    select '{{ this.identifier }}', horizon::timestamptz
+    select '{{ this.identifier }}', least(
+        horizon::timestamptz
+        {%- for model_name in bounded_by %},
+        (select built_from from {{ table }} where model_name = '{{ model_name }}')
+        {%- endfor %}
+    )
     from (select nullif(current_setting('{{ _horizon_setting() }}', true), '') as horizon) as taken
     where horizon is not null
     on conflict (model_name) do update

@@ -75,7 +75,7 @@ def test_the_calls_fact_stays_partitioned_by_month(secured_clone):
     url = secured_clone.warehouse
     built = _state(url)
     _expect_partitioned(built)
-    assert built["rows"][0] > 1000 and len(built["indexes"]) == 5
+    assert built["rows"][0] > 1000 and len(built["indexes"]) == 6  # call_id: the key test
 
     # A full refresh builds under dbt's temporary name; its partitions then take the model's.
     run_dbt(

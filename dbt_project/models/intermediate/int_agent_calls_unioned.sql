@@ -20,7 +20,7 @@
             "{{ index_if_absent(['occurred_at']) }}",
             "{{ index_if_absent(['call_id']) }}",
             "{{ remember_prices() }}",
-            "{{ record_build_watermark() }}",
+            "{{ record_build_watermark(['stg_claude_code__api_responses', 'stg_claude_code__tool_calls']) }}",
         ],
         indexes=[
             {'columns': ['call_date']},
@@ -269,7 +269,8 @@ priced as (
 -- calls on the days it rebuilds as staged and on the other days as the fact holds them (an
 -- index lookup per id): those days did not change, and counting all of staging was most of a
 -- nightly build at 5 M events. The fact's rows before the retention horizon are not staged any
--- more, so not counted, as a full refresh would not.
+-- more, so not counted, as a full refresh would not. (A backfill of purged days stages some of
+-- them again until the next purge: a full refresh then counts them, this does not.)
 {%- set collector_sources = ['stg_collector__telemetry_events', 'stg_landing__collector_events'] %}
 session_id_calls as (
     {% if days is not none %}

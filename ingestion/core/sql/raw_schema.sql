@@ -702,8 +702,10 @@ begin
                 and tgname = 'log_deleted_days'
                 and tgnargs <> cardinality(source.time_columns)
         ) then
-            execute format('drop trigger log_updated_days on raw.%I', source.table_name);
-            execute format('drop trigger log_deleted_days on raw.%I', source.table_name);
+            execute format('drop trigger if exists log_updated_days on raw.%I',
+                source.table_name);
+            execute format('drop trigger if exists log_deleted_days on raw.%I',
+                source.table_name);
         end if;
         if not exists (
             select 1 from pg_trigger
@@ -763,6 +765,17 @@ begin
     if to_regclass('ops.dq_validation_results_validated_at') is null then
         create index dq_validation_results_validated_at on ops.dq_validation_results
             (validated_at);
+    end if;
+end;
+$$;
+
+-- The tool uses of Claude Code lines, by id (`tool_uses @> '[{"id": ...}]'`): the calls fact
+-- finds the response a late tool result answers through it (macros/incremental_days.sql).
+do $$
+begin
+    if to_regclass('raw.claude_code_lines_tool_uses_gin') is null then
+        create index claude_code_lines_tool_uses_gin on raw.claude_code_lines
+            using gin (tool_uses jsonb_path_ops);
     end if;
 end;
 $$;

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='table',
+        post_hook=["{{ record_build_watermark() }}"],
         indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}],
     )
 }}
@@ -9,6 +10,7 @@
     view it was computed again by each of its readers (dbt tests, GX suite, the models built
     from it), over all of history each time. Built once per staging build, read by time
     through its index. -#}
+{%- do take_build_horizon() -%}
 {#- One row per Claude Code API response, counted once across every file, by the rules of
     ccusage 20.0.24's daily report (the most complete of its reports, so the one the warehouse
     counts by). One response is logged as several lines (one per content block), and resumed,

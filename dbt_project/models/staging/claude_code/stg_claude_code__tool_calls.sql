@@ -1,6 +1,7 @@
 {{
     config(
         materialized='table',
+        post_hook=["{{ record_build_watermark() }}"],
         indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}],
     )
 }}
@@ -9,6 +10,7 @@
     view it was computed again by each of its readers (dbt tests, GX suite, the models built
     from it), over all of history each time. Built once per staging build, read by time
     through its index. -#}
+{%- do take_build_horizon() -%}
 {#- One row per tool call of a Claude Code log: each tool_use block counted once (resumed and
     forked logs repeat it; the non-sidechain, earliest copy wins), with its tool_result. -#}
 with
