@@ -406,6 +406,8 @@
     {#- Two models built side by side would race to create the table (`if not exists` is not
         safe against a concurrent create): one at a time, until the build commits. #}
     select pg_advisory_xact_lock(hashtext('{{ table }}'));
+    {#- A staging table built on its own comes before the intermediate schema. #}
+    create schema if not exists {{ table.schema }};
     create table if not exists {{ table }} (
         model_name text primary key,
         built_from timestamptz not null,
