@@ -88,80 +88,9 @@ def _copy_collector_day(conn, day, to_day, id_offset) -> int:
     ).rowcount
 
 
-def _tool_events_across_midnight(conn, day) -> None:
-    """A load: three hook events of one client process each (ids seen once), on one host and
-    directory, minutes apart across the midnight after `day`: one derived session over two
-    days, whose tool n-grams on the second day read the first day's tools."""
-    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
-    template = conn.execute(
-        "select source_id from raw.collector_events where tool_name is not null "
-        "and host_id is not null order by source_id limit 1"
-    ).fetchone()[0]
-    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    for number, (minutes, tool) in enumerate([(-10, "Read"), (-5, "Grep"), (5, "Edit")]):
-        columns = [
-            column
-            for (column,) in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' "
-                "and table_name = 'collector_events' and column_name not like '\\_%' "
-                "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
-                "'working_dir') order by ordinal_position"
-            )
-        ]
-        listed = sql.SQL(", ").join(map(sql.Identifier, columns))
-        conn.execute(
-            sql.SQL(
-                "insert into raw.collector_events "
-                "(source_id, created_at, session_id, tool_name, working_dir, {columns}) "
-                "select %s, %s, %s, %s, '/equivalence', {columns} from raw.collector_events "
-                "where source_id = %s"
-            ).format(columns=listed),
-            (
-                3 * 10**9 + number,
-                midnight + timedelta(minutes=minutes),
-                f"equivalence-process-{number}",
-                tool,
-                template,
-            ),
-        )
-
-
-def _tools_on_a_quiet_day(conn, day) -> list[int]:
-    """A load: a Read and then an Edit, five minutes apart, of one derived session on `day`, a
-    day with no other tool call; their source ids."""
-    ids = [4 * 10**9, 4 * 10**9 + 1]
-    conn.execute("select set_config('atw.run_id', 'equivalence', false)")
-    template = conn.execute(
-        "select source_id from raw.collector_events where tool_name is not null "
-        "and host_id is not null order by source_id limit 1"
-    ).fetchone()[0]
-    columns = [
-        column
-        for (column,) in conn.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = 'collector_events' and column_name not like '\\_%' "
-            "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
-            "'working_dir') order by ordinal_position"
-        )
-    ]
-    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
-    noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
-    for source_id, minutes, tool in zip(ids, (0, 5), ("Read", "Edit"), strict=True):
-        conn.execute(
-            sql.SQL(
-                "insert into raw.collector_events "
-                "(source_id, created_at, session_id, tool_name, working_dir, {columns}) "
-                "select %s, %s, %s, %s, '/quiet', {columns} from raw.collector_events "
-                "where source_id = %s"
-            ).format(columns=listed),
-            (source_id, noon + timedelta(minutes=minutes), f"quiet-{source_id}", tool, template),
-        )
-    return ids
-
-
-def _hook_event(conn, source_id, at, working_dir, tool=None) -> None:
+def _hook_event(conn, source_id, at, working_dir, tool=None, session_id=None) -> None:
     """A load: one hook event of a client process (an id seen once, so a derived session), on
-    the sample's first host, in `working_dir`."""
+    the sample's first host, in `working_dir`; `session_id` the id it sends (its own)."""
     conn.execute("select set_config('atw.run_id', 'equivalence', false)")
     template = conn.execute(
         "select source_id from raw.collector_events where tool_name is not null "
@@ -184,8 +113,36 @@ def _hook_event(conn, source_id, at, working_dir, tool=None) -> None:
             "select %s, %s, %s, %s, %s, {columns} from raw.collector_events "
             "where source_id = %s"
         ).format(columns=listed),
-        (source_id, at, f"process-{source_id}", tool, working_dir, template),
+        (source_id, at, session_id or f"process-{source_id}", tool, working_dir, template),
     )
+
+
+def _tool_events_across_midnight(conn, day) -> None:
+    """A load: three hook events of one client process each (ids seen once), on one host and
+    directory, minutes apart across the midnight after `day`: one derived session over two
+    days, whose tool n-grams on the second day read the first day's tools."""
+    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for number, (minutes, tool) in enumerate([(-10, "Read"), (-5, "Grep"), (5, "Edit")]):
+        _hook_event(
+            conn,
+            3 * 10**9 + number,
+            midnight + timedelta(minutes=minutes),
+            "/equivalence",
+            tool,
+            f"equivalence-process-{number}",
+        )
+
+
+def _tools_on_a_quiet_day(conn, day) -> list[int]:
+    """A load: a Read and then an Edit, five minutes apart, of one derived session on `day`, a
+    day with no other tool call; their source ids."""
+    ids = [4 * 10**9, 4 * 10**9 + 1]
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    for source_id, minutes, tool in zip(ids, (0, 5), ("Read", "Edit"), strict=True):
+        _hook_event(
+            conn, source_id, noon + timedelta(minutes=minutes), "/quiet", tool, f"quiet-{source_id}"
+        )
+    return ids
 
 
 def _claude_code_line(conn, **values) -> None:
