@@ -145,6 +145,18 @@ def _tools_on_a_quiet_day(conn, day) -> list[int]:
     return ids
 
 
+def _errors(conn, first_id, times) -> list[int]:
+    """A load: one erring hook event at each of `times`, of one tenant (the first host's); their
+    source ids."""
+    ids = list(range(first_id, first_id + len(times)))
+    for source_id, at in zip(ids, times, strict=True):
+        _hook_event(conn, source_id, at, "/errors", "Bash", f"errors-{source_id}")
+    conn.execute(
+        "update raw.collector_events set decision = 'ERROR' where source_id = any(%s)", (ids,)
+    )
+    return ids
+
+
 def _claude_code_line(conn, **values) -> None:
     """A load: one Claude Code log line, the sample's first assistant line with usage with
     `values` (datetimes included) in place of its columns."""
@@ -211,6 +223,18 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             _event_at=_midnight(tool_night) - timedelta(minutes=2),
             tool_uses=[{"type": "tool_use", "id": "toolu_equivalence", "name": "Bash"}],
         )
+        # Two error clusters (five errors within ten minutes each), one ending before a
+        # midnight, one starting after it. The next load brings errors just after that
+        # midnight that join both into one, on the later day only.
+        cluster_night = _midnight(last_day + timedelta(days=11))
+        _errors(
+            conn,
+            6 * 10**9,
+            [
+                cluster_night + timedelta(minutes=m)
+                for m in (-15, -13, -8, -7, -6, -5, 8, 9, 10, 11, 12)
+            ],
+        )
     _build(url)
     with connect(url) as conn:
         assert _count(conn, "int_tool_sequences_daily", quiet_day) == 1
@@ -275,8 +299,22 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             usage_at=_midnight(relay_night) - timedelta(minutes=1),
             _event_at=_midnight(relay_night) + timedelta(minutes=1),
         )
+        bridge = _errors(
+            conn, 6 * 10**9 + 100, [cluster_night + timedelta(minutes=m) for m in (0, 3)]
+        )
     assert edited > 0
     _build(url)
+    with connect(url) as conn:
+        clusters = conn.execute(
+            "select started_at, ended_at, call_count from intermediate.int_anomalies "
+            "where anomaly_type = 'error_cluster' and started_at >= %s and started_at < %s",
+            (cluster_night - timedelta(hours=1), cluster_night + timedelta(hours=1)),
+        ).fetchall()
+        assert clusters == [
+            (cluster_night - timedelta(minutes=15), cluster_night + timedelta(minutes=12), 13)
+        ], clusters
+        # The first of those errors goes: the clusters part again (the later day changed).
+        conn.execute("delete from raw.collector_events where source_id = %s", (bridge[0],))
     with connect(url) as conn:
         relayed = conn.execute(
             "select call_date from intermediate.int_agent_calls_unioned "

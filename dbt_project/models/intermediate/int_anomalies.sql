@@ -17,11 +17,10 @@
       once that window holds at least `anomaly_min_samples` calls;
     - error_cluster: at least `error_cluster_min_errors` errors of one tenant within
       `error_cluster_window_minutes`; overlapping windows merge into one cluster.
-    Incremental by UTC day for the spikes; the clusters are recomputed whole from the errors
-    (macros/incremental_anomalies.sql). -#}
+    Incremental by UTC day for the spikes, and over time ranges around the changed days that
+    no cluster crosses for the clusters (macros/incremental_anomalies.sql). -#}
 {%- do take_build_horizon() -%}
 {%- set window = "interval '" ~ var('anomaly_window_days') ~ " days'" -%}
-{%- set cluster_window = "interval '" ~ var('error_cluster_window_minutes') ~ " minutes'" -%}
 with
 
 calls as (
@@ -154,19 +153,33 @@ latency_spikes as (
 
 ),
 
-errors as (
+error_calls as (
+
+    {{ cluster_errors(ref('int_agent_calls_unioned')) }}
+
+),
+
+counted_errors as (
 
     select
         call_id,
         tenant_id,
         agent_name,
         occurred_at,
+        in_range,
         count(*) over (
             partition by tenant_id order by occurred_at
-            range between {{ cluster_window }} preceding and current row
+            range between {{ cluster_window() }} preceding and current row
         ) as errors_in_window
-    from calls
-    where is_error
+    from error_calls
+
+),
+
+-- The errors that may join a cluster (those before the ranges only fill their windows).
+errors as (
+
+    select * from counted_errors
+    where in_range
 
 ),
 
@@ -176,7 +189,7 @@ dense_windows as (
 
     select
         tenant_id,
-        occurred_at - {{ cluster_window }} as window_start,
+        occurred_at - {{ cluster_window() }} as window_start,
         occurred_at as window_end
     from errors
     where errors_in_window >= {{ var('error_cluster_min_errors') }}
