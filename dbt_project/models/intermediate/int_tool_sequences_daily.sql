@@ -10,6 +10,8 @@
             "{{ add_rebuilt_at_if_absent() }}",
         ],
         post_hook=[
+            "{{ log_changes(['call_date', 'source_system', 'session_id', 'tools', 'sequence_length',
+                'occurrence_count', 'first_seen_at', 'last_seen_at', 'is_session_first_day']) }}",
             "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
@@ -23,7 +25,7 @@
     partial counts fct_tool_sequences rolls up. An n-gram reads up to four earlier calls of its
     session, which may lie on earlier days, so an incremental run rebuilds every day of each
     session with tool calls on a changed day (macros/incremental_days.sql), reading all of those
-    sessions' calls. -#}
+    sessions' calls. Its rows' changes are logged for fct_tool_sequences (macros/change_log.sql). -#}
 {%- set days = session_days(ref('int_tool_calls')) -%}
 with
 

@@ -1,11 +1,197 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='tool_sequence',
+        on_schema_change='fail',
+        pre_hook=["{{ consume_changes(ref('int_tool_sequences_daily')) }}"],
+        post_hook=[
+            "delete from {{ this }} where occurrence_count = 0",
+            "{{ index_if_absent(['tool_sequence']) }}",
+        ],
+        indexes=[{'columns': ['tool_sequence']}],
+    )
+}}
 {#- Consecutive tool calls within a session as n-grams of length 2 to 5 (seed 003's
     detectToolSequences, counted per n-gram rather than per growing prefix), e.g. Read->Edit,
-    rolled up from their counts per day and session (int_tool_sequences_daily). -#}
+    rolled up from their counts per day and session (int_tool_sequences_daily).
+    Incremental by exact deltas: a run applies the rows int_tool_sequences_daily deleted and
+    inserted since (its change log, macros/change_log.sql) to the n-grams they belong to.
+    Sums and counts add up. The earliest and latest times stay unless the row holding one
+    went: then that n-gram's rows are read again. An n-gram left with no row goes (post-hook). -#}
+{%- set applies = applies_changes(ref('int_tool_sequences_daily')) -%}
 with
 
 session_counts as (
 
     select * from {{ ref('int_tool_sequences_daily') }}
+
+),
+
+{% if applies -%}
+    changes as (
+
+        select * from {{ consumed_changes_table() }}
+
+    ),
+
+    rebuilt_whole as (
+
+        select count(*) > 0 as is_whole
+        from changes
+        where change_kind = 'whole'
+
+    ),
+
+    -- A row deleted and inserted again unchanged (a rebuilt day's unchanged sessions) cancels out:
+    -- what is left went (net < 0, it was there at the last build) or came (net > 0, it is there
+    -- now).
+    net_rows as (
+
+        select
+            tools,
+            session_id,
+            occurrence_count,
+            first_seen_at,
+            last_seen_at,
+            is_session_first_day,
+            sum(sign) as net
+        from changes
+        where change_kind = 'row'
+        group by
+            call_date,
+            source_system,
+            session_id,
+            tools,
+            sequence_length,
+            occurrence_count,
+            first_seen_at,
+            last_seen_at,
+            is_session_first_day
+        having sum(sign) <> 0
+
+    ),
+
+    deltas as (
+
+        select
+            tools,
+            sum(net * occurrence_count) as occurrence_delta,
+            coalesce(
+                sum(net) filter (where is_session_first_day and session_id is not null), 0
+            ) as session_delta,
+            min(first_seen_at) filter (where net > 0) as added_first_seen_at,
+            max(last_seen_at) filter (where net > 0) as added_last_seen_at,
+            min(first_seen_at) filter (where net < 0) as removed_first_seen_at,
+            max(last_seen_at) filter (where net < 0) as removed_last_seen_at
+        from net_rows
+        group by tools
+
+    ),
+
+    current_rows as (
+
+        select * from {{ this }}
+        where tool_sequence = any(array(select array_to_string(deltas.tools, '->') from deltas))
+
+    ),
+
+    -- An extreme is known when an added row reaches it, or when no removed row held it; else
+    -- (null) the n-gram's rows are read again.
+    applied as (
+
+        select
+            deltas.tools,
+            coalesce(current_rows.occurrence_count, 0) + deltas.occurrence_delta
+                as occurrence_count,
+            coalesce(current_rows.session_count, 0) + deltas.session_delta as session_count,
+            case
+                when current_rows.first_seen_at is null
+                    or deltas.added_first_seen_at <= current_rows.first_seen_at
+                    then deltas.added_first_seen_at
+                when deltas.removed_first_seen_at is null
+                    or deltas.removed_first_seen_at > current_rows.first_seen_at
+                    then current_rows.first_seen_at
+            end as first_seen_at,
+            case
+                when current_rows.last_seen_at is null
+                    or deltas.added_last_seen_at >= current_rows.last_seen_at
+                    then deltas.added_last_seen_at
+                when deltas.removed_last_seen_at is null
+                    or deltas.removed_last_seen_at < current_rows.last_seen_at
+                    then current_rows.last_seen_at
+            end as last_seen_at
+        from deltas
+        left join current_rows
+            on current_rows.tool_sequence = array_to_string(deltas.tools, '->')
+
+    ),
+
+    unknown_extremes as (
+
+        select tools from applied
+        where occurrence_count > 0 and (first_seen_at is null or last_seen_at is null)
+
+    ),
+
+    -- One pass over the table for all of them, and none when there are none (a one-time filter).
+    reread_extremes as (
+
+        select
+            tools,
+            min(first_seen_at) as first_seen_at,
+            max(last_seen_at) as last_seen_at
+        from session_counts
+        where tools in (select unknown_extremes.tools from unknown_extremes)
+            and exists (select from unknown_extremes)
+        group by tools
+
+    ),
+
+    -- Read by rolled_up on an incremental build, which the linter, rendering a full one, does
+    -- not see.
+    rolled_up_by_changes as ( -- noqa: ST03
+
+        select
+            applied.tools,
+            applied.occurrence_count,
+            applied.session_count,
+            coalesce(applied.first_seen_at, reread_extremes.first_seen_at) as first_seen_at,
+            coalesce(applied.last_seen_at, reread_extremes.last_seen_at) as last_seen_at
+        from applied
+        left join reread_extremes
+            on applied.tools = reread_extremes.tools
+        where not (select rebuilt_whole.is_whole from rebuilt_whole)
+
+    ),
+
+{% endif -%}
+rolled_up_from_table as (
+
+    select
+        tools,
+        sum(occurrence_count)::bigint as occurrence_count,
+        -- A session with no id is none: it counted as none when this was a distinct count.
+        count(*) filter (
+            where is_session_first_day and session_id is not null
+        ) as session_count,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from session_counts
+    {%- if applies %}
+        where (select rebuilt_whole.is_whole from rebuilt_whole)
+    {%- endif %}
+    group by tools
+
+),
+
+rolled_up as (
+
+    select * from rolled_up_from_table
+    {%- if applies %}
+        union all
+        select * from rolled_up_by_changes
+    {%- endif %}
 
 ),
 
@@ -20,19 +206,15 @@ final as (
         tools[cardinality(tools)] as last_tool,
 
         -- numerics
-        sequence_length,
-        sum(occurrence_count)::bigint as occurrence_count,
-        -- A session with no id is none: it counted as none when this was a distinct count.
-        count(*) filter (
-            where is_session_first_day and session_id is not null
-        ) as session_count,
+        cardinality(tools) as sequence_length,
+        occurrence_count::bigint as occurrence_count,
+        session_count::bigint as session_count,
 
         -- timestamps
-        min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at
+        first_seen_at,
+        last_seen_at
 
-    from session_counts
-    group by tools, sequence_length
+    from rolled_up
 
 )
 

@@ -1,0 +1,122 @@
+{#- A change log on an incremental model's table, for a roll-up that applies exact deltas
+    instead of re-reading every row (fct_tool_sequences over int_tool_sequences_daily).
+    Statement triggers copy every row deleted (sign -1) and inserted (sign +1), by any
+    statement: dbt's delete+insert, the post-hooks' deletes, an edit by hand. A table created
+    or replaced by this build has rows the triggers never saw, and a truncate removes them
+    unseen: each logs a `whole` marker instead, and the roll-up then rebuilds from the table.
+    The roll-up consumes the log by deleting what it reads, inside its own build's
+    transaction: each change is applied once, and a failed build leaves it for the next. -#}
+
+{% macro change_log_relation(model) -%}
+    {{ return(api.Relation.create(
+        database=model.database, schema=model.schema, identifier=model.identifier ~ '__changes')) }}
+{%- endmacro %}
+
+{#- Post-hook of the logged model: the log, its function and triggers when absent (with the
+    `whole` marker, as they saw nothing of the rows there). `columns`: what the roll-up reads. -#}
+{% macro log_changes(columns) %}
+    {%- if execute -%}
+    {%- set log = change_log_relation(this) -%}
+    {#- Named without the database inside the function: a database cloned from a template
+        keeps its functions' text. #}
+    {%- set logged = log.include(database=false) -%}
+    {%- set listed = columns | join(', ') -%}
+    {%- set function = this.schema ~ '.' ~ this.identifier ~ '__log_changes' -%}
+    create table if not exists {{ log }} as
+    select null::text as change_kind, 0::smallint as sign, {{ listed }}
+    from {{ this }}
+    with no data;
+    create or replace function {{ function }}() returns trigger
+    language plpgsql as $fn$
+    begin
+        if tg_op = 'TRUNCATE' then
+            insert into {{ logged }} (change_kind) values ('whole');
+            return null;
+        end if;
+        if tg_op in ('DELETE', 'UPDATE') then
+            insert into {{ logged }} (change_kind, sign, {{ listed }})
+            select 'row', -1, {{ listed }} from old_rows;
+        end if;
+        if tg_op in ('INSERT', 'UPDATE') then
+            insert into {{ logged }} (change_kind, sign, {{ listed }})
+            select 'row', 1, {{ listed }} from new_rows;
+        end if;
+        return null;
+    end;
+    $fn$;
+    do $do$
+    begin
+        if not exists (
+            select from pg_trigger
+            where tgrelid = '{{ this }}'::regclass and tgname = 'log_deleted_rows'
+        ) then
+            insert into {{ log }} (change_kind) values ('whole');
+            create trigger log_deleted_rows after delete on {{ this }}
+                referencing old table as old_rows
+                for each statement execute function {{ function }}();
+            create trigger log_inserted_rows after insert on {{ this }}
+                referencing new table as new_rows
+                for each statement execute function {{ function }}();
+            create trigger log_updated_rows after update on {{ this }}
+                referencing old table as old_rows new table as new_rows
+                for each statement execute function {{ function }}();
+            create trigger log_truncate before truncate on {{ this }}
+                for each statement execute function {{ function }}();
+        end if;
+    end;
+    $do$
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- The temp table a roll-up's pre-hook fills with the changes it consumes. -#}
+{% macro consumed_changes_table() -%}
+    {{ this.identifier }}__consumed_changes
+{%- endmacro %}
+
+{#- Whether the roll-up can apply the log's changes: an incremental build, of a model whose
+    changes are logged (a build before the model logged anything rebuilds from the table). -#}
+{% macro applies_changes(model) %}
+    {#- Unit tests have no `this` (is_incremental() reads it). #}
+    {{ return(execute and this is not none and is_incremental() and change_log_exists(model)) }}
+{% endmacro %}
+
+{#- Asked of the database, not dbt's relation cache: the model's post-hook creates the log in
+    the same run, after the cache was filled. -#}
+{% macro change_log_exists(model) %}
+    {%- set found = run_query(
+        "select to_regclass('" ~ change_log_relation(model) ~ "') is not null") -%}
+    {{ return(found.columns[0].values()[0]) }}
+{% endmacro %}
+
+{#- Pre-hook of the roll-up: waits for any build of `model` (which holds its lock until it
+    commits), then moves the log's rows into a temp table; a full build empties the log, as it
+    reads the table after. An incremental build that must rebuild from the table (no log yet,
+    or a `whole` marker) deletes the roll-up's rows first, so keys gone from the table go. -#}
+{% macro consume_changes(model) %}
+    {%- if execute -%}
+    {%- set log = change_log_relation(model) -%}
+    select pg_advisory_xact_lock(hashtext('{{ model }}'))
+    {%- if not change_log_exists(model) %}
+    {%- if is_incremental() %};
+    delete from {{ this }}
+    {%- endif %}
+    {%- elif not is_incremental() %};
+    delete from {{ log }}
+    {%- else %};
+    create temporary table {{ consumed_changes_table() }} on commit drop as
+    select * from {{ log }} with no data;
+    with consumed as (
+        delete from {{ log }} returning *
+    )
+    insert into {{ consumed_changes_table() }} select * from consumed;
+    analyze {{ consumed_changes_table() }};
+    {#- Rebuilt from the table: every row goes, the build inserts them all. #}
+    delete from {{ this }}
+    where exists (select from {{ consumed_changes_table() }} where change_kind = 'whole')
+    {%- endif %}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
