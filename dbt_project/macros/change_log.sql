@@ -1,37 +1,54 @@
 {#- A change log on an incremental model's table, for a roll-up that applies exact deltas
-    instead of re-reading every row (fct_tool_sequences over int_tool_sequences_daily).
+    instead of re-reading every row (fct_tool_sequences over int_tool_sequences_daily), or
+    for a model that rebuilds only the keys or days that changed (int_sessions_scored,
+    fct_sessions_daily).
     Statement triggers copy every row deleted (sign -1) and inserted (sign +1), by any
     statement: dbt's delete+insert, the post-hooks' deletes, an edit by hand. A table created
     or replaced by this build has rows the triggers never saw, and a truncate removes them
     unseen: each logs a `whole` marker instead, and the roll-up then rebuilds from the table.
-    The roll-up consumes the log by deleting what it reads, inside its own build's
-    transaction: each change is applied once, and a failed build leaves it for the next. -#}
+    Each reader has its own log and consumes it by deleting what it reads, inside its own
+    build's transaction: each change is applied once, and a failed build leaves it for the
+    next. -#}
 
-{% macro change_log_relation(model) -%}
+{#- The log of `model`'s changes that `consumer` (a model name; the model being built when
+    omitted) reads: one per reader, as reading empties it. -#}
+{% macro change_log_relation(model, consumer=none) -%}
+    {%- set reader = consumer or this.identifier -%}
     {{ return(api.Relation.create(
-        database=model.database, schema=model.schema, identifier=model.identifier ~ '__changes')) }}
+        database=model.database, schema=model.schema,
+        identifier=model.identifier ~ '__changes_for_' ~ reader)) }}
 {%- endmacro %}
 
-{#- Post-hook of the logged model: the log, its function and triggers when absent (with the
-    `whole` marker, as they saw nothing of the rows there). `columns`: what the roll-up reads. -#}
-{% macro log_changes(columns) %}
+{#- Post-hook of the logged model: each reader's log, the function and the triggers, when
+    absent. A new log, or new triggers, saw nothing of the rows already there: they start
+    with the `whole` marker. `columns`: what the readers read. -#}
+{% macro log_changes(columns, consumers) %}
     {%- if execute -%}
-    {%- set log = change_log_relation(this) -%}
-    {#- Named without the database inside the function: a database cloned from a template
-        keeps its functions' text. #}
-    {%- set logged = log.include(database=false) -%}
     {%- set listed = columns | join(', ') -%}
     {%- set function = this.schema ~ '.' ~ this.identifier ~ '__log_changes' -%}
-    create table if not exists {{ log }} as
-    select null::text as change_kind, 0::smallint as sign, {{ listed }}
-    from {{ this }}
-    with no data;
+    {%- for consumer in consumers %}
+    {%- set log = change_log_relation(this, consumer) %}
+    do $do$
+    begin
+        if to_regclass('{{ log }}') is null then
+            create table {{ log }} as
+            select null::text as change_kind, 0::smallint as sign, {{ listed }}
+            from {{ this }}
+            with no data;
+            insert into {{ log }} (change_kind) values ('whole');
+        end if;
+    end;
+    $do$;
+    {%- endfor %}
+    {#- Logs named without the database inside the function: a database cloned from a template
+        keeps its functions' text. #}
     create or replace function {{ function }}() returns trigger
     language plpgsql as $fn$
     begin
+        {%- for consumer in consumers %}
+        {%- set logged = change_log_relation(this, consumer).include(database=false) %}
         if tg_op = 'TRUNCATE' then
             insert into {{ logged }} (change_kind) values ('whole');
-            return null;
         end if;
         if tg_op in ('DELETE', 'UPDATE') then
             insert into {{ logged }} (change_kind, sign, {{ listed }})
@@ -41,6 +58,7 @@
             insert into {{ logged }} (change_kind, sign, {{ listed }})
             select 'row', 1, {{ listed }} from new_rows;
         end if;
+        {%- endfor %}
         return null;
     end;
     $fn$;
@@ -50,7 +68,9 @@
             select from pg_trigger
             where tgrelid = '{{ this }}'::regclass and tgname = 'log_deleted_rows'
         ) then
-            insert into {{ log }} (change_kind) values ('whole');
+            {%- for consumer in consumers %}
+            insert into {{ change_log_relation(this, consumer) }} (change_kind) values ('whole');
+            {%- endfor %}
             create trigger log_deleted_rows after delete on {{ this }}
                 referencing old table as old_rows
                 for each statement execute function {{ function }}();
@@ -116,6 +136,44 @@
     delete from {{ this }}
     where exists (select from {{ consumed_changes_table() }} where change_kind = 'whole')
     {%- endif %}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Whether the consumed changes hold a `whole` marker: a one-time filter, so the plan skips
+    what it gates. -#}
+{% macro changes_rebuild_whole() -%}
+    (select count(*) > 0 from {{ consumed_changes_table() }} where change_kind = 'whole')
+{%- endmacro %}
+
+{#- Pre-hook of int_sessions_scored, after consume_changes: the sessions changed go (the build
+    inserts those still there). -#}
+{% macro delete_changed_sessions() %}
+    {%- if applies_changes(ref('int_sessions_aggregated')) -%}
+    delete from {{ this }}
+    where (source_system, session_id) in (
+            select source_system, session_id from {{ consumed_changes_table() }}
+            where change_kind = 'row'
+        )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- fct_sessions_daily's UTC days of the sessions that changed: their start before and after. -#}
+{% macro changed_session_days() -%}
+    select distinct ({{ utc('started_at') }})::date as day
+    from {{ consumed_changes_table() }}
+    where change_kind = 'row'
+{%- endmacro %}
+
+{#- Pre-hook of fct_sessions_daily, after consume_changes: the days whose sessions changed go
+    (the build inserts them again). -#}
+{% macro delete_changed_session_days() %}
+    {%- if applies_changes(ref('int_sessions_scored')) -%}
+    delete from {{ this }}
+    where session_date in ({{ changed_session_days() }})
     {%- else -%}
     select 1
     {%- endif -%}

@@ -23,6 +23,7 @@ INTERMEDIATE = {
     "int_tool_calls": "tool_call_id",
     "int_tool_sequences_daily": "call_date, source_system, session_id, tools, sequence_length",
     "int_sessions_aggregated": "source_system, session_id",
+    "int_sessions_scored": "session_key",
     "int_anomalies": "anomaly_id",
     "int_agent_usage_daily": "call_date, tenant_id, agent_name, source_system, model_name",
     "int_host_usage_daily": "call_date, host_id, tenant_id, source_system, session_id, working_dir",

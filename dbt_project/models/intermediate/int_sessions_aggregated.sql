@@ -9,6 +9,7 @@
             "{{ delete_touched_sessions() }}",
         ],
         post_hook=[
+            "{{ log_changes(['source_system', 'session_id'], ['int_sessions_scored']) }}",
             "{{ index_if_absent(['ended_at']) }}",
             "{{ record_build_watermark() }}",
         ],
@@ -18,7 +19,8 @@
 {#- One row per session (source system + session id, derived or as sent), with the seed-003
     session metrics that need more than one pass over its calls. Incremental by session: a run
     recomputes, from all of their calls, the sessions that changed since its last build
-    (macros/incremental_sessions.sql). -#}
+    (macros/incremental_sessions.sql). The sessions it deletes and inserts are logged for
+    int_sessions_scored (macros/change_log.sql). -#}
 {%- do take_build_horizon() -%}
 with
 

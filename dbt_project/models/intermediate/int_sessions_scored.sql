@@ -1,8 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ consume_changes(ref('int_sessions_aggregated')) }}",
+            "{{ delete_changed_sessions() }}",
+        ],
+        post_hook=[
+            "{{ index_if_absent(['source_system', 'session_id']) }}",
+            "{{ index_if_absent(['started_at']) }}",
+            "{{ log_changes(['started_at'], ['fct_sessions_daily']) }}",
+        ],
+        indexes=[{'columns': ['source_system', 'session_id']}, {'columns': ['started_at']}],
+    )
+}}
+{#- A row per session of int_sessions_aggregated, scored. Incremental by session: a run
+    scores again the sessions int_sessions_aggregated deleted or inserted since (its change
+    log, macros/change_log.sql), and logs its own changes for fct_sessions_daily. -#}
+{%- set applies = applies_changes(ref('int_sessions_aggregated')) -%}
 with
 
 sessions as (
 
-    select * from {{ ref('int_sessions_aggregated') }}
+    {%- if applies %}
+        select * from {{ ref('int_sessions_aggregated') }}
+        where (source_system, session_id) in (
+                select
+                    changed.source_system,
+                    changed.session_id
+                from {{ consumed_changes_table() }} as changed
+                where changed.change_kind = 'row'
+            )
+            and not {{ changes_rebuild_whole() }}
+        union all
+        select * from {{ ref('int_sessions_aggregated') }}
+        where {{ changes_rebuild_whole() }}
+    {%- else %}
+        select * from {{ ref('int_sessions_aggregated') }}
+    {%- endif %}
 
 ),
 

@@ -11,7 +11,8 @@
         ],
         post_hook=[
             "{{ log_changes(['call_date', 'source_system', 'session_id', 'tools', 'sequence_length',
-                'occurrence_count', 'first_seen_at', 'last_seen_at', 'is_session_first_day']) }}",
+                'occurrence_count', 'first_seen_at', 'last_seen_at', 'is_session_first_day'],
+                ['fct_tool_sequences']) }}",
             "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",

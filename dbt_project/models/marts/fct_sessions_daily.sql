@@ -1,11 +1,39 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ consume_changes(ref('int_sessions_scored')) }}",
+            "{{ delete_changed_session_days() }}",
+        ],
+        post_hook=["{{ index_if_absent(['session_date']) }}"],
+        indexes=[{'columns': ['session_date']}],
+    )
+}}
 {#- Sessions per UTC day of their start, tenant, source, model and complexity class, for every
     day: fct_session_summaries keeps only the sessions after the downsample cutoff, this keeps
-    their daily totals for good. Averages are sums over session_count, so they roll up. -#}
+    their daily totals for good. Averages are sums over session_count, so they roll up.
+    Incremental by day: a run rebuilds the days of the sessions int_sessions_scored changed
+    since (its change log, macros/change_log.sql), before and after the change. -#}
+{%- set applies = applies_changes(ref('int_sessions_scored')) -%}
 with
 
 sessions as (
 
-    select * from {{ ref('int_sessions_scored') }}
+    {%- if applies %}
+        select scored.*
+        from ({{ changed_session_days() }}) as changed
+        inner join {{ ref('int_sessions_scored') }} as scored
+            on scored.started_at >= {{ utc_day_start('changed.day') }}
+                and scored.started_at < {{ utc_day_start('changed.day + 1') }}
+        where not {{ changes_rebuild_whole() }}
+        union all
+        select * from {{ ref('int_sessions_scored') }}
+        where {{ changes_rebuild_whole() }}
+    {%- else %}
+        select * from {{ ref('int_sessions_scored') }}
+    {%- endif %}
 
 ),
 
