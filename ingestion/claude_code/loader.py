@@ -3,9 +3,11 @@
 
 Files are read incrementally: a file that grew is read from where the last load stopped (only
 whole lines; a line still being written waits for the next load), a file whose already-read part
-changed is re-read from the start, an unchanged file is skipped. Each file's rows and its
-`raw.claude_code_files` record commit together. Message text is redacted and token-estimated;
-it stays in the raw schema.
+changed is re-read from the start, an unchanged file is skipped. A file whose size, modification
+time and inode are those recorded when it was last read is not even opened: the stat is recorded
+only for a file that had been still for the settle time, so that reading it again could add
+nothing. Each file's rows and its `raw.claude_code_files` record commit together. Message text
+is redacted and token-estimated; it stays in the raw schema.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -256,18 +259,24 @@ def load_projects(
     run_id: str,
     roots: list[Path] | None = None,
     reconcile_all: bool = False,
+    reread_unchanged: bool = False,
 ) -> LoadCounts:
     """Read every new or grown log; then reconcile the logs this load read (with
-    `reconcile_all`, every log ever read) with raw."""
+    `reconcile_all`, every log ever read) with raw. A log whose stat is the one recorded when
+    it was last read is not opened; `reread_unchanged` reads it all the same, which checks what
+    was read of it against its hash (a rewrite that kept its size, time and inode)."""
     roots = settings.claude_projects_dirs() if roots is None else roots
     ensure_raw_schema(warehouse)
     encoding = tokenizer.encoding_name()
     key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
+    recorded = {} if reread_unchanged else _recorded_stamps(warehouse)
     warehouse.commit()
     totals = LoadCounts(SOURCE)
     read = []
     for root, label in zip(roots, root_labels(roots), strict=True):
         for log_file in discover(root, key_material, label):
+            if _unchanged(log_file.path, recorded.get(log_file.key)):
+                continue
             counts = load_file(warehouse, log_file, run_id, encoding)
             if counts is not None:
                 totals.add(counts)
@@ -279,9 +288,13 @@ def load_projects(
 
 def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadCounts | None:
     started_at = datetime.now(UTC)
+    stamp = _settled_stamp(log_file.path)  # before the read: a later change changes it
     data, modified, why = read_file(log_file.path)
     if data is None:
         return unreadable(warehouse, SOURCE, log_file.key, run_id, why, started_at)
+    if stamp is not None and stamp[0] != len(data):
+        stamp = None  # changed while it was read
+    size, modified_ns, inode = stamp or (len(data), None, None)
     with warehouse.transaction():
         watermarks.lock(warehouse, f"{SOURCE}:{log_file.key}")
         held = warehouse.execute(
@@ -305,7 +318,14 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         if end < len(data) and _complete_last_line(data[max(end, start) :], modified):
             end, chunk = len(data), data[start:] + b"\n"
         if end <= start and not rewritten:
-            return None  # nothing new (a rewritten file is recorded even while empty)
+            # Nothing new (a rewritten file is recorded even while empty); its stat is.
+            warehouse.execute(
+                "update raw.claude_code_files set size_bytes = %s, modified_ns = %s, inode = %s "
+                "where file_path = %s "
+                "and (size_bytes, modified_ns, inode) is distinct from (%s, %s, %s)",
+                (size, modified_ns, inode, log_file.key, size, modified_ns, inode),
+            )
+            return None
         end = max(end, start)
         context = load_context(warehouse)
         counts, rows, rejections, redactions = LoadCounts(SOURCE), [], [], Counter()
@@ -386,12 +406,14 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
             """
             insert into raw.claude_code_files (file_path, project, session_id,
                 is_subagent_file, size_bytes, consumed_bytes, consumed_sha256, lines_consumed,
-                lines_read, lines_quarantined, responses_read, rules_version, run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                lines_read, lines_quarantined, responses_read, rules_version, modified_ns, inode,
+                run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (file_path) do update set
                 project = excluded.project, session_id = excluded.session_id,
                 rules_version = excluded.rules_version,
                 size_bytes = excluded.size_bytes, consumed_bytes = excluded.consumed_bytes,
+                modified_ns = excluded.modified_ns, inode = excluded.inode,
                 consumed_sha256 = excluded.consumed_sha256,
                 lines_consumed = excluded.lines_consumed, lines_read = excluded.lines_read,
                 lines_quarantined = excluded.lines_quarantined,
@@ -406,12 +428,14 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
                 log_file.project,
                 log_file.session_id,
                 log_file.is_subagent,
-                len(data),
+                size,
                 end,
                 hashlib.sha256(data[:end]).hexdigest(),
                 lines_consumed,
                 *read,
                 RULES_VERSION,
+                modified_ns,
+                inode,
                 run_id,
                 start == 0,
                 start == 0,
@@ -419,6 +443,56 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
         )
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+# What a log's stat is recorded as: size, modification time (ns), inode.
+Stamp = tuple[int, int, int]
+# The coarsest file times kept (FAT's 2 s): a write that soon after the one before may leave the
+# time as it was.
+_TIME_GRANULARITY_NS = 2_000_000_000
+
+
+def _stamp(status: os.stat_result) -> Stamp:
+    # Inode numbers are unsigned 64-bit; the column is PostgreSQL's signed bigint.
+    inode = status.st_ino - (1 << 64) if status.st_ino >= 1 << 63 else status.st_ino
+    return status.st_size, status.st_mtime_ns, inode
+
+
+def _settled_stamp(path: Path) -> Stamp | None:
+    """A log's stamp if it has been still for the settle time (and longer than the coarsest
+    file time): reading it again while it stays so adds nothing, even its last line without a
+    newline was judged for good. None for a log still being written: read again next time."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # read_file says why
+    still_ns = time.time_ns() - status.st_mtime_ns
+    if still_ns < max(settle_seconds() * 1e9, _TIME_GRANULARITY_NS):
+        return None
+    return _stamp(status)
+
+
+def _recorded_stamps(warehouse) -> dict[str, Stamp]:
+    """The recorded stamp of every log read under these rules, by key (one query)."""
+    return {
+        key: (size, modified_ns, inode)
+        for key, size, modified_ns, inode in warehouse.execute(
+            "select file_path, size_bytes, modified_ns, inode from raw.claude_code_files "
+            "where modified_ns is not null and rules_version = %s",
+            (RULES_VERSION,),
+        )
+    }
+
+
+def _unchanged(path: Path, recorded: Stamp | None) -> bool:
+    """Whether a log is a regular file whose stat is the one recorded (a stat, no read)."""
+    if recorded is None:
+        return False
+    try:
+        status = path.stat()
+    except OSError:
+        return False  # read_file says why
+    return stat.S_ISREG(status.st_mode) and _stamp(status) == recorded
 
 
 def _resumable(held: tuple | None, data: bytes) -> bool:

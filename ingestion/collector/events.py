@@ -113,10 +113,20 @@ def _columns(names: tuple[str, ...], table: str | None = None) -> sql.Composed:
 
 # The key holds `created_at` (the table is partitioned by it), so a row whose time changed at
 # the collector would not meet its old version: that one goes first (counted as an update).
+# Only a re-read row not held at its own time is looked for in every month: raw holds a source
+# id once, and a row held at its time is found in its month's partition alone.
 _MOVED = """
-with moved as (
+with unheld as materialized (
+    select i.source_id, i.created_at
+    from _overlap_events as i
+    where not exists (
+        select 1 from raw.collector_events as e
+        where e.source_id = i.source_id and e.created_at = i.created_at
+    )
+),
+moved as (
     delete from raw.collector_events as e
-    using _overlap_events as i
+    using unheld as i
     where e.source_id = i.source_id and e.created_at <> i.created_at
     returning e.source_id
 )

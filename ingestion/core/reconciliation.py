@@ -17,7 +17,7 @@ it balanced, whatever that run touched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from psycopg import sql
@@ -51,16 +51,38 @@ class Finding:
         return self.source_rows - self.set_aside_rows - self.warehouse_rows
 
 
-def _on_days(days: list[date] | None) -> sql.SQL:
-    """SQL: `t.created_at` falls on one of the UTC days `days` (one index range from the first
-    to the last, then a filter); true for every day when None (the caller bounds them)."""
+def _day_ranges(days: list[date]) -> list[tuple[datetime, datetime]]:
+    """The UTC days `days` as [start, end) ranges of time, consecutive days in one."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for day in sorted(set(days)):
+        start = datetime.combine(day, datetime.min.time(), UTC)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], start + timedelta(days=1))
+        else:
+            ranges.append((start, start + timedelta(days=1)))
+    return ranges
+
+
+def _on_days(days: list[date] | None) -> tuple[sql.Composable, dict]:
+    """SQL and its parameters: `t.created_at` falls on one of the UTC days `days`, one index
+    range per run of consecutive days (a range from the first day to the last would read every
+    day between a late row's old day and today); true for every day when None (the caller
+    bounds them)."""
     if days is None:
-        return sql.SQL("true")
-    return sql.SQL(
-        "t.created_at >= %(first_day)s::timestamptz "
-        "and t.created_at < (%(last_day)s::date + 1)::timestamptz "
-        "and (t.created_at at time zone 'UTC')::date = any(%(days)s::date[])"
-    )
+        return sql.SQL("true"), {}
+    ranges = _day_ranges(days)
+    params = {}
+    terms = []
+    for number, (start, end) in enumerate(ranges):
+        params[f"from_{number}"], params[f"to_{number}"] = start, end
+        terms.append(
+            sql.SQL("(t.created_at >= {} and t.created_at < {})").format(
+                sql.Placeholder(f"from_{number}"), sql.Placeholder(f"to_{number}")
+            )
+        )
+    if not terms:
+        return sql.SQL("false"), params
+    return sql.SQL("({})").format(sql.SQL(" or ").join(terms)), params
 
 
 def collector_days(
@@ -86,13 +108,8 @@ def collector_days(
     # Days the contract accepts at all (rows dated outside it are all set aside anyway), and
     # inside retention.
     floor = timestamp_floor() if cutoff is None else max(cutoff, timestamp_floor())
-    params = {
-        "days": days,
-        "floor": floor,
-        "set_aside": set_aside,
-        "first_day": min(days) if days else None,
-        "last_day": max(days) if days else None,
-    }
+    on_days, day_params = _on_days(days)
+    params = {"floor": floor, "set_aside": set_aside, **day_params}
     since = sql.SQL("t.created_at >= %(floor)s and t.created_at < now() + interval '2 days'")
     tokens = sql.SQL(" + ").join(
         sql.SQL("coalesce({}, 0)").format(sql.Identifier("t", c)) for c in _TOKENS
@@ -108,7 +125,7 @@ def collector_days(
         left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=_on_days(days)),
+        """).format(tokens=tokens, since=since, on_days=on_days),
             params,
         )
     }
@@ -122,7 +139,7 @@ def collector_days(
         from raw.collector_events as t
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=_on_days(days)),
+        """).format(tokens=tokens, since=since, on_days=on_days),
             params,
         )
     }
@@ -204,18 +221,21 @@ def landed_files(
 def claude_code_logs(warehouse, run_id: str, keys: list[str] | None, name: str) -> list[Finding]:
     """Per Claude Code log file: lines read against lines in raw, quarantined and purged; and
     API responses read against responses in raw and purged (as `tokens`: a count)."""
+    # Two statements, not one `%(keys)s is null or ...`: a generic plan of that one (a statement
+    # run often on a connection is prepared) reads every log's lines for a few keys.
+    which = sql.SQL("true" if keys is None else "f.file_path = any(%(keys)s::text[])")
     findings = []
     for key, lines, held, aside, responses, held_responses in warehouse.execute(
-        """
+        sql.SQL("""
             select f.file_path, f.lines_read, count(l.line_number),
                 f.lines_quarantined + f.lines_purged, f.responses_read,
                 count(l.line_number) filter (where l.message_id is not null
                     and l.input_tokens is not null) + f.responses_purged
             from raw.claude_code_files as f
             left join raw.claude_code_lines as l on l.file_path = f.file_path
-            where %(keys)s::text[] is null or f.file_path = any(%(keys)s::text[])
+            where {which}
             group by f.file_path
-            """,
+            """).format(which=which),
         {"keys": keys},
     ):
         findings.append(

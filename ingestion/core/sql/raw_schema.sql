@@ -320,7 +320,8 @@ create table if not exists raw.downsample_runs (like raw.retention_runs includin
 -- Columns added after a table's first release, each added only where missing (`add column if
 -- not exists` would lock the table even when nothing changes), and filled for the rows already
 -- there: when retention blanked a transcript message's text; what retention purged of a landed
--- file or a Claude Code log, and what was read of a log, for their reconciliation.
+-- file or a Claude Code log, and what was read of a log, for their reconciliation, and the
+-- log's file status then.
 do $$
 declare
     addition record;
@@ -347,6 +348,11 @@ begin
             ('claude_code_files', 'responses_purged', 'bigint not null default 0', null),
             -- ingestion/claude_code/loader.py RULES_VERSION: logs read under older rules are re-read
             ('claude_code_files', 'rules_version', 'integer not null default 1', null),
+            -- A log's modification time (ns) and inode when it was read, recorded once it had been
+            -- still long enough: a log whose size, time and inode are unchanged is not read again
+            -- (ingestion/claude_code/loader.py). Null: read it again next time.
+            ('claude_code_files', 'modified_ns', 'bigint', null),
+            ('claude_code_files', 'inode', 'bigint', null),
             -- A line's usage: its own message's, or (`progress`) the relayed subagent
             -- message's, at that message's time; the line's own costUSD and usage.speed; and
             -- whether ccusage's line filter reads it (ingestion/claude_code/loader.py).
