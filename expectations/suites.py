@@ -557,7 +557,15 @@ SUITES: tuple[SuiteSpec, ...] = (
         _timely("occurred_at"),
         REBUILT,
     ),
-    SuiteSpec("int_tool_calls", "intermediate", "int_tool_calls", ("tool_call_id",), _tool_calls),
+    # Incremental by day like the calls fact, its rules by row: the rows rebuilt since.
+    SuiteSpec(
+        "int_tool_calls",
+        "intermediate",
+        "int_tool_calls",
+        ("tool_call_id",),
+        _tool_calls,
+        window=REBUILT,
+    ),
     # Every session, whatever its age: fct_alerts and fct_sessions_daily read it.
     SuiteSpec(
         "int_sessions_scored",
