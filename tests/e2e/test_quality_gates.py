@@ -507,3 +507,145 @@ def test_the_key_tests_look_up_the_keys_written_since_in_every_row(built, monkey
                     (since,),
                 )
     assert failing(since) == set()
+
+
+SESSION_TESTS = (
+    "assert_each_transcript_counts_in_one_session",
+    "assert_every_staged_session_is_analyzed",
+)
+# A call of the oldest day whose collector id has a transcript.
+CALL_WITH_TRANSCRIPT = (
+    "select calls.call_id from intermediate.int_agent_calls_unioned as calls "
+    "inner join raw.collector_session_transcripts as transcripts "
+    "on calls.source_session_id = transcripts.session_id "
+    "where calls.source_system = 'collector' and transcripts.message_count > 0 "
+    "order by calls.call_date, calls.call_id limit 1"
+)
+
+
+def _copy_session(conn, table: str, of_session: str, **values) -> None:
+    """A copy of the row of `table` for the collector session `of_session`, with `values` in
+    place of its columns."""
+    relation = sql.Identifier(*table.split("."))
+    conn.execute(
+        sql.SQL(
+            "insert into {table} select (jsonb_populate_record(null::{table}, "
+            "to_jsonb(t) || %s)).* from {table} as t "
+            "where t.source_system = 'collector' and t.session_id = %s"
+        ).format(table=relation),
+        (Jsonb(values), of_session),
+    )
+
+
+def test_the_session_tests_read_the_sessions_written_since(built, monkeypatch):
+    """The marts step's session tests read the sessions written since they last passed and
+    the staged rows of the window's days: a transcript counted again in a second session of
+    its id, written since on a call of the oldest day, and a session gone from the scored
+    sessions on a day of the window fail them; with nothing written since they pass, and the
+    full validation sees both."""
+    from orchestration.defs.dbt.manifest import run_dbt
+    from orchestration.defs.dbt.test_window import PASSED_FROM, VARIABLE
+
+    urls, _ = built
+    transcript_test, staged_test = SESSION_TESTS
+    sessions = ("int_sessions_aggregated", "int_sessions_scored")
+
+    def failing(passed_from: str | None, days: str | None) -> set[str]:
+        for variable, value in ((PASSED_FROM, passed_from), (VARIABLE, days)):
+            if value is None:
+                monkeypatch.delenv(variable, raising=False)
+            else:
+                monkeypatch.setenv(variable, value)
+        done = run_dbt(
+            urls.warehouse,
+            ["test", "--select", *SESSION_TESTS],
+            "target/session-tests",
+            capture_output=True,
+        )
+        output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout.decode(errors="replace"))
+        # Both ran, and a failure is the test's verdict, not an error running it.
+        assert "TOTAL=2" in output and "Error in test" not in output, output[-2000:]
+        return {name for name in SESSION_TESTS if f"Failure in test {name}" in output}
+
+    with connect(urls.warehouse) as conn:
+        since = conn.execute("select now()").fetchone()[0].isoformat()
+        session_id, day, message_count = conn.execute(
+            sql.SQL(
+                "select calls.session_id, calls.call_date, transcripts.message_count "
+                "from intermediate.int_agent_calls_unioned as calls "
+                "inner join raw.collector_session_transcripts as transcripts "
+                "on calls.source_session_id = transcripts.session_id "
+                "where calls.call_id = ({})"
+            ).format(sql.SQL(CALL_WITH_TRANSCRIPT))
+        ).fetchone()
+    assert failing(since, "none") == set()
+    twin = "planted-twin"
+    try:
+        # One of the id's calls given a session of its own, which counts the transcript again
+        # (the defect: a transcript attached to each session holding one of its id's calls).
+        with connect(urls.warehouse) as conn:
+            _written_now(
+                conn,
+                "intermediate.int_agent_calls_unioned",
+                f"call_id = ({CALL_WITH_TRANSCRIPT})",
+                call_id="planted#0",
+                session_id=twin,
+            )
+            for table in sessions:
+                _copy_session(
+                    conn,
+                    f"intermediate.{table}",
+                    session_id,
+                    session_id=twin,
+                    session_key=f"collector:{twin}",
+                    message_count=message_count,
+                    has_transcript=True,
+                )
+        assert failing(since, day.isoformat()) == {transcript_test}
+        assert failing(None, None) == {transcript_test}
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute(
+                "delete from intermediate.int_agent_calls_unioned where rebuilt_at >= %s",
+                (since,),
+            )
+            for table in sessions:
+                conn.execute(
+                    sql.SQL("delete from {} where session_id = %s").format(
+                        sql.Identifier("intermediate", table)
+                    ),
+                    (twin,),
+                )
+    assert failing(since, day.isoformat()) == set()
+
+    # A session of the newest day gone from the scored sessions: the staged rows of that day
+    # show it, those of no day do not.
+    with connect(urls.warehouse) as conn:
+        session_id, day = conn.execute(
+            "select session_id, call_date from intermediate.int_agent_calls_unioned "
+            "where source_system = 'collector' and source_session_id is not null "
+            "order by call_date desc, call_id limit 1"
+        ).fetchone()
+        conn.execute(
+            "create table intermediate.scored_kept_by_test as "
+            "select * from intermediate.int_sessions_scored "
+            "where source_system = 'collector' and session_id = %s",
+            (session_id,),
+        )
+        conn.execute(
+            "delete from intermediate.int_sessions_scored "
+            "where source_system = 'collector' and session_id = %s",
+            (session_id,),
+        )
+    try:
+        assert failing(since, day.isoformat()) == {staged_test}
+        assert failing(since, "none") == set()
+        assert failing(None, None) == {staged_test}
+    finally:
+        with connect(urls.warehouse) as conn:
+            conn.execute(
+                "insert into intermediate.int_sessions_scored "
+                "select * from intermediate.scored_kept_by_test"
+            )
+            conn.execute("drop table intermediate.scored_kept_by_test")
+    assert failing(since, day.isoformat()) == set()

@@ -5,6 +5,7 @@
 -- the staged rows of the days that changed since it last passed (macros/test_window.sql); the
 -- weekly full validation reads them all.
 {{ config(meta={'dagster': {'ref': {'name': 'int_sessions_scored'}}}) }}
+{%- set days = test_window_days() %}
 with
 
 staged_sessions as (
@@ -35,6 +36,12 @@ staged_sessions as (
 
 ),
 
+-- Each staged row is one call of the fact on the UTC day of its time (call_date), and all the
+-- calls of an id share one session (its own id, or a derived one when it has a single call):
+-- the calls on the window's days give every staged id of those days its session. The days
+-- keep the lookup to their partition; by id alone it was an index probe per id in each of
+-- the fact's monthly partitions (416,000 for a day at 5 M events: 4.5 s, now 1 s). In full
+-- mode the fact is read whole and joined by hash: a probe per id there took 4 minutes.
 call_sessions as (
 
     select distinct
@@ -42,18 +49,25 @@ call_sessions as (
         source_session_id,
         session_id
     from {{ ref('int_agent_calls_unioned') }}
-    where (source_system, source_session_id) in (
-            select
-                staged_sessions.source_system,
-                staged_sessions.session_id
-            from staged_sessions
-        )
+    {%- if days is not none %}
+        where call_date = any({{ date_array(days) }})
+            and (source_system, source_session_id) in (
+                select
+                    staged_sessions.source_system,
+                    staged_sessions.session_id
+                from staged_sessions
+            )
+    {%- endif %}
 
 ),
 
+-- By source system and session id, not session_key: the model's index is on those.
 summaries as (
 
-    select session_key from {{ ref('int_sessions_scored') }}
+    select
+        source_system,
+        session_id
+    from {{ ref('int_sessions_scored') }}
 
 )
 
@@ -63,5 +77,6 @@ left join call_sessions
     on staged_sessions.source_system = call_sessions.source_system
         and staged_sessions.session_id = call_sessions.source_session_id
 left join summaries
-    on summaries.session_key = call_sessions.source_system || ':' || call_sessions.session_id
-where summaries.session_key is null
+    on call_sessions.source_system = summaries.source_system
+        and call_sessions.session_id = summaries.session_id
+where summaries.session_id is null
