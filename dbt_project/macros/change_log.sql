@@ -30,6 +30,23 @@
     {%- set log = change_log_relation(this, consumer) %}
     do $do$
     begin
+        {#- A log whose columns are not the ones logged now (the list changed, or a full
+            refresh changed a type) starts again, whole. #}
+        if to_regclass('{{ log }}') is not null then
+            if (
+                select array_agg(attname || ' ' || format_type(atttypid, atttypmod) order by attname)
+                from pg_attribute
+                where attrelid = to_regclass('{{ log }}') and attnum > 0 and not attisdropped
+                    and attname not in ('change_kind', 'sign')
+            ) is distinct from (
+                select array_agg(attname || ' ' || format_type(atttypid, atttypmod) order by attname)
+                from pg_attribute
+                where attrelid = to_regclass('{{ this }}') and attnum > 0 and not attisdropped
+                    and attname = any(array[{% for column in columns %}'{{ column }}'{{ ', ' if not loop.last }}{% endfor %}])
+            ) then
+                drop table {{ log }};
+            end if;
+        end if;
         if to_regclass('{{ log }}') is null then
             create table {{ log }} as
             select null::text as change_kind, 0::smallint as sign, {{ listed }}
@@ -99,7 +116,24 @@
     changes are logged (a build before the model logged anything rebuilds from the table). -#}
 {% macro applies_changes(model) %}
     {#- Unit tests have no `this` (is_incremental() reads it). #}
-    {{ return(execute and this is not none and is_incremental() and change_log_exists(model)) }}
+    {%- set applies = execute and this is not none and is_incremental() and change_log_exists(model) -%}
+    {#- Kept in the connection's session (dbt compiles and builds a model on one connection)
+        for the pre-hook: a log created between the compilation and the hook must not be read
+        as if this build applied it. #}
+    {%- if execute and this is not none -%}
+        {%- do run_query("select set_config('" ~ _applies_setting() ~ "', '"
+            ~ ('yes' if applies else 'no') ~ "', false)") -%}
+    {%- endif -%}
+    {{ return(applies) }}
+{% endmacro %}
+
+{%- macro _applies_setting() -%}
+    atw.applies_changes_{{ local_md5(this | string) }}
+{%- endmacro -%}
+
+{#- For the hooks after consume_changes: whether the build reads the consumed changes. -#}
+{% macro changes_applied(model) %}
+    {{ return(execute and is_incremental() and change_log_exists(model)) }}
 {% endmacro %}
 
 {#- Asked of the database, not dbt's relation cache: the model's post-hook creates the log in
@@ -117,7 +151,10 @@
 {% macro consume_changes(model) %}
     {%- if execute -%}
     {%- set log = change_log_relation(model) -%}
-    select pg_advisory_xact_lock(hashtext('{{ model }}'))
+    select pg_advisory_xact_lock(hashtext('{{ model }}'));
+    {#- And no writer outside dbt (which takes the lock above first) until this build commits:
+        the log is read and the table after it, in two snapshots. #}
+    lock table {{ model }} in share mode
     {%- if not change_log_exists(model) %}
     {%- if is_incremental() %};
     delete from {{ this }}
@@ -132,9 +169,11 @@
     )
     insert into {{ consumed_changes_table() }} select * from consumed;
     analyze {{ consumed_changes_table() }};
-    {#- Rebuilt from the table: every row goes, the build inserts them all. #}
+    {#- Rebuilt from the table: every row goes, the build inserts them all. So too when the
+        build was compiled before the log existed (it reads the whole table). #}
     delete from {{ this }}
     where exists (select from {{ consumed_changes_table() }} where change_kind = 'whole')
+        or current_setting('{{ _applies_setting() }}', true) is distinct from 'yes'
     {%- endif %}
     {%- else -%}
     select 1
@@ -150,11 +189,18 @@
 {#- Pre-hook of int_sessions_scored, after consume_changes: the sessions changed go (the build
     inserts those still there). -#}
 {% macro delete_changed_sessions() %}
-    {%- if applies_changes(ref('int_sessions_aggregated')) -%}
+    {%- if changes_applied(ref('int_sessions_aggregated')) -%}
     delete from {{ this }}
     where (source_system, session_id) in (
             select source_system, session_id from {{ consumed_changes_table() }}
             where change_kind = 'row'
+        );
+    {#- A session without an id (one per source) matches no `in`. #}
+    delete from {{ this }}
+    where session_id is null
+        and source_system in (
+            select source_system from {{ consumed_changes_table() }}
+            where change_kind = 'row' and session_id is null
         )
     {%- else -%}
     select 1
@@ -171,10 +217,29 @@
 {#- Pre-hook of fct_sessions_daily, after consume_changes: the days whose sessions changed go
     (the build inserts them again). -#}
 {% macro delete_changed_session_days() %}
-    {%- if applies_changes(ref('int_sessions_scored')) -%}
+    {%- if changes_applied(ref('int_sessions_scored')) -%}
     delete from {{ this }}
     where session_date in ({{ changed_session_days() }})
     {%- else -%}
     select 1
     {%- endif -%}
+{% endmacro %}
+
+{#- Post-hook of int_tool_sequences_daily: a btree on the hash of `tools`, through which
+    fct_tool_sequences reads an n-gram's rows again (`hash_array(tools) = ... and tools = ...`).
+    A btree on the array itself took 836 MB at 5 M events (arrays are not deduplicated) and a
+    hash index made inserts of common n-grams walk long overflow chains (a day's rebuild went
+    from 2.5 s to 16 s); this one took 75 MB. Unnamed, as index_if_absent's. -#}
+{% macro tools_hash_index_if_absent() %}
+    do $$
+    begin
+        if not exists (
+            select from pg_index
+            where indrelid = '{{ this }}'::regclass
+                and pg_get_indexdef(indexrelid) like '%(hash_array(tools))%'
+        ) then
+            create index on {{ this }} (hash_array(tools));
+        end if;
+    end
+    $$
 {% endmacro %}

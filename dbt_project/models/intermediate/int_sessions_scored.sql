@@ -35,6 +35,16 @@ sessions as (
             )
             and not {{ changes_rebuild_whole() }}
         union all
+        -- A session without an id (one per source) matches no `in`.
+        select * from {{ ref('int_sessions_aggregated') }}
+        where session_id is null
+            and source_system in (
+                select changed.source_system
+                from {{ consumed_changes_table() }} as changed
+                where changed.change_kind = 'row' and changed.session_id is null
+            )
+            and not {{ changes_rebuild_whole() }}
+        union all
         select * from {{ ref('int_sessions_aggregated') }}
         where {{ changes_rebuild_whole() }}
     {%- else %}

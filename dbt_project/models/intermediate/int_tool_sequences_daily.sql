@@ -17,6 +17,7 @@
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
             "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ index_if_absent(['rebuilt_at']) }}",
+            "{{ tools_hash_index_if_absent() }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[{'columns': ['call_date']}],

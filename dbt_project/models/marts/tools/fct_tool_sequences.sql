@@ -134,17 +134,23 @@ session_counts as (
 
     ),
 
-    -- One pass over the table for all of them, and none when there are none (a one-time filter).
+    -- Each n-gram's rows through int_tool_sequences_daily's index on the hash of `tools` (a
+    -- lateral per n-gram: a join would read the whole table); nothing when there are none.
     reread_extremes as (
 
         select
-            tools,
-            min(first_seen_at) as first_seen_at,
-            max(last_seen_at) as last_seen_at
-        from session_counts
-        where tools in (select unknown_extremes.tools from unknown_extremes)
-            and exists (select from unknown_extremes)
-        group by tools
+            unknown_extremes.tools,
+            reread.first_seen_at,
+            reread.last_seen_at
+        from unknown_extremes
+        cross join lateral (
+            select
+                min(daily.first_seen_at) as first_seen_at,
+                max(daily.last_seen_at) as last_seen_at
+            from {{ ref('int_tool_sequences_daily') }} as daily
+            where hash_array(daily.tools) = hash_array(unknown_extremes.tools)
+                and daily.tools = unknown_extremes.tools
+        ) as reread
 
     ),
 
