@@ -172,7 +172,7 @@
     {#- Rebuilt from the table: every row goes, the build inserts them all. So too when the
         build was compiled before the log existed (it reads the whole table). #}
     delete from {{ this }}
-    where exists (select from {{ consumed_changes_table() }} where change_kind = 'whole')
+    where {{ changes_rebuild_whole() }}
         or current_setting('{{ _applies_setting() }}', true) is distinct from 'yes'
     {%- endif %}
     {%- else -%}

@@ -35,14 +35,6 @@ session_counts as (
 
     ),
 
-    rebuilt_whole as (
-
-        select count(*) > 0 as is_whole
-        from changes
-        where change_kind = 'whole'
-
-    ),
-
     -- A row deleted and inserted again unchanged (a rebuilt day's unchanged sessions) cancels out:
     -- what is left went (net < 0, it was there at the last build) or came (net > 0, it is there
     -- now).
@@ -167,7 +159,7 @@ session_counts as (
         from applied
         left join reread_extremes
             on applied.tools = reread_extremes.tools
-        where not (select rebuilt_whole.is_whole from rebuilt_whole)
+        where not {{ changes_rebuild_whole() }}
 
     ),
 
@@ -185,7 +177,7 @@ rolled_up_from_table as (
         max(last_seen_at) as last_seen_at
     from session_counts
     {%- if applies %}
-        where (select rebuilt_whole.is_whole from rebuilt_whole)
+        where {{ changes_rebuild_whole() }}
     {%- endif %}
     group by tools
 
