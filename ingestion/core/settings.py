@@ -114,6 +114,11 @@ VARIABLES: tuple[Variable, ...] = (
         "300",
         "how often micro-batches rebuild the monitoring marts",
     ),
+    Variable(
+        "ATW_MARTS_REFRESH_SECONDS",
+        "300",
+        "how often micro-batches rebuild the marts other than sessions and daily tokens",
+    ),
     Variable("ATW_DBT_VARS", None, "JSON object overriding dbt_project.yml's vars"),
     Variable("ATW_DAGSTER_STORAGE", "sqlite", "Dagster instance storage: sqlite or postgres"),
     Variable(

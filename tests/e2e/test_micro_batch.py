@@ -1,14 +1,18 @@
 """The micro-batch path: probes notice new collector rows and new or grown files, and the run
 they ask for builds only what those sources feed, new events reaching the marts."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
 
 from ingestion.core.connections import connect
 from orchestration.definitions import defs
 from orchestration.defs.automation import source_changes
-from orchestration.defs.automation.sensors import micro_batch_request, staging_views_missing
+from orchestration.defs.automation.sensors import (
+    marts_due,
+    micro_batch_request,
+    staging_views_missing,
+)
 from tests.conftest import insert_collector_events
 
 
@@ -74,6 +78,32 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
         "marts/fct_anomalies",
         "marts/fct_anomalies_daily",
     }
+    # Off the path to the sessions and daily tokens, what changed waits for the marts'
+    # refresh: the sources still load, and what the live marts read is still built.
+    live = micro_batch_request(
+        before,
+        source_changes.probe(collector_clone.collector),
+        graph,
+        now,
+        with_monitoring=False,
+        marts_are_due=lambda keys: False,
+    )
+    live_selected = {k.to_user_string() for k in live.asset_selection}
+    assert {
+        "raw/collector_events",
+        "intermediate/int_agent_calls_unioned",
+        "intermediate/int_sessions_aggregated",
+        "marts/fct_session_summaries",
+        "marts/fct_daily_token_trends",
+    } <= live_selected
+    assert not live_selected & {
+        "marts/fct_tool_sequences",
+        "marts/fct_sessions_daily",
+        "marts/dim_tools",
+        "reports/telemetry_report",
+    }
+    assert {"marts/fct_tool_sequences", "reports/telemetry_report"} <= quiet_selected
+    assert all(k.asset_key.to_user_string() in live_selected for k in live.asset_check_keys)
     # Retention and downsampling are the nightly run's.
     assert not selected & {"ops/retention", "ops/downsample"}
     # Unless a staging view is gone (an upgrade that partitions raw drops the views reading
@@ -146,3 +176,19 @@ def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
             asset_selection=set(request.asset_selection),
             asset_check_selection=set(request.asset_check_keys),
         )
+
+
+def test_the_marts_off_the_live_path_are_due_once_their_interval_has_passed(monkeypatch):
+    instance = DagsterInstance.ephemeral()
+    keys = {AssetKey(["marts", "fct_tool_sequences"]), AssetKey(["marts", "dim_tools"])}
+    now = datetime.now(UTC)
+    monkeypatch.setenv("ATW_MARTS_REFRESH_SECONDS", "300")
+    assert marts_due(instance, now, keys)  # never built
+    for key in keys:
+        instance.report_runless_asset_event(AssetMaterialization(key))
+    assert not marts_due(instance, datetime.now(UTC), keys)
+    assert marts_due(instance, datetime.now(UTC) + timedelta(seconds=301), keys)
+    # One of them built long ago (or never) is enough: they are rebuilt together.
+    assert marts_due(instance, datetime.now(UTC), keys | {AssetKey(["marts", "dim_hosts"])})
+    monkeypatch.setenv("ATW_MARTS_REFRESH_SECONDS", "0")
+    assert marts_due(instance, datetime.now(UTC), keys)

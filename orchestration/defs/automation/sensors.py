@@ -26,6 +26,14 @@ MONITORING = {
     dg.AssetKey(["marts", "fct_recommendations"]),
     dg.AssetKey(["marts", "alert_inbox"]),
 }
+# The marts a micro-batch keeps within a minute of the sources: sessions, and the day's tokens
+# and cost. What they read is built in every micro-batch; the rest of what changed (the other
+# marts and the report) at most every ATW_MARTS_REFRESH_SECONDS: at 5 M events of history that
+# is half a micro-batch, and the freshness target is the sessions'.
+LIVE = {
+    dg.AssetKey(["marts", "fct_session_summaries"]),
+    dg.AssetKey(["marts", "fct_daily_token_trends"]),
+}
 ALERTS_LISTED = 50
 
 
@@ -86,6 +94,28 @@ def _downstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
     return seen
 
 
+def _upstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
+    """`keys` and everything they read, directly or not."""
+    seen, queue = set(keys), list(keys)
+    while queue:
+        for parent in asset_graph.get(queue.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return seen
+
+
+def marts_due(instance: dg.DagsterInstance, now: datetime, keys: set[dg.AssetKey]) -> bool:
+    """Whether one of `keys` (marts off the live path) was built longer than
+    ATW_MARTS_REFRESH_SECONDS ago, or never: then a micro-batch rebuilds them all."""
+    interval = settings.number("ATW_MARTS_REFRESH_SECONDS")
+    latest = instance.get_latest_materialization_events(list(keys))
+    return any(
+        latest.get(key) is None or now.timestamp() - latest[key].timestamp >= interval
+        for key in keys
+    )
+
+
 def monitoring_due(instance: dg.DagsterInstance, now: datetime) -> bool:
     """Alerts, anomalies and recommendations are rebuilt at most every
     ATW_MONITORING_REFRESH_SECONDS by micro-batches: a dbt step less in most runs."""
@@ -121,10 +151,15 @@ def micro_batch_request(
     now: datetime,
     with_monitoring: bool = True,
     staging_missing: bool = False,
+    marts_are_due=lambda keys: True,
 ) -> dg.RunRequest | None:
     """A run of the changed sources and what is downstream of them (see `_skipped`), for
-    today's partition; with `staging_missing`, the staging views downstream of them too. The
-    first look only records the state: the nightly run covers what came before."""
+    today's partition; with `staging_missing`, the staging views downstream of them too. Off
+    the path to the LIVE marts, what is downstream is left to a later micro-batch unless
+    `marts_are_due` (given those assets) says otherwise; the monitoring marts follow
+    `with_monitoring`. The first look only records the state: the nightly run covers what
+    came before. Incremental models read what changed since their own last build, so a mart
+    left out catches up whole when it is next built."""
     if previous is None:
         return None
     keys = source_changes.changed(previous, current)
@@ -134,11 +169,15 @@ def micro_batch_request(
     selection = dg.AssetSelection.assets(
         *(dg.AssetKey.from_user_string(k) for k in keys)
     ).required_multi_asset_neighbors()
+    sources = selection.resolve(asset_graph)
     affected = {
         key
-        for key in _downstream(selection.resolve(asset_graph), asset_graph)
+        for key in _downstream(sources, asset_graph)
         if not _skipped(key, with_monitoring, staging_missing, asset_graph)
     }
+    deferred = affected - _upstream(LIVE, asset_graph) - MONITORING - sources
+    if deferred and not marts_are_due(deferred):
+        affected -= deferred
     checks = {
         check
         for check in selection.downstream().resolve_checks(asset_graph)
@@ -163,7 +202,8 @@ FASTEST_INTERVAL_SECONDS = 1
     minimum_interval_seconds=FASTEST_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs only what new collector rows or new/grown files affect, for today's "
-    "partition, so events reach the marts within a minute.",
+    "partition, so events reach the session summaries and daily token trends within a minute; "
+    "the other marts follow every ATW_MARTS_REFRESH_SECONDS.",
 )
 def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: TelemetryDatabases):
     last = context.last_tick_completion_time
@@ -183,6 +223,7 @@ def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: Telemetry
         graph,
         now,
         with_monitoring=monitoring_due(context.instance, now),
+        marts_are_due=lambda keys: marts_due(context.instance, now, keys),
         staging_missing=previous is not None
         and bool(source_changes.changed(previous, current))
         and staging_views_missing(databases.urls().warehouse, graph),
