@@ -22,7 +22,7 @@
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- elif where == '__rebuilt_since__' -%}
-        {%- set since = tests_passed_from() -%}
+        {%- set since = tests_passed_from(relation) -%}
         {%- if since is none -%}
             {%- do return(relation) -%}
         {%- endif -%}
@@ -75,14 +75,65 @@
 {% endmacro %}
 
 {#- The watermark of the step's tests (ATW_DBT_TESTS_PASSED_FROM) as a SQL timestamptz, or none
-    when they read every row. -#}
-{% macro tests_passed_from() %}
+    when they read every row. For the tests of `relation`, the model's own watermark when the
+    step has one (ATW_DBT_TESTS_PASSED_FROM_MODELS, a JSON object by model name): the horizon
+    taken after its last build, so the rows that build wrote, which its tests read then, are
+    not read again. -#}
+{% macro tests_passed_from(relation=none) %}
     {%- set since = env_var('ATW_DBT_TESTS_PASSED_FROM', '') | trim -%}
     {%- if since == '' -%}
         {%- do return(none) -%}
+    {%- endif -%}
+    {%- if relation is not none and relation.identifier -%}
+        {%- set by_model = fromjson(env_var('ATW_DBT_TESTS_PASSED_FROM_MODELS', '') or '{}') -%}
+        {%- set since = by_model.get(relation.identifier, since) -%}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9T:.+ -]+', since) -%}
         {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM holds something other than a timestamp') -%}
     {%- endif -%}
     {%- do return("'" ~ since ~ "'::timestamptz") -%}
 {% endmacro %}
+
+{#- A post-hook run after the model's transaction commits (`transaction: false`): the write
+    horizon now, for the tests' watermark of this model (test_horizons_relation). Every row
+    stamped before it was committed before it was taken, so the model's tests, which run after
+    this hook, saw it. Only in a Dagster dbt step (ATW_DBT_STEP_ID), only for incremental
+    models (the others are tested whole). -#}
+{% macro record_tested_horizon() %}
+    {%- set step_id = env_var('ATW_DBT_STEP_ID', '') | trim -%}
+    {%- if execute and step_id and config.get('materialized') == 'incremental' -%}
+        {%- if not modules.re.fullmatch('[0-9a-f-]+', step_id) -%}
+            {%- do exceptions.raise_compiler_error('ATW_DBT_STEP_ID holds something other than an id') -%}
+        {%- endif -%}
+        {%- set hours = env_var('ATW_DQ_WINDOW_MARGIN_HOURS', '6') | float -%}
+        {%- set table = test_horizons_relation() -%}
+    begin;
+    {#- Models built side by side would race to create the table. #}
+    select pg_advisory_xact_lock(hashtext('{{ table }}'));
+    create table if not exists {{ table }} (
+        model_name text primary key,
+        step_id text not null,
+        horizon timestamptz not null,
+        recorded_at timestamptz not null default clock_timestamp()
+    );
+    insert into {{ table }} (model_name, step_id, horizon)
+    values (
+        '{{ this.identifier }}', '{{ step_id }}',
+        raw.write_horizon(make_interval(secs => {{ hours * 3600 }}))
+    )
+    on conflict (model_name) do update
+        set step_id = excluded.step_id, horizon = excluded.horizon, recorded_at = clock_timestamp();
+    commit
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- Per incremental model, the horizon taken after its last build in a Dagster dbt step
+    (record_tested_horizon); orchestration/defs/dbt/test_window.py keeps it as the model's
+    test watermark once the step's tests all pass. -#}
+{% macro test_horizons_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema=generate_schema_name('intermediate', none),
+        identifier='dbt_model_horizons')) }}
+{%- endmacro %}

@@ -5,6 +5,7 @@ shows that its blocking check fails, that nothing downstream of it materialized,
 marts kept their last good state, and finally undoes the corruption.
 """
 
+import json
 import re
 
 import dagster as dg
@@ -405,6 +406,71 @@ def test_the_tool_sequence_key_test_reads_the_rows_rebuilt_since_it_passed(built
         since = "2026-11-30T04:00:00.123456+00:00"
         assert f"where rebuilt_at >= '{since}'::timestamptz" in compiled(since, monkeypatch)
         assert "rebuilt_at >=" not in compiled(None, monkeypatch)
+
+
+def test_each_models_tests_read_from_after_its_last_build(built, monkeypatch):
+    """Once a step's tests pass, each incremental model's tests read next time from the
+    horizon taken just after its build committed (ops.dbt_model_horizons), not from the
+    step's start: the rows that build wrote, all of history after a first build, are not read
+    again. A row written later is newer than that horizon, so it is still read."""
+    from expectations import windows
+    from orchestration.defs.dbt import test_window
+
+    urls, _ = built
+    fact = "int_agent_calls_unioned"
+    with connect(urls.warehouse) as conn:
+        marks = test_window._model_watermarks(conn, test_window.CALLS_WATERMARK)
+        step = windows.watermark(conn, test_window.CALLS_WATERMARK)
+        # The newest row stamped before the hook took the horizon (later ones are this
+        # module's own writes).
+        newest = conn.execute(
+            "select max(rebuilt_at) from intermediate.int_agent_calls_unioned "
+            "where rebuilt_at <= (select recorded_at from intermediate.dbt_model_horizons "
+            "where model_name = 'int_agent_calls_unioned')"
+        ).fetchone()[0]
+        mart_marks = test_window._model_watermarks(conn, test_window.MART_WATERMARK)
+    assert set(marks) == {fact}
+    assert marks[fact] > newest  # the build's own rows are behind it
+    assert {"int_tool_calls", "int_tool_sequences_daily", "int_sessions_aggregated"} <= set(
+        mart_marks
+    )
+    with test_window.test_days(
+        urls.warehouse, False, test_window.CALLS_WATERMARK, whole_selection=False
+    ) as variables:
+        pass
+    by_model = json.loads(variables[test_window.PASSED_FROM_MODELS])
+    assert by_model == {fact: max(step, marks[fact]).isoformat()}
+    # A full validation reads every row: no watermark at all.
+    with test_window.test_days(
+        urls.warehouse, True, test_window.CALLS_WATERMARK, whole_selection=False
+    ) as full:
+        pass
+    assert (
+        full[test_window.PASSED_FROM] == ""
+        and json.loads(full[test_window.PASSED_FROM_MODELS]) == {}
+    )
+
+    # The compiled tests take the model's watermark over the step's.
+    own, step_mark = "2026-01-02T03:04:05+00:00", "2026-01-01T00:00:00+00:00"
+    monkeypatch.setenv(test_window.PASSED_FROM_MODELS, json.dumps({fact: own}))
+    texts = _compiled_tests(
+        urls.warehouse,
+        ["--select", f"{fact},resource_type:test"],
+        "*.sql",
+        test_window.PASSED_FROM,
+        step_mark,
+        monkeypatch,
+    )
+    # The fact's own tests: not int_tool_calls' key test nor the transcripts' singular test,
+    # which read from int_tool_calls' watermark and the step's.
+    compiled = " ".join(
+        " ".join(text.split())
+        for text in texts
+        if "int_tool_calls" not in text and "transcripts" not in text
+    )
+    # The key test and the `where: __rebuilt_since__` tests read from the model's horizon.
+    assert compiled.count(f"rebuilt_at >= '{own}'::timestamptz") >= 4
+    assert step_mark not in compiled
 
 
 def test_a_run_of_part_of_a_step_leaves_its_test_watermark(built):

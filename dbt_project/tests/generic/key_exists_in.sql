@@ -6,7 +6,7 @@
     its day rebuilt in the parent, or logged as dropped, `delete_vanished_days`); each looks its
     key up in the parent. Every row otherwise, as dbt's test does. -#}
 {% test key_exists_in(model, column_name, to, field, day_column='call_date') %}
-{%- set since = tests_passed_from() %}
+{%- set since = tests_passed_from(model) %}
 
 select child.{{ column_name }}
 from {{ model }} as child

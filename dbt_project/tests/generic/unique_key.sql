@@ -5,7 +5,7 @@
     every row: 12 s of a nightly at 5 M calls). Every row otherwise (a first run, the weekly
     full validation). -#}
 {% test unique_key(model, column_name) %}
-{%- set since = tests_passed_from() %}
+{%- set since = tests_passed_from(model) %}
 {%- if since is none %}
 
 select
