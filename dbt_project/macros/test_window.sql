@@ -86,7 +86,10 @@
     {%- endif -%}
     {%- if relation is not none and relation.identifier -%}
         {%- set by_model = fromjson(env_var('ATW_DBT_TESTS_PASSED_FROM_MODELS', '') or '{}') -%}
-        {%- set since = by_model.get(relation.identifier, since) -%}
+        {%- if by_model is not mapping -%}
+            {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM_MODELS holds something other than a JSON object') -%}
+        {%- endif -%}
+        {%- set since = by_model.get(relation.identifier, since) | string -%}
     {%- endif -%}
     {%- if not modules.re.fullmatch('[0-9T:.+ -]+', since) -%}
         {%- do exceptions.raise_compiler_error('ATW_DBT_TESTS_PASSED_FROM holds something other than a timestamp') -%}
@@ -100,12 +103,19 @@
     this hook, saw it. Only in a Dagster dbt step (ATW_DBT_STEP_ID), only for incremental
     models (the others are tested whole). -#}
 {% macro record_tested_horizon() %}
-    {%- set step_id = env_var('ATW_DBT_STEP_ID', '') | trim -%}
-    {%- if execute and step_id and config.get('materialized') == 'incremental' -%}
+    {#- The variables are read only when the hook runs: dbt renders hooks when it parses too,
+        and a model whose parse read a variable is parsed again whenever it changes (the step
+        id changes in every step). #}
+    {%- set step_id = (env_var('ATW_DBT_STEP_ID', '') | trim) if execute else '' -%}
+    {%- if step_id and config.get('materialized') == 'incremental' -%}
         {%- if not modules.re.fullmatch('[0-9a-f-]+', step_id) -%}
             {%- do exceptions.raise_compiler_error('ATW_DBT_STEP_ID holds something other than an id') -%}
         {%- endif -%}
-        {%- set hours = env_var('ATW_DQ_WINDOW_MARGIN_HOURS', '6') | float -%}
+        {#- The checks' margin (ingestion/core/settings.py), 6 h when unset or empty. #}
+        {%- set hours = (env_var('ATW_DQ_WINDOW_MARGIN_HOURS', '') | trim or '6') | float -%}
+        {%- if hours <= 0 -%}
+            {%- do exceptions.raise_compiler_error('ATW_DQ_WINDOW_MARGIN_HOURS must be a positive number') -%}
+        {%- endif -%}
         {%- set table = test_horizons_relation() -%}
     begin;
     {#- Models built side by side would race to create the table. #}

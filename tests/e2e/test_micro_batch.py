@@ -10,6 +10,7 @@ from orchestration.definitions import defs
 from orchestration.defs.automation import source_changes
 from orchestration.defs.automation.sensors import (
     marts_due,
+    micro_batch_plan,
     micro_batch_request,
     staging_views_missing,
 )
@@ -103,7 +104,8 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
         "reports/telemetry_report",
     }
     assert {"marts/fct_tool_sequences", "reports/telemetry_report"} <= quiet_selected
-    assert all(k.asset_key.to_user_string() in live_selected for k in live.asset_check_keys)
+    # The dimensions the sessions' blocking checks look hosts and models up in are built too.
+    assert {"marts/dim_hosts", "marts/dim_models"} <= live_selected
     # Retention and downsampling are the nightly run's.
     assert not selected & {"ops/retention", "ops/downsample"}
     # Unless a staging view is gone (an upgrade that partitions raw drops the views reading
@@ -122,13 +124,11 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
     assert "staging/stg_collector__telemetry_events" in {
         k.to_user_string() for k in rebuilding.asset_selection
     }
-    request = rebuilding
-
     result = defs.resolve_job_def("micro_batch").execute_in_process(
         instance=DagsterInstance.ephemeral(),
-        partition_key=request.partition_key,
-        asset_selection=list(request.asset_selection),
-        tags=request.tags,
+        partition_key=rebuilding.partition_key,
+        asset_selection=list(rebuilding.asset_selection),
+        tags=rebuilding.tags,
     )
     assert result.success
     materialized = {
@@ -149,6 +149,40 @@ def test_a_new_event_reaches_the_marts_through_only_what_it_affects(collector_cl
         ).fetchall()
     # Its own session, or the derived one of its host and directory (docs/architecture.md).
     assert len(sessions) == 1 and sessions[0][1] >= 2
+
+    # A micro-batch that leaves the other marts for later, with events of a host never seen
+    # before: its blocking checks look the host up in dim_hosts, built in the same run.
+    before = source_changes.probe(collector_clone.collector)
+    insert_collector_events(collector_clone.collector, "micro-batch-2", 2)
+    with connect(collector_clone.collector) as conn:
+        conn.execute(
+            "update telemetry_events set host_id = 'host-never-seen' "
+            "where session_id = 'micro-batch-2'"
+        )
+    live, waiting = micro_batch_plan(
+        before,
+        source_changes.probe(collector_clone.collector),
+        graph,
+        datetime.now(UTC),
+        with_monitoring=False,
+        marts_are_due=lambda keys: False,
+    )
+    assert AssetKey(["marts", "fct_tool_sequences"]) in waiting
+    job = defs.resolve_job_def("micro_batch").get_subset(
+        asset_selection=set(live.asset_selection),
+        asset_check_selection=set(live.asset_check_keys),
+    )
+    result = job.execute_in_process(
+        instance=DagsterInstance.ephemeral(), partition_key=live.partition_key, tags=live.tags
+    )
+    assert result.success
+    with connect(collector_clone.warehouse) as conn:
+        assert (
+            conn.execute(
+                "select count(*) from marts.fct_session_summaries where host_id = 'host-never-seen'"
+            ).fetchone()[0]
+            == 1
+        )
 
 
 def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
@@ -192,3 +226,44 @@ def test_the_marts_off_the_live_path_are_due_once_their_interval_has_passed(monk
     assert marts_due(instance, datetime.now(UTC), keys | {AssetKey(["marts", "dim_hosts"])})
     monkeypatch.setenv("ATW_MARTS_REFRESH_SECONDS", "0")
     assert marts_due(instance, datetime.now(UTC), keys)
+
+
+def test_what_a_micro_batch_defers_joins_a_later_one(dbt_manifest):
+    """The marts left out wait in the sensor's cursor: a later look runs them once due, with
+    new data or without, and a request that leaves them out can run."""
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_job_def("micro_batch")
+    empty = {source_changes.COLLECTOR_EVENTS: 1}
+    grown = {source_changes.COLLECTOR_EVENTS: 2}
+    now = datetime.now(UTC)
+    request, waiting = micro_batch_plan(
+        empty, grown, graph, now, with_monitoring=False, marts_are_due=lambda keys: False
+    )
+    job.get_subset(
+        asset_selection=set(request.asset_selection),
+        asset_check_selection=set(request.asset_check_keys),
+    )
+    selected = set(request.asset_selection)
+    assert AssetKey(["marts", "fct_tool_sequences"]) in waiting
+    assert AssetKey(["marts", "fct_alerts"]) in waiting  # monitoring not due either
+    assert not waiting & selected
+    assert all(check.asset_key in selected for check in request.asset_check_keys)
+
+    # Nothing new, not yet due: still waiting.
+    assert micro_batch_plan(
+        grown,
+        grown,
+        graph,
+        now,
+        marts_are_due=lambda keys: False,
+        with_monitoring=False,
+        pending=frozenset(waiting),
+    ) == (None, waiting)
+    # Nothing new, due: a run of what waited (and no source), nothing left waiting.
+    later, left = micro_batch_plan(grown, grown, graph, now, pending=frozenset(waiting))
+    assert set(later.asset_selection) == waiting and left == set()
+    assert not any(key.path[0] == "raw" for key in later.asset_selection)
+    job.get_subset(
+        asset_selection=set(later.asset_selection),
+        asset_check_selection=set(later.asset_check_keys),
+    )

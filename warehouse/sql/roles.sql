@@ -109,6 +109,17 @@ alter default privileges for role atw_loader in schema raw grant select on table
 alter default privileges for role atw_loader in schema ops grant select on tables to atw_transformer;
 -- The incremental models take the write horizon to choose what to rebuild (their watermark).
 grant execute on function raw.write_horizon(interval) to atw_transformer;
+-- ... which needs the other sessions' transaction starts: without pg_read_all_stats the role
+-- sees none, and every horizon falls back to its margin (6 h ago), so each build and its tests
+-- read six hours again. It also shows other sessions' query texts to dbt, the pipeline's own
+-- code. Granting it needs a superuser or its admin option: without either, the margin it is.
+do $$
+begin
+    grant pg_read_all_stats to atw_transformer;
+exception when insufficient_privilege then
+    raise notice 'pg_read_all_stats not granted to atw_transformer: horizons fall back to their margin';
+end
+$$;
 -- ... and partition the calls fact by month with the raw tables' functions.
 grant execute on function raw.add_month_partition(regclass, text, date),
     raw.add_month_partitions(regclass, text, date[]),

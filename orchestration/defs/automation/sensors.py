@@ -34,6 +34,12 @@ LIVE = {
     dg.AssetKey(["marts", "fct_session_summaries"]),
     dg.AssetKey(["marts", "fct_daily_token_trends"]),
 }
+# The blocking checks of the sessions look their hosts and models up in these dimensions
+# (expectations/suites.py): a new host must be there in the same run.
+LIVE_LOOKUPS = {
+    dg.AssetKey(["marts", "dim_hosts"]),
+    dg.AssetKey(["marts", "dim_models"]),
+}
 ALERTS_LISTED = 50
 
 
@@ -144,7 +150,7 @@ def staging_views_missing(warehouse_url: str, asset_graph) -> bool:
         return False
 
 
-def micro_batch_request(
+def micro_batch_plan(
     previous: dict | None,
     current: dict,
     asset_graph,
@@ -152,43 +158,66 @@ def micro_batch_request(
     with_monitoring: bool = True,
     staging_missing: bool = False,
     marts_are_due=lambda keys: True,
-) -> dg.RunRequest | None:
+    pending: frozenset[dg.AssetKey] = frozenset(),
+) -> tuple[dg.RunRequest | None, set[dg.AssetKey]]:
     """A run of the changed sources and what is downstream of them (see `_skipped`), for
     today's partition; with `staging_missing`, the staging views downstream of them too. Off
-    the path to the LIVE marts, what is downstream is left to a later micro-batch unless
-    `marts_are_due` (given those assets) says otherwise; the monitoring marts follow
-    `with_monitoring`. The first look only records the state: the nightly run covers what
-    came before. Incremental models read what changed since their own last build, so a mart
-    left out catches up whole when it is next built."""
+    the path to the LIVE marts (and the dimensions their checks look up), what is downstream
+    waits unless `marts_are_due` (given those assets) says otherwise; the monitoring marts
+    follow `with_monitoring`. What waits is returned, and given back as `pending` at the next
+    look: it joins a later run, with new data or without. Incremental models read what
+    changed since their own last build, so a mart left out catches up whole when it is next
+    built. The first look only records the state: the nightly run covers what came before."""
     if previous is None:
-        return None
+        return None, set(pending)
     keys = source_changes.changed(previous, current)
-    if not keys:
-        return None
-    # A loader that writes two tables is one step: both of its assets, or neither.
-    selection = dg.AssetSelection.assets(
-        *(dg.AssetKey.from_user_string(k) for k in keys)
-    ).required_multi_asset_neighbors()
-    sources = selection.resolve(asset_graph)
-    affected = {
-        key
-        for key in _downstream(sources, asset_graph)
-        if not _skipped(key, with_monitoring, staging_missing, asset_graph)
-    }
-    deferred = affected - _upstream(LIVE, asset_graph) - MONITORING - sources
+    sources: set[dg.AssetKey] = set()
+    if keys:
+        # A loader that writes two tables is one step: both of its assets, or neither.
+        sources = (
+            dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
+            .required_multi_asset_neighbors()
+            .resolve(asset_graph)
+        )
+    reached = (_downstream(sources, asset_graph) | set(pending)) & asset_graph.get_all_asset_keys()
+    wanted = {key for key in reached if not _skipped(key, True, staging_missing, asset_graph)}
+    affected = {key for key in wanted if with_monitoring or key not in MONITORING}
+    roots = LIVE | LIVE_LOOKUPS | (MONITORING if with_monitoring else set())
+    deferred = affected - _upstream(roots, asset_graph) - sources
     if deferred and not marts_are_due(deferred):
         affected -= deferred
+    waiting = wanted - affected
+    if not affected:
+        return None, waiting
     checks = {
         check
-        for check in selection.downstream().resolve_checks(asset_graph)
+        for check in dg.AssetSelection.assets(*affected).resolve_checks(asset_graph)
         if check.asset_key in affected
     }
-    return dg.RunRequest(
+    request = dg.RunRequest(
         asset_selection=sorted(affected, key=lambda k: k.to_user_string()),
         asset_check_keys=sorted(checks, key=lambda k: (k.asset_key.to_user_string(), k.name)),
         partition_key=now.strftime("%Y-%m-%d"),
-        tags={MICRO_BATCH_TAG: "micro_batch", "atw/changed": ",".join(keys)},
+        tags={MICRO_BATCH_TAG: "micro_batch", "atw/changed": ",".join(keys) or "deferred marts"},
     )
+    return request, waiting
+
+
+def micro_batch_request(*args, **kwargs) -> dg.RunRequest | None:
+    """The run of `micro_batch_plan`, without what waits."""
+    return micro_batch_plan(*args, **kwargs)[0]
+
+
+PENDING = "__deferred__"
+
+
+def _still_pending(instance: dg.DagsterInstance, deferred: dict[str, float]) -> set[dg.AssetKey]:
+    """The assets deferred by earlier looks (key → when) that no run has built since."""
+    keys = {dg.AssetKey.from_user_string(key): at for key, at in deferred.items()}
+    latest = instance.get_latest_materialization_events(list(keys))
+    return {
+        key for key, at in keys.items() if latest.get(key) is None or latest[key].timestamp < at
+    }
 
 
 # The daemon may evaluate the sensor this often; ATW_MICRO_BATCH_INTERVAL_SECONDS (read at each
@@ -215,9 +244,10 @@ def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: Telemetry
     previous = json.loads(context.cursor) if context.cursor else None
     if previous is not None and _micro_batch_waiting(context.instance):
         return dg.SkipReason("a micro-batch run is already queued")
+    deferred = (previous or {}).pop(PENDING, {})
     now = datetime.now(UTC)
     graph = context.repository_def.asset_graph
-    request = micro_batch_request(
+    request, waiting = micro_batch_plan(
         previous,
         current,
         graph,
@@ -227,10 +257,14 @@ def micro_batch_sensor(context: dg.SensorEvaluationContext, databases: Telemetry
         staging_missing=previous is not None
         and bool(source_changes.changed(previous, current))
         and staging_views_missing(databases.urls().warehouse, graph),
+        pending=frozenset(_still_pending(context.instance, deferred)),
     )
-    context.update_cursor(json.dumps(current))
+    since = {
+        key.to_user_string(): deferred.get(key.to_user_string(), now.timestamp()) for key in waiting
+    }
+    context.update_cursor(json.dumps({**current, PENDING: since}))
     if request is None:
-        return dg.SkipReason("no new collector rows or files")
+        return dg.SkipReason("no new collector rows or files, and no deferred mart due")
     return request
 
 
