@@ -111,11 +111,12 @@
         {%- if not modules.re.fullmatch('[0-9a-f-]+', step_id) -%}
             {%- do exceptions.raise_compiler_error('ATW_DBT_STEP_ID holds something other than an id') -%}
         {%- endif -%}
-        {#- The checks' margin (ingestion/core/settings.py), 6 h when unset or empty. #}
-        {%- set hours = (env_var('ATW_DQ_WINDOW_MARGIN_HOURS', '') | trim or '6') | float -%}
-        {%- if hours <= 0 -%}
-            {%- do exceptions.raise_compiler_error('ATW_DQ_WINDOW_MARGIN_HOURS must be a positive number') -%}
+        {#- The checks' margin, as the step resolved it (ATW_DQ_WINDOW_MARGIN_HOURS). #}
+        {%- set hours = env_var('ATW_DBT_HORIZON_MARGIN_HOURS', '') | trim -%}
+        {%- if not modules.re.fullmatch('[0-9]+([.][0-9]+)?', hours) or hours | float <= 0 -%}
+            {%- do exceptions.raise_compiler_error('ATW_DBT_HORIZON_MARGIN_HOURS must be a positive number of hours') -%}
         {%- endif -%}
+        {%- set hours = hours | float -%}
         {%- set table = test_horizons_relation() -%}
     begin;
     {#- Models built side by side would race to create the table. #}

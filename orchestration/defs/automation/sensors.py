@@ -100,17 +100,6 @@ def _downstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
     return seen
 
 
-def _upstream(keys: set[dg.AssetKey], asset_graph) -> set[dg.AssetKey]:
-    """`keys` and everything they read, directly or not."""
-    seen, queue = set(keys), list(keys)
-    while queue:
-        for parent in asset_graph.get(queue.pop()).parent_keys:
-            if parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
-    return seen
-
-
 def marts_due(instance: dg.DagsterInstance, now: datetime, keys: set[dg.AssetKey]) -> bool:
     """Whether one of `keys` (marts off the live path) was built longer than
     ATW_MARTS_REFRESH_SECONDS ago, or never: then a micro-batch rebuilds them all."""
@@ -183,7 +172,7 @@ def micro_batch_plan(
     wanted = {key for key in reached if not _skipped(key, True, staging_missing, asset_graph)}
     affected = {key for key in wanted if with_monitoring or key not in MONITORING}
     roots = LIVE | LIVE_LOOKUPS | (MONITORING if with_monitoring else set())
-    deferred = affected - _upstream(roots, asset_graph) - sources
+    deferred = affected - dg.AssetSelection.assets(*roots).upstream().resolve(asset_graph) - sources
     if deferred and not marts_are_due(deferred):
         affected -= deferred
     waiting = wanted - affected
@@ -213,6 +202,8 @@ PENDING = "__deferred__"
 
 def _still_pending(instance: dg.DagsterInstance, deferred: dict[str, float]) -> set[dg.AssetKey]:
     """The assets deferred by earlier looks (key → when) that no run has built since."""
+    if not deferred:  # most looks: no event-log query every second
+        return set()
     keys = {dg.AssetKey.from_user_string(key): at for key, at in deferred.items()}
     latest = instance.get_latest_materialization_events(list(keys))
     return {

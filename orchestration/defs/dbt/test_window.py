@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from psycopg import sql
 
 from expectations import windows
+from ingestion.core import settings
 from ingestion.core.connections import connect
 
 VARIABLE = "ATW_DBT_TEST_DAYS"
@@ -30,6 +31,8 @@ PASSED_FROM = "ATW_DBT_TESTS_PASSED_FROM"
 PASSED_FROM_MODELS = "ATW_DBT_TESTS_PASSED_FROM_MODELS"
 # Names this step's builds in intermediate.dbt_model_horizons (macros/test_window.sql).
 STEP_ID = "ATW_DBT_STEP_ID"
+# The margin of the horizon the models' post-hook takes: the checks' (expectations/windows.py).
+MARGIN_HOURS = "ATW_DBT_HORIZON_MARGIN_HOURS"
 WATERMARK = "dbt_staging_tests"
 MART_WATERMARK = "dbt_mart_tests"
 CALLS_WATERMARK = "dbt_calls_tests"
@@ -85,6 +88,7 @@ def test_days(
         PASSED_FROM: "" if mark is None else mark.isoformat(),
         PASSED_FROM_MODELS: json.dumps(models, sort_keys=True),
         STEP_ID: step_id,
+        MARGIN_HOURS: str(settings.number("ATW_DQ_WINDOW_MARGIN_HOURS")),
     }
     if not whole_selection:
         return
