@@ -128,9 +128,11 @@ moved as (
     delete from raw.collector_events as e
     using unheld as i
     where e.source_id = i.source_id and e.created_at <> i.created_at
-    returning e.source_id
+    returning e.source_id, e.created_at
 )
-select count(distinct source_id) from moved
+select count(distinct source_id),
+    coalesce(array_agg(distinct (created_at at time zone 'UTC')::date), '{}')
+from moved
 """
 
 # Inserted and updated rows, told apart by whether the key was held before (a partitioned
@@ -391,6 +393,7 @@ def pull_events(
             overlap_read, overlap_rejected = _stream(
                 source, warehouse, overlap, params, "_overlap_events", context, redactions
             )
+            overlap_days = _days_of(warehouse, "_overlap_events")
             # What retention purged stays purged: a re-read brings back no row dated before
             # its cutoff (a backfill of those days does, as asked; retention removes it again).
             warehouse.execute(_KEEP_PURGED_OUT, params)
@@ -405,7 +408,7 @@ def pull_events(
                     )
                 ),
             )
-            moved = warehouse.execute(_MOVED).fetchone()[0]
+            moved, moved_from = warehouse.execute(_MOVED).fetchone()
             inserted, updated = warehouse.execute(_MERGE_OVERLAP).fetchone()
             inserted, updated = inserted - moved, updated + moved
             if overlap_rejected:
@@ -418,7 +421,17 @@ def pull_events(
             partitions.add_months(warehouse, "raw.collector_events")
 
             high_id = source.execute("select max(id) from telemetry_events").fetchone()[0]
-            touched = None if reconcile_all else _days_read(source, params)
+            touched = (
+                None
+                if reconcile_all
+                else _days_read(
+                    source,
+                    warehouse,
+                    params,
+                    {*overlap_days, *moved_from},
+                    new_rejected + overlap_rejected,
+                )
+            )
             reconciliation.collector_days(source, warehouse, run_id, touched, SOURCE)
             source.commit()  # end the read transaction; nothing is written to the collector
 
@@ -460,22 +473,42 @@ def _new_months(source, warehouse, now: datetime | None) -> list[date]:
     ]
 
 
-def _days_read(source, params: dict) -> list[date]:
-    """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
-    contract's window (rows dated outside it were quarantined)."""
-    return [
+def _days_of(warehouse, table: str, where: str = "true", params=None) -> set[date]:
+    """The UTC days of the rows of `table` (a name this module composes) matching `where`."""
+    return {
         day
-        for (day,) in source.execute(
+        for (day,) in warehouse.execute(
             sql.SQL(
-                "select distinct (t.created_at at time zone 'UTC')::date "
-                "from telemetry_events as t "
-                "where (t.id > %(old_high)s or {changed} or {in_window}) "
-                "and t.created_at >= %(timestamp_floor)s "
-                "and t.created_at < %(now)s::timestamptz + interval '2 days'"
-            ).format(changed=sql.SQL(_CHANGED), in_window=sql.SQL(_IN_WINDOW)),
-            {**params, "timestamp_floor": timestamp_floor()},
+                "select distinct (created_at at time zone 'UTC')::date from {} where {}"
+            ).format(sql.Identifier(*table.split(".")), sql.SQL(where)),
+            params,
         )
-    ]
+    }
+
+
+def _days_read(
+    source, warehouse, params: dict, overlap_days: set[date], rejected: list[Rejection]
+) -> list[date]:
+    """The UTC days of the rows this pull read (new, re-read and backfilled), inside the
+    contract's window (rows dated outside it were quarantined), and those re-read rows moved
+    from. Found from what the pull wrote, and for the rows it set aside by id at the
+    collector: a second pass over the collector's changed rows would cost a scan of its whole
+    table while the overlap floor is still 0 (the first 26 hours)."""
+    days = overlap_days | _days_of(
+        warehouse, "raw.collector_events", "source_id > %(old_high)s", params
+    )
+    set_aside = [int(r.source_key) for r in rejected if r.source_key.isdigit()]
+    if set_aside:
+        days |= {
+            day
+            for (day,) in source.execute(
+                "select distinct (created_at at time zone 'UTC')::date from telemetry_events "
+                "where id = any(%(ids)s) and created_at >= %(timestamp_floor)s "
+                "and created_at < %(now)s::timestamptz + interval '2 days'",
+                {"ids": set_aside, "timestamp_floor": timestamp_floor(), "now": params["now"]},
+            )
+        }
+    return sorted(days)
 
 
 def _previous_xmin(warehouse) -> int | None:

@@ -163,7 +163,7 @@ def test_a_warehouse_from_before_gains_the_stat_columns_in_place(urls, tmp_path)
 
 def test_a_pull_reconciles_the_days_it_read_however_far_apart(small_collector):
     """A row moved 40 days back and one rewritten today: the pull reads both and reconciles
-    those two days, not the days between."""
+    their days and the day the moved row left, not the days between."""
     with connect(small_collector.collector) as source, connect(small_collector.warehouse) as wh:
         pull_events(source, wh, "first", now=SAMPLE_END)
         (moved_id, moved_at), (rewritten_id, rewritten_at) = source.execute(
@@ -187,7 +187,13 @@ def test_a_pull_reconciles_the_days_it_read_however_far_apart(small_collector):
             "source_tokens = warehouse_tokens from raw.reconciliation "
             "where run_id = 'second' order by scope"
         ).fetchall()
-        days = sorted({moved_to.astimezone(UTC).date(), rewritten_at.astimezone(UTC).date()})
+        days = sorted(
+            {
+                moved_to.astimezone(UTC).date(),
+                moved_at.astimezone(UTC).date(),
+                rewritten_at.astimezone(UTC).date(),
+            }
+        )
         assert scopes == [(day.isoformat(), 0, True) for day in days]
         assert (
             wh.execute(
@@ -195,4 +201,27 @@ def test_a_pull_reconciles_the_days_it_read_however_far_apart(small_collector):
             ).fetchone()[0]
             == 1
         )
+        assert reconciliation.out_of_balance(wh, ("collector.telemetry_events",)) == []
+
+
+def test_a_pull_reconciles_the_day_of_a_row_it_set_aside(small_collector):
+    """A row rewritten at the collector so that it breaks the contract: the pull quarantines it
+    and reconciles its day (one row set aside there), found by its id, not the days read."""
+    with connect(small_collector.collector) as source, connect(small_collector.warehouse) as wh:
+        pull_events(source, wh, "first", now=SAMPLE_END)
+        broken_id, broken_at = source.execute(
+            "select id, created_at from telemetry_events order by id limit 1"
+        ).fetchone()
+        source.execute("update telemetry_events set latency_ms = -1 where id = %s", (broken_id,))
+        source.commit()
+        counts = pull_events(source, wh, "second", now=SAMPLE_END)
+        assert counts.rows_quarantined == 1
+        scopes = wh.execute(
+            "select scope, set_aside_rows, source_rows - set_aside_rows - warehouse_rows "
+            "from raw.reconciliation where run_id = 'second' order by scope"
+        ).fetchall()
+        assert [(scope, off) for scope, _, off in scopes] == [
+            (broken_at.astimezone(UTC).date().isoformat(), 0)
+        ]
+        assert scopes[0][1] >= 1
         assert reconciliation.out_of_balance(wh, ("collector.telemetry_events",)) == []
