@@ -48,6 +48,23 @@ _PER_FILE = {
               from purged group by 1) as gone
         where f.file_path = gone.file_path"""),
 }
+# A dropped partition fires no delete trigger: its lines are logged as removed here, for the
+# Claude Code staging tables (raw_schema.sql, raw.claude_code_removed_lines).
+_DROPPED_LOG = {
+    "raw.claude_code_lines": sql.SQL("""
+        insert into raw.claude_code_removed_lines (file_path, line_number, message_id, tool_ids,
+            has_task)
+        select file_path, line_number, message_id,
+            raw.claude_code_tool_ids(tool_uses, tool_results), raw.claude_code_has_task(tool_uses)
+        from purged"""),
+}
+# The staging tables that read that log; what all of them have read since is forgotten.
+REMOVED_LINES = "raw.claude_code_removed_lines"
+REMOVED_LINES_READERS = (
+    "stg_claude_code__api_responses",
+    "stg_claude_code__session_responses",
+    "stg_claude_code__tool_calls",
+)
 TRANSCRIPT_TEXT = "raw.collector_transcript_messages"
 DQ_RESULTS = "ops.dq_validation_results"
 RUNS = "raw.retention_runs"
@@ -97,15 +114,25 @@ def record(
     return Cut(table, cutoff, rows)
 
 
-def _count_purged(conn: psycopg.Connection, table: str, purging: sql.Composable, params) -> int:
+def _count_purged(
+    conn: psycopg.Connection,
+    table: str,
+    purging: sql.Composable,
+    params,
+    dropping: bool = False,
+) -> int:
     """Run `purging` (a query returning the purged rows) and count them, per file too where
-    the rows come from files."""
-    if table in _PER_FILE:
-        query = sql.SQL(
-            "with purged as ({}), counted as ({} returning 1) select count(*) from purged"
-        ).format(purging, _PER_FILE[table])
-    else:
-        query = sql.SQL("with purged as ({}) select count(*) from purged").format(purging)
+    the rows come from files; `dropping` (the rows of a partition about to be dropped) logs
+    them where a delete trigger would have."""
+    side_effects = [_PER_FILE.get(table), _DROPPED_LOG.get(table) if dropping else None]
+    ctes = [
+        sql.SQL("effect_{} as ({} returning 1)").format(sql.Literal(i), statement)
+        for i, statement in enumerate(side_effects)
+        if statement is not None
+    ]
+    query = sql.SQL("with {} select count(*) from purged").format(
+        sql.SQL(", ").join([sql.SQL("purged as ({})").format(purging), *ctes])
+    )
     return conn.execute(query, params).fetchone()[0]
 
 
@@ -128,7 +155,9 @@ def _drop_months(conn: psycopg.Connection, run_id: str, table: str, cutoff: date
                         sql.Identifier(*table.split("."))
                     )
                 )
-                dropped = _count_purged(conn, table, sql.SQL("select * from {}").format(name), ())
+                dropped = _count_purged(
+                    conn, table, sql.SQL("select * from {}").format(name), (), dropping=True
+                )
                 conn.execute(sql.SQL("drop table {}").format(name))
                 record(conn, RUNS, run_id, table, cutoff, dropped)
         except psycopg.errors.LockNotAvailable:
@@ -179,4 +208,25 @@ def purge(
             (cutoff,),
         ).rowcount
         purged.append(record(conn, RUNS, run_id, DQ_RESULTS, cutoff, rows))
+    with conn.transaction():
+        forget_read_removals(conn)
     return purged
+
+
+def forget_read_removals(conn: psycopg.Connection) -> int:
+    """Delete the removed Claude Code lines that every staging table reading them has built
+    past (intermediate.build_watermarks); none while one of them has not been built."""
+    readable = conn.execute(
+        "select to_regclass('intermediate.build_watermarks') is not null and has_table_privilege("
+        "'intermediate.build_watermarks', 'select')"
+    ).fetchone()[0]
+    if not readable:
+        return 0
+    return conn.execute(
+        sql.SQL(
+            "delete from {log} where removed_at < ("
+            "select case when count(*) = %(readers)s then min(built_from) end "
+            "from intermediate.build_watermarks where model_name = any(%(names)s))"
+        ).format(log=sql.Identifier(*REMOVED_LINES.split("."))),
+        {"readers": len(REMOVED_LINES_READERS), "names": list(REMOVED_LINES_READERS)},
+    ).rowcount

@@ -3,8 +3,9 @@
     the line's own message, or a subagent message a `progress` line relays
     (`with_relayed`: only ccusage's daily report reads those). The time is the message's own
     (a relayed message's, not the progress line's); the session that decides duplicates is the
-    line's sessionId, else the log's; fast mode names the model `<model>-fast`. -#}
-{% macro claude_code_usage_lines(with_relayed) -%}
+    line's sessionId, else the log's; fast mode names the model `<model>-fast`. `incremental`:
+    only the lines of the messages to count again (macros/claude_code_changes.sql). -#}
+{% macro claude_code_usage_lines(with_relayed, incremental=false) -%}
     select
         *,
         coalesce(usage_at, occurred_at) as used_at,
@@ -15,7 +16,11 @@
                 then coalesce(cache_creation_5m_tokens, 0) + coalesce(cache_creation_1h_tokens, 0)
             else coalesce(cache_creation_input_tokens, 0)
         end as cache_creation_tokens
+    {%- if incremental %}
+    from ({{ claude_code_lines_to_count() }}) as lines
+    {%- else %}
     from {{ source('claude_code', 'claude_code_lines') }}
+    {%- endif %}
     where usage_countable
     {%- if not with_relayed %}
         and usage_source = 'message'
@@ -84,12 +89,13 @@
 
 {#- The import and logical CTEs that count each response once by one of ccusage's two sets of
     rules (see the staging models' headers): `daily` (what its daily report and the warehouse
-    count) or `session` (its session, monthly and blocks reports). Ends with `chosen`. -#}
-{% macro claude_code_responses(rules) -%}
+    count) or `session` (its session, monthly and blocks reports). Ends with `chosen`.
+    `incremental`: only the messages to count again. -#}
+{% macro claude_code_responses(rules, incremental=false) -%}
 {%- set daily = rules == 'daily' -%}
 usage_lines as (
 
-    {{ claude_code_usage_lines(with_relayed=daily) }}
+    {{ claude_code_usage_lines(with_relayed=daily, incremental=incremental) }}
 
 ),
 

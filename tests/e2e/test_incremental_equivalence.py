@@ -1,7 +1,10 @@
 """Incremental builds end where a full refresh ends: after a sequence of loads, a late day, an
 edited old day, a deleted day, late rows that change the day next to their own, and a purge,
-every mart and every intermediate table an incremental run keeps equals what
-`dbt run --full-refresh` builds from the same raw data. The builds have no lookback days
+every mart, every intermediate table and every staging table an incremental run keeps equals
+what
+`dbt run --full-refresh` builds from the same raw data. The Claude Code staging tables go
+by message and tool use: a later copy of a response in another log, a log rewritten without
+its Task call or a tool's result, and a removed copy. The builds have no lookback days
 (the project's default): what a late row changes on another day must be followed there."""
 
 from datetime import UTC, datetime, timedelta
@@ -33,6 +36,14 @@ INTERMEDIATE = {
 }
 
 
+# The Claude Code staging tables (incremental by message id and tool use id), with their key.
+STAGING = {
+    "stg_claude_code__api_responses": "response_key",
+    "stg_claude_code__session_responses": "response_key",
+    "stg_claude_code__tool_calls": "tool_use_id",
+}
+
+
 def _build(url, *args):
     run_dbt(
         url,
@@ -45,23 +56,24 @@ def _build(url, *args):
 def _state(url) -> dict:
     state = {f"marts.{mart}": sums for mart, sums in mart_checksums(url).items()}
     with connect(url) as conn:
-        for table, key in INTERMEDIATE.items():
+        tables = [("intermediate", t, k) for t, k in INTERMEDIATE.items()]
+        for schema, table, key in tables + [("staging", t, k) for t, k in STAGING.items()]:
             columns = [
                 column
                 for (column,) in conn.execute(
                     "select column_name from information_schema.columns "
-                    "where table_schema = 'intermediate' and table_name = %s "
+                    "where table_schema = %s and table_name = %s "
                     "and column_name not in ('rebuilt_at', 'source_loaded_at') "
                     "order by ordinal_position",
-                    (table,),
+                    (schema, table),
                 )
             ]
             listed = sql.SQL(", ").join(map(sql.Identifier, columns))
-            state[f"intermediate.{table}"] = conn.execute(
+            state[f"{schema}.{table}"] = conn.execute(
                 sql.SQL(
                     "select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
-                    "from (select {listed} from intermediate.{table}) as t"
-                ).format(key=sql.SQL(key), listed=listed, table=sql.Identifier(table))
+                    "from (select {listed} from {table}) as t"
+                ).format(key=sql.SQL(key), listed=listed, table=sql.Identifier(schema, table))
             ).fetchone()
     return state
 
@@ -179,6 +191,23 @@ def _claude_code_line(conn, **values) -> None:
     )
 
 
+def _response(conn, message_id) -> tuple:
+    """A response's copies, tokens and agent type as the staging table counts it."""
+    return conn.execute(
+        "select copy_count, output_tokens, agent_type, file_path "
+        "from staging.stg_claude_code__api_responses where message_id = %s",
+        (message_id,),
+    ).fetchone()
+
+
+def _tool_call(conn, tool_use_id) -> tuple:
+    return conn.execute(
+        "select has_result, is_error from staging.stg_claude_code__tool_calls "
+        "where tool_use_id = %s",
+        (tool_use_id,),
+    ).fetchone()
+
+
 def _midnight(day) -> datetime:
     """The midnight that ends `day`."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
@@ -224,6 +253,46 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             _event_at=_midnight(tool_night) - timedelta(minutes=2),
             tool_uses=[{"type": "tool_use", "id": "toolu_equivalence", "name": "Bash"}],
         )
+        # A log whose subagent response comes after a Task call: it is of the Task's type.
+        task_at = _midnight(last_day + timedelta(days=13)) - timedelta(hours=3)
+        for line_number, values in enumerate(
+            [
+                dict(
+                    uuid="equivalence-task",
+                    message_id="msg_equivalence_task",
+                    request_id="req_equivalence_task",
+                    is_sidechain=False,
+                    tool_uses=[
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_equivalence_task",
+                            "name": "Task",
+                            "subagent_type": "Explore",
+                        }
+                    ],
+                ),
+                dict(
+                    uuid="equivalence-subagent",
+                    message_id="msg_equivalence_subagent",
+                    request_id="req_equivalence_subagent",
+                    is_sidechain=True,
+                    tool_uses=None,
+                ),
+            ],
+            start=1,
+        ):
+            at = task_at + timedelta(minutes=line_number)
+            _claude_code_line(
+                conn,
+                file_path="/equivalence/subagent.jsonl",
+                line_number=line_number,
+                usage_source="message",
+                usage_at=None,
+                tool_results=None,
+                occurred_at=at,
+                _event_at=at,
+                **values,
+            )
         # Two error clusters (five errors within ten minutes each), one ending before a
         # midnight, one starting after it. The next load brings errors just after that
         # midnight that join both into one, on the later day only.
@@ -239,7 +308,37 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
     _build(url)
     with connect(url) as conn:
         assert _count(conn, "int_tool_sequences_daily", quiet_day) == 1
+        assert _response(conn, "msg_equivalence_subagent")[2] == "Explore"
+        assert _response(conn, "msg_equivalence_use")[:2] == (
+            1,
+            conn.execute(
+                "select output_tokens from raw.claude_code_lines where uuid = 'equivalence-use'"
+            ).fetchone()[0],
+        )
     with connect(url) as conn:
+        # A resumed log repeats the tool-asking response with more tokens: that copy counts.
+        _claude_code_line(
+            conn,
+            file_path="/equivalence/resumed.jsonl",
+            line_number=1,
+            uuid="equivalence-use-copy",
+            message_id="msg_equivalence_use",
+            request_id="req_equivalence_use",
+            is_sidechain=False,
+            usage_source="message",
+            output_tokens=987_654,
+            occurred_at=_midnight(tool_night) - timedelta(minutes=2),
+            usage_at=None,
+            _event_at=_midnight(tool_night) - timedelta(minutes=2),
+            tool_uses=[{"type": "tool_use", "id": "toolu_equivalence", "name": "Bash"}],
+            tool_results=None,
+        )
+        # The subagent's log is rewritten without its Task call: the response is a subagent's
+        # of no known type.
+        conn.execute(
+            "delete from raw.claude_code_lines where file_path = '/equivalence/subagent.jsonl' "
+            "and line_number = 1"
+        )
         assert _copy_collector_day(conn, busy_day, last_day - timedelta(days=6), 2 * 10**9) > 0
         # An old day edited in place.
         edited = conn.execute(
@@ -322,6 +421,11 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             "where call_id like 'claude_code:msg_equivalence_relayed:%'"
         ).fetchall()
         assert relayed == [(relay_night,)], relayed
+        assert _response(conn, "msg_equivalence_use")[:2] == (2, 987_654)
+        assert _response(conn, "msg_equivalence_subagent")[2] == "subagent"
+        assert _tool_call(conn, "toolu_equivalence") == (True, True)
+        # The tool's result goes (its log rewritten without it).
+        conn.execute("delete from raw.claude_code_lines where uuid = 'equivalence-result'")
         # The progress line goes (a log rewritten without it): the earlier day loses it.
         conn.execute("delete from raw.claude_code_lines where uuid = 'equivalence-progress'")
     with connect(url) as conn:
@@ -349,6 +453,10 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
     _build(url, "--exclude", "int_agent_calls_unioned")
     _build(url)
     with connect(url) as conn:
+        assert _tool_call(conn, "toolu_equivalence") == (False, False)
+        assert _response(conn, "msg_equivalence_use")[:2] == (2, 987_654)
+        # The resumed copy goes too: the first copy counts again.
+        conn.execute("delete from raw.claude_code_lines where uuid = 'equivalence-use-copy'")
         assert (
             conn.execute(
                 "select count(*) from intermediate.int_calls_daily where call_date = %s",
@@ -362,6 +470,13 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         days = (datetime.now(UTC).date() - CUTOFF.date()).days
         assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0
     _build(url)
+    with connect(url) as conn:
+        assert _response(conn, "msg_equivalence_use")[:2] == (
+            1,
+            conn.execute(
+                "select output_tokens from raw.claude_code_lines where uuid = 'equivalence-use'"
+            ).fetchone()[0],
+        )
 
     incremental = _state(url)
     with connect(url) as conn:

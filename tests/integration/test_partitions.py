@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from expectations.runner import run_suite
 from expectations.suites import SUITES
@@ -201,6 +202,65 @@ def test_retention_drops_whole_months_and_deletes_what_is_left(urls, monkeypatch
             "select file_path, rows_purged from raw.landed_files order by 1"
         ).fetchall() == [("batch.json", 3), ("m.ndjson", 3)]
         assert conn.execute("show lock_timeout").fetchone()[0] == "0"
+
+
+def _claude_code_lines(conn, times: list[datetime]) -> None:
+    """One assistant line per time, each asking for a tool, in one log."""
+    ensure_raw_schema(conn)
+    partitions.add_months(conn, "raw.claude_code_lines", times)
+    for n, at in enumerate(times, start=1):
+        conn.execute(
+            "insert into raw.claude_code_lines (file_path, line_number, project, "
+            "file_session_id, message_id, tool_uses, occurred_at, _event_at, _run_id) "
+            "values ('p/s.jsonl', %s, 'p', 's', %s, %s, %s, %s, 'load')",
+            (
+                n,
+                f"msg_{n}",
+                Jsonb([{"type": "tool_use", "id": f"toolu_{n}", "name": "Task"}]),
+                at,
+                at,
+            ),
+        )
+    conn.commit()
+
+
+def test_retention_logs_the_claude_code_lines_it_drops_or_deletes(urls):
+    """A dropped month fires no delete trigger: retention logs its lines as removed itself,
+    so the staging tables count their messages and tool uses again; the rows it deletes are
+    logged by the trigger. What every staging table has built past is forgotten."""
+    cutoff_day = _month(2) + timedelta(days=14)
+    times = [_at(_month(3)), _at(_month(2) + timedelta(days=9)), _at(_month(1))]
+    with connect(urls.warehouse) as conn:
+        _claude_code_lines(conn, times)
+        purged_at = conn.execute("select now()").fetchone()[0]
+        days = (datetime.now(UTC).date() - cutoff_day).days
+        retention.purge(conn, "purge", now=datetime.now(UTC), days=days)
+        months = [name for name, _, _ in partitions.month_partitions(conn, "raw.claude_code_lines")]
+        assert f"raw.claude_code_lines_p{_month(3):%Y_%m}" not in months
+        removed = "select message_id, tool_ids, has_task from raw.claude_code_removed_lines "
+        assert conn.execute(
+            removed + "where not whole and removed_at >= %s order by 1", (purged_at,)
+        ).fetchall() == [("msg_1", ["toolu_1"], True), ("msg_2", ["toolu_2"], True)]
+        # Forgotten once all three readers have built past it, not before.
+        conn.execute(
+            "create schema if not exists intermediate; create table intermediate.build_watermarks "
+            "(model_name text primary key, built_from timestamptz not null, "
+            "updated_at timestamptz not null default now())"
+        )
+        readers = retention.REMOVED_LINES_READERS
+        conn.execute(
+            "insert into intermediate.build_watermarks (model_name, built_from) "
+            "select unnest(%s::text[]), now() + interval '1 minute'",
+            (list(readers[:-1]),),
+        )
+        assert retention.forget_read_removals(conn) == 0
+        conn.execute(
+            "insert into intermediate.build_watermarks (model_name, built_from) "
+            "values (%s, now() + interval '1 minute')",
+            (readers[-1],),
+        )
+        assert retention.forget_read_removals(conn) == 3  # the two lines and the marker
+        assert conn.execute("select count(*) from raw.claude_code_removed_lines").fetchone()[0] == 0
 
 
 def test_a_table_made_before_partitioning_is_moved_into_partitions(urls):

@@ -124,6 +124,9 @@ $$;
 grant execute on function raw.add_month_partition(regclass, text, date),
     raw.add_month_partitions(regclass, text, date[]),
     raw.name_partitions_after(regclass) to atw_transformer;
+-- ... and find the tool uses and Task calls of Claude Code lines as their removal log does.
+grant execute on function raw.claude_code_tool_ids(jsonb, jsonb),
+    raw.claude_code_has_task(jsonb) to atw_transformer;
 -- ... except the key that fingerprints redacted identifiers: only the loaders use it.
 revoke all on raw.redaction_key from atw_transformer;
 

@@ -739,6 +739,99 @@ begin
 end;
 $$;
 
+-- The Claude Code staging tables are incremental by message id and tool use id: a build reads
+-- again the messages and tool uses of the lines written since it last ran (`_loaded_at`) and
+-- of the lines removed since (a rewritten log, a purge), which leave only this behind. A
+-- `whole` row (written when the log is made) says that removals before it were not logged:
+-- the next build reads everything. retention.py logs the lines of the month partitions it
+-- drops, and forgets what every staging table has read.
+do $$
+begin
+    if to_regclass('raw.claude_code_removed_lines') is null then
+        create table raw.claude_code_removed_lines (
+            file_path text not null,
+            line_number integer not null,
+            message_id text,
+            -- The ids of its tool_use blocks and of the tool uses its tool_result blocks answer.
+            tool_ids text[] not null default '{}',
+            -- It asked for a Task: the subagent lines after it in its log go by it.
+            has_task boolean not null default false,
+            whole boolean not null default false,
+            removed_at timestamptz not null default now()
+        );
+        create index claude_code_removed_lines_removed_at on raw.claude_code_removed_lines
+            (removed_at);
+        insert into raw.claude_code_removed_lines (file_path, line_number, whole)
+        values ('', 0, true);
+    end if;
+end;
+$$;
+
+-- The tool ids (raw.claude_code_removed_lines.tool_ids) of a line's tool_uses and tool_results.
+create or replace function raw.claude_code_tool_ids(tool_uses jsonb, tool_results jsonb)
+returns text[]
+language sql immutable as $$
+    select coalesce(array_agg(distinct id) filter (where id is not null), '{}')
+    from (
+        select block ->> 'id' as id
+        from jsonb_array_elements(
+            case when jsonb_typeof(tool_uses) = 'array' then tool_uses else '[]' end) as block
+        union all
+        select block ->> 'tool_use_id'
+        from jsonb_array_elements(
+            case when jsonb_typeof(tool_results) = 'array' then tool_results else '[]' end)
+            as block
+    ) as ids
+$$;
+
+create or replace function raw.claude_code_has_task(tool_uses jsonb) returns boolean
+language sql immutable as $$
+    select coalesce(jsonb_typeof(tool_uses) = 'array' and tool_uses @> '[{"name": "Task"}]',
+        false)
+$$;
+
+create or replace function raw.log_removed_claude_code_lines() returns trigger
+language plpgsql as $$
+begin
+    insert into raw.claude_code_removed_lines (file_path, line_number, message_id, tool_ids,
+        has_task)
+    select file_path, line_number, message_id, raw.claude_code_tool_ids(tool_uses, tool_results),
+        raw.claude_code_has_task(tool_uses)
+    from old_rows;
+    return null;
+end;
+$$;
+
+do $$
+begin
+    if not exists (
+        select 1 from pg_trigger
+        where tgrelid = 'raw.claude_code_lines'::regclass and tgname = 'log_removed_lines'
+    ) then
+        create trigger log_removed_lines after delete on raw.claude_code_lines
+            referencing old table as old_rows for each statement
+            execute function raw.log_removed_claude_code_lines();
+        create trigger log_replaced_lines after update on raw.claude_code_lines
+            referencing old table as old_rows for each statement
+            execute function raw.log_removed_claude_code_lines();
+    end if;
+    -- The staging tables' lookups: every copy of a message, and the lines answering a tool use
+    -- (its uses go by the GIN index on `tool_uses` below).
+    if to_regclass('raw.claude_code_lines_message_id') is null then
+        create index claude_code_lines_message_id on raw.claude_code_lines (message_id);
+    end if;
+    if to_regclass('raw.claude_code_lines_tool_results_gin') is null then
+        create index claude_code_lines_tool_results_gin on raw.claude_code_lines
+            using gin (tool_results jsonb_path_ops);
+    end if;
+    -- dbt finds the changed lines' messages and tool uses with them (roles.sql).
+    if exists (select 1 from pg_roles where rolname = 'atw_transformer') then
+        grant execute on function raw.claude_code_tool_ids(jsonb, jsonb),
+            raw.claude_code_has_task(jsonb) to atw_transformer;
+    end if;
+end;
+$$;
+
 -- Alert acknowledgements: written by `atw ack`, read by dbt as a source, never rebuilt by it.
 create schema if not exists ops;
 create table if not exists ops.alert_acknowledgements (

@@ -1,15 +1,28 @@
 {{
     config(
-        materialized='table',
-        post_hook=["{{ record_build_watermark() }}"],
-        indexes=[{'columns': ['occurred_at']}, {'columns': ['response_key']}],
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ claude_code_message_changes() }}",
+        ],
+        post_hook=[
+            "{{ index_if_absent(['message_id']) }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[
+            {'columns': ['occurred_at']}, {'columns': ['response_key']},
+            {'columns': ['message_id']},
+        ],
     )
 }}
-{#- A table, unlike the other staging models: choosing each response's copy ranks every line of
-    history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
-    view it was computed again by each of its readers (dbt tests, GX suite, the models built
-    from it), over all of history each time. Built once per staging build, read by time
-    through its index. -#}
+{#- A table, unlike the other staging models: choosing each response's copy ranks every line
+    sharing its message id, in any log, and a filter on the chosen copy's time cannot reach the
+    raw index through it. As a view it was computed again by each of its readers (dbt tests, GX
+    suite, the models built from it), over all of history each time. Incremental by message
+    id: a build counts again the messages of the lines written or removed since the last
+    (macros/claude_code_changes.sql), read by time through its index. -#}
 {%- do take_build_horizon() -%}
 {#- One row per Claude Code API response, counted once across every file, by the rules of
     ccusage 20.0.24's daily report (the most complete of its reports, so the one the warehouse
@@ -26,7 +39,7 @@
     when the subagent's own log is missing. -#}
 with
 
-{{ claude_code_responses('daily') }},
+{{ claude_code_responses('daily', incremental=is_incremental()) }},
 
 -- Subagent traffic belongs to the subagent type of the latest Task call before it in the log.
 with_agent as (

@@ -1,9 +1,26 @@
-{{ config(materialized='table', indexes=[{'columns': ['occurred_at']}]) }}
-{#- A table, unlike the other staging models: choosing each response's copy ranks every line of
-    history, and a filter on the chosen copy's time cannot reach the raw index through it. As a
-    view it was computed again by each of its readers (dbt tests, GX suite, the models built
-    from it), over all of history each time. Built once per staging build, read by time
-    through its index. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ claude_code_message_changes() }}",
+        ],
+        post_hook=[
+            "{{ index_if_absent(['message_id']) }}",
+            "{{ index_if_absent(['response_key']) }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[
+            {'columns': ['occurred_at']}, {'columns': ['response_key']},
+            {'columns': ['message_id']},
+        ],
+    )
+}}
+{#- A table, as stg_claude_code__api_responses and for its reasons; incremental by message id
+    as it is (macros/claude_code_changes.sql). -#}
+{%- do take_build_horizon() -%}
 {#- Claude Code API responses counted by the rules of ccusage 20.0.24's session, monthly and
     blocks reports, which differ from its daily report (stg_claude_code__api_responses):
     - `progress` lines are not read;
@@ -15,7 +32,7 @@
     fct_usage_blocks) read this model. -#}
 with
 
-{{ claude_code_responses('session') }},
+{{ claude_code_responses('session', incremental=is_incremental()) }},
 
 final as (
 
