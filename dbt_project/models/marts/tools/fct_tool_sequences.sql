@@ -121,28 +121,42 @@ session_counts as (
 
     unknown_extremes as (
 
-        select tools from applied
+        select
+            tools,
+            first_seen_at is null as first_unknown,
+            last_seen_at is null as last_unknown
+        from applied
         where occurrence_count > 0 and (first_seen_at is null or last_seen_at is null)
 
     ),
 
-    -- Each n-gram's rows through int_tool_sequences_daily's index on the hash of `tools` (a
-    -- lateral per n-gram: a join would read the whole table); nothing when there are none.
+    -- Through int_tool_sequences_daily's index on the hash of `tools` and `last_seen_at`, a
+    -- lateral per n-gram (a join would read the whole table): the latest row alone, and, only
+    -- when the earliest is unknown (a removed row of an old day held it), all of its rows.
     reread_extremes as (
 
         select
             unknown_extremes.tools,
-            reread.first_seen_at,
-            reread.last_seen_at
+            earliest.first_seen_at,
+            latest.last_seen_at
         from unknown_extremes
-        cross join lateral (
-            select
-                min(daily.first_seen_at) as first_seen_at,
-                max(daily.last_seen_at) as last_seen_at
+        left join lateral (
+            select min(daily.first_seen_at) as first_seen_at
             from {{ ref('int_tool_sequences_daily') }} as daily
-            where hash_array(daily.tools) = hash_array(unknown_extremes.tools)
+            where unknown_extremes.first_unknown
+                and hash_array(daily.tools) = hash_array(unknown_extremes.tools)
                 and daily.tools = unknown_extremes.tools
-        ) as reread
+        ) as earliest on true
+        left join lateral (
+            select daily.last_seen_at
+            from {{ ref('int_tool_sequences_daily') }} as daily
+            where unknown_extremes.last_unknown
+                and hash_array(daily.tools) = hash_array(unknown_extremes.tools)
+                and daily.tools = unknown_extremes.tools
+                and daily.last_seen_at is not null
+            order by daily.last_seen_at desc
+            limit 1
+        ) as latest on true
 
     ),
 
