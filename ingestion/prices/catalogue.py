@@ -19,6 +19,7 @@ from importlib.metadata import version
 import psycopg
 from psycopg import sql
 
+from ingestion.core import settings
 from ingestion.core.settings import DBT_PROJECT_DIR
 
 # Names a log carries that are not models: Claude Code writes `<synthetic>` for messages it
@@ -162,19 +163,37 @@ def resolve(name: str) -> list[PriceRow]:
 
 
 def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
-    """Every distinct model name in the raw tables, and the names aliases are priced as."""
-    names = set()
+    """Every model name the raw tables ever held, and the names aliases are priced as. Each
+    table is read from where its last reading stopped (rows written since: `_loaded_at`,
+    through its BRIN index), the names found are kept in raw.logged_model_names: a distinct
+    over every row took 0.8 s at 5 M collector events, in every run. A name whose rows
+    retention purged stays, as its catalogue rows do."""
+    horizon = warehouse.execute(
+        "select raw.write_horizon(make_interval(secs => %s))",
+        (settings.number("ATW_DQ_WINDOW_MARGIN_HOURS") * 3600,),
+    ).fetchone()[0]
     for table, column in MODEL_COLUMNS:
-        if warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
-            names |= {
-                row[0]
-                for row in warehouse.execute(
-                    sql.SQL("select distinct {} from {}").format(
-                        column, sql.Identifier(*table.split("."))
-                    )
-                )
-                if row[0] is not None
-            }
+        if not warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
+            continue
+        since = warehouse.execute(
+            "select read_through from raw.model_name_reads where table_name = %s", (table,)
+        ).fetchone()
+        warehouse.execute(
+            sql.SQL(
+                "insert into raw.logged_model_names (model_name) "
+                "select distinct {column} from {table} "
+                "where {column} is not null "
+                "and _loaded_at >= coalesce(%s, '-infinity'::timestamptz) "
+                "on conflict (model_name) do nothing"
+            ).format(column=column, table=sql.Identifier(*table.split("."))),
+            (since[0] if since else None,),
+        )
+        warehouse.execute(
+            "insert into raw.model_name_reads (table_name, read_through) values (%s, %s) "
+            "on conflict (table_name) do update set read_through = excluded.read_through",
+            (table, horizon),
+        )
+    names = {name for (name,) in warehouse.execute("select model_name from raw.logged_model_names")}
     alias_map = aliases()
     return names | {alias_map[name] for name in names if name in alias_map}
 

@@ -2,6 +2,7 @@
 warehouse holds: the dbt steps skip when their sources got no new rows
 (orchestration/defs/dbt/step_inputs.py), and prices rewritten every run would always be new."""
 
+from ingestion.core import partitions
 from ingestion.core.connections import connect
 from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.prices import catalogue
@@ -38,3 +39,30 @@ def test_the_same_prices_are_not_written_again(urls):
         # A name no longer resolved loses its rows; one that was not asked for keeps them.
         catalogue.refresh(conn, ["gpt-4o"])
         assert {row[0] for row in _held(conn)} == set(NAMES)
+
+
+def test_logged_names_are_read_from_the_rows_written_since_the_last_reading(urls):
+    """Each raw table is read for model names from where the last reading stopped: a name
+    written since is found, a name seen once stays after its rows go (retention), and rows
+    written before the mark are not read again (one planted under it stays unseen)."""
+    with connect(urls.warehouse) as conn:
+        ensure_raw_schema(conn)
+        partitions.add_months(conn, "raw.collector_events")
+
+        def event(source_id, model, loaded_ago="0"):
+            conn.execute(
+                "insert into raw.collector_events (source_id, host_id, session_id, event_type, "
+                "agent_name, decision, latency_ms, created_at, model_name, _run_id, _loaded_at) "
+                "values (%s, 'h', 's', 'agent_execution', 'a', 'SUCCESS', 1, now(), %s, 'r', "
+                "now() - %s::interval)",
+                (source_id, model, loaded_ago),
+            )
+
+        event(1, "gpt-4o")
+        assert "gpt-4o" in catalogue.logged_model_names(conn)
+        event(2, "claude-sonnet-4-5-20250929")
+        event(3, "planted-before-the-mark", loaded_ago="10 days")
+        conn.execute("delete from raw.collector_events where source_id = 1")
+        names = catalogue.logged_model_names(conn)
+        assert {"gpt-4o", "claude-sonnet-4-5-20250929"} <= names
+        assert "planted-before-the-mark" not in names

@@ -275,6 +275,17 @@ create table if not exists raw.claude_code_lines (
     primary key (file_path, line_number, _event_at)
 ) partition by range (_event_at);
 
+-- Every model name the raw tables ever held (ingestion/prices/catalogue.py), and how far each
+-- table was read for them (`_loaded_at`): the price catalogue is refreshed for these names.
+create table if not exists raw.logged_model_names (
+    model_name text primary key,
+    first_seen_at timestamptz not null default now()
+);
+create table if not exists raw.model_name_reads (
+    table_name text primary key,
+    read_through timestamptz not null
+);
+
 -- Model prices from the maintained catalogue (ingestion/prices/catalogue.py, genai-prices), per
 -- model name the sources logged: a row applies from `valid_from` until the model's next row.
 -- Each refresh replaces the rows of the names it looked up; dbt's `model_prices` adds the
