@@ -41,15 +41,23 @@ WRITTEN_SINCE = {
         "select 1 from raw.collector_transcript_messages where _loaded_at >= %(since)s"
     ),
     "raw.changed_days": "select 1 from raw.changed_days where changed_at >= %(since)s",
+    "raw.claude_code_removed_lines": (
+        "select 1 from raw.claude_code_removed_lines where removed_at >= %(since)s"
+    ),
     # Replaced as a whole per model name (ingestion/prices/catalogue.py), only when it differs.
     "raw.model_price_catalogue": (
         "select 1 from raw.model_price_catalogue where resolved_at >= %(since)s"
     ),
 }
 # Read inside macros that run only at execution (`rebuild_days`, the retention horizon, the
-# incremental sessions and anomalies), so dbt's graph does not list them as any model's source:
-# every step counts them.
-READ_BY_MACROS = {"raw.changed_days", "raw.retention_runs", "raw.downsample_runs"}
+# incremental sessions and anomalies, the Claude Code staging tables' pre-hooks), so dbt's
+# graph does not list them as any model's source: every step counts them.
+READ_BY_MACROS = {
+    "raw.changed_days",
+    "raw.retention_runs",
+    "raw.downsample_runs",
+    "raw.claude_code_removed_lines",
+}
 # Logs of which dbt reads one value: part of the fingerprint. Each run logs a retention run, but
 # the models read only the latest cutoff (macros/retention.sql).
 READ_VALUES = {
