@@ -566,13 +566,15 @@ SUITES: tuple[SuiteSpec, ...] = (
         _tool_calls,
         window=REBUILT,
     ),
-    # Every session, whatever its age: fct_alerts and fct_sessions_daily read it.
+    # Every session, whatever its age: fct_alerts and fct_sessions_daily read it. Incremental
+    # by session, its rules by row: the sessions scored since (2 s a run at 5 M events whole).
     SuiteSpec(
         "int_sessions_scored",
         "intermediate",
         "int_sessions_scored",
         ("session_key",),
         _scored_sessions,
+        window=REBUILT,
     ),
     SuiteSpec(
         "fct_session_summaries",

@@ -16,6 +16,7 @@ it balanced, whatever that run touched.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -114,10 +115,7 @@ def collector_days(
     tokens = sql.SQL(" + ").join(
         sql.SQL("coalesce({}, 0)").format(sql.Identifier("t", c)) for c in _TOKENS
     )
-    in_source = {
-        row[0]: row[1:]
-        for row in source.execute(
-            sql.SQL("""
+    source_query = sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*), count(q.id),
             coalesce(sum({tokens}) filter (where q.id is null), 0),
             coalesce(sum(t.cost) filter (where q.id is null), 0)
@@ -125,24 +123,21 @@ def collector_days(
         left join unnest(%(set_aside)s::bigint[]) as q (id) on q.id = t.id
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=on_days),
-            params,
-        )
-    }
-    in_warehouse = {
-        row[0]: row[1:]
-        for row in warehouse.execute(
-            sql.SQL("""
+        """).format(tokens=tokens, since=since, on_days=on_days)
+    warehouse_query = sql.SQL("""
         select (t.created_at at time zone 'UTC')::date, count(*),
             coalesce(sum({tokens}), 0),
             coalesce(sum(t.cost), 0)
         from raw.collector_events as t
         where {since} and {on_days}
         group by 1
-        """).format(tokens=tokens, since=since, on_days=on_days),
-            params,
-        )
-    }
+        """).format(tokens=tokens, since=since, on_days=on_days)
+    # The two sides at once, each on its own connection: every day of retention is a scan of
+    # each table (2.4 s and 1.4 s at 5 M collector events).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        warehouse_rows = pool.submit(lambda: warehouse.execute(warehouse_query, params).fetchall())
+        in_source = {row[0]: row[1:] for row in source.execute(source_query, params)}
+        in_warehouse = {row[0]: row[1:] for row in warehouse_rows.result()}
     findings = []
     for day in sorted(set(in_source) | set(in_warehouse) | set(days or [])):
         if cutoff is not None and day < cutoff.date():

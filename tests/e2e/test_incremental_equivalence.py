@@ -403,8 +403,18 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             conn, 6 * 10**9 + 100, [cluster_night + timedelta(minutes=m) for m in (0, 3)]
         )
     assert edited > 0
+    with connect(url) as conn:
+        second_build = conn.execute("select now()").fetchone()[0]
     _build(url)
     with connect(url) as conn:
+        # The sessions scored again carry the build's time (their checks read those), the
+        # others keep theirs.
+        rescored, kept = conn.execute(
+            "select count(*) filter (where rebuilt_at >= %s), count(*) filter (where "
+            "rebuilt_at < %s) from intermediate.int_sessions_scored",
+            (second_build, second_build),
+        ).fetchone()
+        assert rescored > 0 and kept > rescored, (rescored, kept)
         clusters = conn.execute(
             "select started_at, ended_at, call_count from intermediate.int_anomalies "
             "where anomaly_type = 'error_cluster' and started_at >= %s and started_at < %s",

@@ -5,15 +5,20 @@
         on_schema_change='fail',
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ add_rebuilt_at_if_absent() }}",
             "{{ consume_changes(ref('int_sessions_aggregated')) }}",
             "{{ delete_changed_sessions() }}",
         ],
         post_hook=[
             "{{ index_if_absent(['source_system', 'session_id']) }}",
             "{{ index_if_absent(['started_at']) }}",
+            "{{ index_if_absent(['rebuilt_at']) }}",
             "{{ log_changes(['started_at'], ['fct_sessions_daily']) }}",
         ],
-        indexes=[{'columns': ['source_system', 'session_id']}, {'columns': ['started_at']}],
+        indexes=[
+            {'columns': ['source_system', 'session_id']}, {'columns': ['started_at']},
+            {'columns': ['rebuilt_at']},
+        ],
     )
 }}
 {#- A row per session of int_sessions_aggregated, scored. Incremental by session: a run
@@ -134,7 +139,9 @@ final as (
 
         -- timestamps
         started_at,
-        ended_at
+        ended_at,
+        -- when the session was last scored: its checks read the sessions scored since
+        now() as rebuilt_at
 
     from classified
 
