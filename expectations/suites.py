@@ -567,7 +567,9 @@ SUITES: tuple[SuiteSpec, ...] = (
         window=REBUILT,
     ),
     # Every session, whatever its age: fct_alerts and fct_sessions_daily read it. Incremental
-    # by session, its rules by row: the sessions scored since (2 s a run at 5 M events whole).
+    # by session, its rules by row (or a lookup of the row's host and model): the sessions
+    # scored since (2 s a run at 5 M events whole). A key a dimension lost later is found by
+    # the weekly full validation, and for recent sessions by fct_session_summaries' suite.
     SuiteSpec(
         "int_sessions_scored",
         "intermediate",

@@ -216,7 +216,12 @@ def purge(
 def forget_read_removals(conn: psycopg.Connection) -> int:
     """Delete the removed Claude Code lines that every staging table reading them has built
     past (intermediate.build_watermarks); none while one of them has not been built."""
-    readable = conn.execute(
+    # A login without the transformer's rights may not even look into its schema.
+    schema_usable = conn.execute(
+        "select exists (select 1 from pg_namespace where nspname = 'intermediate') "
+        "and has_schema_privilege('intermediate', 'usage')"
+    ).fetchone()[0]
+    readable = schema_usable and conn.execute(
         "select to_regclass('intermediate.build_watermarks') is not null and has_table_privilege("
         "'intermediate.build_watermarks', 'select')"
     ).fetchone()[0]

@@ -49,11 +49,13 @@ with_agent as (
         (
             select task_call.tool_use ->> 'subagent_type'
             from {{ source('claude_code', 'claude_code_lines') }} as earlier
-            cross join lateral jsonb_array_elements(earlier.tool_uses) as task_call (tool_use)
+            cross join lateral jsonb_array_elements(earlier.tool_uses)
+                with ordinality as task_call (tool_use, block_number)
             where earlier.file_path = chosen.file_path
                 and earlier.line_number < chosen.line_number
                 and task_call.tool_use ->> 'name' = 'Task'
-            order by earlier.line_number desc
+            -- a line with two Task calls: the later one (any build picks the same)
+            order by earlier.line_number desc, task_call.block_number desc
             limit 1
         ) as subagent_type
     from chosen
