@@ -221,9 +221,11 @@ def forget_read_removals(conn: psycopg.Connection) -> int:
         "select exists (select 1 from pg_namespace where nspname = 'intermediate') "
         "and has_schema_privilege('intermediate', 'usage')"
     ).fetchone()[0]
-    readable = schema_usable and conn.execute(
-        "select to_regclass('intermediate.build_watermarks') is not null and has_table_privilege("
-        "'intermediate.build_watermarks', 'select')"
+    if not schema_usable:
+        return 0
+    readable = conn.execute(
+        "select to_regclass('intermediate.build_watermarks') is not null "
+        "and has_table_privilege('intermediate.build_watermarks', 'select')"
     ).fetchone()[0]
     if not readable:
         return 0

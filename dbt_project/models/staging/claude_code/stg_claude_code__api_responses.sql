@@ -49,7 +49,8 @@ with_agent as (
         (
             select task_call.tool_use ->> 'subagent_type'
             from {{ source('claude_code', 'claude_code_lines') }} as earlier
-            cross join lateral jsonb_array_elements(earlier.tool_uses)
+            cross join
+                lateral jsonb_array_elements(earlier.tool_uses)
                 with ordinality as task_call (tool_use, block_number)
             where earlier.file_path = chosen.file_path
                 and earlier.line_number < chosen.line_number
