@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from psycopg import sql
 
-from ingestion.core import settings
+from ingestion.core import settings, watermarks
 
 
 def horizon(conn) -> datetime:
@@ -27,11 +27,7 @@ def horizon(conn) -> datetime:
     stamped before it is visible now (raw.write_horizon: the start of the oldest transaction
     still open, at most ATW_DQ_WINDOW_MARGIN_HOURS ago). The database's clock, which stamps
     the rows, never the client's."""
-    hours = settings.number("ATW_DQ_WINDOW_MARGIN_HOURS")
-    with conn.cursor() as cursor:
-        return cursor.execute(
-            "select raw.write_horizon(make_interval(secs => %s))", (hours * 3600,)
-        ).fetchone()[0]
+    return watermarks.write_horizon(conn, settings.number("ATW_DQ_WINDOW_MARGIN_HOURS"))
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,12 @@ def advance(conn, source: str, high_id: int | None, high_at: datetime | None) ->
 def lock(conn, source: str) -> None:
     """Transaction-scoped advisory lock: concurrent loads of one source run one after another."""
     conn.execute("select pg_advisory_xact_lock(hashtext('atw:' || %s))", (source,))
+
+
+def write_horizon(conn, hours: float) -> datetime:
+    """A time before which every row stamped with its transaction's start is visible now
+    (raw.write_horizon: the start of the oldest transaction still open, at most `hours` ago),
+    on the database's clock, which stamps the rows."""
+    return conn.execute(
+        "select raw.write_horizon(make_interval(secs => %s))", (float(hours) * 3600,)
+    ).fetchone()[0]

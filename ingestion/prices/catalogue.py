@@ -19,7 +19,7 @@ from importlib.metadata import version
 import psycopg
 from psycopg import sql
 
-from ingestion.core import settings
+from ingestion.core import settings, watermarks
 from ingestion.core.settings import DBT_PROJECT_DIR
 
 # Names a log carries that are not models: Claude Code writes `<synthetic>` for messages it
@@ -168,10 +168,7 @@ def logged_model_names(warehouse: psycopg.Connection) -> set[str]:
     through its BRIN index), the names found are kept in raw.logged_model_names: a distinct
     over every row took 0.8 s at 5 M collector events, in every run. A name whose rows
     retention purged stays, as its catalogue rows do."""
-    horizon = warehouse.execute(
-        "select raw.write_horizon(make_interval(secs => %s))",
-        (settings.number("ATW_DQ_WINDOW_MARGIN_HOURS") * 3600,),
-    ).fetchone()[0]
+    horizon = watermarks.write_horizon(warehouse, settings.number("ATW_DQ_WINDOW_MARGIN_HOURS"))
     for table, column in MODEL_COLUMNS:
         if not warehouse.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
             continue

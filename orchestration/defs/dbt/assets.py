@@ -17,6 +17,7 @@ import yaml
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from expectations import windows
+from ingestion.core import watermarks
 from ingestion.core.connections import connect
 from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.core.settings import DBT_PROJECT_DIR
@@ -96,9 +97,7 @@ def _dbt_horizon(conn, merged_vars: dict):
     if hours is None:
         project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
         hours = project["vars"]["incremental_loaded_at_margin_hours"]
-    return conn.execute(
-        "select raw.write_horizon(make_interval(secs => %s))", (float(hours) * 3600,)
-    ).fetchone()[0]
+    return watermarks.write_horizon(conn, hours)
 
 
 def _in_dependency_order(context: dg.AssetExecutionContext) -> list[dg.AssetKey]:
