@@ -115,20 +115,20 @@
 
 {#- The lines of the responses to count again: every copy of each changed message id (through
     the message_id index), each changed line without one; every line when the build counts
-    all. `columns`: what to select from the raw table. -#}
-{% macro claude_code_lines_to_count(columns='lines.*') -%}
-    select {{ columns }}
+    all. -#}
+{% macro claude_code_lines_to_count() -%}
+    select lines.*
     from {{ source('claude_code', 'claude_code_lines') }} as lines
     where exists (select 1 from {{ claude_code_changed_messages() }} where whole)
     union all
-    select {{ columns }}
+    select lines.*
     from {{ source('claude_code', 'claude_code_lines') }} as lines
     where lines.message_id = any(array(
         select message_id from {{ claude_code_changed_messages() }}
         where message_id is not null
     ))
     union all
-    select {{ columns }}
+    select lines.*
     from {{ claude_code_changed_messages() }} as changed
     inner join {{ source('claude_code', 'claude_code_lines') }} as lines
         on lines.file_path = changed.file_path
