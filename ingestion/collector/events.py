@@ -20,13 +20,16 @@ are merged by source id, touching only rows whose content changed. A `window` (b
 every row created in it as well.
 
 After the merge, the collector and raw are compared per UTC day on the same snapshot
-(`reconciliation.collector_days`). Rerunning a window changes nothing. Retried-batch copies stay
-in raw; staging fingerprints them and counts each event once.
+(`reconciliation.collector_days`). A whole reconciliation (every day of retention) counts the
+collector's side on a second connection that imports the pull's snapshot, while the pull reads.
+Rerunning a window changes nothing. Retried-batch copies stay in raw; staging fingerprints them
+and counts each event once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -348,6 +351,9 @@ def pull_events(
     previous_isolation = source.isolation_level
     # One snapshot of the collector for every query of this pull.
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    # With `reconcile_all`, the collector's totals per day are counted on a second connection
+    # while the pull reads: the whole-table scan costs about what the pull itself does.
+    ahead = ExitStack()
     try:
         # The months of the new rows get their partitions first, in a transaction of their
         # own: attaching one locks the table's default partition against readers until commit.
@@ -365,6 +371,13 @@ def pull_events(
             pulled_at, snapshot_xmin = source.execute(
                 "select now(), pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
             ).fetchone()
+            totals_ahead = (
+                ahead.enter_context(
+                    reconciliation.collector_totals_ahead(source, warehouse, pulled_at)
+                )
+                if reconcile_all
+                else None
+            )
             start, end = window or (context.now, context.now)
             params = {
                 "old_high": old_high,
@@ -432,7 +445,9 @@ def pull_events(
                     new_rejected + overlap_rejected,
                 )
             )
-            reconciliation.collector_days(source, warehouse, run_id, touched, SOURCE)
+            reconciliation.collector_days(
+                source, warehouse, run_id, touched, SOURCE, pulled_at, totals_ahead
+            )
             source.commit()  # end the read transaction; nothing is written to the collector
 
             counts.rows_read = new_read + overlap_read
@@ -449,6 +464,7 @@ def pull_events(
             _record_pull(warehouse, run_id, pulled_at, high_id, snapshot_xmin)
             load_log.record(warehouse, run_id, counts, started_at)
     finally:
+        ahead.close()
         source.rollback()
         source.isolation_level = previous_isolation
     return counts

@@ -77,6 +77,11 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(libpq_url(url), options="-c TimeZone=UTC", **kwargs)
 
 
+def connect_like(conn: psycopg.Connection) -> psycopg.Connection:
+    """A second connection with `conn`'s parameters (its password too), session time zone UTC."""
+    return psycopg.connect(conn.info.dsn, password=conn.info.password, options="-c TimeZone=UTC")
+
+
 def usable_role(conn: psycopg.Connection, role: str) -> bool:
     """Whether this login may act as `role` (`set role`) here: the role exists, the login is a
     member, and `atw roles` has set it up in this database (roles are cluster-wide; the grant

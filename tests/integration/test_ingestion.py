@@ -3,14 +3,22 @@
 import json
 from datetime import timedelta
 
+import psycopg
 from psycopg import sql
 
 from devtools.sample_data.collector_generator import upsert_transcript
 from devtools.sample_data.cost_worker import run_cost_worker
 from ingestion.collector.events import pull_events
 from ingestion.collector.transcripts import pull_transcripts
+from ingestion.core import reconciliation
 from ingestion.core.connections import connect
-from tests.conftest import RAW_TABLES, SAMPLE_END, content_checksums, table_checksum
+from tests.conftest import (
+    RAW_TABLES,
+    SAMPLE_END,
+    content_checksums,
+    insert_collector_events,
+    table_checksum,
+)
 
 
 def _pull(urls, run_id, now=SAMPLE_END):
@@ -174,3 +182,27 @@ def test_rows_committed_late_below_the_watermark_are_picked_up(small_collector):
             )
         }
     assert held == {late_id, early_id}
+
+
+def test_the_totals_counted_beside_the_pull_are_on_its_snapshot(small_collector):
+    """A whole reconciliation counts the collector's totals on a second connection while the
+    pull reads: rows committed after the pull's snapshot must not be in them, or every pull
+    that meets new rows would find days out of balance."""
+    urls = small_collector
+    _pull(urls, "first")
+    with (
+        connect(urls.collector) as source,
+        connect(urls.warehouse) as warehouse,
+    ):
+        source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        pulled_at, held = source.execute(
+            "select now(), count(*) from telemetry_events "
+            "where created_at < now() + interval '2 days'"
+        ).fetchone()
+        insert_collector_events(urls.collector, "after-the-snapshot", 3)
+        with reconciliation.collector_totals_ahead(source, warehouse, pulled_at) as totals:
+            counted = sum(rows for rows, _, _ in totals.result().values())
+        seen_now = source.execute("select count(*) from telemetry_events").fetchone()[0]
+    assert counted == held == seen_now
+    with connect(urls.collector) as other:
+        assert other.execute("select count(*) from telemetry_events").fetchone()[0] == held + 3
