@@ -715,3 +715,74 @@ def test_the_session_tests_read_the_sessions_written_since(built, monkeypatch):
             )
             conn.execute("drop table intermediate.scored_kept_by_test")
     assert failing(since, day.isoformat()) == set()
+
+
+def test_the_marts_agree_on_the_days_rebuilt_and_in_full(built, monkeypatch):
+    """assert_marts_agree_on_calls_and_tokens compares the facts with the day-grained marts
+    on the days rebuilt since the tests last passed (every day without the watermark), and the
+    other marts with those over all data. A call edited on a rebuilt day fails it; one edited
+    on a day no build touched, only the full reading; a dimension that disagrees, always."""
+    from expectations import windows
+    from orchestration.defs.dbt.manifest import run_dbt
+    from orchestration.defs.dbt.test_window import PASSED_FROM
+
+    urls, _ = built
+    test = "assert_marts_agree_on_calls_and_tokens"
+
+    def passes(since) -> bool:
+        if since is None:
+            monkeypatch.delenv(PASSED_FROM, raising=False)
+        else:
+            monkeypatch.setenv(PASSED_FROM, since.isoformat())
+        done = run_dbt(
+            urls.warehouse,
+            ["test", "--select", test],
+            "target/marts-agree",
+            capture_output=True,
+            text=True,
+        )
+        verdicts = re.findall(rf"\b(PASS|FAIL \d+)\b.*{test}", done.stdout)
+        assert len(verdicts) == 1, done.stdout[-2000:]
+        return verdicts[0] == "PASS"
+
+    def edit_call(conn, day, tokens: int) -> None:
+        """Add `tokens` to one call of `day` without restamping it (no trigger fires)."""
+        conn.execute("set session_replication_role = replica")
+        conn.execute(
+            "update intermediate.int_agent_calls_unioned set total_tokens = total_tokens + %s "
+            "where call_id = (select min(call_id) from intermediate.int_agent_calls_unioned "
+            "where call_date = %s)",
+            (tokens, day),
+        )
+        conn.execute("set session_replication_role = origin")
+
+    with connect(urls.warehouse, autocommit=True) as conn:
+        since = windows.horizon(conn)
+        oldest, newest = conn.execute(
+            "select min(call_date), max(call_date) from intermediate.int_agent_calls_unioned"
+        ).fetchone()
+        assert passes(since) and passes(None)
+        edit_call(conn, oldest, 7)
+        try:
+            assert passes(since), "a day no build touched is outside the window"
+            assert not passes(None)
+        finally:
+            edit_call(conn, oldest, -7)
+        # Rebuilt: restamped by the fact's trigger, values unchanged.
+        conn.execute(
+            "update intermediate.int_agent_calls_unioned set call_date = call_date "
+            "where call_date = %s",
+            (newest,),
+        )
+        edit_call(conn, newest, 7)
+        try:
+            assert not passes(since)
+            assert passes(windows.horizon(conn)), "not rebuilt since that mark"
+        finally:
+            edit_call(conn, newest, -7)
+        conn.execute("update marts.dim_agents set call_count = call_count + 1")
+        try:
+            assert not passes(windows.horizon(conn))
+        finally:
+            conn.execute("update marts.dim_agents set call_count = call_count - 1")
+        assert passes(since)

@@ -1,20 +1,108 @@
 -- Every mart that counts calls, tool calls or tokens over all data agrees with the calls fact.
 -- It reads several models; dagster-dbt shows it as a check of the last one built.
+-- The facts are compared per UTC day with the day-grained marts that sum them
+-- (fct_daily_token_trends, fct_tool_usage): every day of any of them when the test reads every
+-- row (a first run, the weekly full validation, by hand), else the days whose calls or tool
+-- calls were rebuilt since the tests last passed (macros/test_window.sql), through the facts'
+-- rebuilt_at indexes: counting every call of history was a nightly's largest growing cost.
+-- The days go in as an array, so that the facts are read through their call_date indexes.
+-- The other marts are small: their totals are compared with those two marts' over all data.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_daily_token_trends'}}}) }}
+{%- set since = tests_passed_from() -%}
 with
+
+changed_days as (
+
+    {% if since is none -%}
+        select distinct call_date from {{ ref('int_agent_calls_unioned') }}
+        union
+        select distinct call_date from {{ ref('int_tool_calls') }}
+        union
+        select usage_date from {{ ref('fct_daily_token_trends') }}
+        union
+        select usage_date from {{ ref('fct_tool_usage') }}
+    {%- else -%}
+        select distinct call_date from {{ ref('int_agent_calls_unioned') }}
+        where rebuilt_at >= {{ since }}
+        union
+        select distinct call_date from {{ ref('int_tool_calls') }}
+        where rebuilt_at >= {{ since }}
+    {%- endif %}
+
+),
 
 calls as (
 
     select
+        calls.call_date,
         count(*) as call_count,
-        sum(total_tokens) as total_tokens
-    from {{ ref('int_agent_calls_unioned') }}
+        sum(calls.total_tokens) as total_tokens
+    from {{ ref('int_agent_calls_unioned') }} as calls
+    where calls.call_date = any(array(select changed_days.call_date from changed_days))
+    group by calls.call_date
 
 ),
 
 tool_calls as (
 
-    select count(*) as tool_call_count from {{ ref('int_tool_calls') }}
+    select
+        tool_calls.call_date,
+        count(*) as tool_call_count
+    from {{ ref('int_tool_calls') }} as tool_calls
+    where tool_calls.call_date = any(array(select changed_days.call_date from changed_days))
+    group by tool_calls.call_date
+
+),
+
+trends as (
+
+    select
+        usage_date as call_date,
+        sum(call_count) as call_count,
+        sum(total_tokens) as total_tokens
+    from {{ ref('fct_daily_token_trends') }}
+    where usage_date = any(array(select changed_days.call_date from changed_days))
+    group by usage_date
+
+),
+
+tool_usage as (
+
+    select
+        usage_date as call_date,
+        sum(call_count) as tool_call_count
+    from {{ ref('fct_tool_usage') }}
+    where usage_date = any(array(select changed_days.call_date from changed_days))
+    group by usage_date
+
+),
+
+-- The day-grained marts against the facts, on the days compared.
+daily_mismatches as (
+
+    select
+        'fct_daily_token_trends, fct_tool_usage on ' || changed_days.call_date as mart,
+        coalesce(trends.call_count, 0) as call_count,
+        coalesce(trends.total_tokens, 0) as total_tokens,
+        coalesce(tool_usage.tool_call_count, 0) as tool_call_count,
+        coalesce(calls.call_count, 0) as expected_calls,
+        coalesce(calls.total_tokens, 0) as expected_tokens,
+        coalesce(tool_calls.tool_call_count, 0) as expected_tool_calls
+    from changed_days
+    left join calls on changed_days.call_date = calls.call_date
+    left join tool_calls on changed_days.call_date = tool_calls.call_date
+    left join trends on changed_days.call_date = trends.call_date
+    left join tool_usage on changed_days.call_date = tool_usage.call_date
+
+),
+
+-- Over all data, the two day-grained marts stand for the facts.
+expected as (
+
+    select
+        (select sum(call_count) from {{ ref('fct_daily_token_trends') }}) as call_count,
+        (select sum(total_tokens) from {{ ref('fct_daily_token_trends') }}) as total_tokens,
+        (select sum(call_count) from {{ ref('fct_tool_usage') }}) as tool_call_count
 
 ),
 
@@ -27,13 +115,6 @@ totals as (
         sum(total_tokens) as total_tokens,
         sum(tool_call_count) as tool_call_count
     from {{ ref('fct_sessions_daily') }}
-    union all
-    select
-        'fct_daily_token_trends' as mart,
-        sum(call_count) as call_count,
-        sum(total_tokens) as total_tokens,
-        null as tool_call_count
-    from {{ ref('fct_daily_token_trends') }}
     union all
     select
         'fct_activity_heatmap' as mart,
@@ -50,32 +131,38 @@ totals as (
     from {{ ref('dim_agents') }}
     union all
     select
-        'fct_tool_usage' as mart,
-        null as call_count,
-        null as total_tokens,
-        sum(call_count) as tool_call_count
-    from {{ ref('fct_tool_usage') }}
-    union all
-    select
         'dim_tools' as mart,
         null as call_count,
         null as total_tokens,
         sum(call_count) as tool_call_count
     from {{ ref('dim_tools') }}
 
+),
+
+total_mismatches as (
+
+    select
+        totals.mart,
+        totals.call_count,
+        totals.total_tokens,
+        totals.tool_call_count,
+        expected.call_count as expected_calls,
+        expected.total_tokens as expected_tokens,
+        expected.tool_call_count as expected_tool_calls
+    from totals
+    cross join expected
+
+),
+
+final as (
+
+    select * from daily_mismatches
+    union all
+    select * from total_mismatches
+
 )
 
-select
-    totals.*,
-    calls.call_count as expected_calls,
-    calls.total_tokens as expected_tokens,
-    tool_calls.tool_call_count as expected_tool_calls
-from totals
-cross join calls
-cross join tool_calls
-where (totals.call_count is not null and totals.call_count <> calls.call_count)
-    or (totals.total_tokens is not null and totals.total_tokens <> calls.total_tokens)
-    or (
-        totals.tool_call_count is not null
-        and totals.tool_call_count <> tool_calls.tool_call_count
-    )
+select * from final
+where (call_count is not null and call_count is distinct from expected_calls)
+    or (total_tokens is not null and total_tokens is distinct from expected_tokens)
+    or (tool_call_count is not null and tool_call_count is distinct from expected_tool_calls)
