@@ -78,8 +78,13 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
 
 
 def connect_like(conn: psycopg.Connection) -> psycopg.Connection:
-    """A second connection with `conn`'s parameters (its password too), session time zone UTC."""
-    return psycopg.connect(conn.info.dsn, password=conn.info.password, options="-c TimeZone=UTC")
+    """A second connection with `conn`'s parameters (its password too), session time zone UTC,
+    to the very server `conn` reached (of a URL that lists several hosts)."""
+    info = conn.info
+    server = {"host": info.host, "port": info.port}
+    if info.hostaddr:
+        server["hostaddr"] = info.hostaddr
+    return psycopg.connect(info.dsn, password=info.password, options="-c TimeZone=UTC", **server)
 
 
 def usable_role(conn: psycopg.Connection, role: str) -> bool:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from threading import Event
 
+import psycopg
 from psycopg import IsolationLevel, sql
 
 from ingestion.core.connections import connect_like
@@ -158,8 +160,11 @@ def collector_totals_ahead(source, warehouse, source_now: datetime) -> Iterator[
     other = connect_like(source)
     other.isolation_level = IsolationLevel.REPEATABLE_READ
     other.read_only = True
+    abandoned = Event()
 
     def totals() -> dict:
+        if abandoned.is_set():
+            return {}
         other.execute(sql.SQL("set transaction snapshot {}").format(sql.Literal(snapshot)))
         return _source_totals(other, params, sql.SQL("true"), "true")
 
@@ -169,7 +174,11 @@ def collector_totals_ahead(source, warehouse, source_now: datetime) -> Iterator[
             yield future
         finally:
             if not future.done():
-                other.cancel_safe()  # the pull failed: stop the scan rather than wait for it
+                # The pull failed: stop the scan rather than wait for it, and let the pull's
+                # own error be the one raised.
+                abandoned.set()
+                with suppress(psycopg.Error):
+                    other.cancel_safe()
 
 
 def collector_days(

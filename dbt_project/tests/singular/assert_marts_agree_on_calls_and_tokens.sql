@@ -3,15 +3,16 @@
 -- The facts are compared per UTC day with the day-grained marts that sum them
 -- (fct_daily_token_trends, fct_tool_usage): every day of any of them when the test reads every
 -- row (a first run, the weekly full validation, by hand), else the days whose calls or tool
--- calls were rebuilt since the tests last passed (macros/test_window.sql), through the facts'
--- rebuilt_at indexes: counting every call of history was a nightly's largest growing cost.
+-- calls were rebuilt, or that the fact dropped, since the tests last passed
+-- (macros/test_window.sql), through the facts' rebuilt_at indexes: counting every call of
+-- history was a nightly's largest growing cost.
 -- The days go in as an array, so that the facts are read through their call_date indexes.
 -- The other marts are small: their totals are compared with those two marts' over all data.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_daily_token_trends'}}}) }}
 {%- set since = tests_passed_from() -%}
 with
 
-changed_days as (
+changed_days (call_date) as (
 
     {% if since is none -%}
         select distinct call_date from {{ ref('int_agent_calls_unioned') }}
@@ -22,8 +23,9 @@ changed_days as (
         union
         select usage_date from {{ ref('fct_tool_usage') }}
     {%- else -%}
-        select distinct call_date from {{ ref('int_agent_calls_unioned') }}
-        where rebuilt_at >= {{ since }}
+        -- The fact's rebuilt days, the days it dropped (a day that lost every call keeps no
+        -- row to stamp) and the days raw lost (a full refresh logs nothing).
+        {{ changed_call_days(ref('int_agent_calls_unioned'), since) }}
         union
         select distinct call_date from {{ ref('int_tool_calls') }}
         where rebuilt_at >= {{ since }}
