@@ -99,12 +99,30 @@ daily_mismatches as (
 ),
 
 -- Over all data, the two day-grained marts stand for the facts.
+trend_totals as (
+
+    select
+        sum(call_count) as call_count,
+        sum(total_tokens) as total_tokens
+    from {{ ref('fct_daily_token_trends') }}
+
+),
+
+tool_usage_totals as (
+
+    select sum(call_count) as tool_call_count
+    from {{ ref('fct_tool_usage') }}
+
+),
+
 expected as (
 
     select
-        (select sum(call_count) from {{ ref('fct_daily_token_trends') }}) as call_count,
-        (select sum(total_tokens) from {{ ref('fct_daily_token_trends') }}) as total_tokens,
-        (select sum(call_count) from {{ ref('fct_tool_usage') }}) as tool_call_count
+        trend_totals.call_count,
+        trend_totals.total_tokens,
+        tool_usage_totals.tool_call_count
+    from trend_totals
+    cross join tool_usage_totals
 
 ),
 
