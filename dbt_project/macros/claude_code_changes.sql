@@ -49,8 +49,12 @@
 
 {#- Pre-hook of the two response tables: the message ids to count again (and, for lines
     without one, their file and line: each is a response of its own), then their rows go.
-    Nothing on a full build. -#}
-{% macro claude_code_message_changes() %}
+    Nothing on a full build. `kept_before` (a timestamptz expression): rows that occurred before
+    it stay (the priced tables keep what retention purged from raw). -#}
+{% macro claude_code_message_changes(kept_before=none) %}
+    {%- set kept -%}
+        {%- if kept_before is not none %} and occurred_at >= {{ kept_before }}{% endif -%}
+    {%- endset -%}
     {%- if execute and this is not none and is_incremental() -%}
     create temp table {{ claude_code_changed_messages() }} on commit drop as
     with
@@ -94,20 +98,20 @@
     analyze {{ claude_code_changed_messages() }};
 
     delete from {{ this }}
-    where exists (select 1 from {{ claude_code_changed_messages() }} where whole);
+    where exists (select 1 from {{ claude_code_changed_messages() }} where whole){{ kept }};
 
     delete from {{ this }}
     where message_id = any(array(
         select message_id from {{ claude_code_changed_messages() }}
         where message_id is not null
-    ));
+    )){{ kept }};
 
     delete from {{ this }}
     where response_key = any(array(
         select 'line:' || file_path || ':' || line_number
         from {{ claude_code_changed_messages() }}
         where message_id is null and file_path is not null
-    ))
+    )){{ kept }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -76,31 +76,34 @@
         and 'price' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
 {% endmacro %}
 
-{#- The days of the fact's calls whose model's prices changed since its last build: a price the
-    catalogue resolved, an override or alias seed edited. Whole model names, both ways (a
-    price gone counts). The fact is read only when some name changed. Rows compared as jsonb,
-    so a column added to model_prices needs no change to the copy. -#}
-{% macro repriced_call_days(seen) -%}
+{#- The model names whose prices changed since `seen` was kept: a price the catalogue
+    resolved, an override or alias seed edited. Whole model names, both ways (a price gone
+    counts), and each without `-fast` (Claude Code's fast mode is priced as `<model>-fast`).
+    Rows compared as jsonb, so a column added to model_prices needs no change to the copy. -#}
+{% macro repriced_model_names(seen) -%}
     {%- set current -%}
         select model_name, to_jsonb(prices) - 'model_name' as price
         from {{ ref('model_prices') }} as prices
     {%- endset -%}
+    select model_name from (
+        ({{ current }} except select model_name, price from {{ seen }})
+        union all
+        (select model_name, price from {{ seen }} except {{ current }})
+    ) as differing
+    union
+    select regexp_replace(model_name, '-fast$', '') from (
+        ({{ current }} except select model_name, price from {{ seen }})
+        union all
+        (select model_name, price from {{ seen }} except {{ current }})
+    ) as differing
+{%- endmacro %}
+
+{#- The days of the fact's calls whose model's prices changed since its last build. The fact
+    is read only when some name changed. -#}
+{% macro repriced_call_days(seen) -%}
     select distinct calls.call_date
     from {{ this }} as calls
-    where calls.model_name in (
-        select model_name from (
-            ({{ current }} except select model_name, price from {{ seen }})
-            union all
-            (select model_name, price from {{ seen }} except {{ current }})
-        ) as differing
-        union
-        {#- Claude Code's fast mode is priced as `<model>-fast`. #}
-        select regexp_replace(model_name, '-fast$', '') from (
-            ({{ current }} except select model_name, price from {{ seen }})
-            union all
-            (select model_name, price from {{ seen }} except {{ current }})
-        ) as differing
-    )
+    where calls.model_name in ({{ repriced_model_names(seen) }})
 {%- endmacro %}
 
 {#- Post-hook of the fact (inside its build's transaction, after its lock): keeps the prices

@@ -15,7 +15,9 @@
     Claude Code response logs lines on both sides of midnight, and the purge takes only the
     earlier ones. On a first build there is nothing to carry over. Given `columns` (the model's,
     in order) the old rows are read by name, so a column added since they were built is null in
-    them; without it the table's columns must be the model's, position by position. -#}
+    them; without it the table's columns must be the model's, position by position. On an
+    incremental build the rows before the horizon stay where they are: only the new rows are
+    filtered. -#}
 {% macro keep_rows_before_retention_horizon(time_column, key_column, columns=none) -%}
     {%- set existing = existing_relation() -%}
     {%- if existing is not none %}
@@ -25,6 +27,7 @@
             where kept.{{ key_column }} = final.{{ key_column }}
                 and kept.{{ time_column }} < {{ retention_horizon() }}
         )
+    {%- if not is_incremental() %}
     union all
     {%- if columns is none %}
     select * from {{ this }}
@@ -38,6 +41,7 @@
     from {{ this }}
     {%- endif %}
     where {{ time_column }} < {{ retention_horizon() }}
+    {%- endif %}
     {%- endif %}
 {%- endmacro %}
 

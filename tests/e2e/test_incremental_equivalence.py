@@ -4,8 +4,9 @@ every mart, every intermediate table and every staging table an incremental run 
 what
 `dbt run --full-refresh` builds from the same raw data. The Claude Code staging tables go
 by message and tool use: a later copy of a response in another log, a log rewritten without
-its Task call or a tool's result, and a removed copy. The builds have no lookback days
-(the project's default): what a late row changes on another day must be followed there."""
+its Task call or a tool's result, and a removed copy; the priced Claude Code tables by those
+messages and by the models whose prices changed. The builds have no lookback days (the
+project's default): what a late row changes on another day must be followed there."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -33,8 +34,17 @@ INTERMEDIATE = {
     "int_host_versions_daily": "call_date, host_id",
     "int_agent_days": "call_date, tenant_id, agent_name",
     "int_tool_usage_daily": "call_date, tool_name, source_system, session_id, agent_name",
+    "int_claude_code_responses_priced": "response_key",
+    "int_claude_code_session_responses_priced": "response_key",
 }
 
+
+# The per-token prices of a model_prices row, below and above its tier threshold.
+PRICES = [
+    f"{token_type}{tier}_per_mtok"
+    for token_type in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+    for tier in ("", "_above")
+]
 
 # The Claude Code staging tables (incremental by message id and tool use id), with their key.
 STAGING = {
@@ -200,6 +210,24 @@ def _response(conn, message_id) -> tuple:
     ).fetchone()
 
 
+def _seed_priced_costs(conn, model_name=None) -> tuple:
+    """The model of most responses the price seed prices (or `model_name`), and each of their
+    tokens and cost by response key."""
+    model_name = (
+        model_name
+        or conn.execute(
+            "select model_name from intermediate.int_claude_code_responses_priced "
+            "where price_source = 'override seed' group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchone()[0]
+    )
+    costs = conn.execute(
+        "select response_key, total_tokens, cost_usd "
+        "from intermediate.int_claude_code_responses_priced where model_name = %s",
+        (model_name,),
+    ).fetchall()
+    return model_name, {key: (tokens, cost) for key, tokens, cost in costs}
+
+
 def _tool_call(conn, tool_use_id) -> tuple:
     return conn.execute(
         "select has_result, is_error from staging.stg_claude_code__tool_calls "
@@ -305,8 +333,29 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
                 for m in (-15, -13, -8, -7, -6, -5, 8, 9, 10, 11, 12)
             ],
         )
+    with connect(url) as conn:
+        before_first = conn.execute("select txid_current()").fetchone()[0]
     _build(url)
     with connect(url) as conn:
+        # The priced tables price again the new lines' messages, no other row.
+        for table in (
+            "int_claude_code_responses_priced",
+            "int_claude_code_session_responses_priced",
+        ):
+            written, kept = conn.execute(
+                sql.SQL(
+                    "select array_agg(message_id order by message_id) filter (where "
+                    "xmin::text::bigint > %s), count(*) filter (where xmin::text::bigint < %s) "
+                    "from intermediate.{}"
+                ).format(sql.Identifier(table)),
+                (before_first % 2**32, before_first % 2**32),
+            ).fetchone()
+            assert written == [
+                "msg_equivalence_subagent",
+                "msg_equivalence_task",
+                "msg_equivalence_use",
+            ], (table, written)
+            assert kept > 100, (table, kept)
         assert _count(conn, "int_tool_sequences_daily", quiet_day) == 1
         assert _response(conn, "msg_equivalence_subagent")[2] == "Explore"
         assert _response(conn, "msg_equivalence_use")[:2] == (
@@ -458,12 +507,34 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             for table, column in EVENT_TABLES
         )
         assert gone > 0
+        # The price seed is edited for the model of most priced Claude Code responses: those
+        # whose tokens did not change cost twice as much.
+        repriced_model, repriced_costs = _seed_priced_costs(conn)
+        assert (
+            conn.execute(
+                sql.SQL(
+                    "update reference.model_price_overrides set {} where model_name = %s"
+                ).format(
+                    sql.SQL(", ").join(
+                        sql.SQL("{0} = {0} * 2").format(sql.Identifier(price)) for price in PRICES
+                    )
+                ),
+                (repriced_model,),
+            ).rowcount
+            > 0
+        )
     # The delete commits after the calls fact's build began and before the models after it
     # took their watermarks: a build of those first, then the whole run.
     _build(url, "--exclude", "int_agent_calls_unioned")
     _build(url)
     with connect(url) as conn:
         assert _tool_call(conn, "toolu_equivalence") == (False, False)
+        unchanged = [
+            (cost, repriced_costs[key][1] * 2)
+            for key, (tokens, cost) in _seed_priced_costs(conn, repriced_model)[1].items()
+            if repriced_costs.get(key, (None,))[0] == tokens
+        ]
+        assert len(unchanged) > 10 and all(cost == twice for cost, twice in unchanged)
         assert _response(conn, "msg_equivalence_use")[:2] == (2, 987_654)
         # The resumed copy goes too: the first copy counts again.
         conn.execute("delete from raw.claude_code_lines where uuid = 'equivalence-use-copy'")

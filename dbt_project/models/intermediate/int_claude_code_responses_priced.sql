@@ -1,3 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ claude_code_priced_changes() }}",
+        ],
+        post_hook=[
+            "{{ remember_prices() }}",
+            "{{ record_build_watermark(['stg_claude_code__api_responses']) }}",
+        ],
+        indexes=[
+            {'columns': ['occurred_at']}, {'columns': ['response_key']},
+            {'columns': ['message_id']},
+        ],
+    )
+}}
+{#- Incremental: a build prices again only the responses its staging table counted again and
+    those of models whose prices changed (macros/claude_code_priced.sql). -#}
+{%- do take_build_horizon() -%}
 {#- Each Claude Code API response (ccusage's daily rules) with its cost: the line's own costUSD
     when it has one, else priced from the reference.model_prices row in force when it ran
     (macros/claude_code.sql). -#}
@@ -42,7 +64,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_claude_code__api_responses') }}
+    {{ claude_code_responses_to_price(ref('stg_claude_code__api_responses')) }}
 
 ),
 

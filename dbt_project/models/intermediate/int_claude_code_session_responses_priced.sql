@@ -1,3 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ claude_code_priced_changes() }}",
+        ],
+        post_hook=[
+            "{{ remember_prices() }}",
+            "{{ record_build_watermark(['stg_claude_code__session_responses']) }}",
+        ],
+        indexes=[
+            {'columns': ['occurred_at']}, {'columns': ['response_key']},
+            {'columns': ['message_id']},
+        ],
+    )
+}}
+{#- Incremental: a build prices again only the responses its staging table counted again and
+    those of models whose prices changed (macros/claude_code_priced.sql). -#}
+{%- do take_build_horizon() -%}
 {#- Each Claude Code API response by ccusage's session, monthly and blocks rules
     (stg_claude_code__session_responses) with its cost, priced as int_claude_code_responses_priced
     prices the daily ones. -#}
@@ -31,7 +53,7 @@ with
 
 responses as (
 
-    select * from {{ ref('stg_claude_code__session_responses') }}
+    {{ claude_code_responses_to_price(ref('stg_claude_code__session_responses')) }}
 
 ),
 

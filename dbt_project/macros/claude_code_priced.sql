@@ -1,0 +1,82 @@
+{#- Incremental builds of the priced Claude Code tables (int_claude_code_responses_priced,
+    int_claude_code_session_responses_priced). A priced row is its staging row and the price in
+    force for it, nothing else; so a build prices again the responses of the messages its
+    staging table counted again (the same change set, since the priced table's watermark,
+    which is never later than its staging table's: macros/claude_code_changes.sql) and the
+    responses of the models whose prices changed since its last build (the copy of
+    model_prices `remember_prices` keeps), and replaces their rows. Rows that occurred before
+    the retention horizon stay as they were, as a full build carries them over. With no copy of
+    the prices yet, everything is priced again. -#}
+
+{#- The temp table the pre-hook fills: the model names priced again, or a `whole` row. -#}
+{% macro claude_code_repriced_models() -%}
+    {{ this.identifier }}__repriced_models
+{%- endmacro %}
+
+{#- Pre-hook (after the model's lock): what to price again, and its rows go. Nothing on a full
+    build. The indexes come first: a table built whole before had none, and its first
+    incremental build looks every new row's key up in it. -#}
+{% macro claude_code_priced_changes() %}
+    {%- if execute and this is not none and is_incremental() -%}
+    {%- set seen = prices_seen_relation() -%}
+    {%- for column in ['message_id', 'response_key', 'occurred_at'] %}
+    {{ index_if_absent([column]) }};
+    {%- endfor %}
+    {{ claude_code_message_changes(kept_before=retention_horizon()) }};
+
+    create temp table {{ claude_code_repriced_models() }} on commit drop as
+    {%- if prices_seen_kept(seen) %}
+    select model_name, false as whole from ({{ repriced_model_names(seen) }}) as repriced
+    {%- else %}
+    select null::text as model_name, true as whole
+    {%- endif %};
+
+    delete from {{ this }}
+    where occurred_at >= {{ retention_horizon() }}
+        and (
+            exists (select 1 from {{ claude_code_repriced_models() }} where whole)
+            or model_name in (select model_name from {{ claude_code_repriced_models() }})
+        )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{% endmacro %}
+
+{#- The rows of `staging` to price: on an incremental build those of the messages counted
+    again and of the models priced again (through staging's message_id and response_key
+    indexes, one set of keys), every row when a build counts everything; on a full build
+    every row. -#}
+{% macro claude_code_responses_to_price(staging) -%}
+    {%- if not is_incremental() %}
+    select * from {{ staging }}
+    {%- else %}
+    select staging.*
+    from (
+        select staging.response_key
+        from {{ staging }} as staging
+        where exists (select 1 from {{ claude_code_changed_messages() }} where whole)
+            or exists (select 1 from {{ claude_code_repriced_models() }} where whole)
+        union
+        select staging.response_key
+        from {{ staging }} as staging
+        where staging.message_id = any(array(
+            select message_id from {{ claude_code_changed_messages() }}
+            where message_id is not null
+        ))
+        union
+        select staging.response_key
+        from {{ staging }} as staging
+        where staging.response_key = any(array(
+            select 'line:' || file_path || ':' || line_number
+            from {{ claude_code_changed_messages() }}
+            where message_id is null and file_path is not null
+        ))
+        union
+        select staging.response_key
+        from {{ staging }} as staging
+        where staging.model_name in (select model_name from {{ claude_code_repriced_models() }})
+    ) as to_price
+    inner join {{ staging }} as staging
+        on to_price.response_key = staging.response_key
+    {%- endif %}
+{%- endmacro %}
