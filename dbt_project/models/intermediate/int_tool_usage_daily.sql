@@ -8,14 +8,19 @@
         post_hook=[
             "{{ delete_rows_left_on_build_days() }}",
             "{{ delete_days_missing_from(ref('int_tool_calls')) }}",
+            "{{ index_if_absent(['tool_name', 'source_system', 'session_id']) }}",
             "{{ record_build_watermark() }}",
         ],
-        indexes=[{'columns': ['call_date']}, {'columns': ['rebuilt_at']}],
+        indexes=[
+            {'columns': ['call_date']}, {'columns': ['rebuilt_at']},
+            {'columns': ['tool_name', 'source_system', 'session_id']},
+        ],
     )
 }}
 {#- Tool calls counted per UTC day, tool, source, session and agent: the partial counts dim_tools
     rolls up. Sessions and agents are group columns, so their distinct counts stay exact when
-    rolled up. Incremental by day: a run re-counts the days int_tool_calls rebuilt since its
+    rolled up (dim_tools reads the distinct sessions of each tool from the index on tool_name,
+    source_system, session_id). Incremental by day: a run re-counts the days int_tool_calls rebuilt since its
     build watermark (macros/incremental_days.sql). -#}
 {%- set days = fact_rebuilt_days(ref('int_tool_calls')) -%}
 with
