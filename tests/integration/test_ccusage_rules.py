@@ -179,7 +179,8 @@ def test_every_response_has_its_cost_or_is_counted_unpriced(warehouse):
 
 def test_rows_kept_past_retention_survive_a_new_column(warehouse):
     """A priced-responses table built before a column existed still carries its purged days
-    over (by name, the new column null) instead of failing the build."""
+    over (by name, the new column null) instead of failing the build, and prices the rest
+    again with it."""
     with connect(warehouse) as conn:
         conn.execute(
             "alter table intermediate.int_claude_code_responses_priced "
@@ -208,6 +209,14 @@ def test_rows_kept_past_retention_survive_a_new_column(warehouse):
         "where occurred_at < '2026-01-09'",
     )
     assert before > 0 and kept == [(before, 0, 0)]
+    # The rows after the cutoff are priced again whole, the new columns filled in.
+    rebuilt = _rows(
+        warehouse,
+        "select count(*), count(price_source) "
+        "from intermediate.int_claude_code_responses_priced "
+        "where occurred_at >= '2026-01-09'",
+    )
+    assert rebuilt[0][0] > 0 and rebuilt[0][0] == rebuilt[0][1], rebuilt
 
 
 def _usage_line(message_id: str, day: int = 5, speed: str | None = None) -> bytes:

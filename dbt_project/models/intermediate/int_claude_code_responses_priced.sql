@@ -2,10 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
-            "{{ claude_code_priced_changes() }}",
+            "{{ claude_code_priced_changes(claude_code_priced_columns('daily')) }}",
         ],
         post_hook=[
             "{{ remember_prices() }}",
@@ -23,43 +23,7 @@
 {#- Each Claude Code API response (ccusage's daily rules) with its cost: the line's own costUSD
     when it has one, else priced from the reference.model_prices row in force when it ran
     (macros/claude_code.sql). -#}
-{%- set columns = [
-    'response_key',
-    'agent_type',
-    'message_id',
-    'request_id',
-    'session_id',
-    'logged_session_id',
-    'agent_id',
-    'line_uuid',
-    'source_system',
-    'project',
-    'model_name',
-    'stop_reason',
-    'file_path',
-    'client_version',
-    'git_branch',
-    'input_tokens',
-    'output_tokens',
-    'cache_creation_tokens',
-    'cache_creation_5m_tokens',
-    'cache_creation_1h_tokens',
-    'cache_read_tokens',
-    'total_tokens',
-    'copy_count',
-    'is_sidechain',
-    'occurred_at',
-    'loaded_at',
-    'working_dir',
-    'price_valid_from',
-    'cost_usd',
-    'is_priced',
-    'usage_source',
-    'speed',
-    'logged_cost_usd',
-    'priced_cost_usd',
-    'price_source',
-] -%}
+{%- set columns = claude_code_priced_columns('daily') -%}
 with
 
 responses as (

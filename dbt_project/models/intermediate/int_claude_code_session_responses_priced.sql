@@ -2,10 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
         pre_hook=[
             "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
-            "{{ claude_code_priced_changes() }}",
+            "{{ claude_code_priced_changes(claude_code_priced_columns('session')) }}",
         ],
         post_hook=[
             "{{ remember_prices() }}",
@@ -23,32 +23,7 @@
 {#- Each Claude Code API response by ccusage's session, monthly and blocks rules
     (stg_claude_code__session_responses) with its cost, priced as int_claude_code_responses_priced
     prices the daily ones. -#}
-{%- set columns = [
-    'response_key',
-    'message_id',
-    'request_id',
-    'session_id',
-    'project',
-    'model_name',
-    'file_path',
-    'input_tokens',
-    'output_tokens',
-    'cache_creation_tokens',
-    'cache_creation_5m_tokens',
-    'cache_creation_1h_tokens',
-    'cache_read_tokens',
-    'total_tokens',
-    'copy_count',
-    'is_sidechain',
-    'occurred_at',
-    'loaded_at',
-    'price_valid_from',
-    'price_source',
-    'logged_cost_usd',
-    'priced_cost_usd',
-    'cost_usd',
-    'is_priced',
-] -%}
+{%- set columns = claude_code_priced_columns('session') -%}
 with
 
 responses as (
