@@ -19,6 +19,24 @@
 {% macro claude_code_changed_messages() %}_atw_changed_claude_code_messages{% endmacro %}
 {% macro claude_code_changed_tool_uses() %}_atw_changed_claude_code_tool_uses{% endmacro %}
 
+{#- Arrays over the pre-hook's table: the changed message ids, and the response keys of the
+    changed lines without one (each a response of its own, keyed as claude_code_responses keys
+    it). -#}
+{% macro claude_code_changed_message_ids() -%}
+    array(
+        select message_id from {{ claude_code_changed_messages() }}
+        where message_id is not null
+    )
+{%- endmacro %}
+
+{% macro claude_code_changed_line_keys() -%}
+    array(
+        select 'line:' || file_path || ':' || line_number
+        from {{ claude_code_changed_messages() }}
+        where message_id is null and file_path is not null
+    )
+{%- endmacro %}
+
 {#- The lines written or removed since the model's watermark (file_path, line_number,
     message_id, tool_ids, has_task), and whether a `whole` marker came since. -#}
 {% macro _claude_code_changes_since() -%}
@@ -101,17 +119,10 @@
     where exists (select 1 from {{ claude_code_changed_messages() }} where whole){{ kept }};
 
     delete from {{ this }}
-    where message_id = any(array(
-        select message_id from {{ claude_code_changed_messages() }}
-        where message_id is not null
-    )){{ kept }};
+    where message_id = any({{ claude_code_changed_message_ids() }}){{ kept }};
 
     delete from {{ this }}
-    where response_key = any(array(
-        select 'line:' || file_path || ':' || line_number
-        from {{ claude_code_changed_messages() }}
-        where message_id is null and file_path is not null
-    )){{ kept }}
+    where response_key = any({{ claude_code_changed_line_keys() }}){{ kept }}
     {%- else -%}
     select 1
     {%- endif -%}
@@ -127,10 +138,7 @@
     union all
     select lines.*
     from {{ source('claude_code', 'claude_code_lines') }} as lines
-    where lines.message_id = any(array(
-        select message_id from {{ claude_code_changed_messages() }}
-        where message_id is not null
-    ))
+    where lines.message_id = any({{ claude_code_changed_message_ids() }})
     union all
     select lines.*
     from {{ claude_code_changed_messages() }} as changed

@@ -135,18 +135,11 @@
         union
         select staging.response_key
         from {{ staging }} as staging
-        where staging.message_id = any(array(
-            select message_id from {{ claude_code_changed_messages() }}
-            where message_id is not null
-        ))
+        where staging.message_id = any({{ claude_code_changed_message_ids() }})
         union
         select staging.response_key
         from {{ staging }} as staging
-        where staging.response_key = any(array(
-            select 'line:' || file_path || ':' || line_number
-            from {{ claude_code_changed_messages() }}
-            where message_id is null and file_path is not null
-        ))
+        where staging.response_key = any({{ claude_code_changed_line_keys() }})
         union
         select staging.response_key
         from {{ staging }} as staging

@@ -85,13 +85,8 @@
         select model_name, to_jsonb(prices) - 'model_name' as price
         from {{ ref('model_prices') }} as prices
     {%- endset -%}
-    select model_name from (
-        ({{ current }} except select model_name, price from {{ seen }})
-        union all
-        (select model_name, price from {{ seen }} except {{ current }})
-    ) as differing
-    union
-    select regexp_replace(model_name, '-fast$', '') from (
+    select distinct unnest(array[model_name, regexp_replace(model_name, '-fast$', '')]) as model_name
+    from (
         ({{ current }} except select model_name, price from {{ seen }})
         union all
         (select model_name, price from {{ seen }} except {{ current }})
