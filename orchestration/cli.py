@@ -234,7 +234,13 @@ def _prepare_dbt(output: progress.Session) -> None:
         ensure_dbt_manifest(log=None if output.verbose else output.log_path)
 
 
-def _run(job: str, output: progress.Session, start: date | None = None, end: date | None = None):
+def _run(
+    job: str,
+    output: progress.Session,
+    start: date | None = None,
+    end: date | None = None,
+    tags: dict[str, str] | None = None,
+):
     from orchestration.lib.runs import run_job
 
     _prepare_dbt(output)
@@ -245,7 +251,7 @@ def _run(job: str, output: progress.Session, start: date | None = None, end: dat
         }.get(job, f"running the {job} job")
     )
     with output.tracking(), _logged(output):
-        return run_job(job, start, end, output=output)
+        return run_job(job, start, end, output=output, tags=tags)
 
 
 def load_sources(output: progress.Session) -> int:
@@ -423,12 +429,21 @@ def load(verbose: bool) -> int:
 
 
 @cli.command()
+@click.option(
+    "--reconcile-all",
+    is_flag=True,
+    help="Compare every day and file with its source, not only what the run read (a run does "
+    "so by itself when the last such comparison is older than ATW_RECONCILE_ALL_HOURS).",
+)
 @VERBOSE
-def run(verbose: bool) -> int:
+def run(reconcile_all: bool, verbose: bool) -> int:
     """Materialize every asset and run every check (today's partition)."""
+    from orchestration.lib.source_assets import RECONCILE_ALL, RECONCILE_TAG
+
     started = time.monotonic()
+    tags = {RECONCILE_TAG: RECONCILE_ALL} if reconcile_all else None
     with progress.session("run", verbose) as output:
-        status = _report(_run("everything", output), started)
+        status = _report(_run("everything", output, tags=tags), started)
         print(f"full log: {output.log_path}")
     return status
 

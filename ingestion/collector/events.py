@@ -20,7 +20,8 @@ are merged by source id, touching only rows whose content changed. A `window` (b
 every row created in it as well.
 
 After the merge, the collector and raw are compared per UTC day on the same snapshot
-(`reconciliation.collector_days`). A whole reconciliation (every day of retention) counts the
+(`reconciliation.collector_days`): the days the pull read, or, weekly and when asked, every day
+of retention (`reconcile_all`). A whole reconciliation counts the
 collector's side on a second connection that imports the pull's snapshot, while the pull reads.
 Rerunning a window changes nothing. Retried-batch copies stay in raw; staging fingerprints them
 and counts each event once.

@@ -9,6 +9,12 @@
 - Claude Code logs, per file: lines and API responses read from the file against its lines in
   raw, the quarantined ones and those retention purged.
 
+Micro-batches compare the days and files they read. Every other run does too, and compares every
+day inside retention and every file when the source's latest whole comparison
+(`raw.whole_reconciliations`) is older than ATW_RECONCILE_ALL_HOURS (a week; 0: every run), when
+asked (`atw run --reconcile-all`, `atw load`), and in a backfill: a whole comparison scans both
+sides' tables, a cost that grows with history, while what a run read follows its new data.
+
 Each comparison is a row of `raw.reconciliation`. A scope (a day or a file) is out of balance
 while its latest row says so: the blocking check `reconciliation` fails until a later run finds
 it balanced, whatever that run touched.
@@ -27,6 +33,7 @@ from threading import Event
 import psycopg
 from psycopg import IsolationLevel, sql
 
+from ingestion.core import settings
 from ingestion.core.connections import connect_like
 from ingestion.core.contract_fields import timestamp_floor
 
@@ -251,7 +258,36 @@ def collector_days(
             )
         )
     record(warehouse, run_id, findings)
+    if days is None:
+        _record_whole(warehouse, run_id, [name])
     return findings
+
+
+def whole_due(warehouse, sources: tuple[str, ...]) -> bool:
+    """Whether one of `sources` was never compared whole, or not within ATW_RECONCILE_ALL_HOURS."""
+    every = timedelta(hours=settings.number("ATW_RECONCILE_ALL_HOURS"))
+    with warehouse.transaction():  # of its own, ended before the load's
+        if warehouse.execute("select to_regclass('raw.whole_reconciliations')").fetchone()[0]:
+            (recent,) = warehouse.execute(
+                "select count(*) from raw.whole_reconciliations "
+                "where source = any(%s) and reconciled_at > now() - %s",
+                (list(sources), every),
+            ).fetchone()
+            return recent < len(set(sources))
+    return True
+
+
+def _record_whole(warehouse, run_id: str, sources) -> None:
+    for source in sources:
+        warehouse.execute(
+            """
+            insert into raw.whole_reconciliations (source, run_id, reconciled_at)
+            values (%s, %s, now())
+            on conflict (source) do update
+                set run_id = excluded.run_id, reconciled_at = excluded.reconciled_at
+            """,
+            (source, run_id),
+        )
 
 
 def record(warehouse, run_id: str, findings: list[Finding]) -> None:
@@ -303,6 +339,8 @@ def landed_files(
         ):
             findings.append(Finding(source, key, read, held, aside, None, None, None, None))
     record(warehouse, run_id, findings)
+    if keys is None:
+        _record_whole(warehouse, run_id, tables)
     return findings
 
 
@@ -330,6 +368,8 @@ def claude_code_logs(warehouse, run_id: str, keys: list[str] | None, name: str) 
             Finding(name, key, lines, held, aside, responses, held_responses, None, None)
         )
     record(warehouse, run_id, findings)
+    if keys is None:
+        _record_whole(warehouse, run_id, [name])
     return findings
 
 

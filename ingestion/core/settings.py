@@ -75,6 +75,11 @@ VARIABLES: tuple[Variable, ...] = (
         "how long a collector row may commit after a later id and still be pulled",
     ),
     Variable(
+        "ATW_RECONCILE_ALL_HOURS",
+        "168",
+        "how often a run other than a micro-batch compares every day and file with the source",
+    ),
+    Variable(
         "ATW_TRANSCRIPT_BATCH_SIZE",
         "200",
         "collector transcripts read per batch",

@@ -46,10 +46,11 @@ def run_job(
     end: date | None = None,
     instance=None,
     output=None,
+    tags: dict[str, str] | None = None,
 ):
     """Execute `job_name` in this process for the partitions start..end (default: today's),
     recorded in `instance` (the one under DAGSTER_HOME unless another is given). `output` (a
-    `progress.Session`) adds the stage lines and the run's log file."""
+    `progress.Session`) adds the stage lines and the run's log file; `tags` go on the run."""
     from dagster import DagsterInstance
 
     from orchestration.defs.dbt.manifest import ensure_dbt_manifest
@@ -67,7 +68,10 @@ def run_job(
         job = job.with_logger_defs({**job.loggers, **LOGGERS})
         run_config = output.run_config()
     start = start or today()
-    tags = partition_tags(start, end or start) if job.partitions_def is not None else {}
+    tags = {
+        **(partition_tags(start, end or start) if job.partitions_def is not None else {}),
+        **(tags or {}),
+    }
     if instance is not None:
         return job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config, tags=tags

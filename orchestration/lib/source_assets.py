@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import dagster as dg
 import psycopg
 
-from ingestion.core import settings
+from ingestion.core import reconciliation, settings
 from ingestion.core.connections import connect
 from ingestion.core.load_log import LoadCounts
 from ingestion.core.raw_schema import ensure_raw_schema
@@ -43,10 +43,21 @@ def source_errors() -> Iterator[None]:
         raise
 
 
-def reconciles_everything(context: dg.AssetExecutionContext) -> bool:
-    """Micro-batches reconcile the days and files they read; every other run (the nightly
-    `everything`, `atw run`, a backfill) every day inside retention and every file."""
-    return context.run.job_name != "micro_batch"
+# A run so tagged compares every day and file with its source (`atw run --reconcile-all`).
+RECONCILE_TAG = "atw/reconcile"
+RECONCILE_ALL = "all"
+
+
+def reconciles_everything(context: dg.AssetExecutionContext, warehouse, *sources: str) -> bool:
+    """Micro-batches reconcile the days and files they read. So do the other runs (the nightly
+    `everything`, `atw run`), and every day inside retention and every file when one of
+    `sources` was last compared whole more than ATW_RECONCILE_ALL_HOURS (a week) ago; a
+    backfill, or a run tagged `atw/reconcile: all`, always."""
+    if context.run.job_name == "micro_batch":
+        return False
+    if context.run.job_name == "backfill" or context.run.tags.get(RECONCILE_TAG) == RECONCILE_ALL:
+        return True
+    return reconciliation.whole_due(warehouse, sources)
 
 
 def load_metadata(counts) -> dict:

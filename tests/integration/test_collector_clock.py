@@ -1,6 +1,7 @@
 """A collector whose clients' clocks lag: rows committed late below the watermark and the cost
 worker's rewrites of rows dated days ago arrive on the next plain run; a pull that misses them
-fails the blocking reconciliation check, and keeps failing until the rows arrive."""
+fails the blocking reconciliation check at the latest in the first run a week on (the whole
+comparison, ATW_RECONCILE_ALL_HOURS), and keeps failing until the rows arrive."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -26,13 +27,13 @@ def _pull_job():
     ).resolve_job_def("pull_collector")
 
 
-def _run(job, start=None):
+def _run(job, start=None, tags=None):
     """A plain run (today's partition), or a backfill from `start` to today."""
     result = job.execute_in_process(
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
         run_config=QUIET,
-        tags=partition_tags(start or today(), today()),
+        tags={**partition_tags(start or today(), today()), **(tags or {})},
     )
     checks = {}
     for event in result.all_events:
@@ -68,6 +69,27 @@ def _late_rows_and_rewrites(url: str, first_id: int, count: int, rewrites: int) 
             (rewrites,),
         )
         return conn.execute("select sum(cost) from telemetry_events").fetchone()[0]
+
+
+def _a_week_passes(url: str) -> None:
+    """The latest whole comparison of the collector becomes eight days old."""
+    with connect(url) as conn:
+        conn.execute(
+            "update raw.whole_reconciliations set reconciled_at = reconciled_at - "
+            "interval '8 days' where source = %s",
+            (collector_events.SOURCE,),
+        )
+
+
+def _compared_days(url: str) -> dict[str, int]:
+    """How many days each run compared with the collector."""
+    with connect(url) as conn:
+        return dict(
+            conn.execute(
+                "select run_id, count(*) from raw.reconciliation where source = %s group by run_id",
+                (collector_events.SOURCE,),
+            ).fetchall()
+        )
 
 
 def _warehouse_cost(url: str):
@@ -112,6 +134,11 @@ def test_late_commits_and_rewrites_arrive_and_a_miss_fails_the_run(small_collect
             ),
         )
         expected_cost = _late_rows_and_rewrites(urls.collector, top + 17, 16, 98)
+        # A run compares the days it read: these rows it did not read.
+        result, checks = _run(job)
+        assert checks["reconciliation"].passed
+        # The first run a week after the last whole comparison compares every day.
+        _a_week_passes(urls.warehouse)
         result, checks = _run(job)
         assert not checks["reconciliation"].passed
         metadata = checks["reconciliation"].metadata
@@ -160,3 +187,73 @@ def test_the_overlap_floor_is_the_mark_of_a_pull_26_hours_before_the_last(urls):
         ]
     # Pulls older than the next floor's are forgotten: "b" (30 h ago) is the next floor.
     assert remaining == ["b", "c", "d", "e"]
+
+
+def test_a_run_compares_every_day_weekly_when_asked_or_always(small_collector, monkeypatch):
+    """The days a plain run compares: every day in the first run, then the days it read, every
+    day again once the latest whole comparison is older than ATW_RECONCILE_ALL_HOURS, in a run
+    tagged `atw/reconcile: all` (`atw run --reconcile-all`), and in every run with 0 hours."""
+    from orchestration.lib.source_assets import RECONCILE_ALL, RECONCILE_TAG
+
+    urls = small_collector
+    with connect(urls.collector) as conn:
+        every_day = conn.execute(
+            "select count(distinct (created_at at time zone 'UTC')::date) from telemetry_events"
+        ).fetchone()[0]
+    job = _pull_job()
+
+    def compared_by(result) -> int:
+        return _compared_days(urls.warehouse).get(result.run_id, 0)
+
+    result, checks = _run(job)
+    assert checks["reconciliation"].passed and compared_by(result) == every_day
+    with connect(urls.collector) as conn:
+        conn.execute(
+            "insert into telemetry_events (host_id, session_id, event_type, agent_name, "
+            "hook_name, mode, execution_type, decision, tool_name, working_dir, latency_ms, "
+            "created_at) values ('h', 's', 'commit', 'a', 'x', 'direct', 'llm', 'SUCCESS', "
+            "'Bash', '/w', 1, now())"
+        )
+    result, checks = _run(job)
+    # Today's: the run's partition, which it reads again, with the new row.
+    assert checks["reconciliation"].passed and compared_by(result) == 1
+    result, checks = _run(job, tags={RECONCILE_TAG: RECONCILE_ALL})
+    assert compared_by(result) == every_day + 1
+    result, _ = _run(job)
+    assert compared_by(result) == 1
+    _a_week_passes(urls.warehouse)
+    result, _ = _run(job)
+    assert compared_by(result) == every_day + 1
+    result, _ = _run(job)
+    assert compared_by(result) == 1
+    monkeypatch.setenv("ATW_RECONCILE_ALL_HOURS", "0")
+    result, _ = _run(job)
+    assert compared_by(result) == every_day + 1
+
+
+def test_a_whole_comparison_is_due_while_any_of_the_sources_is_not_recent(urls, monkeypatch):
+    """The landing drops are two sources read by one asset: it compares both whole until each
+    has been, within ATW_RECONCILE_ALL_HOURS."""
+    from ingestion.core import reconciliation
+    from ingestion.core.raw_schema import ensure_raw_schema
+
+    monkeypatch.setenv("ATW_RECONCILE_ALL_HOURS", "168")
+    with connect(urls.warehouse) as conn:
+        ensure_raw_schema(conn)
+        conn.commit()
+        both = ("landing.collector_batches", "landing.metric_events")
+        assert reconciliation.whole_due(conn, both)
+        reconciliation._record_whole(conn, "r1", both[:1])
+        conn.commit()
+        assert reconciliation.whole_due(conn, both)
+        assert not reconciliation.whole_due(conn, both[:1])
+        reconciliation._record_whole(conn, "r2", both[1:])
+        conn.commit()
+        assert not reconciliation.whole_due(conn, both)
+        conn.execute(
+            "update raw.whole_reconciliations set reconciled_at = now() - interval '169 hours' "
+            "where source = %s",
+            (both[0],),
+        )
+        conn.commit()
+        assert reconciliation.whole_due(conn, both)

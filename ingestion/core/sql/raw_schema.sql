@@ -431,6 +431,15 @@ begin
 end;
 $$;
 
+-- When each source was last compared with the warehouse whole (every day inside retention, every
+-- file): runs other than micro-batches compare whole when that is older than
+-- ATW_RECONCILE_ALL_HOURS (a week), and otherwise what they read (ingestion/core/reconciliation.py).
+create table if not exists raw.whole_reconciliations (
+    source text primary key,
+    run_id text not null,
+    reconciled_at timestamptz not null
+);
+
 -- Monthly partitions of the raw event tables (and of dbt's calls fact, which calls these too):
 -- retention drops a month wholly before its cutoff (warehouse/retention.py) instead of deleting
 -- its rows one by one, which left the files bloated, and a read of some days prunes to their

@@ -25,6 +25,8 @@ def claude_code_logs_asset(context: dg.AssetExecutionContext, databases: Telemet
         return dg.MaterializeResult(metadata=skipped_metadata(reason, claude_code.SOURCE))
     with connect(urls.warehouse) as warehouse:
         counts = claude_code.load_projects(
-            warehouse, run_id=context.run_id, reconcile_all=reconciles_everything(context)
+            warehouse,
+            run_id=context.run_id,
+            reconcile_all=reconciles_everything(context, warehouse, claude_code.SOURCE),
         )
     return dg.MaterializeResult(metadata=load_metadata(counts))

@@ -37,7 +37,7 @@ def collector_events_asset(context: dg.AssetExecutionContext, databases: Telemet
             warehouse,
             run_id=context.run_id,
             window=run_window(context),
-            reconcile_all=reconciles_everything(context),
+            reconcile_all=reconciles_everything(context, warehouse, collector_events.SOURCE),
         )
     return dg.MaterializeResult(metadata=load_metadata(counts))
 

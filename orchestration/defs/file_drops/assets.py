@@ -40,7 +40,11 @@ def landing_files_asset(context: dg.AssetExecutionContext, databases: TelemetryD
         return
     with connect(urls.warehouse) as warehouse:
         totals = file_drops.load_landing_dir(
-            warehouse, run_id=context.run_id, reconcile_all=reconciles_everything(context)
+            warehouse,
+            run_id=context.run_id,
+            reconcile_all=reconciles_everything(
+                context, warehouse, file_drops.BATCH_SOURCE, file_drops.METRIC_SOURCE
+            ),
         )
     yield dg.MaterializeResult(
         asset_key=["raw", "landed_collector_events"],
