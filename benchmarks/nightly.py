@@ -10,7 +10,10 @@ embedded PostgreSQL of its own:
 2. the first build: `atw run`'s job (`everything`), in this process;
 3. the nightly: one more day of collector events and Claude Code sessions (yesterday, whole,
    whatever the time of the run: the history ends the day before), then the same job;
-4. a run with nothing new.
+4. a run with nothing new;
+5. a run with nothing new that compares every day and file with the sources, as the first run a
+   week after the last such comparison does (`ATW_RECONCILE_ALL_HOURS`), or `atw run
+   --reconcile-all`.
 
 Retention is set to keep the whole history (`ATW_RETENTION_DAYS` = its days + 30): with the
 default 90 days, the 5 M history's first build would purge most of it, and its nightly would
@@ -26,6 +29,14 @@ start of the oldest transaction still open) taken when their last build chose it
 older than `incremental_loaded_at_margin_hours`. So a nightly minutes after the first build
 reads only what came since, as it would a day later. `--late-load-margin-hours` (default 6, the
 project's) sets that cap.
+
+Likewise the collector pull's overlap floor, the id below which no collector row can change any
+more, is the watermark of the pull at least `ATW_COLLECTOR_LATE_HOURS` (26) before the previous
+one. In a nightly a day after the one before that, it is the watermark of two nights ago, and the
+pull checks a day of ids for changes. Right after a first build no pull is that old: the floor
+is 0, and the pull would read the xmin of every collector row, as only an installation's first
+26 hours do. `--collector-late-hours` (default 0) makes the floor the first build's watermark;
+a day of ids checked by index is the small difference left.
 
     .venv/bin/python benchmarks/nightly.py [--sizes 1000000 5000000] [--keep]
 """
@@ -104,7 +115,7 @@ def _stages(steps: dict[str, float]) -> dict[str, float]:
     return {stage: round(totals.get(stage, 0.0), 1) for stage in STAGES}
 
 
-def _run(label: str, log: Path) -> dict:
+def _run(label: str, log: Path, tags: dict | None = None) -> dict:
     from orchestration.lib.runs import run_job
 
     started = time.perf_counter()
@@ -113,7 +124,7 @@ def _run(label: str, log: Path) -> dict:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
         try:
-            result = run_job("everything")
+            result = run_job("everything", tags=tags)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -211,6 +222,7 @@ def one_size(events: int, args) -> dict:
         # 90 days would measure a purge of months, and a smaller warehouse, not 5 M events.
         history_days = max(1, round(events / args.daily_events))
         os.environ["ATW_RETENTION_DAYS"] = str(max(90, history_days + 30))
+        os.environ["ATW_COLLECTOR_LATE_HOURS"] = str(args.collector_late_hours)
         now = datetime.now(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # The history ends a day before today; the nightly then loads yesterday whole.
@@ -230,6 +242,9 @@ def one_size(events: int, args) -> dict:
         print(f"  appended yesterday: {appended}", flush=True)
         nightly = _run("nightly", log)
         unchanged = _run("unchanged", log)
+        from orchestration.lib.source_assets import RECONCILE_ALL, RECONCILE_TAG
+
+        compared = _run("unchanged, every day compared", log, {RECONCILE_TAG: RECONCILE_ALL})
         with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             size = conn.execute("select pg_database_size(current_database())").fetchone()[0]
         return {
@@ -239,6 +254,7 @@ def one_size(events: int, args) -> dict:
             "first_build": first,
             "nightly": nightly,
             "unchanged": unchanged,
+            "unchanged_compared": compared,
             "warehouse_mib": round(size / 2**20),
             "warehouse_mib_per_million_events": round(size / 2**20 / (events / 1e6)),
             "peak_rss_mib": _peak_rss_mib(),
@@ -263,6 +279,10 @@ def _table(results: list[dict]) -> None:
             for stage in STAGES
         ),
         ("unchanged run, s", [r["unchanged"]["seconds"] for r in results]),
+        (
+            "  every day compared (weekly), s",
+            [r["unchanged_compared"]["seconds"] for r in results],
+        ),
         ("peak RSS run process, MiB", [r["peak_rss_mib"]["run_process"] for r in results]),
         ("peak RSS dbt processes, MiB", [r["peak_rss_mib"]["dbt_processes"] for r in results]),
         ("warehouse, MiB per M events", [r["warehouse_mib_per_million_events"] for r in results]),
@@ -286,6 +306,7 @@ def main() -> int:
     parser.add_argument("--daily-events", type=int, default=14_000)
     parser.add_argument("--events-per-claude-session", type=int, default=800)
     parser.add_argument("--late-load-margin-hours", type=float, default=6)
+    parser.add_argument("--collector-late-hours", type=float, default=0)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep each size's temp folder")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -307,6 +328,7 @@ def main() -> int:
             "daily_events",
             "events_per_claude_session",
             "late_load_margin_hours",
+            "collector_late_hours",
             "seed",
         ):
             command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
