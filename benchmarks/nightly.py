@@ -32,11 +32,14 @@ project's) sets that cap.
 
 Likewise the collector pull's overlap floor, the id below which no collector row can change any
 more, is the watermark of the pull at least `ATW_COLLECTOR_LATE_HOURS` (26) before the previous
-one. In a nightly a day after the one before that, it is the watermark of two nights ago, and the
-pull checks a day of ids for changes. Right after a first build no pull is that old: the floor
-is 0, and the pull would read the xmin of every collector row, as only an installation's first
-26 hours do. `--collector-late-hours` (default 0) makes the floor the first build's watermark;
-a day of ids checked by index is the small difference left.
+one: in a steady nightly, the watermark of two nights ago, so that the pull checks the ids of
+the day before the previous pull for rewrites (the cost worker's). Right after a first build no
+pull is that old: the floor would be 0, and the pull would read the xmin of every collector row,
+as only an installation's first 26 hours do. So the benchmark pulls the collector once before
+the history's last day is written (a pull of its own, not timed), and the nightly's late window
+is the time from that pull to the first build's: its floor is that pull's watermark, and it
+checks the history's last day, whose last minutes the cost worker settles when the new day is
+written. The first build then loads that last day and builds everything from scratch.
 
     .venv/bin/python benchmarks/nightly.py [--sizes 1000000 5000000] [--keep]
 """
@@ -201,6 +204,26 @@ def _append_day(urls: dict, work: Path, args, midnight: datetime, seed_offset: i
     }
 
 
+def _earlier_pull(urls: dict) -> None:
+    """A collector pull before the history's last day is written (see the module's doc)."""
+    from ingestion.collector.events import pull_events
+
+    with (
+        connect(urls["ATW_COLLECTOR_URL"]) as source,
+        connect(urls["ATW_WAREHOUSE_URL"]) as warehouse,
+    ):
+        pull_events(source, warehouse, "benchmark-earlier-pull")
+
+
+def _hours_between_pulls(urls: dict) -> float:
+    """From the earlier pull to the first build's, on the collector's clock."""
+    with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
+        (seconds,) = conn.execute(
+            "select extract(epoch from max(pulled_at) - min(pulled_at)) from raw.collector_pulls"
+        ).fetchone()
+    return float(seconds) / 3600
+
+
 def _peak_rss_mib() -> dict:
     # ru_maxrss is in KiB on Linux; the children are the dbt processes (warm dbt and its forks).
     return {
@@ -222,22 +245,27 @@ def one_size(events: int, args) -> dict:
         # 90 days would measure a purge of months, and a smaller warehouse, not 5 M events.
         history_days = max(1, round(events / args.daily_events))
         os.environ["ATW_RETENTION_DAYS"] = str(max(90, history_days + 30))
-        os.environ["ATW_COLLECTOR_LATE_HOURS"] = str(args.collector_late_hours)
         now = datetime.now(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         # The history ends a day before today; the nightly then loads yesterday whole.
         history_end = midnight - timedelta(days=1)
         print(f"history of {events:,} events ending {history_end:%Y-%m-%d} 00:00 UTC", flush=True)
         started = time.perf_counter()
-        history = _generate(urls, work, args, events, history_end)
+        history = _generate(urls, work, args, events, history_end - timedelta(days=1))
         print(f"  generated in {time.perf_counter() - started:.0f} s: {history}", flush=True)
 
         from warehouse.roles import setup_roles
 
         with connect(urls["ATW_WAREHOUSE_URL"]) as conn:
             setup_roles(conn)
+        _earlier_pull(urls)
+        last_day = _append_day(urls, work, args, history_end, seed_offset=1000)
+        history["days"] += 1
+        for key in ("collector_events", "claude_code_responses"):
+            history[key] += last_day[key]
         log = work / "runs.log"
         first = _run("first build", log)
+        os.environ["ATW_COLLECTOR_LATE_HOURS"] = str(_hours_between_pulls(urls))
         appended = _append_day(urls, work, args, midnight)
         print(f"  appended yesterday: {appended}", flush=True)
         nightly = _run("nightly", log)
@@ -306,7 +334,6 @@ def main() -> int:
     parser.add_argument("--daily-events", type=int, default=14_000)
     parser.add_argument("--events-per-claude-session", type=int, default=800)
     parser.add_argument("--late-load-margin-hours", type=float, default=6)
-    parser.add_argument("--collector-late-hours", type=float, default=0)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep each size's temp folder")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -328,7 +355,6 @@ def main() -> int:
             "daily_events",
             "events_per_claude_session",
             "late_load_margin_hours",
-            "collector_late_hours",
             "seed",
         ):
             command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
