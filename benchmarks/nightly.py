@@ -32,8 +32,9 @@ project's) sets that cap.
 
 Likewise the collector pull's overlap floor, the id below which no collector row can change any
 more, is the watermark of the pull at least `ATW_COLLECTOR_LATE_HOURS` (26) before the previous
-one: in a steady nightly, the watermark of two nights ago, so that the pull checks the ids of
-the day before the previous pull for rewrites (the cost worker's). Right after a first build no
+one, and the pull checks the ids above it for rewrites (the cost worker's): those of the day or
+so before the previous pull when micro-batches run, of two days when only the nightly runs (the
+pull two nights before is 24 h before the previous one, not 26). Right after a first build no
 pull is that old: the floor would be 0, and the pull would read the xmin of every collector row,
 as only an installation's first 26 hours do. So the benchmark pulls the collector once before
 the history's last day is written (a pull of its own, not timed), and the nightly's late window
@@ -221,7 +222,9 @@ def _hours_between_pulls(urls: dict) -> float:
         (seconds,) = conn.execute(
             "select extract(epoch from max(pulled_at) - min(pulled_at)) from raw.collector_pulls"
         ).fetchone()
-    return float(seconds) / 3600
+    # Any window up to the time between them reaches the earlier pull; a second less keeps
+    # rounding from missing it.
+    return (float(seconds) - 1) / 3600
 
 
 def _peak_rss_mib() -> dict:

@@ -12,8 +12,9 @@
 Micro-batches compare the days and files they read. Every other run does too, and compares every
 day inside retention and every file when the source's latest whole comparison
 (`raw.whole_reconciliations`) is older than ATW_RECONCILE_ALL_HOURS (a week; 0: every run), when
-asked (`atw run --reconcile-all`, `atw load`), and in a backfill: a whole comparison scans both
-sides' tables, a cost that grows with history, while what a run read follows its new data.
+asked (`atw run --reconcile-all`, `atw load`), and in a backfill of the collector: a whole
+comparison scans both sides' tables, a cost that grows with history, while what a run read
+follows its new data.
 
 Each comparison is a row of `raw.reconciliation`. A scope (a day or a file) is out of balance
 while its latest row says so: the blocking check `reconciliation` fails until a later run finds
@@ -264,8 +265,11 @@ def collector_days(
 
 
 def whole_due(warehouse, sources: tuple[str, ...]) -> bool:
-    """Whether one of `sources` was never compared whole, or not within ATW_RECONCILE_ALL_HOURS."""
+    """Whether one of `sources` was never compared whole, or not within ATW_RECONCILE_ALL_HOURS
+    less a little: a comparison is stamped when the load that made it commits, so a nightly
+    run a week later to the minute must find it due all the same."""
     every = timedelta(hours=settings.number("ATW_RECONCILE_ALL_HOURS"))
+    every -= min(timedelta(hours=1), every / 24)
     with warehouse.transaction():  # of its own, ended before the load's
         if warehouse.execute("select to_regclass('raw.whole_reconciliations')").fetchone()[0]:
             (recent,) = warehouse.execute(

@@ -208,15 +208,15 @@ def test_a_run_compares_every_day_weekly_when_asked_or_always(small_collector, m
     result, checks = _run(job)
     assert checks["reconciliation"].passed and compared_by(result) == every_day
     with connect(urls.collector) as conn:
-        conn.execute(
+        (new_day,) = conn.execute(
             "insert into telemetry_events (host_id, session_id, event_type, agent_name, "
             "hook_name, mode, execution_type, decision, tool_name, working_dir, latency_ms, "
             "created_at) values ('h', 's', 'commit', 'a', 'x', 'direct', 'llm', 'SUCCESS', "
-            "'Bash', '/w', 1, now())"
-        )
+            "'Bash', '/w', 1, now()) returning (created_at at time zone 'UTC')::date"
+        ).fetchone()
     result, checks = _run(job)
-    # Today's: the run's partition, which it reads again, with the new row.
-    assert checks["reconciliation"].passed and compared_by(result) == 1
+    # The new row's day, and today's: the run's partition, which it reads again.
+    assert checks["reconciliation"].passed and compared_by(result) == len({new_day, today()})
     result, checks = _run(job, tags={RECONCILE_TAG: RECONCILE_ALL})
     assert compared_by(result) == every_day + 1
     result, _ = _run(job)
