@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ingestion.agent_cli import loader as agent_cli
 from ingestion.claude_code import loader as claude_code
 from ingestion.collector import events as collector_events
 from ingestion.collector import transcripts as collector_transcripts
@@ -49,6 +50,11 @@ def _claude_code(urls: Urls, run_id: str) -> list[LoadCounts]:
         return [claude_code.load_projects(warehouse, run_id, reconcile_all=True)]
 
 
+def _agent_cli(urls: Urls, run_id: str) -> list[LoadCounts]:
+    with connect(urls.warehouse) as warehouse:
+        return agent_cli.load_all(warehouse, run_id, reconcile_all=True)
+
+
 def _model_prices(urls: Urls, run_id: str) -> list[LoadCounts]:
     """The prices of the model names loaded (the `raw/model_price_catalogue` asset)."""
     with connect(urls.warehouse) as warehouse:
@@ -63,6 +69,7 @@ LOADERS: list[tuple[str, str, Callable[[Urls, str], list[LoadCounts]]]] = [
     (collector_transcripts.SOURCE, "collector", _collector_transcripts),
     ("landing", "landing", _landing_files),
     (claude_code.SOURCE, "claude_code", _claude_code),
+    ("agent CLIs", "agent_cli", _agent_cli),
     ("model prices", "", _model_prices),  # after the loads: the names they brought
 ]
 

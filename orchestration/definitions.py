@@ -7,6 +7,7 @@ from datetime import timedelta
 import dagster as dg
 
 from expectations.suites import SUITES
+from orchestration.defs.agent_cli.assets import agent_cli_logs_asset
 from orchestration.defs.automation.sensors import SENSORS
 from orchestration.defs.claude_code.assets import claude_code_logs_asset
 from orchestration.defs.collector.assets import collector_events_asset, collector_transcripts_asset
@@ -26,6 +27,7 @@ ASSETS = [
     collector_transcripts_asset,
     landing_files_asset,
     claude_code_logs_asset,
+    agent_cli_logs_asset,
     model_price_catalogue,
     *DBT_ASSETS,
     telemetry_report,

@@ -95,3 +95,32 @@ def report(executable: Path, claude_dir: Path, name: str, timezone: str = "UTC")
             check=True,
         )
     return json.loads(printed.stdout)
+
+
+# The other agent CLIs: ccusage's sub-command and the variable that points it at a folder (as
+# ../shared/fixtures/agent-logs/run_ccusage.sh sets it).
+AGENT_CLIS = {
+    "codex": ("codex", "CODEX_HOME"),
+    "gemini_cli": ("gemini", "GEMINI_DATA_DIR"),
+    "opencode": ("opencode", "OPENCODE_DATA_DIR"),
+    "copilot_cli": ("copilot", "COPILOT_HOME"),
+}
+
+
+def agent_report(
+    executable: Path, agent_cli: str, folder: Path, name: str, extra_env: dict | None = None
+) -> dict:
+    """`ccusage <cli> <name> --json --offline --timezone UTC` over `folder`, with an empty
+    home."""
+    command, variable = AGENT_CLIS[agent_cli]
+    with tempfile.TemporaryDirectory() as home:
+        env = {**_clean_env(Path(home)), variable: str(folder), **(extra_env or {})}
+        printed = subprocess.run(
+            [str(executable), command, name, "--json", "--offline", "--timezone", "UTC"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+            check=True,
+        )
+    return json.loads(printed.stdout)

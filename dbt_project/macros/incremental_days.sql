@@ -15,6 +15,7 @@
         (source('landing', 'landed_metric_events'), 'occurred_at'),
         (source('claude_code', 'claude_code_lines'), 'occurred_at'),
         (source('claude_code', 'claude_code_lines'), 'usage_at'),
+        (source('agent_cli', 'agent_cli_usage'), 'occurred_at'),
     ]) }}
 {% endmacro %}
 

@@ -377,6 +377,39 @@ def claude_code_logs(warehouse, run_id: str, keys: list[str] | None, name: str) 
     return findings
 
 
+def agent_cli_files(
+    warehouse, run_id: str, agent_cli: str, keys: list[str] | None, name: str
+) -> list[Finding]:
+    """Per agent CLI file: the usage and tool rows its last read produced against those in raw,
+    and their total tokens."""
+    which = sql.SQL("true" if keys is None else "f.file_path = any(%(keys)s::text[])")
+    findings = [
+        Finding(name, key, rows, held, 0, tokens, held_tokens, None, None)
+        for key, rows, held, tokens, held_tokens in warehouse.execute(
+            sql.SQL("""
+                select f.file_path, f.usage_rows_read + f.tool_rows_read,
+                    coalesce(u.n, 0) + coalesce(t.n, 0), f.tokens_read, coalesce(u.tokens, 0)
+                from raw.agent_cli_files as f
+                left join lateral (
+                    select count(*) as n, sum(total_tokens) as tokens
+                    from raw.agent_cli_usage as u
+                    where u.agent_cli = f.agent_cli and u.file_path = f.file_path
+                ) as u on true
+                left join lateral (
+                    select count(*) as n from raw.agent_cli_tool_events as t
+                    where t.agent_cli = f.agent_cli and t.file_path = f.file_path
+                ) as t on true
+                where f.agent_cli = %(agent_cli)s and {which}
+                """).format(which=which),
+            {"keys": keys, "agent_cli": agent_cli},
+        )
+    ]
+    record(warehouse, run_id, findings)
+    if keys is None:
+        _record_whole(warehouse, run_id, [name])
+    return findings
+
+
 def out_of_balance(warehouse, sources: tuple[str, ...]) -> list[dict]:
     """The scopes whose latest comparison found rows missing, or (same rows) other sums."""
     return [

@@ -60,6 +60,25 @@ VARIABLES: tuple[Variable, ...] = (
         "Claude Code log folders (os.pathsep-separated, e.g. ~/.claude/projects)",
         ("CLAUDE_PROJECTS_DIR",),
     ),
+    Variable("ATW_CODEX_HOME", None, "Codex CLI folders (os.pathsep-separated, e.g. ~/.codex)"),
+    Variable(
+        "ATW_GEMINI_DIR", None, "Gemini CLI chat folders (os.pathsep-separated, e.g. ~/.gemini/tmp)"
+    ),
+    Variable(
+        "ATW_OPENCODE_DIR",
+        None,
+        "OpenCode data folders (os.pathsep-separated, e.g. ~/.local/share/opencode)",
+    ),
+    Variable(
+        "ATW_COPILOT_HOME",
+        None,
+        "GitHub Copilot CLI folders (os.pathsep-separated, e.g. ~/.copilot)",
+    ),
+    Variable(
+        "ATW_OTLP_DIR",
+        None,
+        "folders of OTLP/JSON file exports (os.pathsep-separated; one export request per line)",
+    ),
     Variable(
         "ATW_EMBEDDED_PG_DIR",
         ".warehouse/pgdata",
@@ -111,6 +130,12 @@ VARIABLES: tuple[Variable, ...] = (
         "ATW_CLAUDE_CODE_SETTLE_SECONDS",
         "60",
         "a Claude Code log's last line is read once the file is this old",
+    ),
+    Variable(
+        "ATW_AGENT_LOG_SETTLE_SECONDS",
+        "60",
+        "an agent CLI's file is taken as it is (a last line without its newline, a document "
+        "that does not parse) once it is this old",
     ),
     # orchestration
     Variable("ATW_MICRO_BATCH_INTERVAL_SECONDS", "5", "how often the micro-batch sensor looks"),
@@ -283,6 +308,15 @@ def landing_dir() -> Path:
     """ATW_LANDING_DIR, by default `landing/` in the project (where `atw generate` drops
     files)."""
     return _project_path("ATW_LANDING_DIR")
+
+
+AGENT_CLI_SETTINGS = (
+    "ATW_CODEX_HOME",
+    "ATW_GEMINI_DIR",
+    "ATW_OPENCODE_DIR",
+    "ATW_COPILOT_HOME",
+    "ATW_OTLP_DIR",
+)
 
 
 def claude_projects_dirs() -> list[Path]:

@@ -49,6 +49,7 @@ MODEL_COLUMNS = (
     ("raw.collector_events", sql.Identifier("model_name")),
     ("raw.landed_collector_events", sql.Identifier("model_name")),
     ("raw.landed_metric_events", sql.Identifier("model_id")),
+    ("raw.agent_cli_usage", sql.Identifier("model")),
 )
 
 

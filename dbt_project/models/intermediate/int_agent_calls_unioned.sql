@@ -71,6 +71,13 @@ claude_code_responses as (
 
 ),
 
+agent_cli_usage as (
+
+    select * from {{ ref('int_agent_cli_usage_priced') }}
+    where counts_in_daily and {{ on_days_of('occurred_at', days) }}
+
+),
+
 model_prices as (
 
     select * from {{ ref('model_prices') }}
@@ -202,6 +209,48 @@ claude_code_shaped as (
 
 ),
 
+{# The other agent CLIs, counted as ccusage counts each (int_agent_cli_usage_priced): prompt
+    = uncached input, completion = output and the output-priced extra (Gemini thoughts,
+    OpenCode reasoning), cached = cache reads. Tenant = project; agent = the CLI. -#}
+agent_cli_shaped as (
+
+    select
+        agent_cli as source_system,
+        usage_key as source_event_id,
+        project as tenant_id,
+        null::text as host_id,
+        project as working_dir,
+        session_id as source_session_id,
+        replace(agent_cli, '_', '-') as agent_name,
+        null::text as hook_name,
+        null::text as tool_name,
+        model_name,
+        'api_response' as event_type,
+        'SUCCESS' as decision,
+        null::integer as latency_ms,
+        input_tokens as prompt_tokens,
+        output_tokens + extra_output_tokens as completion_tokens,
+        cache_read_tokens as cached_tokens,
+        reasoning_tokens,
+        cache_creation_tokens,
+        null::bigint as cache_creation_5m_tokens,
+        null::bigint as cache_creation_1h_tokens,
+        total_tokens,
+        null::numeric as input_chars,
+        logged_cost_usd as cost_usd,
+        priced_cost_usd,
+        0 as retry_count,
+        true as is_success,
+        true as is_llm_call,
+        false as is_tool_call,
+        null::text as reason_text,
+        null::text as error_class,
+        occurred_at,
+        loaded_at
+    from agent_cli_usage
+
+),
+
 unioned as (
 
     select * from collector_shaped
@@ -209,6 +258,8 @@ unioned as (
     select * from metric_shaped
     union all
     select * from claude_code_shaped
+    union all
+    select * from agent_cli_shaped
 
 ),
 

@@ -657,6 +657,90 @@ begin
 end;
 $$;
 
+-- Agent CLIs other than Claude Code (Codex, Gemini CLI, OpenCode, Copilot CLI) and OTLP file
+-- exports: one row per file read (ingestion/agent_cli/loader.py). A file whose size,
+-- modification time and inode are those recorded is not opened again; a changed file is read
+-- again whole and its rows replaced, in one transaction with this row.
+create table if not exists raw.agent_cli_files (
+    agent_cli text not null,
+    file_path text not null,
+    file_kind text not null,
+    size_bytes bigint not null,
+    sha256 text not null,
+    modified_ns bigint,
+    inode bigint,
+    records_read bigint not null,
+    records_quarantined bigint not null,
+    usage_rows_read bigint not null,
+    tool_rows_read bigint not null,
+    tokens_read numeric not null,
+    rules_version integer not null,
+    run_id text not null,
+    processed_at timestamptz not null default now(),
+    primary key (agent_cli, file_path)
+);
+
+-- One row per usage record, counted by ccusage 20.0.24's rules for its CLI
+-- (ingestion/agent_cli/usage.py says what each column holds). Rules across files (Codex's
+-- de-duplication and fork parents, OpenCode's database over files, Copilot's OTel spans a
+-- shutdown covers) are applied by stg_agent_cli__usage.
+create table if not exists raw.agent_cli_usage (
+    agent_cli text not null,
+    file_path text not null,
+    record_key text not null,
+    record_index integer not null,
+    record_kind text not null,
+    session_id text not null,
+    thread_id text,
+    forked_from_id text,
+    message_id text,
+    response_id text,
+    trace_id text,
+    project text,
+    occurred_at timestamptz not null,
+    model text,
+    provider text,
+    is_fallback_model boolean not null default false,
+    input_tokens bigint not null default 0,
+    output_tokens bigint not null default 0,
+    cache_read_tokens bigint not null default 0,
+    cache_creation_tokens bigint not null default 0,
+    reasoning_tokens bigint not null default 0,
+    extra_output_tokens bigint not null default 0,
+    total_tokens bigint not null default 0,
+    request_count integer not null default 1,
+    logged_cost_usd numeric(12, 8),
+    tier_rule text not null default 'split',
+    tier_basis_tokens bigint,
+    usage_ordinal integer,
+    in_leading_burst boolean not null default false,
+    is_replayed_turn boolean not null default false,
+    dedup_key text,
+    origin text,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now(),
+    primary key (agent_cli, file_path, record_key)
+);
+create index if not exists agent_cli_usage_thread on raw.agent_cli_usage (agent_cli, thread_id);
+
+-- Tool calls and API errors the same files report (Codex function calls, OTel execute_tool
+-- spans, Claude Code's OTel tool results and API errors).
+create table if not exists raw.agent_cli_tool_events (
+    agent_cli text not null,
+    file_path text not null,
+    record_key text not null,
+    session_id text not null,
+    trace_id text,
+    occurred_at timestamptz not null,
+    tool_name text,
+    is_error boolean not null default false,
+    error_type text,
+    duration_ms bigint,
+    _run_id text not null,
+    _loaded_at timestamptz not null default now(),
+    primary key (agent_cli, file_path, record_key)
+);
+
 -- Incremental dbt models rebuild the UTC days whose raw rows changed since their last run. Inserts
 -- carry `_loaded_at`; updates bump it; updates and deletes also log the days they took rows from
 -- (a deleted row leaves nothing behind to carry a timestamp).
@@ -706,7 +790,8 @@ begin
             ('collector_events', array['created_at']),
             ('landed_collector_events', array['created_at']),
             ('landed_metric_events', array['occurred_at']),
-            ('claude_code_lines', array['occurred_at', 'usage_at'])
+            ('claude_code_lines', array['occurred_at', 'usage_at']),
+            ('agent_cli_usage', array['occurred_at'])
         ) as t (table_name, time_columns)
     loop
         -- BRIN: rows arrive roughly in time order, so block ranges answer "loaded since" and
@@ -962,3 +1047,4 @@ create table if not exists ops.alert_notifications (
     notified_at timestamptz not null default now(),
     run_id text
 );
+

@@ -14,6 +14,7 @@ LOADED = [
     ["raw", "landed_collector_events"],
     ["raw", "landed_metric_events"],
     ["raw", "claude_code_lines"],
+    ["raw", "agent_cli_usage"],
 ]
 
 

@@ -1,0 +1,169 @@
+{#- Each usage record of the agent CLIs with the rules that need more than one file, as ccusage
+    20.0.24 applies them (docs/sources.md, "Agent CLIs"):
+    - Codex forks: the leading events equal to the parent's (when the parent's rollout is
+      loaded), else the leading burst, are the parent's history replayed; so is a turn the fork
+      replays from before it (`is_replayed_turn`, where ccusage 20.0.24 counts it again);
+    - Codex: an event copied into another file (same time in ms, model and counts) counts once
+      in daily and monthly totals, once per session in the session report;
+    - OpenCode: a message in opencode.db counts, not its storage file; a message in several
+      files counts once (the first path);
+    - Copilot: an OTel span counts only where no later shutdown of its session covers the model.
+-#}
+with
+
+usage as (
+
+    select * from {{ source('agent_cli', 'agent_cli_usage') }}
+
+),
+
+codex as (
+
+    select * from usage
+    where agent_cli = 'codex'
+
+),
+
+-- Codex: the loaded rollout of each fork's parent thread (the first by path).
+parents as (
+
+    select forks.file_path, min(parent.file_path) as parent_file_path
+    from (select distinct file_path, forked_from_id from codex) as forks
+    inner join (select distinct file_path, thread_id from codex) as parent
+        on parent.thread_id = forks.forked_from_id
+        and parent.file_path <> forks.file_path
+    group by forks.file_path
+
+),
+
+-- How many of a fork's leading events equal its parent's, one by one (the parent's from
+-- before the fork's).
+forks as (
+
+    select
+        child.file_path,
+        coalesce(
+            min(child.usage_ordinal) filter (
+                where parent.file_path is null
+                    or (parent.input_tokens, parent.cache_read_tokens, parent.output_tokens,
+                        parent.reasoning_tokens, parent.total_tokens)
+                    <> (child.input_tokens, child.cache_read_tokens, child.output_tokens,
+                        child.reasoning_tokens, child.total_tokens)
+            ),
+            max(child.usage_ordinal) + 1
+        ) - 1 as replayed_prefix
+    from codex as child
+    inner join parents on parents.file_path = child.file_path
+    left join codex as parent
+        on parent.file_path = parents.parent_file_path
+        and parent.usage_ordinal = child.usage_ordinal
+        and parent.occurred_at <= child.occurred_at
+    group by child.file_path
+
+),
+
+replays as (
+
+    select
+        usage.*,
+        case
+            when usage.is_replayed_turn then true
+            when forks.replayed_prefix > 0 then usage.usage_ordinal <= forks.replayed_prefix
+            else usage.in_leading_burst
+        end as is_replayed
+    from usage
+    left join forks
+        on usage.agent_cli = 'codex' and forks.file_path = usage.file_path
+
+),
+
+-- Copilot: the latest shutdown per session and model.
+shutdowns as (
+
+    select agent_cli, session_id, model, max(occurred_at) as last_shutdown_at
+    from usage
+    where record_kind = 'shutdown'
+    group by agent_cli, session_id, model
+
+),
+
+counted as (
+
+    select
+        replays.*,
+        not replays.is_replayed
+        and not coalesce(
+            replays.record_kind like 'otel%' and replays.occurred_at <= shutdowns.last_shutdown_at,
+            false
+        ) as is_counted
+    from replays
+    left join shutdowns
+        on replays.agent_cli = 'copilot_cli'
+        and shutdowns.agent_cli = replays.agent_cli
+        and shutdowns.session_id = replays.session_id
+        and shutdowns.model = replays.model
+
+),
+
+ranked as (
+
+    select
+        *,
+        case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
+            partition by agent_cli, is_counted, dedup_key order by file_path, record_index
+        ) end as daily_copy,
+        case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
+            partition by agent_cli, is_counted, session_id, dedup_key
+            order by file_path, record_index
+        ) end as session_copy,
+        case when agent_cli = 'opencode' and message_id is not null then row_number() over (
+            partition by agent_cli, is_counted, message_id
+            order by origin = 'db' desc, file_path, record_index
+        ) end as message_copy
+    from counted
+
+),
+
+final as (
+
+    select
+        md5(agent_cli || '|' || file_path || '|' || record_key) as usage_key,
+        agent_cli,
+        file_path,
+        record_key,
+        record_kind,
+        session_id,
+        thread_id,
+        forked_from_id,
+        message_id,
+        response_id,
+        trace_id,
+        project,
+        model as model_name,
+        provider,
+        tier_rule,
+        record_index,
+        usage_ordinal,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        reasoning_tokens,
+        extra_output_tokens,
+        total_tokens,
+        tier_basis_tokens,
+        request_count,
+        logged_cost_usd,
+        is_fallback_model,
+        is_replayed,
+        is_counted and coalesce(daily_copy, 1) = 1 and coalesce(message_copy, 1) = 1
+            as counts_in_daily,
+        is_counted and coalesce(session_copy, 1) = 1 and coalesce(message_copy, 1) = 1
+            as counts_in_session,
+        occurred_at,
+        _loaded_at as loaded_at
+    from ranked
+
+)
+
+select * from final

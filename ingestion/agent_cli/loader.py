@@ -1,0 +1,246 @@
+"""The logs of agent CLIs other than Claude Code, and OTLP file exports, into
+`raw.agent_cli_usage` and `raw.agent_cli_tool_events`.
+
+Each CLI has its folders (one per machine or user when logs are gathered centrally; see
+`sources.py`). A file whose size, modification time and inode are those recorded when it was
+last read is not opened. A changed file (grown, rewritten) is read again whole: its rows are
+replaced and its `raw.agent_cli_files` row written in one transaction. Whole reads keep each
+reader a plain function of the file's bytes, which some rules need (Codex's deltas of a
+cumulative counter, Copilot's intervals between shutdowns, rewritten Gemini chats). A file whose
+bytes are those already read is only re-stamped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
+from ingestion.agent_cli.usage import USAGE_COLUMNS
+from ingestion.core import load_log, quarantine, reconciliation, settings
+from ingestion.core.contract_fields import load_context
+from ingestion.core.copy_rows import copy_rows
+from ingestion.core.load_log import LoadCounts
+from ingestion.core.raw_schema import ensure_raw_schema
+from ingestion.file_drops.loader import read_file, unreadable
+
+# What a file is read under: a file read under older rules is read again.
+RULES_VERSION = 1
+TOOL_COLUMNS = (
+    "record_key",
+    "session_id",
+    "trace_id",
+    "occurred_at",
+    "tool_name",
+    "is_error",
+    "error_type",
+    "duration_ms",
+)
+_TIME_GRANULARITY_NS = 2_000_000_000
+
+Stamp = tuple[int, int, int]
+
+
+def load_cli(
+    warehouse: psycopg.Connection,
+    run_id: str,
+    cli: AgentCli,
+    roots: list[Path] | None = None,
+    reconcile_all: bool = False,
+) -> LoadCounts:
+    """Read every new or changed file of one CLI under its folders; then reconcile the files
+    this load read (with `reconcile_all`, every file ever read) with raw."""
+    roots = cli.roots() if roots is None else roots
+    ensure_raw_schema(warehouse)
+    key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
+    recorded = _recorded(warehouse, cli.name)
+    warehouse.commit()
+    totals, read = LoadCounts(cli.source), []
+    for found in discover(cli, roots, key_material):
+        held = recorded.get(found.log.key)
+        if held is not None and _unchanged(found.log.path, held[0]):
+            continue
+        counts = load_file(warehouse, cli, found, run_id, held[1] if held else None)
+        if counts is not None:
+            totals.add(counts)
+            read.append(found.log.key)
+    with warehouse.transaction():
+        reconciliation.agent_cli_files(
+            warehouse, run_id, cli.name, None if reconcile_all else read, cli.source
+        )
+    return totals
+
+
+def load_file(
+    warehouse, cli: AgentCli, found: FoundFile, run_id: str, read_sha: str | None
+) -> LoadCounts | None:
+    started_at = datetime.now(UTC)
+    log = found.log
+    stamp = _settled_stamp(log.path)
+    data, _, why = read_file(log.path)
+    if data is None:
+        return unreadable(warehouse, cli.source, log.key, run_id, why, started_at)
+    if stamp is not None and stamp[0] != len(data):
+        stamp = None  # changed while it was read
+    size, modified_ns, inode = stamp or (len(data), None, None)
+    if stamp is None and found.kind.line_based and not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]  # a line being written waits for the next read
+    sha = hashlib.sha256(data).hexdigest()
+    with warehouse.transaction():
+        if sha == read_sha:
+            warehouse.execute(
+                "update raw.agent_cli_files set size_bytes = %s, modified_ns = %s, inode = %s "
+                "where agent_cli = %s and file_path = %s",
+                (size, modified_ns, inode, cli.name, log.key),
+            )
+            return None
+        context = load_context(warehouse)
+        parsed, tools = found.kind.read(data, log, context)
+        if stamp is None and not found.kind.line_based and _whole_file_refused(parsed, log):
+            return None  # a document being rewritten: read once it is whole
+        for row in parsed.rows:
+            row.setdefault("session_id", log.session_id)
+        warehouse.execute(
+            "delete from raw.agent_cli_usage where agent_cli = %s and file_path = %s",
+            (cli.name, log.key),
+        )
+        warehouse.execute(
+            "delete from raw.agent_cli_tool_events where agent_cli = %s and file_path = %s",
+            (cli.name, log.key),
+        )
+        common = {"agent_cli": cli.name, "file_path": log.key, "_run_id": run_id}
+        rows = [{**dict.fromkeys(USAGE_COLUMNS), **row, **common} for row in parsed.rows]
+        refused = copy_rows(
+            warehouse,
+            "raw.agent_cli_usage",
+            ("agent_cli", "file_path", *USAGE_COLUMNS, "_run_id"),
+            rows,
+            key_of=lambda row: f"{log.key}:{row['record_key']}",
+        )
+        tool_rows = [{**dict.fromkeys(TOOL_COLUMNS), **tool, **common} for tool in tools]
+        for tool in tool_rows:
+            tool["session_id"] = tool["session_id"] or log.session_id
+        refused += copy_rows(
+            warehouse,
+            "raw.agent_cli_tool_events",
+            ("agent_cli", "file_path", *TOOL_COLUMNS, "_run_id"),
+            tool_rows,
+            key_of=lambda row: f"{log.key}:tool:{row['record_key']}",
+        )
+        rejections = parsed.rejections + refused
+        quarantine.record(warehouse, cli.source, run_id, rejections)
+        refused_keys = {r.source_key for r in refused}
+        kept = [row for row in rows if f"{log.key}:{row['record_key']}" not in refused_keys]
+        usage_rows = len(kept)
+        tools_kept = len(tool_rows) - sum(1 for r in refused if ":tool:" in r.source_key)
+        # The load log counts rows: the usage and tool rows the reader made, and what was set
+        # aside. Lines that hold neither are counted in raw.agent_cli_files.records_read.
+        loaded = usage_rows + tools_kept
+        counts = LoadCounts(
+            cli.source,
+            rows_read=loaded + len(rejections),
+            rows_loaded=loaded,
+            rows_inserted=loaded,
+            rows_quarantined=len(rejections),
+        )
+        warehouse.execute(
+            """
+            insert into raw.agent_cli_files as f (agent_cli, file_path, file_kind, size_bytes,
+                sha256, modified_ns, inode, records_read, records_quarantined, usage_rows_read,
+                tool_rows_read, tokens_read, rules_version, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (agent_cli, file_path) do update set
+                file_kind = excluded.file_kind, size_bytes = excluded.size_bytes,
+                sha256 = excluded.sha256, modified_ns = excluded.modified_ns,
+                inode = excluded.inode, records_read = excluded.records_read,
+                records_quarantined = excluded.records_quarantined,
+                usage_rows_read = excluded.usage_rows_read,
+                tool_rows_read = excluded.tool_rows_read, tokens_read = excluded.tokens_read,
+                rules_version = excluded.rules_version, run_id = excluded.run_id,
+                processed_at = now()
+            """,
+            (
+                cli.name,
+                log.key,
+                found.kind.name,
+                size,
+                sha,
+                modified_ns,
+                inode,
+                parsed.records_read,
+                len(rejections),
+                usage_rows,
+                tools_kept,
+                sum(row["total_tokens"] or 0 for row in kept),
+                RULES_VERSION,
+                run_id,
+            ),
+        )
+        load_log.record(warehouse, run_id, counts, started_at)
+    return counts
+
+
+def load_all(
+    warehouse: psycopg.Connection, run_id: str, reconcile_all: bool = False
+) -> list[LoadCounts]:
+    """Every CLI with folders configured."""
+    return [
+        load_cli(warehouse, run_id, cli, reconcile_all=reconcile_all) for cli in CLIS if cli.roots()
+    ]
+
+
+def _whole_file_refused(parsed, log) -> bool:
+    return any(rejection.source_key == log.key for rejection in parsed.rejections)
+
+
+def settle_seconds() -> float:
+    """ATW_AGENT_LOG_SETTLE_SECONDS (60): how long a file must stay unchanged before a last
+    line without its newline, or a document that does not parse, is taken as it is."""
+    return settings.number("ATW_AGENT_LOG_SETTLE_SECONDS")
+
+
+def _stamp(status) -> Stamp:
+    # Inode numbers are unsigned 64-bit; the column is PostgreSQL's signed bigint.
+    inode = status.st_ino - (1 << 64) if status.st_ino >= 1 << 63 else status.st_ino
+    return status.st_size, status.st_mtime_ns, inode
+
+
+def _settled_stamp(path: Path) -> Stamp | None:
+    """A file's stamp once it has been still for the settle time: while it stays so, reading
+    it again adds nothing. None for a file still being written: it is read again next time."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None  # read_file says why
+    still_ns = time.time_ns() - status.st_mtime_ns
+    if still_ns < max(settle_seconds() * 1e9, _TIME_GRANULARITY_NS):
+        return None
+    return _stamp(status)
+
+
+def _recorded(warehouse, agent_cli: str) -> dict[str, tuple[Stamp | None, str]]:
+    """Per file read under these rules: its recorded stamp (None: read it next time) and the
+    hash of what was read."""
+    return {
+        key: ((size, modified_ns, inode) if modified_ns is not None else None, sha)
+        for key, size, modified_ns, inode, sha in warehouse.execute(
+            "select file_path, size_bytes, modified_ns, inode, sha256 from raw.agent_cli_files "
+            "where agent_cli = %s and rules_version = %s",
+            (agent_cli, RULES_VERSION),
+        )
+    }
+
+
+def _unchanged(path: Path, recorded: Stamp | None) -> bool:
+    if recorded is None:
+        return False
+    try:
+        status = path.stat()
+    except OSError:
+        return False  # read_file says why
+    return stat.S_ISREG(status.st_mode) and _stamp(status) == recorded
