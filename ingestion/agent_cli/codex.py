@@ -7,8 +7,11 @@ one JSON object per line, counted by ccusage 20.0.24's rules.
 - Usage comes from `event_msg` lines of type `token_count` with an `info`. A `total_token_usage`
   equal to the file's previous one is a repeated snapshot and is skipped. The event's usage is
   its `last_token_usage`, or else the growth of the cumulative total since the previous one (the
-  first counts whole; a count never goes below 0). An event whose six counts are all 0 is
-  skipped. A missing or 0 `total_tokens` is input + output.
+  first counts whole). An event whose six counts are all 0 is skipped. A missing or 0
+  `total_tokens` is input + output.
+- A cumulative total that falls below the previous one means the counter started again: the
+  new total counts whole. ccusage 20.0.24 counts the fall as 0 and then only the growth past
+  the restarted counter's value, which loses the usage before it.
 - The model is the event's `info.model`, else the latest `turn_context` model, else `gpt-5`
   (ccusage's fallback, flagged).
 - ccusage shows input without the cached part (`input - cached`) and cached as cache reads;
@@ -243,7 +246,10 @@ class _State:
             delta = last
         else:
             before = self.previous or dict.fromkeys(COUNTS, 0)
-            delta = {key: max(total[key] - before[key], 0) for key in COUNTS}
+            if any(total[key] < before[key] for key in COUNTS):
+                delta = total  # the counter started again: all of it is new
+            else:
+                delta = {key: total[key] - before[key] for key in COUNTS}
         if total is not None:
             self.previous = total
         if not any(delta.values()):

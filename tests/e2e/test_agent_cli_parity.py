@@ -25,6 +25,7 @@ from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
 from orchestration.defs.dbt.manifest import run_dbt
 from tests import ccusage
+from tests.agent_cli_rule_logs import write_codex_rule_logs
 from tests.conftest import SHARED
 from warehouse import embedded_server
 
@@ -66,8 +67,8 @@ KNOWN_DIFFERENCES = {
 class LogSet:
     name: str
     agent_cli: str
-    home: Path  # what ccusage's variable points at, and the loader's folder
-    stored: Path
+    home: Path | None  # what ccusage's variable points at; None: written at test time
+    stored: Path | None  # ccusage's stored reports
 
 
 def _sets() -> list[LogSet]:
@@ -83,15 +84,24 @@ def _sets() -> list[LogSet]:
                         path / "ccusage-20.0.24",
                     )
                 )
+    # Without stored reports: compared with ccusage only where it runs.
+    found.append(LogSet("codex/rules", "codex", None, None))
     return found
 
 
-def _reference(log_set: LogSet, report: str) -> dict:
+def _home(log_set: LogSet, tmp: Path) -> Path:
+    if log_set.home is not None:
+        return log_set.home
+    write_codex_rule_logs(tmp / ".codex")
+    return tmp / ".codex"
+
+
+def _reference(log_set: LogSet, home: Path, report: str) -> dict:
     executable, why = ccusage.binary()
     if executable is not None:
-        return ccusage.agent_report(executable, log_set.agent_cli, log_set.home, report)
-    stored = log_set.stored / f"{report}-UTC.json"
-    if not stored.is_file():
+        return ccusage.agent_report(executable, log_set.agent_cli, home, report)
+    stored = log_set.stored / f"{report}-UTC.json" if log_set.stored else None
+    if stored is None or not stored.is_file():
         pytest.skip(f"{why}; no stored {report} report for {log_set.name}")
     return json.loads(stored.read_text())
 
@@ -117,16 +127,19 @@ def warehouse_name() -> str:
 
 
 @pytest.fixture(scope="module", params=_sets(), ids=lambda log_set: log_set.name)
-def built(request, pg_base_url, warehouse_name):
+def built(request, pg_base_url, warehouse_name, tmp_path_factory):
     """One set loaded and built: our three marts."""
     log_set = request.param
+    if log_set.stored is None and ccusage.binary()[0] is None:
+        pytest.skip(f"{ccusage.binary()[1]}; {log_set.name} has no stored reports")
+    home = _home(log_set, tmp_path_factory.mktemp("agent-home"))
     with pytest.MonkeyPatch.context() as monkeypatch:
         url = _empty_warehouse(pg_base_url, warehouse_name)
         monkeypatch.setenv("ATW_WAREHOUSE_URL", url)
         monkeypatch.setenv("ATW_AGENT_LOG_SETTLE_SECONDS", "0")
         with connect(url) as warehouse:
             counts = loader.load_cli(
-                warehouse, "parity", BY_NAME[log_set.agent_cli], [log_set.home]
+                warehouse, "parity", BY_NAME[log_set.agent_cli], [home]
             )
             price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))
         assert counts.rows_loaded > 0
@@ -150,7 +163,7 @@ def built(request, pg_base_url, warehouse_name):
             "monthly": _rows(url, "select * from marts.fct_agent_cli_monthly_usage"),
             "session": _rows(url, "select * from marts.fct_agent_cli_sessions"),
         }
-        yield log_set, ours, url
+        yield log_set, home, ours, url
 
 
 def _fields(log_set: LogSet) -> dict[str, str]:
@@ -181,8 +194,8 @@ def _compare(log_set: LogSet, reference_rows: list[dict], key, ours: list[dict],
 
 
 def test_daily_report(built):
-    log_set, ours, _ = built
-    reference = _reference(log_set, "daily")
+    log_set, home, ours, _ = built
+    reference = _reference(log_set, home, "daily")
     _compare(
         log_set,
         reference["daily"],
@@ -193,8 +206,8 @@ def test_daily_report(built):
 
 
 def test_monthly_report(built):
-    log_set, ours, _ = built
-    reference = _reference(log_set, "monthly")
+    log_set, home, ours, _ = built
+    reference = _reference(log_set, home, "monthly")
     _compare(
         log_set,
         reference["monthly"],
@@ -205,8 +218,8 @@ def test_monthly_report(built):
 
 
 def test_session_report(built):
-    log_set, ours, _ = built
-    reference = _reference(log_set, "session")
+    log_set, home, ours, _ = built
+    reference = _reference(log_set, home, "session")
     _compare(
         log_set,
         reference["sessions"],
@@ -219,7 +232,7 @@ def test_session_report(built):
 def test_every_file_reconciled(built):
     """Every file's usage rows as its reader produced them are in raw: none missing, the same
     total tokens."""
-    log_set, ours, url = built
+    log_set, _, ours, url = built
     findings = _rows(
         url,
         "select scope, source_rows, warehouse_rows, source_tokens, warehouse_tokens "
