@@ -25,7 +25,17 @@ from expectations.gx_classes import gxe
 from expectations.windows import LoadedSince, Window, days_of
 from ingestion import contracts
 
-SOURCE_SYSTEMS = ["collector", "landing_batch", "landing_metric", "claude_code"]
+SOURCE_SYSTEMS = [
+    "collector",
+    "landing_batch",
+    "landing_metric",
+    "claude_code",
+    "codex",
+    "gemini_cli",
+    "opencode",
+    "copilot_cli",
+    "otlp",
+]
 SEVERITIES = ["info", "warning", "critical"]
 COMPLEXITIES = ["very_low", "low", "medium", "high", "very_high"]
 
@@ -151,6 +161,28 @@ def _raw(
         *held_once(),
         rules.contract(model, keys),
         rules.conserved(source, table),
+    ]
+
+
+def _raw_agent_cli_usage() -> list:
+    """The agent CLIs' usage rows: one per record, counts that are counts. Every usage row's
+    file is balanced against what its reader produced by the reconciliation check."""
+    return [
+        *_keys("agent_cli", "file_path", "record_key"),
+        _in_set("agent_cli", ["codex", "gemini_cli", "opencode", "copilot_cli", "otlp"]),
+        _in_set("tier_rule", ["split", "whole"]),
+        *_not_null("session_id", "occurred_at", "record_kind"),
+        *_non_negative(
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_creation_tokens",
+            "reasoning_tokens",
+            "extra_output_tokens",
+            "total_tokens",
+            "request_count",
+            "logged_cost_usd",
+        ),
     ]
 
 
@@ -503,6 +535,14 @@ SUITES: tuple[SuiteSpec, ...] = (
             "claude_code.session_logs",
             "raw.claude_code_lines",
         ),
+        window=LOADED,
+    ),
+    SuiteSpec(
+        "raw_agent_cli_usage",
+        "raw",
+        "agent_cli_usage",
+        ("agent_cli", "file_path", "record_key"),
+        _raw_agent_cli_usage,
         window=LOADED,
     ),
     SuiteSpec(

@@ -107,6 +107,7 @@ RAW_EVENT_TIMES = {
     "raw.landed_collector_events": ("created_at",),
     "raw.landed_metric_events": ("occurred_at",),
     "raw.claude_code_lines": ("occurred_at", "usage_at"),
+    "raw.agent_cli_usage": ("occurred_at",),
 }
 
 

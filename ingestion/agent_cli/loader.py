@@ -42,6 +42,8 @@ TOOL_COLUMNS = (
     "duration_ms",
 )
 _TIME_GRANULARITY_NS = 2_000_000_000
+# Usage columns that are false unless a reader says otherwise.
+_FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
 
 Stamp = tuple[int, int, int]
 
@@ -115,6 +117,9 @@ def load_file(
         )
         common = {"agent_cli": cli.name, "file_path": log.key, "_run_id": run_id}
         rows = [{**dict.fromkeys(USAGE_COLUMNS), **row, **common} for row in parsed.rows]
+        for row in rows:
+            for flag in _FLAGS:
+                row[flag] = bool(row[flag])
         refused = copy_rows(
             warehouse,
             "raw.agent_cli_usage",

@@ -71,6 +71,8 @@ class AgentCli:
     example: str
     # (path below the folder) -> (kind, session id from the path) or None: not read
     classify: Callable[[str], tuple[FileKind, str | None] | None]
+    # The paths below a folder that are read, of all those there.
+    narrow: Callable[[list[str]], list[str]] = list
 
     def roots(self) -> list[Path]:
         value = settings.get(self.setting) or ""
@@ -96,6 +98,12 @@ def _opencode(relative: str) -> tuple[FileKind, str | None] | None:
     return None
 
 
+def _one_database(relatives: list[str]) -> list[str]:
+    """OpenCode: the one database ccusage reads (opencode.db, else the first channel's)."""
+    chosen = opencode.database_name(r for r in relatives if "/" not in r)
+    return [r for r in relatives if "/" in r or not r.endswith(".db") or r == chosen]
+
+
 def _copilot(relative: str) -> tuple[FileKind, str | None] | None:
     if copilot.is_events_file(relative):
         return EVENTS, relative.split("/")[1]
@@ -112,7 +120,12 @@ CLIS: tuple[AgentCli, ...] = (
     AgentCli("codex", "codex.rollouts", "ATW_CODEX_HOME", "~/.codex", _codex),
     AgentCli("gemini_cli", "gemini_cli.chats", "ATW_GEMINI_DIR", "~/.gemini/tmp", _gemini),
     AgentCli(
-        "opencode", "opencode.messages", "ATW_OPENCODE_DIR", "~/.local/share/opencode", _opencode
+        "opencode",
+        "opencode.messages",
+        "ATW_OPENCODE_DIR",
+        "~/.local/share/opencode",
+        _opencode,
+        _one_database,
     ),
     AgentCli("copilot_cli", "copilot_cli.sessions", "ATW_COPILOT_HOME", "~/.copilot", _copilot),
     AgentCli("otlp", "otlp.exports", "ATW_OTLP_DIR", "an OTLP file exporter's folder", _otlp),
@@ -120,7 +133,7 @@ CLIS: tuple[AgentCli, ...] = (
 BY_NAME = {cli.name: cli for cli in CLIS}
 
 
-def _label(root: Path, roots: list[Path]) -> str:
+def _label(root: Path) -> str:
     """A folder's label: its path's digest, so two machines' folders of the same name (every
     `~/.codex`) never share keys."""
     resolved = str(root.expanduser().resolve())
@@ -146,9 +159,9 @@ def discover(cli: AgentCli, roots: list[Path], fingerprint_key: bytes) -> list[F
 
     found = []
     for root in roots:
-        label = _label(root, roots)
+        label = _label(root)
         kept: dict[str, FoundFile] = {}
-        for relative in _walk(root):
+        for relative in cli.narrow(list(_walk(root))):
             classified = cli.classify(relative)
             if classified is None:
                 continue

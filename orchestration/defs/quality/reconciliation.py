@@ -3,6 +3,7 @@ that source is out of balance with the source (ingestion/core/reconciliation.py)
 
 import dagster as dg
 
+from ingestion.agent_cli.sources import CLIS
 from ingestion.claude_code import loader as claude_code
 from ingestion.collector import events as collector_events
 from ingestion.core import reconciliation
@@ -17,12 +18,15 @@ RECONCILED = {
     ("raw", "landed_collector_events"): (file_drops.BATCH_SOURCE, "file"),
     ("raw", "landed_metric_events"): (file_drops.METRIC_SOURCE, "file"),
     ("raw", "claude_code_lines"): (claude_code.SOURCE, "log file"),
+    ("raw", "agent_cli_usage"): (tuple(cli.source for cli in CLIS), "agent CLI file"),
 }
 
 
 def reconciliation_check(
-    asset_key: tuple[str, str], source: str, scope: str
+    asset_key: tuple[str, str], source: str | tuple[str, ...], scope: str
 ) -> dg.AssetChecksDefinition:
+    sources = source if isinstance(source, tuple) else (source,)
+    source = ", ".join(sources)
     @dg.asset_check(
         asset=dg.AssetKey(list(asset_key)),
         name="reconciliation",
@@ -34,7 +38,7 @@ def reconciliation_check(
     def _check(databases: TelemetryDatabases) -> dg.AssetCheckResult:
         with connect(databases.urls().warehouse) as conn:
             exists = conn.execute("select to_regclass('raw.reconciliation')").fetchone()[0]
-            problems = reconciliation.out_of_balance(conn, (source,)) if exists else []
+            problems = reconciliation.out_of_balance(conn, sources) if exists else []
         metadata = {
             "scopes_out_of_balance": len(problems),
             "missing_rows": sum(max(p["missing_rows"], 0) for p in problems),
@@ -45,7 +49,7 @@ def reconciliation_check(
         elif problems:
             metadata["to_fix"] = (
                 "read the files anew: delete their rows from "
-                "raw.landed_files or raw.claude_code_files, then run again"
+                "raw.landed_files, raw.claude_code_files or raw.agent_cli_files, then run again"
             )
         for index, problem in enumerate(problems[:SHOWN], start=1):
             metadata[f"out_of_balance_{index}"] = dg.MetadataValue.json(
