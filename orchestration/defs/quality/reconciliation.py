@@ -27,6 +27,7 @@ def reconciliation_check(
 ) -> dg.AssetChecksDefinition:
     sources = source if isinstance(source, tuple) else (source,)
     source = ", ".join(sources)
+
     @dg.asset_check(
         asset=dg.AssetKey(list(asset_key)),
         name="reconciliation",
