@@ -53,7 +53,7 @@ DATABASE = FileKind(
     False,
 )
 EVENTS = FileKind("events", _no_tools(copilot.parse_events), True)
-OTEL = FileKind("otel", _no_tools(copilot.parse_otel), True)
+OTEL = FileKind("otel", copilot.read_otel, True)
 OTLP = FileKind("otlp", otlp.parse, True)
 
 
