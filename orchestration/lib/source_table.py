@@ -13,6 +13,7 @@ SOURCE_ASSETS = {
     "raw/landed_collector_events": "landing batch files",
     "raw/landed_metric_events": "landing metric files",
     "raw/claude_code_lines": "Claude Code logs",
+    "raw/agent_cli_usage": "agent CLI logs",
 }
 
 

@@ -78,6 +78,13 @@ agent_cli_usage as (
 
 ),
 
+agent_cli_errors as (
+
+    select * from {{ ref('stg_agent_cli__tool_events') }}
+    where tool_name is null and is_error and {{ on_days_of('occurred_at', days) }}
+
+),
+
 model_prices as (
 
     select * from {{ ref('model_prices') }}
@@ -211,13 +218,14 @@ claude_code_shaped as (
 
 {# The other agent CLIs, counted as ccusage counts each (int_agent_cli_usage_priced): prompt
     = uncached input, completion = output and the output-priced extra (Gemini thoughts,
-    OpenCode reasoning), cached = cache reads. Tenant = project; agent = the CLI. -#}
+    OpenCode reasoning), cached = cache reads. Tenant = project (the CLI's name where the log
+    names none: OTLP exports, Copilot); agent = the CLI. -#}
 agent_cli_shaped as (
 
     select
         agent_cli as source_system,
         usage_key as source_event_id,
-        project as tenant_id,
+        coalesce(project, agent_cli) as tenant_id,
         null::text as host_id,
         project as working_dir,
         session_id as source_session_id,
@@ -251,6 +259,47 @@ agent_cli_shaped as (
 
 ),
 
+-- API errors the agent CLIs' OTel exports report (Claude Code's `api_error`, an errored span
+-- without a tool): failed LLM calls without tokens, billed nothing.
+agent_cli_error_shaped as (
+
+    select
+        agent_cli as source_system,
+        tool_event_key as source_event_id,
+        agent_cli as tenant_id,
+        null::text as host_id,
+        null::text as working_dir,
+        session_id as source_session_id,
+        replace(agent_cli, '_', '-') as agent_name,
+        null::text as hook_name,
+        null::text as tool_name,
+        null::text as model_name,
+        'api_error' as event_type,
+        'ERROR' as decision,
+        least(duration_ms, 2147483647)::integer as latency_ms,
+        null::bigint as prompt_tokens,
+        null::bigint as completion_tokens,
+        null::bigint as cached_tokens,
+        null::bigint as reasoning_tokens,
+        null::bigint as cache_creation_tokens,
+        null::bigint as cache_creation_5m_tokens,
+        null::bigint as cache_creation_1h_tokens,
+        null::bigint as total_tokens,
+        null::numeric as input_chars,
+        0::numeric as cost_usd,
+        null::numeric as priced_cost_usd,
+        0 as retry_count,
+        false as is_success,
+        true as is_llm_call,
+        false as is_tool_call,
+        error_type as reason_text,
+        error_type as error_class,
+        occurred_at,
+        loaded_at
+    from agent_cli_errors
+
+),
+
 unioned as (
 
     select * from collector_shaped
@@ -260,6 +309,8 @@ unioned as (
     select * from claude_code_shaped
     union all
     select * from agent_cli_shaped
+    union all
+    select * from agent_cli_error_shaped
 
 ),
 

@@ -49,6 +49,13 @@ claude_code_tool_calls as (
 
 ),
 
+agent_cli_tool_events as (
+
+    select * from {{ ref('stg_agent_cli__tool_events') }}
+    where tool_name is not null and {{ on_days_of('occurred_at', days) }}
+
+),
+
 hook_tool_calls as (
 
     select
@@ -120,6 +127,88 @@ claude_code_shaped as (
 
 ),
 
+-- The other agent CLIs log tool calls apart from their usage: each belongs to the session's
+-- latest call at or before it (the first call, for one before any).
+agent_cli_timeline as (
+
+    select
+        source_system,
+        source_session_id,
+        occurred_at,
+        call_id,
+        null::text as tool_event_key,
+        null::text as tool_name,
+        null::boolean as is_error,
+        null::bigint as duration_ms
+    from calls
+    where source_system in (select distinct agent_cli from agent_cli_tool_events)
+    union all
+    select
+        agent_cli,
+        session_id,
+        occurred_at,
+        null,
+        tool_event_key,
+        tool_name,
+        is_error,
+        duration_ms
+    from agent_cli_tool_events
+
+),
+
+agent_cli_grouped as (
+
+    select
+        *,
+        count(call_id) over (
+            partition by source_system, source_session_id
+            order by occurred_at, call_id nulls last
+            rows between unbounded preceding and current row
+        ) as call_group
+    from agent_cli_timeline
+
+),
+
+agent_cli_attached as (
+
+    select
+        *,
+        coalesce(
+            max(call_id) over (partition by source_system, source_session_id, call_group),
+            first_value(call_id) over (
+                partition by source_system, source_session_id
+                order by call_id is null, occurred_at, call_id
+            )
+        ) as attached_call_id
+    from agent_cli_grouped
+
+),
+
+agent_cli_shaped as (
+
+    select
+        calls.call_id || '#' || tool_events.tool_event_key as tool_call_id,
+        calls.call_id,
+        calls.source_system,
+        calls.tenant_id,
+        calls.session_id,
+        calls.agent_name,
+        tool_events.tool_name,
+        row_number() over (
+            partition by calls.call_id
+            order by tool_events.occurred_at, tool_events.tool_event_key
+        )::integer as tool_position,
+        case when tool_events.is_error then 'ERROR' else 'SUCCESS' end as decision,
+        not tool_events.is_error as is_success,
+        least(tool_events.duration_ms, 2147483647)::integer as latency_ms,
+        tool_events.occurred_at,
+        calls.call_date
+    from agent_cli_attached as tool_events
+    inner join calls on calls.call_id = tool_events.attached_call_id
+    where tool_events.tool_event_key is not null
+
+),
+
 unioned as (
 
     select * from hook_tool_calls
@@ -127,6 +216,8 @@ unioned as (
     select * from metric_tool_calls
     union all
     select * from claude_code_shaped
+    union all
+    select * from agent_cli_shaped
 
 ),
 

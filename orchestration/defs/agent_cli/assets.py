@@ -35,7 +35,7 @@ TOOLS = dg.AssetKey(["raw", "agent_cli_tool_events"])
             description="Tool calls and API errors from the same files.",
         ),
     ],
-    name="agent_cli_logs",
+    name="agent_cli_logs_asset",
 )
 def agent_cli_logs_asset(context: dg.AssetExecutionContext, databases: TelemetryDatabases):
     urls = databases.urls()

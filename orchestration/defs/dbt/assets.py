@@ -186,9 +186,10 @@ def _build(
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    # The Claude Code pricing comes this early because the calls fact reads it.
+    # The Claude Code and agent CLI pricing comes this early because the calls fact reads it.
     select="staging resource_type:seed int_claude_code_responses_priced "
-    "int_claude_code_session_responses_priced int_claude_code_responses_sequenced",
+    "int_claude_code_session_responses_priced int_claude_code_responses_sequenced "
+    "int_agent_cli_usage_priced",
     name="dbt_staging",
     dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
