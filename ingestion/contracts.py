@@ -1,5 +1,5 @@
 """The record contracts: every record type the loaders accept, each declared once in its source's
-contract.py (collector, file_drops, claude_code) and registered here.
+contract.py (collector, file_drops, claude_code) or reader (agent_cli) and registered here.
 
 Each field says what it must be (type, range that fits its raw column, enum, required-ness, size,
 the accepted timestamp window) and where it lands. The loaders validate every record with these
@@ -9,6 +9,11 @@ the raw tables' blocking checks are generated from them (`contract_fields.violat
 README's "Record contracts" table is printed from them by `atw contracts`.
 """
 
+from ingestion.agent_cli.codex import CodexLine
+from ingestion.agent_cli.copilot import ShutdownLine
+from ingestion.agent_cli.gemini import GeminiMessage
+from ingestion.agent_cli.opencode import OpenCodeMessage
+from ingestion.agent_cli.otel_records import OtelUsageRow
 from ingestion.claude_code.contract import ClaudeCodeLine, MessageContent
 from ingestion.collector.contract import CollectorEvent, TranscriptHeader, TranscriptMessage
 from ingestion.core.contract_fields import Record
@@ -17,6 +22,11 @@ from ingestion.file_drops.contract import BatchEvent, MetricEvent
 __all__ = [
     "BatchEvent",
     "ClaudeCodeLine",
+    "CodexLine",
+    "GeminiMessage",
+    "OpenCodeMessage",
+    "OtelUsageRow",
+    "ShutdownLine",
     "CollectorEvent",
     "MessageContent",
     "MetricEvent",
@@ -33,4 +43,9 @@ CONTRACTS: dict[str, type[Record]] = {
     "batch event (`*.json` `events[i]`)": BatchEvent,
     "metric event (`*.ndjson` line)": MetricEvent,
     "Claude Code line (`*.jsonl` line)": ClaudeCodeLine,
+    "Codex rollout line (`*.jsonl` line)": CodexLine,
+    "Gemini CLI message (`messages[i]`)": GeminiMessage,
+    "OpenCode message (file or `message` row)": OpenCodeMessage,
+    "Copilot CLI shutdown (`events.jsonl` line)": ShutdownLine,
+    "OTel usage record (span or log record)": OtelUsageRow,
 }

@@ -41,11 +41,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
-from ingestion.agent_cli.usage import BIGINT_MAX, LogFile, Parsed
+from ingestion.agent_cli.usage import BIGINT_MAX, LogFile, Parsed, UsageRecord
 from ingestion.core import quarantine
 from ingestion.core.contract_fields import (
     LoadContext,
-    Record,
     check,
     identifier,
     integer,
@@ -75,7 +74,7 @@ BURST_MS = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class TokenUsage(Record):
+class TokenUsage(UsageRecord):
     input_tokens: integer(None, maximum=BIGINT_MAX)
     cached_input_tokens: integer(None, maximum=BIGINT_MAX)
     output_tokens: integer(None, maximum=BIGINT_MAX)
@@ -83,7 +82,7 @@ class TokenUsage(Record):
     total_tokens: integer(None, maximum=BIGINT_MAX)
 
 
-class TokenInfo(Record):
+class TokenInfo(UsageRecord):
     model: name("model")
     last_token_usage: TokenUsage | None = None
     total_token_usage: TokenUsage | None = None
@@ -94,7 +93,7 @@ def _object_or_none(value: Any) -> Any:
     return value if isinstance(value, dict) else None
 
 
-class CodexPayload(Record):
+class CodexPayload(UsageRecord):
     type: name(None)
     id: identifier("thread_id")
     forked_from_id: identifier("forked_from_id")
@@ -105,7 +104,7 @@ class CodexPayload(Record):
     info: Annotated[TokenInfo | None, BeforeValidator(_object_or_none)] = None
 
 
-class CodexLine(Record):
+class CodexLine(UsageRecord):
     """One rollout line that the warehouse reads (session_meta, turn_context, event_msg,
     response_item tool calls); other line types are read and hold nothing."""
 

@@ -50,12 +50,11 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator
 
 from ingestion.agent_cli import otel_records
-from ingestion.agent_cli.usage import BIGINT_MAX, LogFile, Parsed
+from ingestion.agent_cli.usage import BIGINT_MAX, LogFile, Parsed, UsageRecord
 from ingestion.core import quarantine
 from ingestion.core.contract_fields import (
     INT32_MAX,
     LoadContext,
-    Record,
     check,
     contract_error,
     identifier,
@@ -124,7 +123,7 @@ def _entries(value: Any) -> Any:
     return entries
 
 
-class ShutdownUsage(Record):
+class ShutdownUsage(UsageRecord):
     source_case: ClassVar[str] = "camel"
     input_tokens: integer(None, maximum=BIGINT_MAX)
     output_tokens: integer(None, maximum=BIGINT_MAX)
@@ -133,23 +132,23 @@ class ShutdownUsage(Record):
     reasoning_tokens: integer(None, maximum=BIGINT_MAX)
 
 
-class ShutdownRequests(Record):
+class ShutdownRequests(UsageRecord):
     count: integer(None, maximum=INT32_MAX)  # request_count is an integer column
 
 
-class ModelMetrics(Record):
+class ModelMetrics(UsageRecord):
     source_case: ClassVar[str] = "camel"
     model: name(None)
     usage: ShutdownUsage | None = None
     requests: ShutdownRequests | None = None
 
 
-class ShutdownData(Record):
+class ShutdownData(UsageRecord):
     source_case: ClassVar[str] = "camel"
     model_metrics: Annotated[list[ModelMetrics], BeforeValidator(_entries)] = []
 
 
-class ShutdownLine(Record):
+class ShutdownLine(UsageRecord):
     """A `session.shutdown` line of a session-state event log."""
 
     source_case: ClassVar[str] = "camel"

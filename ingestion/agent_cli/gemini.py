@@ -55,11 +55,10 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field
 
-from ingestion.agent_cli.usage import BIGINT_MAX, USAGE_COLUMNS, LogFile, Parsed
+from ingestion.agent_cli.usage import BIGINT_MAX, USAGE_COLUMNS, LogFile, Parsed, UsageRecord
 from ingestion.core import quarantine
 from ingestion.core.contract_fields import (
     LoadContext,
-    Record,
     check,
     contract_error,
     identifier,
@@ -107,7 +106,7 @@ def _count(column: str | None, *keys: str):
     ]
 
 
-class GeminiTokens(Record):
+class GeminiTokens(UsageRecord):
     input: _count(None, "input", "prompt", "input_tokens", "prompt_tokens")
     output: _count(None, "output", "candidates", "output_tokens", "candidates_tokens")
     cached: _count("cache_read_tokens", "cached", "cached_tokens")
@@ -118,7 +117,7 @@ class GeminiTokens(Record):
     total: _count(None, "total", "total_tokens")
 
 
-class GeminiMessage(Record):
+class GeminiMessage(UsageRecord):
     """A `gemini` item of a chat document's `messages[]`, or such a line of a .jsonl file."""
 
     id: identifier("message_id")
@@ -128,7 +127,7 @@ class GeminiMessage(Record):
     tokens: GeminiTokens | None = None
 
 
-class GeminiSession(Record):
+class GeminiSession(UsageRecord):
     """Where a chat file's messages belong: the session (`sessionId`, else the file's stem)
     and the project folder the file is in."""
 

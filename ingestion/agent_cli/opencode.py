@@ -47,11 +47,10 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field
 
-from ingestion.agent_cli.usage import BIGINT_MAX, USAGE_COLUMNS, LogFile, Parsed
+from ingestion.agent_cli.usage import BIGINT_MAX, USAGE_COLUMNS, LogFile, Parsed, UsageRecord
 from ingestion.core import quarantine, redaction
 from ingestion.core.contract_fields import (
     LoadContext,
-    Record,
     check,
     contract_error,
     cost,
@@ -103,12 +102,12 @@ def _epoch_ms(value: Any) -> Any:
     return value
 
 
-class OpenCodeCache(Record):
+class OpenCodeCache(UsageRecord):
     read: _count("cache_read_tokens")
     write: _count("cache_creation_tokens")
 
 
-class OpenCodeTokens(Record):
+class OpenCodeTokens(UsageRecord):
     input: _count("input_tokens")
     output: _count(None)  # a shortfall against `total` may land in output_tokens
     reasoning: _count("reasoning_tokens")
@@ -116,16 +115,16 @@ class OpenCodeTokens(Record):
     cache: OpenCodeCache | None = None
 
 
-class OpenCodeTime(Record):
+class OpenCodeTime(UsageRecord):
     created: Annotated[timestamp("occurred_at", epoch_ms=True), BeforeValidator(_epoch_ms)]
 
 
-class OpenCodePath(Record):
+class OpenCodePath(UsageRecord):
     cwd: path("project")
     root: path(None)
 
 
-class OpenCodeMessage(Record):
+class OpenCodeMessage(UsageRecord):
     """One message: a storage file, or a database row's `data` with its `id` and
     `session_id`."""
 

@@ -66,11 +66,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ingestion.agent_cli.usage import BIGINT_MAX, LogFile
+from ingestion.agent_cli.usage import BIGINT_MAX, LogFile, UsageRecord
 from ingestion.core import quarantine
 from ingestion.core.contract_fields import (
     LoadContext,
-    Record,
     boolean,
     check,
     cost,
@@ -326,7 +325,7 @@ class _Trace:
     priority: int = 0
 
 
-class OtelUsageRow(Record):
+class OtelUsageRow(UsageRecord):
     """A usage row as the rules made it, checked to fit `raw.agent_cli_usage`."""
 
     record_kind: enum("record_kind", KINDS, required=True)
@@ -347,7 +346,7 @@ class OtelUsageRow(Record):
     logged_cost_usd: cost("logged_cost_usd")
 
 
-class ToolEventRow(Record):
+class ToolEventRow(UsageRecord):
     """A tool/error row, checked to fit `raw.agent_cli_tool_events`."""
 
     session_id: identifier("session_id", required=True)

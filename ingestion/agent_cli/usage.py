@@ -11,7 +11,9 @@ suppressed by a shutdown) are applied in dbt, from the columns below.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from ingestion.core.contract_fields import Record
 from ingestion.core.quarantine import Rejection
 
 # The columns a reader fills (any it leaves out are null). Token counts are what ccusage shows:
@@ -52,6 +54,13 @@ USAGE_COLUMNS = (
 
 # Bounds of a bigint column; a count past them is quarantined, not wrapped.
 BIGINT_MAX = 2**63 - 1
+
+
+class UsageRecord(Record):
+    """A record an agent CLI's reader validates: its fields are counted into usage rows
+    rather than stored one to one."""
+
+    unmapped_column: ClassVar[str] = "agent_cli_usage (counted)"
 
 
 @dataclass(frozen=True)

@@ -702,7 +702,7 @@ def _describe(rule: Rule) -> str:
     if rule.kind == "enum":
         return "one of " + ", ".join(f"`{v}`" for v in rule.values)
     if rule.kind == "integer":
-        return f"whole number, {rule.minimum:,.0f} to {rule.maximum:,.0f}"
+        return f"whole number, {rule.minimum:,} to {rule.maximum:,}"
     if rule.kind == "number":
         return f"number, {rule.minimum:g} to {rule.maximum}"
     if rule.kind == "boolean":
@@ -726,6 +726,9 @@ def contract_rows(
     `inside`: the JSON column a list's items are kept in."""
     rows = []
     camel = getattr(model, "source_case", "snake") == "camel"
+    # Where a field without a column of its own goes: Claude Code's text fields to
+    # content_text; the agent CLIs' readers count such fields into their usage rows.
+    unmapped = getattr(model, "unmapped_column", "content_text")
     for field_name, info in model.model_fields.items():
         spelled = to_camel(field_name) if camel else field_name
         if info.alias_priority == 2 and isinstance(info.validation_alias, AliasChoices):
@@ -735,7 +738,7 @@ def contract_rows(
         rule = next((m for m in info.metadata if isinstance(m, Rule)), None)
         required = "yes" if info.is_required() else ""
         if rule is not None:
-            column = rule.column or (f"inside {inside}" if inside else "content_text")
+            column = rule.column or (f"inside {inside}" if inside else unmapped)
             rows.append((path, column, _describe(rule), required))
             continue
         annotation = info.annotation
@@ -748,8 +751,8 @@ def contract_rows(
                     (
                         path,
                         field_name,
-                        f"a list of at most {info.metadata[-1].max_length:,} objects as below"
-                        if info.metadata
+                        f"a list of at most {longest:,} objects as below"
+                        if (longest := _max_length(info))
                         else "a list",
                         required,
                     )
@@ -757,7 +760,7 @@ def contract_rows(
                 rows += contract_rows(sub, f"{path}[].", field_name)
             else:
                 rows += contract_rows(sub, f"{path}.", inside)
-        if not _submodels(annotation):
+        if not _submodels(annotation) and unmapped == "content_text":
             rows.append(
                 (
                     path,
@@ -767,7 +770,13 @@ def contract_rows(
                     required,
                 )
             )
+        elif not _submodels(annotation):
+            rows.append((path, unmapped, "any JSON, read by the reader", required))
     return rows
+
+
+def _max_length(info) -> int | None:
+    return next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
 
 
 def contract_table(contracts: dict[str, type[BaseModel]]) -> str:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from devtools.sample_data.landing_generator import bad_metric_lines
 from ingestion import contracts
+from ingestion.agent_cli.usage import BIGINT_MAX
 from ingestion.core import quarantine
 from ingestion.core.contract_fields import (
     COST_MAX,
@@ -394,9 +395,15 @@ def test_anything_passes_or_is_rejected_with_a_reason(model, data):
 
 
 def test_integer_columns_keep_their_bounds():
-    assert all(
-        rule.maximum <= INT32_MAX
-        for model in contracts.CONTRACTS.values()
-        for rule in rules(model)
-        if rule.kind == "integer"
-    )
+    """Each count fits its raw column: integer, or bigint for the agent CLIs' usage (Codex's
+    cumulative totals pass 2**31 in long sessions)."""
+    bigint = {
+        contracts.CodexLine,
+        contracts.GeminiMessage,
+        contracts.OpenCodeMessage,
+        contracts.ShutdownLine,
+        contracts.OtelUsageRow,
+    }
+    for model in contracts.CONTRACTS.values():
+        limit = BIGINT_MAX if model in bigint else INT32_MAX
+        assert all(rule.maximum <= limit for rule in rules(model) if rule.kind == "integer")
