@@ -141,11 +141,11 @@ def _label(root: Path) -> str:
 
 
 def _walk(root: Path) -> Iterator[str]:
-    """Paths below a folder ('/'-separated), in order; folder links are not followed."""
+    """Paths below a folder ('/'-separated), in order: files, and folders too (one named like
+    a log is quarantined as unreadable, not passed over); folder links are not followed."""
     found = []
     for folder, subfolders, files in os.walk(root, onerror=lambda error: None):
-        subfolders.sort()
-        for entry in files:
+        for entry in files + subfolders:
             found.append((Path(folder) / entry).relative_to(root).as_posix())
     yield from sorted(found)
 
