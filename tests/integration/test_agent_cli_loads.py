@@ -25,7 +25,10 @@ SECRET = "sk-ant-api03-" + "Q" * 40
 
 
 def _rollout(*events: tuple[str, int]) -> str:
-    lines = [_meta("2026-06-08T10:00:00.000Z", "thread"), _turn("2026-06-08T10:00:00.100Z", "gpt-5")]
+    lines = [
+        _meta("2026-06-08T10:00:00.000Z", "thread"),
+        _turn("2026-06-08T10:00:00.100Z", "gpt-5"),
+    ]
     lines += [_token_count(stamp, _usage(n, 0, 1, 0), None) for stamp, n in events]
     return "\n".join(lines) + "\n"
 
@@ -128,37 +131,39 @@ _VALUES = st.recursive(
     | st.text(max_size=12)
     | st.just(SECRET)
     | st.sampled_from(["2026-06-08T10:00:00Z", "gpt-5", "session.shutdown", "gemini"]),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(
-            [
-                "type",
-                "payload",
-                "info",
-                "timestamp",
-                "tokens",
-                "input",
-                "messages",
-                "model",
-                "data",
-                "modelMetrics",
-                "usage",
-                "inputTokens",
-                "resourceSpans",
-                "scopeSpans",
-                "spans",
-                "attributes",
-                "last_token_usage",
-                "input_tokens",
-                "time",
-                "created",
-                "modelID",
-                "providerID",
-            ]
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "payload",
+                    "info",
+                    "timestamp",
+                    "tokens",
+                    "input",
+                    "messages",
+                    "model",
+                    "data",
+                    "modelMetrics",
+                    "usage",
+                    "inputTokens",
+                    "resourceSpans",
+                    "scopeSpans",
+                    "spans",
+                    "attributes",
+                    "last_token_usage",
+                    "input_tokens",
+                    "time",
+                    "created",
+                    "modelID",
+                    "providerID",
+                ]
+            )
+            | st.text(max_size=6),
+            inner,
+            max_size=5,
         )
-        | st.text(max_size=6),
-        inner,
-        max_size=5,
     ),
     max_leaves=15,
 )
