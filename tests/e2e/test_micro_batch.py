@@ -190,12 +190,18 @@ def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
     job = defs.resolve_job_def("micro_batch")
     graph = defs.resolve_asset_graph()
     empty = {
-        key: ({} if key in (source_changes.LANDING_FILES, source_changes.CLAUDE_CODE) else None)
+        key: (
+            {}
+            if key
+            in (source_changes.LANDING_FILES, source_changes.CLAUDE_CODE, source_changes.AGENT_CLI)
+            else None
+        )
         for key in (
             source_changes.COLLECTOR_EVENTS,
             source_changes.COLLECTOR_TRANSCRIPTS,
             source_changes.LANDING_FILES,
             source_changes.CLAUDE_CODE,
+            source_changes.AGENT_CLI,
         )
     }
     changes = {
@@ -203,6 +209,7 @@ def test_every_probe_asks_for_a_run_dagster_can_execute(dbt_manifest):
         source_changes.COLLECTOR_TRANSCRIPTS: "t",
         source_changes.LANDING_FILES: {"a.json": [1, 1]},
         source_changes.CLAUDE_CODE: {"s.jsonl": [1, 1]},
+        source_changes.AGENT_CLI: {"rollout.jsonl": [1, 1]},
     }
     for key, value in changes.items():
         request = micro_batch_request(empty, {**empty, key: value}, graph, datetime.now(UTC))

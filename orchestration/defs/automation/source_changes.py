@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingestion.agent_cli.sources import CLIS
+from ingestion.agent_cli.sources import discover as discover_agent_cli
 from ingestion.claude_code import loader as claude_code
 from ingestion.core import settings
 from ingestion.core.connections import connect
@@ -17,6 +19,7 @@ COLLECTOR_EVENTS = "raw/collector_events"
 COLLECTOR_TRANSCRIPTS = "raw/collector_session_transcripts"
 LANDING_FILES = "raw/landed_collector_events"
 CLAUDE_CODE = "raw/claude_code_lines"
+AGENT_CLI = "raw/agent_cli_usage"
 
 
 def _files(paths) -> dict[str, list[int]]:
@@ -54,6 +57,11 @@ def _files_state(high_id, transcripts_at) -> dict:
         LANDING_FILES: _files(p for p, _ in file_drops.discover(settings.landing_dir())),
         CLAUDE_CODE: _files(
             path for root in settings.claude_projects_dirs() for path in claude_code.log_paths(root)
+        ),
+        AGENT_CLI: _files(
+            found.log.path
+            for cli in CLIS
+            for found in discover_agent_cli(cli, cli.roots(), b"probe")
         ),
     }
 
