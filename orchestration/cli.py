@@ -67,6 +67,7 @@ def _reset(urls: settings.Urls) -> None:
     for generated in GENERATED_LANDING_FOLDERS:
         shutil.rmtree(settings.landing_dir() / generated, ignore_errors=True)
     shutil.rmtree(settings.sample_claude_projects_dir(), ignore_errors=True)
+    shutil.rmtree(settings.sample_agent_logs_dir(), ignore_errors=True)
 
 
 def _collector_is_empty(url: str) -> bool:
@@ -141,6 +142,45 @@ def generate_sample(seed: int, events: int, days: int, reset: bool, echo=print) 
         f"wrote {logs['files']} Claude Code session logs ({logs['responses']:,} API "
         f"responses) in {claude_dir}"
     )
+    generate_agent_logs(seed, days, echo)
+
+
+def generate_agent_logs(seed: int, days: int, echo=print) -> None:
+    """The sample team's other agents: 20 developers, each using Claude Code and two of Codex,
+    Gemini CLI, OpenCode and Copilot CLI."""
+    if str(settings.PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(settings.PROJECT_ROOT))
+    from devtools.sample_data.agent_cli_generator import AgentCliConfig, write_agent_cli_logs
+
+    folder = settings.sample_agent_logs_dir()
+    shutil.rmtree(folder, ignore_errors=True)
+    written = write_agent_cli_logs(folder, AgentCliConfig(seed=seed, days=days))
+    echo(
+        f"wrote the logs of {written['developers']} developers' other agents: "
+        + ", ".join(
+            f"{written[f'{cli}_sessions']:,} {name} sessions"
+            for cli, name in (
+                ("codex", "Codex"),
+                ("gemini_cli", "Gemini CLI"),
+                ("opencode", "OpenCode"),
+                ("copilot_cli", "Copilot CLI"),
+            )
+        )
+        + f" in {folder}"
+    )
+
+
+def use_sample_agent_logs() -> None:
+    """Point every agent CLI setting left unset at the sample team's homes."""
+    if str(settings.PROJECT_ROOT) not in sys.path:
+        sys.path.append(str(settings.PROJECT_ROOT))
+    from devtools.sample_data.agent_cli_generator import agent_cli_homes
+    from ingestion.agent_cli.sources import BY_NAME
+
+    for cli, homes in agent_cli_homes(settings.sample_agent_logs_dir()).items():
+        setting = BY_NAME[cli].setting
+        if homes and not settings.get(setting):
+            os.environ[setting] = os.pathsep.join(str(home) for home in homes)
 
 
 def run_pipeline(instance=None, output: progress.Session | None = None):
@@ -413,7 +453,7 @@ def _sample_options(command):
 @cli.command()
 @_sample_options
 def generate(events: int, days: int, seed: int, reset: bool) -> int:
-    """Fill the sample collector, landing folder and Claude Code logs."""
+    """Fill the sample collector, landing folder, Claude Code logs and other agents' logs."""
     generate_sample(seed, events, days, reset)
     return 0
 
@@ -643,15 +683,21 @@ def demo(events: int, days: int, seed: int, reset: bool, verbose: bool) -> int:
         if reset or _collector_is_empty(urls.collector):
             output.step(
                 f"generating a realistic sample ({events:,} collector events, landing "
-                f"files, Claude Code logs)"
+                f"files, Claude Code logs, a team's Codex, Gemini CLI, OpenCode and Copilot "
+                f"CLI logs)"
             )
             with _logged(output):
                 generate_sample(seed, events, days, reset)
         else:
             output.step("the sample is already there (--reset regenerates it)")
+            if not settings.sample_agent_logs_dir().is_dir():
+                with _logged(output):
+                    generate_agent_logs(seed, days)
         if not settings.get("ATW_CLAUDE_PROJECTS_DIR"):
             # The demo reads its own sample logs; set ATW_CLAUDE_PROJECTS_DIR for real ones.
             os.environ["ATW_CLAUDE_PROJECTS_DIR"] = str(settings.sample_claude_projects_dir())
+        # Likewise the other agents' (ATW_CODEX_HOME, ATW_GEMINI_DIR, ...).
+        use_sample_agent_logs()
         output.step("setting up the loader, transformer and analyst roles")
         setup_roles(quiet=True)
         status = _report(_run("everything", output), started)

@@ -256,6 +256,12 @@ def sample_claude_projects_dir() -> Path:
     return PROJECT_ROOT / ".warehouse" / "sample-claude-projects"
 
 
+def sample_agent_logs_dir() -> Path:
+    """Where `atw generate` writes the sample team's Codex, Gemini CLI, OpenCode and Copilot
+    CLI logs, one home folder per developer (gitignored)."""
+    return PROJECT_ROOT / ".warehouse" / "sample-agent-logs"
+
+
 def report_path() -> Path:
     """Where the HTML report is written (gitignored by default)."""
     return _project_path("ATW_REPORT_PATH")

@@ -86,14 +86,25 @@ def _sets() -> list[LogSet]:
                 )
     # Without stored reports: compared with ccusage only where it runs.
     found.append(LogSet("codex/rules", "codex", None, None))
+    found += [LogSet(f"generator/{cli}", cli, None, None) for cli in FOLDERS]
     return found
 
 
 def _home(log_set: LogSet, tmp: Path) -> Path:
     if log_set.home is not None:
         return log_set.home
-    write_codex_rule_logs(tmp / ".codex")
-    return tmp / ".codex"
+    if log_set.name == "codex/rules":
+        write_codex_rule_logs(tmp / ".codex")
+        return tmp / ".codex"
+    from devtools.sample_data.agent_cli_generator import (
+        AgentCliConfig,
+        agent_cli_homes,
+        write_agent_cli_logs,
+    )
+
+    # One developer's home, as ccusage reads one machine's.
+    write_agent_cli_logs(tmp, AgentCliConfig(seed=7, developers=6, days=12))
+    return agent_cli_homes(tmp)[log_set.agent_cli][0]
 
 
 def _reference(log_set: LogSet, home: Path, report: str) -> dict:
@@ -138,9 +149,7 @@ def built(request, pg_base_url, warehouse_name, tmp_path_factory):
         monkeypatch.setenv("ATW_WAREHOUSE_URL", url)
         monkeypatch.setenv("ATW_AGENT_LOG_SETTLE_SECONDS", "0")
         with connect(url) as warehouse:
-            counts = loader.load_cli(
-                warehouse, "parity", BY_NAME[log_set.agent_cli], [home]
-            )
+            counts = loader.load_cli(warehouse, "parity", BY_NAME[log_set.agent_cli], [home])
             price_catalogue.refresh(warehouse, price_catalogue.logged_model_names(warehouse))
         assert counts.rows_loaded > 0
         run_dbt(
