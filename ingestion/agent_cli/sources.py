@@ -73,6 +73,9 @@ class AgentCli:
     classify: Callable[[str], tuple[FileKind, str | None] | None]
     # The paths below a folder that are read, of all those there.
     narrow: Callable[[list[str]], list[str]] = list
+    # Whether a folder (path below the configured one) can hold a file that is read: the walk
+    # skips the others (OpenCode's part files outnumber its messages ten to one).
+    descend: Callable[[str], bool] = lambda relative: True
 
     def roots(self) -> list[Path]:
         value = settings.get(self.setting) or ""
@@ -98,6 +101,13 @@ def _opencode(relative: str) -> tuple[FileKind, str | None] | None:
     return None
 
 
+def _under(*tops: str) -> Callable[[str], bool]:
+    return lambda relative: any(
+        relative == top or relative.startswith(f"{top}/") or top.startswith(f"{relative}/")
+        for top in tops
+    )
+
+
 def _one_database(relatives: list[str]) -> list[str]:
     """OpenCode: the one database ccusage reads (opencode.db, else the first channel's)."""
     chosen = opencode.database_name(r for r in relatives if "/" not in r)
@@ -117,7 +127,14 @@ def _otlp(relative: str) -> tuple[FileKind, str | None] | None:
 
 
 CLIS: tuple[AgentCli, ...] = (
-    AgentCli("codex", "codex.rollouts", "ATW_CODEX_HOME", "~/.codex", _codex),
+    AgentCli(
+        "codex",
+        "codex.rollouts",
+        "ATW_CODEX_HOME",
+        "~/.codex",
+        _codex,
+        descend=_under("sessions", "archived_sessions"),
+    ),
     AgentCli("gemini_cli", "gemini_cli.chats", "ATW_GEMINI_DIR", "~/.gemini/tmp", _gemini),
     AgentCli(
         "opencode",
@@ -140,13 +157,18 @@ def _label(root: Path) -> str:
     return f"{root.name or 'root'}~{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
 
 
-def _walk(root: Path) -> Iterator[str]:
+def _walk(root: Path, descend: Callable[[str], bool]) -> Iterator[str]:
     """Paths below a folder ('/'-separated), in order: files, and folders too (one named like
-    a log is quarantined as unreadable, not passed over); folder links are not followed."""
+    a log is quarantined as unreadable, not passed over); folder links are not followed, nor
+    folders `descend` rules out."""
     found = []
     for folder, subfolders, files in os.walk(root, onerror=lambda error: None):
+        here = Path(folder).relative_to(root).as_posix()
         for entry in files + subfolders:
-            found.append((Path(folder) / entry).relative_to(root).as_posix())
+            found.append(entry if here == "." else f"{here}/{entry}")
+        subfolders[:] = [
+            entry for entry in subfolders if descend(entry if here == "." else f"{here}/{entry}")
+        ]
     yield from sorted(found)
 
 
@@ -161,7 +183,7 @@ def discover(cli: AgentCli, roots: list[Path], fingerprint_key: bytes) -> list[F
     for root in roots:
         label = _label(root)
         kept: dict[str, FoundFile] = {}
-        for relative in cli.narrow(list(_walk(root))):
+        for relative in cli.narrow(list(_walk(root, cli.descend))):
             classified = cli.classify(relative)
             if classified is None:
                 continue

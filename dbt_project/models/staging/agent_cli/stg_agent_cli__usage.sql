@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='table',
+        indexes=[{'columns': ['usage_key'], 'unique': True}, {'columns': ['occurred_at']}],
+    )
+}}
+{#- A table, not a view like most staging models: its rules compare rows across files (window
+    functions over every record), which a view would compute again for each model and test
+    that reads it. -#}
 {#- Each usage record of the agent CLIs with the rules that need more than one file, as ccusage
     20.0.24 applies them (docs/sources.md, "Agent CLIs"):
     - Codex forks: the leading events equal to the parent's (when the parent's rollout is
