@@ -5,11 +5,14 @@ embedded PostgreSQL of its own:
 
 1. the generator writes the history, ending at midnight UTC the day before the run's day:
    `--daily-events` collector events a day (so 1 M events is about 70 days), the landing
-   drops, and Claude Code logs at a team's volume (one session per
-   `--events-per-claude-session` collector events: about 100,000 API responses at 5 M);
+   drops, Claude Code logs at a team's volume (one session per
+   `--events-per-claude-session` collector events: about 100,000 API responses at 5 M), and
+   the team's other agents: 20 developers, each with two of Codex, Gemini CLI, OpenCode and
+   Copilot CLI, every day of the history (devtools/sample_data/agent_cli_generator.py);
 2. the first build: `atw run`'s job (`everything`), in this process;
-3. the nightly: one more day of collector events and Claude Code sessions (yesterday, whole,
-   whatever the time of the run: the history ends the day before), then the same job;
+3. the nightly: one more day of collector events, Claude Code sessions and the other agents'
+   sessions (yesterday, whole, whatever the time of the run: the history ends the day
+   before), then the same job;
 4. a run with nothing new;
 5. a run with nothing new that compares every day and file with the sources, as the first run a
    week after the last such comparison does (`ATW_RECONCILE_ALL_HOURS`), or `atw run
@@ -65,6 +68,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.freshness import isolate_environment  # noqa: E402
+from devtools.sample_data.agent_cli_generator import (  # noqa: E402
+    AgentCliConfig,
+    agent_cli_homes,
+    write_agent_cli_logs,
+)
 from devtools.sample_data.claude_code_generator import (  # noqa: E402
     ClaudeCodeConfig,
     write_claude_projects,
@@ -171,12 +179,32 @@ def _generate(urls: dict, work: Path, args, events: int, end: datetime) -> dict:
             end=end,
         ),
     )
+    agent_records = _agent_logs(work, "history", args.seed, days, end)
     return {
         "days": days,
         "collector_events": report.events + report.duplicate_events,
         "claude_code_responses": claude["responses"],
+        "agent_cli_usage_records": agent_records,
         "landing_files": sum(landing.values()),
     }
+
+
+def _agent_logs(work: Path, name: str, seed: int, days: int, end: datetime) -> int:
+    """The team's Codex, Gemini CLI, OpenCode and Copilot CLI logs for `days` days to `end`, in
+    a folder of developer homes of their own (a day's new sessions, beside the history's), and
+    every setting pointed at every home written so far. Returns the usage records written."""
+    written = write_agent_cli_logs(
+        work / "agent-logs" / name, AgentCliConfig(seed=seed, days=days, end=end)
+    )
+    homes: dict[str, list[Path]] = defaultdict(list)
+    for folder in sorted((work / "agent-logs").iterdir()):
+        for cli, found in agent_cli_homes(folder).items():
+            homes[cli] += found
+    from ingestion.agent_cli.sources import BY_NAME
+
+    for cli, found in homes.items():
+        os.environ[BY_NAME[cli].setting] = os.pathsep.join(str(home) for home in found)
+    return sum(value for key, value in written.items() if key.endswith("_usage_records"))
 
 
 def _append_day(urls: dict, work: Path, args, midnight: datetime, seed_offset: int = 1) -> dict:
@@ -199,9 +227,11 @@ def _append_day(urls: dict, work: Path, args, midnight: datetime, seed_offset: i
             end=end,
         ),
     )
+    agent_records = _agent_logs(work, f"day-{seed_offset}", args.seed + seed_offset, 1, end)
     return {
         "collector_events": report.events + report.duplicate_events,
         "claude_code_responses": claude["responses"],
+        "agent_cli_usage_records": agent_records,
     }
 
 
