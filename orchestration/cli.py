@@ -716,7 +716,7 @@ def demo(events: int, days: int, seed: int, reset: bool, verbose: bool) -> int:
                 "              (or `.venv/bin/atw psql`),"
                 " e.g. select * from marts.fct_daily_token_trends",
                 "  Dagster UI  make ui  → http://127.0.0.1:3000",
-                "  Grafana     grafana/ (five dashboards over the marts)",
+                "  Grafana     grafana/ (six dashboards over the marts)",
                 "  docs        README.md and docs/",
             ]
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.core.connections import connect
+from orchestration.defs.report.panels import AGENT_LABEL, AGENT_LABELS
 from tests.conftest import SAMPLE_END, login_url
 from warehouse.roles import add_analyst
 
@@ -113,6 +114,24 @@ EXPECTED_COLUMNS = {
             "threshold",
         ],
     },
+    "atw-agents": {
+        "Cost per session by agent": ["agent", "cost_per_session_usd"],
+        "Sessions by agent": ["agent", "sessions"],
+        "Error rate by agent": ["agent", "error_rate"],
+        "Tokens by agent (daily)": ["time", "metric", "tokens"],
+        "Agents side by side": [
+            "agent",
+            "sessions",
+            "calls",
+            "tokens",
+            "cost_usd",
+            "cost_per_session_usd",
+            "tokens_per_session",
+            "error_rate",
+            "tool_calls_per_session",
+            "unpriced_llm_calls",
+        ],
+    },
     "atw-data-quality": {
         "Expectations passing per day": ["time", "pass_rate"],
         "Failures per day by stage and severity": ["time", "metric", "failures"],
@@ -174,7 +193,7 @@ def _dashboard(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def test_there_are_five_dashboards_over_one_datasource():
+def test_there_are_six_dashboards_over_one_datasource():
     datasource = (GRAFANA / "provisioning" / "datasources" / "warehouse.yaml").read_text()
     assert f"uid: {DATASOURCE_UID}" in datasource
     assert "type: grafana-postgresql-datasource" in datasource
@@ -193,6 +212,24 @@ def test_there_are_five_dashboards_over_one_datasource():
             for target in panel["targets"]:
                 assert target["datasource"]["uid"] == DATASOURCE_UID
                 assert target["rawQuery"] and target["rawSql"].strip()
+
+
+def test_the_agents_dashboard_names_and_filters_sources_as_the_report_does():
+    """Every agents panel names the sources with the report's expression (Claude Code, Codex,
+    ...) and keeps to the chosen days, tenants and the `source_system` variable's selection."""
+    dashboard = _dashboard(GRAFANA / "dashboards" / "agents.json")
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert sorted(variables) == ["source_system", "tenant"]
+    assert variables["source_system"]["multi"] and variables["tenant"]["multi"]
+    assert "when 'codex' then 'Codex'" in AGENT_LABEL.as_string()
+    assert AGENT_LABELS["claude_code"] == "Claude Code"
+    for panel in dashboard["panels"]:
+        sql = panel["targets"][0]["rawSql"]
+        assert AGENT_LABEL.as_string() in sql, panel["title"]
+        assert "from marts.fct_agent_comparison_daily" in sql, panel["title"]
+        assert "$__timeFilter(session_date)" in sql, panel["title"]
+        assert "source_system in ($source_system)" in sql, panel["title"]
+        assert "tenant_id in ($tenant)" in sql, panel["title"]
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +289,50 @@ def test_every_panel_returns_rows_with_its_columns(path, grafana_login):
                 assert all(isinstance(row[0], datetime) for row in rows), panel["title"]
     assert wrong == []
     assert empty == []
+
+
+def test_cost_per_session_by_agent_is_the_sum_over_the_sum(grafana_login):
+    """Grafana's cost per session of each agent over the sample's days is its cost over its
+    sessions in fct_sessions_daily, the mart's own source (not the average of daily ratios);
+    the landing files' two sources are one "Landing files"; ticking one source shows it alone."""
+    agents = _dashboard(GRAFANA / "dashboards" / "agents.json")
+    sql = {panel["title"]: panel["targets"][0]["rawSql"] for panel in agents["panels"]}
+    start, end = SAMPLE_END - timedelta(days=30), SAMPLE_END + timedelta(days=1)
+    with connect(grafana_login) as conn:
+        totals: dict[str, list] = {}
+        for source, cost, sessions in conn.execute(
+            "select source_system, sum(cost_usd), sum(session_count) from marts.fct_sessions_daily "
+            "where session_date between %s and %s group by 1",
+            (start.date(), end.date()),
+        ):
+            label = AGENT_LABELS.get(source, source)
+            total = totals.setdefault(label, [None, 0])
+            if cost is not None:
+                total[0] = (total[0] or 0) + float(cost)
+            total[1] += int(sessions)
+        every = {"source_system": "source_system", "tenant": "tenant_id"}
+        shown = dict(
+            conn.execute(expand(sql["Cost per session by agent"], start, end, every)).fetchall()
+        )
+        sessions = dict(conn.execute(expand(sql["Sessions by agent"], start, end, every)))
+        collector_only = conn.execute(
+            expand(
+                sql["Agents side by side"],
+                start,
+                end,
+                {"source_system": sql_list(["collector"]), "tenant": "tenant_id"},
+            )
+        ).fetchall()
+    # The secured build's sources: the collector, both kinds of landing file, Claude Code.
+    assert set(shown) == {"Collector", "Landing files", "Claude Code"}
+    assert {label: int(count) for label, count in sessions.items()} == {
+        label: count for label, (_, count) in totals.items()
+    }
+    for label, (cost, count) in totals.items():
+        assert (shown[label] is None) == (cost is None), label
+        if cost is not None:
+            assert float(shown[label]) == pytest.approx(cost / count), label
+    assert [row[0] for row in collector_only] == ["Collector"]
 
 
 def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):

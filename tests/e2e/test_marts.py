@@ -1,9 +1,12 @@
 """The whole pipeline through Dagster; each mart equals numbers computed here with pandas."""
 
+import html
 import json
 import math
 import os
+import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +15,8 @@ from psycopg import sql
 
 from ingestion.core.connections import connect
 from orchestration.defs.automation.sensors import notify_new_alerts
-from orchestration.defs.report.panels import PANELS
+from orchestration.defs.report.panels import AGENT_LABELS, PANELS
+from orchestration.defs.report.render import query_panels, write_report
 from tests import browser
 from tests.conftest import clone_build
 from tests.docs_pages import page, section
@@ -435,6 +439,195 @@ def test_report_renders_every_panel_with_data_offline(built, report_file, tmp_pa
             )
     if os.environ.get("ATW_UPDATE_SCREENSHOT") == "1":
         shutil.copy(tmp_path / "report.png", SCREENSHOT)
+
+
+AGENT_COLUMNS = [
+    "agent",
+    "sessions",
+    "calls",
+    "tokens",
+    "cost_usd",
+    "cost_per_session_usd",
+    "tokens_per_session",
+    "error_rate_pct",
+    "tool_calls_per_session",
+    "unpriced_llm_calls",
+]
+
+
+def _report_section(report: str, key: str) -> str:
+    match = re.search(rf'<section id="{key}" .*?</section>', report, re.DOTALL)
+    assert match, key
+    return match.group(0)
+
+
+def _table_cells(section_html: str) -> list[list[str]]:
+    """The table's body, one list of unescaped cell texts per row."""
+    body = section_html.split("<tbody>", 1)[1]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.DOTALL)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
+    ]
+
+
+def _agents_from_sessions_daily(url) -> pd.DataFrame:
+    """The agents table computed here from fct_sessions_daily (the comparison mart's source):
+    each source's last 30 days up to the newest day with sessions, sums divided afterwards."""
+    daily = _read(
+        url,
+        "select session_date, source_system, session_count, call_count, tool_call_count, "
+        "error_count, total_tokens, cost_usd::float as cost_usd, unpriced_llm_call_count "
+        "from marts.fct_sessions_daily",
+    )
+    daily = daily[daily["session_date"] > daily["session_date"].max() - timedelta(days=30)]
+    daily = daily.assign(agent=daily["source_system"].map(lambda s: AGENT_LABELS.get(s, s)))
+    sums = daily.groupby("agent").agg(
+        sessions=("session_count", "sum"),
+        calls=("call_count", "sum"),
+        tokens=("total_tokens", "sum"),
+        cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
+        tools=("tool_call_count", "sum"),
+        errors=("error_count", "sum"),
+        unpriced_llm_calls=("unpriced_llm_call_count", "sum"),
+    )
+    sums = sums.astype(float)
+    sums["cost_per_session_usd"] = sums["cost_usd"] / sums["sessions"]
+    sums["tokens_per_session"] = sums["tokens"] / sums["sessions"]
+    sums["error_rate_pct"] = 100 * sums["errors"] / sums["calls"]
+    sums["tool_calls_per_session"] = sums["tools"] / sums["sessions"]
+    return sums.sort_values("sessions", ascending=False, kind="stable")
+
+
+def _assert_agents_table(rows: list, expected: pd.DataFrame) -> None:
+    """Rows (values, or the report's cell texts) equal to `expected` to the table's rounding."""
+    assert [row[0] for row in rows] == list(expected.index)
+    digits = {"cost_usd": 4, "cost_per_session_usd": 4, "tokens_per_session": 1}
+    for row in rows:
+        want = expected.loc[row[0]]
+        for column, value in zip(AGENT_COLUMNS[1:], row[1:], strict=True):
+            if pd.isna(want[column]):
+                assert value in (None, ""), (row[0], column, value)
+            else:
+                places = digits.get(column, 2)
+                assert float(value) == pytest.approx(want[column], abs=0.6 * 10**-places), (
+                    row[0],
+                    column,
+                )
+
+
+def test_agents_side_by_side_of_one_source_are_its_last_30_days(built):
+    """The collector build has one source: the table's one row is its last 30 days, summed
+    before dividing; the chart has its cost on each of those days, 0 on days without
+    sessions."""
+    with connect(built.warehouse) as conn:
+        results = query_panels(conn)
+        newest = conn.execute(
+            "select max(session_date) from marts.fct_agent_comparison_daily"
+        ).fetchone()[0]
+        daily_cost = dict(
+            conn.execute(
+                "select session_date, sum(cost_usd) from marts.fct_sessions_daily "
+                "where source_system = 'collector' group by 1"
+            ).fetchall()
+        )
+    columns, rows = results["agent_comparison"]
+    assert columns == AGENT_COLUMNS
+    expected = _agents_from_sessions_daily(built.warehouse)
+    assert list(expected.index) == ["Collector"]
+    assert expected.loc["Collector", "cost_usd"] > 0
+    _assert_agents_table(rows, expected)
+    columns, points = results["agent_daily_cost"]
+    assert columns == ["day", "agent", "cost_usd"]
+    assert [day for day, _, _ in points] == [newest - timedelta(days=n) for n in range(29, -1, -1)]
+    assert {agent for _, agent, _ in points} == {"Collector"}
+    for day, _, cost in points:
+        assert float(cost) == pytest.approx(float(daily_cost.get(day, 0)), abs=5e-5), day
+
+
+def test_agents_side_by_side_in_the_report_of_every_sample_source(secured_build, secured_warehouse):
+    """The report the pipeline rendered over the collector, landing files and Claude Code: one
+    row per source (the landing files' two as one), each its sums over its sessions."""
+    report = secured_build.report.read_text()
+    section = _report_section(report, "agent_comparison")
+    assert "<h2>Agents side by side</h2>" in section
+    assert [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", section)] == AGENT_COLUMNS
+    expected = _agents_from_sessions_daily(secured_warehouse.warehouse)
+    assert set(expected.index) == {"Collector", "Landing files", "Claude Code"}
+    _assert_agents_table(_table_cells(section), expected)
+    chart = _report_section(report, "agent_daily_cost")
+    for agent in expected.index[expected["cost_usd"] > 0]:
+        assert f'"name":"{agent}"' in chart, agent
+
+
+def _agent_day(newest, days_back, source, sessions, cost, calls=0, tools=0, errors=0, tokens=0):
+    day = newest - timedelta(days=days_back)
+    unpriced = calls if cost is None else 0
+    return (f"{day}|{source}", day, source, sessions, calls, tools, errors, tokens, cost, unpriced)
+
+
+def test_agents_side_by_side_of_several_sources_and_of_none(collector_clone, tmp_path):
+    """Hand-made days beside the collector's: cost per session is the sum over the sum (Codex:
+    2 USD over 4 sessions is 0.5, where the average of its days' ratios would be 0.67), days
+    older than 30 are left out, an unpriced source has no cost and no line, the landing files'
+    two sources are one row, a source's name goes into the HTML escaped. With the mart empty,
+    both panels say there is no agent data and the rest of the report is unchanged."""
+    hostile = "<img src=x onerror=alert(1)>"
+    path = tmp_path / "report.html"
+    with connect(collector_clone.warehouse) as conn:
+        newest = conn.execute(
+            "select max(session_date) from marts.fct_agent_comparison_daily"
+        ).fetchone()[0]
+        days = [
+            _agent_day(newest, 0, "codex", 1, 1.0, calls=10, tools=4, errors=1, tokens=100),
+            _agent_day(newest, 1, "codex", 3, 1.0, calls=10, tools=2, tokens=300),
+            _agent_day(newest, 30, "codex", 5, 50.0, calls=50, tokens=5000),
+            _agent_day(newest, 0, "claude_code", 2, None, calls=3, tokens=60),
+            _agent_day(newest, 0, "landing_batch", 1, 0.25, calls=2),
+            _agent_day(newest, 2, "landing_metric", 1, 0.75, calls=2),
+            _agent_day(newest, 0, hostile, 1, 0.1, calls=1),
+        ]
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into marts.fct_agent_comparison_daily (agent_day_key, session_date, "
+                "source_system, session_count, call_count, tool_call_count, error_count, "
+                "total_tokens, cost_usd, unpriced_llm_call_count) "
+                "values (md5(%s), %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                days,
+            )
+        written = write_report(conn, path)
+        report = path.read_text()
+        table = {row[0]: row for row in _table_cells(_report_section(report, "agent_comparison"))}
+        # sessions, calls, tokens, cost, per session, tokens per session, error rate (%),
+        # tool calls per session, unpriced LLM calls
+        codex = ["4", "20", "400", "2.0000", "0.5000", "100.0", "5.00", "1.50", "0"]
+        assert table["Codex"][1:] == codex
+        assert table["Claude Code"][1:] == ["2", "3", "60", "", "", "30.0", "0.00", "0.00", "3"]
+        assert table["Landing files"][1:6] == ["2", "4", "0", "1.0000", "0.5000"]
+        assert table[hostile][1:6] == ["1", "1", "0", "0.1000", "0.1000"]
+        assert hostile not in report
+        assert html.escape(hostile) in report
+        assert written["agent_comparison"] == len(table) == 5
+        chart = _report_section(report, "agent_daily_cost")
+        assert '"name":"Codex"' in chart and '"name":"Landing files"' in chart
+        assert '"name":"Claude Code"' not in chart
+        _, points = query_panels(conn)["agent_daily_cost"]
+        codex = {day: float(cost) for day, agent, cost in points if agent == "Codex"}
+        assert len(codex) == 30 and sum(codex.values()) == 2.0
+        assert codex[newest] == codex[newest - timedelta(days=1)] == 1.0
+
+        conn.execute("delete from marts.fct_agent_comparison_daily")
+        written = write_report(conn, path)
+    report = path.read_text()
+    for key in ("agent_comparison", "agent_daily_cost"):
+        section = _report_section(report, key)
+        assert written[key] == 0 and 'data-rows="0"' in section
+        assert (
+            '<p class="empty" data-empty="true">No agent data: '
+            "marts.fct_agent_comparison_daily has no sessions yet.</p>"
+        ) in section
+        assert "<table" not in section and "chart-" not in section
+    assert written["token_trends"] > 0
+    assert 'id="chart-token_trends"' in _report_section(report, "token_trends")
 
 
 def _analyst_queries() -> list[str]:

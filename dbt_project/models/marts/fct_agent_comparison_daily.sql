@@ -1,4 +1,5 @@
-{#- Every agent side by side, per UTC day of their sessions' start: Claude Code, Codex, Gemini
+{#- Every agent side by side, per UTC day of their sessions' start and tenant (so that an
+    analyst scoped to some tenants sees theirs): Claude Code, Codex, Gemini
     CLI, OpenCode, Copilot CLI, OTLP exports and the collector's agents, as `source_system`.
     Sessions, calls, errors, tools, tokens and cost, with the per-session figures an analyst
     compares ("cost per session, Codex vs Claude Code, last 30 days": sum cost_usd over sum
@@ -15,6 +16,7 @@ summed as (
 
     select
         session_date,
+        tenant_id,
         source_system,
         sum(session_count)::bigint as session_count,
         sum(call_count)::bigint as call_count,
@@ -30,15 +32,16 @@ summed as (
         sum(unpriced_llm_call_count)::bigint as unpriced_llm_call_count,
         sum(duration_seconds)::bigint as duration_seconds
     from sessions_daily
-    group by session_date, source_system
+    group by session_date, tenant_id, source_system
 
 ),
 
 final as (
 
     select
-        md5(session_date::text || '|' || source_system) as agent_day_key,
+        md5(session_date::text || '|' || tenant_id || '|' || source_system) as agent_day_key,
         session_date,
+        tenant_id,
         source_system,
         session_count,
         call_count,

@@ -21,6 +21,7 @@ MARTS_READ = (
     "fct_alerts",
     "alert_inbox",
     "fct_recommendations",
+    "fct_agent_comparison_daily",
 )
 
 

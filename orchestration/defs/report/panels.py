@@ -7,15 +7,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg import sql
+
 
 @dataclass(frozen=True)
 class Panel:
     key: str
     title: str
-    # stacked_bars: x, series, y | heatmap: x, y, z | bars: x, y (| series) | table: any columns
+    # stacked_bars, grouped_bars, lines: x, series, y | heatmap: x, y, z | bars: x, y |
+    # table: any columns
     kind: str
-    sql: str
+    sql: str | sql.Composable
     note: str = ""
+    # What the panel says when its query returns nothing (default: "No rows in <key>.").
+    empty: str = ""
+
+
+# Readable names of the sources (source_system) the agents panels compare; the Grafana
+# dashboard grafana/dashboards/agents.json names them with the same expression.
+AGENT_LABELS = {
+    "claude_code": "Claude Code",
+    "codex": "Codex",
+    "gemini_cli": "Gemini CLI",
+    "opencode": "OpenCode",
+    "copilot_cli": "Copilot CLI",
+    "otlp": "OTLP exports",
+    "collector": "Collector",
+    "landing_batch": "Landing files",
+    "landing_metric": "Landing files",
+}
+AGENT_LABEL = sql.SQL("case source_system {} else source_system end").format(
+    sql.SQL(" ").join(
+        sql.SQL("when {} then {}").format(sql.Literal(source), sql.Literal(label))
+        for source, label in AGENT_LABELS.items()
+    )
+)
+_NO_AGENT_DATA = "No agent data: marts.fct_agent_comparison_daily has no sessions yet."
 
 
 PANELS: tuple[Panel, ...] = (
@@ -107,6 +134,64 @@ PANELS: tuple[Panel, ...] = (
         from marts.fct_sessions_daily,
             jsonb_each_text(error_breakdown -> 'patterns') as pattern
         group by 1, 2 having sum(pattern.value::integer) > 0 order by 1, 2""",
+    ),
+    # The agents panels cover the 30 days up to the newest day with sessions, not up to today:
+    # a warehouse that stopped receiving data still compares its agents' last month.
+    Panel(
+        "agent_comparison",
+        "Agents side by side",
+        "table",
+        sql.SQL("""
+        select {agent} as agent,
+            sum(session_count) as sessions,
+            sum(call_count) as calls,
+            sum(total_tokens) as tokens,
+            round(sum(cost_usd)::numeric, 4) as cost_usd,
+            round(sum(cost_usd)::numeric / nullif(sum(session_count), 0), 4)
+                as cost_per_session_usd,
+            round(sum(total_tokens)::numeric / nullif(sum(session_count), 0), 1)
+                as tokens_per_session,
+            round(100.0 * sum(error_count) / nullif(sum(call_count), 0), 2) as error_rate_pct,
+            round(sum(tool_call_count)::numeric / nullif(sum(session_count), 0), 2)
+                as tool_calls_per_session,
+            sum(unpriced_llm_call_count) as unpriced_llm_calls
+        from marts.fct_agent_comparison_daily
+        where session_date > (
+            select max(session_date) - 30 from marts.fct_agent_comparison_daily)
+        group by 1 order by sessions desc, agent""").format(agent=AGENT_LABEL),
+        "the 30 days up to the newest day with sessions (UTC); per session = the sum over the "
+        "days divided by the days' sessions; cost leaves out the unpriced LLM calls",
+        _NO_AGENT_DATA,
+    ),
+    Panel(
+        "agent_daily_cost",
+        "Cost per day by agent (USD)",
+        "lines",
+        sql.SQL("""
+        with days as (
+            select newest.day - back as day
+            from (select max(session_date) as day from marts.fct_agent_comparison_daily)
+                as newest,
+                generate_series(0, 29) as back
+            where newest.day is not null
+        ),
+        daily as (
+            select session_date as day, {agent} as agent, sum(cost_usd) as cost_usd
+            from marts.fct_agent_comparison_daily
+            where session_date > (
+                select max(session_date) - 30 from marts.fct_agent_comparison_daily)
+            group by 1, 2
+        ),
+        priced as (select agent from daily group by 1 having sum(cost_usd) > 0)
+        select days.day, priced.agent,
+            case when daily.day is null then 0 else round(daily.cost_usd::numeric, 4) end
+                as cost_usd
+        from days cross join priced
+        left join daily on daily.day = days.day and daily.agent = priced.agent
+        order by 2, 1""").format(agent=AGENT_LABEL),
+        "the same 30 days; 0 on days without sessions, a gap on days whose calls were all "
+        "unpriced; agents without any cost are left out",
+        _NO_AGENT_DATA,
     ),
     Panel(
         "open_alerts",

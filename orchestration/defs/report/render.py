@@ -32,16 +32,26 @@ def _figure(panel: Panel, columns: list[str], rows: list[tuple]) -> go.Figure:
         figure = go.Figure(go.Heatmap(x=xs, y=ys, z=z, colorscale="Blues"))
         figure.update_xaxes(title=columns[0])
         figure.update_yaxes(title=columns[1])
-    elif panel.kind in ("stacked_bars", "grouped_bars"):
+    elif panel.kind in ("stacked_bars", "grouped_bars", "lines"):
         series: dict = {}
         for x, name, y in rows:
             series.setdefault(name, ([], []))
             series[name][0].append(x)
             series[name][1].append(y)
-        figure = go.Figure(
-            [go.Bar(name=str(name), x=xs, y=ys) for name, (xs, ys) in series.items()]
-        )
-        figure.update_layout(barmode="stack" if panel.kind == "stacked_bars" else "group")
+        if panel.kind == "lines":
+            figure = go.Figure(
+                [
+                    go.Scatter(name=str(name), x=xs, y=ys, mode="lines+markers")
+                    for name, (xs, ys) in series.items()
+                ]
+            )
+            # A single series keeps its name in the legend: it says which agent it is.
+            figure.update_layout(showlegend=True)
+        else:
+            figure = go.Figure(
+                [go.Bar(name=str(name), x=xs, y=ys) for name, (xs, ys) in series.items()]
+            )
+            figure.update_layout(barmode="stack" if panel.kind == "stacked_bars" else "group")
         figure.update_yaxes(title=columns[2])
     else:
         figure = go.Figure(
@@ -75,7 +85,9 @@ def render(results: dict[str, tuple[list[str], list[tuple]]], title: str) -> str
     plotly_included = False
     for panel in PANELS:
         columns, rows = results[panel.key]
-        if not rows and panel.kind == "table":
+        if not rows and panel.empty:
+            content = f'<p class="empty" data-empty="true">{html.escape(panel.empty)}</p>'
+        elif not rows and panel.kind == "table":
             # Nothing to act on is a state worth showing, not a broken panel.
             content = '<p class="none">None at the moment.</p>'
         elif not rows:
