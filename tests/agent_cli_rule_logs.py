@@ -9,9 +9,7 @@ from pathlib import Path
 
 
 def _line(stamp: str, kind: str, payload: dict) -> str:
-    return json.dumps(
-        {"timestamp": stamp, "type": kind, "payload": payload}, separators=(",", ":")
-    )
+    return json.dumps({"timestamp": stamp, "type": kind, "payload": payload}, separators=(",", ":"))
 
 
 def _usage(inp: int, cached: int, out: int, reasoning: int, total: int | None = None) -> dict:

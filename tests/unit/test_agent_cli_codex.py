@@ -167,7 +167,11 @@ def test_replayed_turn_of_the_parent_is_not_counted_unlike_ccusage():
 def test_tool_calls():
     _, tools = _parse(
         [
-            _line("2026-06-08T10:00:00.000Z", "response_item", {"type": "function_call", "name": "exec_command"}),  # noqa: E501
+            _line(
+                "2026-06-08T10:00:00.000Z",
+                "response_item",
+                {"type": "function_call", "name": "exec_command"},
+            ),  # noqa: E501
             _line("2026-06-08T10:00:01.000Z", "response_item", {"type": "web_search_call"}),
             _line("2026-06-08T10:00:02.000Z", "response_item", {"type": "message"}),
         ]
