@@ -33,27 +33,31 @@ price_rows as (
         case when usage.logged_cost_usd is not null then 'logged' else prices.price_source end
             as price_source,
         case
-            when usage.tier_rule = 'whole' then (
-                case
-                    when prices.tier_threshold_tokens is not null
-                        and usage.tier_basis_tokens > prices.tier_threshold_tokens
-                        then usage.input_tokens
-                        * coalesce(prices.input_above_per_mtok, prices.input_per_mtok)
-                        + (usage.output_tokens + usage.extra_output_tokens)
-                        * coalesce(prices.output_above_per_mtok, prices.output_per_mtok)
-                        + usage.cache_read_tokens * coalesce(
-                            prices.cache_read_above_per_mtok, prices.cache_read_per_mtok, 0
-                        )
-                        + usage.cache_creation_tokens * coalesce(
-                            prices.cache_write_5m_above_per_mtok, prices.cache_write_5m_per_mtok, 0
-                        )
-                    else usage.input_tokens * prices.input_per_mtok
-                        + (usage.output_tokens + usage.extra_output_tokens)
-                        * prices.output_per_mtok
-                        + usage.cache_read_tokens * coalesce(prices.cache_read_per_mtok, 0)
-                        + usage.cache_creation_tokens * coalesce(prices.cache_write_5m_per_mtok, 0)
-                end
-            ) / 1e6
+            when usage.tier_rule = 'whole'
+                then (
+                    case
+                        when prices.tier_threshold_tokens is not null
+                            and usage.tier_basis_tokens > prices.tier_threshold_tokens
+                            then usage.input_tokens
+                                * coalesce(prices.input_above_per_mtok, prices.input_per_mtok)
+                                + (usage.output_tokens + usage.extra_output_tokens)
+                                * coalesce(prices.output_above_per_mtok, prices.output_per_mtok)
+                                + usage.cache_read_tokens * coalesce(
+                                    prices.cache_read_above_per_mtok, prices.cache_read_per_mtok, 0
+                                )
+                                + usage.cache_creation_tokens * coalesce(
+                                    prices.cache_write_5m_above_per_mtok,
+                                    prices.cache_write_5m_per_mtok,
+                                    0
+                                )
+                        else usage.input_tokens * prices.input_per_mtok
+                            + (usage.output_tokens + usage.extra_output_tokens)
+                            * prices.output_per_mtok
+                            + usage.cache_read_tokens * coalesce(prices.cache_read_per_mtok, 0)
+                            + usage.cache_creation_tokens
+                            * coalesce(prices.cache_write_5m_per_mtok, 0)
+                    end
+                ) / 1e6
             else
                 {{ tiered_cost('usage.input_tokens', 'prices.input_per_mtok',
                                'prices.input_above_per_mtok', 'prices.tier_threshold_tokens') }}
@@ -75,7 +79,7 @@ price_rows as (
     from usage
     left join model_prices as prices
         on usage.model_name = prices.model_name
-        and prices.valid_from <= {{ utc('usage.occurred_at') }}::date
+            and prices.valid_from <= {{ utc('usage.occurred_at') }}::date
 
 ),
 

@@ -141,13 +141,15 @@ agent_cli_timeline as (
         null::boolean as is_error,
         null::bigint as duration_ms
     from calls
-    where source_system in (select distinct agent_cli from agent_cli_tool_events)
+    where source_system in (
+            select distinct tool_events.agent_cli from agent_cli_tool_events as tool_events
+        )
     union all
     select
         agent_cli,
         session_id,
         occurred_at,
-        null,
+        null as call_id,
         tool_event_key,
         tool_name,
         is_error,
@@ -204,7 +206,7 @@ agent_cli_shaped as (
         tool_events.occurred_at,
         calls.call_date
     from agent_cli_attached as tool_events
-    inner join calls on calls.call_id = tool_events.attached_call_id
+    inner join calls on tool_events.attached_call_id = calls.call_id
     where tool_events.tool_event_key is not null
 
 ),

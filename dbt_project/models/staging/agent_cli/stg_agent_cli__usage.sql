@@ -33,15 +33,37 @@ codex as (
 
 ),
 
+fork_files as (
+
+    select distinct
+        file_path,
+        forked_from_id
+    from codex
+    where forked_from_id is not null
+
+),
+
+thread_files as (
+
+    select distinct
+        file_path,
+        thread_id
+    from codex
+    where thread_id is not null
+
+),
+
 -- Codex: the loaded rollout of each fork's parent thread (the first by path).
 parents as (
 
-    select forks.file_path, min(parent.file_path) as parent_file_path
-    from (select distinct file_path, forked_from_id from codex) as forks
-    inner join (select distinct file_path, thread_id from codex) as parent
-        on parent.thread_id = forks.forked_from_id
-        and parent.file_path <> forks.file_path
-    group by forks.file_path
+    select
+        fork_files.file_path,
+        min(thread_files.file_path) as parent_file_path
+    from fork_files
+    inner join thread_files
+        on fork_files.forked_from_id = thread_files.thread_id
+            and fork_files.file_path <> thread_files.file_path
+    group by fork_files.file_path
 
 ),
 
@@ -54,19 +76,23 @@ forks as (
         coalesce(
             min(child.usage_ordinal) filter (
                 where parent.file_path is null
-                    or (parent.input_tokens, parent.cache_read_tokens, parent.output_tokens,
-                        parent.reasoning_tokens, parent.total_tokens)
-                    <> (child.input_tokens, child.cache_read_tokens, child.output_tokens,
-                        child.reasoning_tokens, child.total_tokens)
+                or (
+                    parent.input_tokens, parent.cache_read_tokens, parent.output_tokens,
+                    parent.reasoning_tokens, parent.total_tokens
+                )
+                <> (
+                    child.input_tokens, child.cache_read_tokens, child.output_tokens,
+                    child.reasoning_tokens, child.total_tokens
+                )
             ),
             max(child.usage_ordinal) + 1
         ) - 1 as replayed_prefix
     from codex as child
-    inner join parents on parents.file_path = child.file_path
+    inner join parents on child.file_path = parents.file_path
     left join codex as parent
-        on parent.file_path = parents.parent_file_path
-        and parent.usage_ordinal = child.usage_ordinal
-        and parent.occurred_at <= child.occurred_at
+        on parents.parent_file_path = parent.file_path
+            and child.usage_ordinal = parent.usage_ordinal
+            and child.occurred_at >= parent.occurred_at
     group by child.file_path
 
 ),
@@ -82,14 +108,18 @@ replays as (
         end as is_replayed
     from usage
     left join forks
-        on usage.agent_cli = 'codex' and forks.file_path = usage.file_path
+        on usage.agent_cli = 'codex' and usage.file_path = forks.file_path
 
 ),
 
 -- Copilot: the latest shutdown per session and model.
 shutdowns as (
 
-    select agent_cli, session_id, model, max(occurred_at) as last_shutdown_at
+    select
+        agent_cli,
+        session_id,
+        model,
+        max(occurred_at) as last_shutdown_at
     from usage
     where record_kind = 'shutdown'
     group by agent_cli, session_id, model
@@ -108,9 +138,9 @@ counted as (
     from replays
     left join shutdowns
         on replays.agent_cli = 'copilot_cli'
-        and shutdowns.agent_cli = replays.agent_cli
-        and shutdowns.session_id = replays.session_id
-        and shutdowns.model = replays.model
+            and replays.agent_cli = shutdowns.agent_cli
+            and replays.session_id = shutdowns.session_id
+            and replays.model = shutdowns.model
 
 ),
 
@@ -119,16 +149,19 @@ ranked as (
     select
         *,
         case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
-            partition by agent_cli, is_counted, dedup_key order by file_path, record_index
-        ) end as daily_copy,
+                    partition by agent_cli, is_counted, dedup_key order by file_path, record_index
+                )
+        end as daily_copy,
         case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
-            partition by agent_cli, is_counted, session_id, dedup_key
-            order by file_path, record_index
-        ) end as session_copy,
+                    partition by agent_cli, is_counted, session_id, dedup_key
+                    order by file_path, record_index
+                )
+        end as session_copy,
         case when agent_cli = 'opencode' and message_id is not null then row_number() over (
-            partition by agent_cli, is_counted, message_id
-            order by origin = 'db' desc, file_path, record_index
-        ) end as message_copy
+                    partition by agent_cli, is_counted, message_id
+                    order by origin = 'db' desc, file_path, record_index asc
+                )
+        end as message_copy
     from counted
 
 ),
