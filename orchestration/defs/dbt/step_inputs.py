@@ -40,6 +40,12 @@ WRITTEN_SINCE = {
     "raw.collector_transcript_messages": (
         "select 1 from raw.collector_transcript_messages where _loaded_at >= %(since)s"
     ),
+    # A file of an agent CLI read again replaces its rows, removals included: its file row
+    # is stamped whenever it is read.
+    "raw.agent_cli_usage": ("select 1 from raw.agent_cli_files where processed_at >= %(since)s"),
+    "raw.agent_cli_tool_events": (
+        "select 1 from raw.agent_cli_files where processed_at >= %(since)s"
+    ),
     "raw.changed_days": "select 1 from raw.changed_days where changed_at >= %(since)s",
     "raw.claude_code_removed_lines": (
         "select 1 from raw.claude_code_removed_lines where removed_at >= %(since)s"
