@@ -166,7 +166,7 @@ def parse(data: bytes, log: LogFile, context: LoadContext) -> tuple[Parsed, list
         if tool is not None:
             tools.append(tool)
     state.mark_replays(parsed.rows)
-    return parsed, tools
+    return parsed, state.own_tools(parsed.rows, tools)
 
 
 class _State:
@@ -227,6 +227,9 @@ class _State:
                 "occurred_at": line.timestamp,
                 "tool_name": payload.name or TOOL_CALLS[payload.type] or payload.type,
                 "is_error": False,
+                # Where it stands among the usage events, to tell a fork's replayed calls.
+                "_usage_before": self.usage_events,
+                "_replayed": self._replayed(),
             }
         if payload.type == "task_started":
             self.turn_started_at = payload.started_at
@@ -305,6 +308,20 @@ class _State:
             and self.turn_started_at is not None
             and self.turn_started_at < math.floor(self.forked_at.timestamp())
         )
+
+    def own_tools(self, rows: list[dict], tools: list[dict]) -> list[dict]:
+        """The tool calls of this rollout's own turns: a fork's calls in a replayed turn, or
+        before the end of its leading replay burst, are its parent's. (Those of a prefix that
+        equals a loaded parent's are counted: that rule needs the parent, in SQL.)"""
+        burst = sum(1 for row in rows if row["in_leading_burst"])
+        own = [
+            tool
+            for tool in tools
+            if not tool.pop("_replayed") and not (burst and tool["_usage_before"] < burst)
+        ]
+        for tool in own:
+            tool.pop("_usage_before", None)
+        return own
 
     def mark_replays(self, rows: list[dict]) -> None:
         """ccusage's burst rule for a fork: when its first two usage events are at most 1 s

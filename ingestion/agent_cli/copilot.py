@@ -73,6 +73,8 @@ _TIME = re.compile(
 )
 # A snapshot's fields, in the order of an interval.
 FIELDS = ("input", "output", "cache_read", "cache_write", "reasoning", "requests")
+# The token counts that tell a restart: `requests` is often left out of later snapshots.
+RESET_FIELDS = ("input", "output", "cache_read", "cache_write")
 
 
 def is_events_file(relative: str) -> bool:
@@ -191,18 +193,14 @@ def _snapshot(metrics: ModelMetrics) -> dict | None:
 
 def _interval(current: dict, previous: dict | None, own: dict | None) -> dict:
     """Growth since the model's previous snapshot (ccusage: never below 0). A field below the
-    previous snapshot of the same model key (`own`) is a reset: it counts whole."""
+    previous snapshot of the same model key (`own`) means the counters started again: the
+    whole snapshot is new, every field of it (a field that has already grown past its old
+    value counts whole too). A token count tells it; `requests`, often left out, does not."""
     if previous is None:
         return dict(current)
-    interval = {}
-    for key in FIELDS:
-        if current[key] >= previous[key]:
-            interval[key] = current[key] - previous[key]
-        elif own is not None and current[key] < own[key]:
-            interval[key] = current[key]
-        else:
-            interval[key] = 0
-    return interval
+    if own is not None and any(current[key] < own[key] for key in RESET_FIELDS):
+        return dict(current)
+    return {key: max(current[key] - previous[key], 0) for key in FIELDS}
 
 
 @dataclass(frozen=True)

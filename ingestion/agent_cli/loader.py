@@ -23,9 +23,10 @@ import psycopg
 from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
 from ingestion.agent_cli.usage import USAGE_COLUMNS
 from ingestion.core import load_log, quarantine, reconciliation, settings
-from ingestion.core.contract_fields import load_context
+from ingestion.core.contract_fields import INT32_MAX, load_context
 from ingestion.core.copy_rows import copy_rows
 from ingestion.core.load_log import LoadCounts
+from ingestion.core.quarantine import Rejection
 from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.file_drops.loader import read_file, unreadable
 
@@ -42,6 +43,15 @@ TOOL_COLUMNS = (
     "duration_ms",
 )
 _TIME_GRANULARITY_NS = 2_000_000_000
+_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+    "extra_output_tokens",
+    "total_tokens",
+)
 # Usage columns that are false unless a reader says otherwise.
 _FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
 
@@ -103,10 +113,16 @@ def load_file(
             return None
         context = load_context(warehouse)
         parsed, tools = found.kind.read(data, log, context)
-        if stamp is None and not found.kind.line_based and _whole_file_refused(parsed, log):
-            return None  # a document being rewritten: read once it is whole
+        if _whole_file_refused(parsed, log):
+            if stamp is None and not found.kind.line_based:
+                return None  # a document being rewritten: read once it is whole
+            # The file as a whole cannot be read now (a document that does not parse, a
+            # database that is locked or broken): what was read of it before stays, and it is
+            # read again next time.
+            return _refused_whole(warehouse, cli, log, run_id, parsed, started_at)
         for row in parsed.rows:
             row.setdefault("session_id", log.session_id)
+        parsed.rows = _within_bounds(parsed, log)
         warehouse.execute(
             "delete from raw.agent_cli_usage where agent_cli = %s and file_path = %s",
             (cli.name, log.key),
@@ -197,6 +213,30 @@ def load_all(
     return [
         load_cli(warehouse, run_id, cli, reconcile_all=reconcile_all) for cli in CLIS if cli.roots()
     ]
+
+
+def _refused_whole(warehouse, cli, log, run_id: str, parsed, started_at) -> LoadCounts:
+    whole = [r for r in parsed.rejections if r.source_key == log.key]
+    quarantine.record(warehouse, cli.source, run_id, whole)
+    counts = LoadCounts(cli.source, rows_read=len(whole), rows_quarantined=len(whole))
+    load_log.record(warehouse, run_id, counts, started_at)
+    return counts
+
+
+def _within_bounds(parsed, log) -> list[dict]:
+    """The rows whose every count fits the calls fact's integer columns (2**31 - 1: no real
+    call, nor a Copilot session's cumulative total, comes near it); the others are
+    quarantined, not allowed to fail the build."""
+    kept = []
+    for row in parsed.rows:
+        if any((row.get(column) or 0) > INT32_MAX for column in _COUNTS):
+            key = f"{log.key}:{row['record_key']}"
+            parsed.rejections.append(
+                Rejection(key, quarantine.OUT_OF_RANGE, quarantine.row_hash(key), "a token count")
+            )
+        else:
+            kept.append(row)
+    return kept
 
 
 def _whole_file_refused(parsed, log) -> bool:

@@ -206,3 +206,44 @@ def test_any_file_loads_or_is_quarantined(hostile_warehouse, tmp_path_factory, c
             "select detail from raw.quarantine where detail like %s", (f"%{SECRET[:12]}%",)
         ).fetchall()
         assert details == []
+
+
+def test_a_count_past_the_integer_columns_is_quarantined_not_built(urls, tmp_path):
+    """One record's count past 2**31 - 1 would fail the calls fact's build: it is set aside,
+    the file's other records load."""
+    home = tmp_path / ".codex"
+    rollout = home / "sessions" / "huge.jsonl"
+    rollout.parent.mkdir(parents=True)
+    rollout.write_text(
+        _rollout(("2026-06-08T10:01:00.000Z", 100), ("2026-06-08T10:02:00.000Z", 2**31))
+    )
+    counts = _load(urls.warehouse, "codex", [home])
+    assert (counts.rows_loaded, counts.rows_quarantined) == (1, 1)
+    assert _held(
+        urls.warehouse, "select reason_code from raw.quarantine where source = 'codex.rollouts'"
+    ) == [("out_of_range",)]
+
+
+def test_a_file_that_cannot_be_read_as_a_whole_keeps_what_was_read_before(urls, tmp_path):
+    """A settled chat that no longer parses (or a locked database): quarantined, its rows from
+    the last good read stay, and it is read again next time."""
+    home = tmp_path / "tmp"
+    chat = home / "project" / "chats" / "session-a.json"
+    chat.parent.mkdir(parents=True)
+    message = {
+        "id": "m1",
+        "timestamp": "2026-06-08T10:00:00.000Z",
+        "type": "gemini",
+        "model": "gemini-2.5-pro",
+        "tokens": {"input": 100, "output": 10, "cached": 0, "thoughts": 0, "tool": 0, "total": 110},
+    }
+    chat.write_text(json.dumps({"sessionId": "s1", "messages": [message]}))
+    _age(chat)
+    assert _load(urls.warehouse, "gemini_cli", [home]).rows_loaded == 1
+    chat.write_text('{"sessionId": "s1", "messages": [')
+    _age(chat)
+    broken = _load(urls.warehouse, "gemini_cli", [home])
+    assert (broken.rows_loaded, broken.rows_quarantined) == (0, 1)
+    assert _held(urls.warehouse, "select count(*) from raw.agent_cli_usage") == [(1,)]
+    # Read again next time (still broken: quarantined again, nothing lost).
+    assert _load(urls.warehouse, "gemini_cli", [home]).rows_quarantined == 1

@@ -179,6 +179,40 @@ def test_tool_calls():
     assert [tool["tool_name"] for tool in tools] == ["exec_command", "web_search"]
 
 
+def test_a_forks_replayed_tool_calls_are_its_parents():
+    """Tool calls copied with a fork's replayed history (in its leading burst, or in a turn
+    that began before the fork) are not the fork's own."""
+    call = {"type": "function_call", "name": "exec_command"}
+    started = datetime(2026, 6, 8, 11, 39, 4, tzinfo=UTC).timestamp()
+    _, tools = _parse(
+        [
+            _meta("2026-06-08T11:39:04.000Z", "child", "parent"),
+            _line("2026-06-08T11:39:04.050Z", "response_item", call),
+            _token_count("2026-06-08T11:39:04.100Z", _usage(10, 0, 1, 0), None),
+            _line("2026-06-08T11:39:04.150Z", "response_item", call),
+            _token_count("2026-06-08T11:39:04.200Z", _usage(20, 0, 1, 0), None),
+            _line(
+                "2026-06-08T11:39:04.300Z",
+                "event_msg",
+                {"type": "task_started", "started_at": started - 60},
+            ),
+            _line("2026-06-08T11:39:04.400Z", "response_item", call),
+            _line(
+                "2026-06-08T12:00:00.000Z",
+                "event_msg",
+                {"type": "task_started", "started_at": started + 1200},
+            ),
+            _line("2026-06-08T12:00:01.000Z", "response_item", call),
+            _token_count("2026-06-08T12:01:00.000Z", _usage(30, 0, 1, 0), None),
+        ]
+    )
+    assert [tool["record_key"] for tool in tools] == ["9"]
+    assert all(
+        set(tool) == {"record_key", "session_id", "occurred_at", "tool_name", "is_error"}
+        for tool in tools
+    )
+
+
 def test_truncated_last_line_is_quarantined_and_the_rest_kept():
     good = _token_count("2026-06-08T10:01:00.000Z", _usage(10, 0, 1, 0), None)
     parsed, _ = _parse([good, good[:40]], end=b"")

@@ -384,6 +384,22 @@ def test_counter_reset_counts_what_ccusage_20_0_24_loses(tmp_path):
     assert ours["totalTokens"] - theirs["totalTokens"] == 300 + 40 + 100
 
 
+def test_a_restart_counts_the_whole_snapshot_even_fields_that_grew(tmp_path):
+    """Input falls (1,000 -> 400: the counters started again) while output has already grown
+    past its old value (100 -> 150): the whole second snapshot is new, output 150, not 50."""
+    home = tmp_path / ".copilot"
+    _write(
+        home / "session-state" / "restart" / "events.jsonl",
+        [
+            _shutdown("2026-03-01T10:00:00.000Z", {"gpt-5.4": _metrics(1000, 100, 0)}),
+            _shutdown("2026-03-02T10:00:00.000Z", {"gpt-5.4": _metrics(400, 150, 0)}),
+        ],
+    )
+    rows, _ = read_home(home)
+    ours = report(rows, "session")["restart"]
+    assert (ours["inputTokens"], ours["outputTokens"]) == (1000 + 400, 100 + 150)
+
+
 # --- the rules, one by one -----------------------------------------------------------------
 
 
