@@ -16,6 +16,7 @@
         (source('claude_code', 'claude_code_lines'), 'occurred_at'),
         (source('claude_code', 'claude_code_lines'), 'usage_at'),
         (source('agent_cli', 'agent_cli_usage'), 'occurred_at'),
+        (source('agent_cli', 'agent_cli_tool_events'), 'occurred_at'),
     ]) }}
 {% endmacro %}
 

@@ -202,8 +202,37 @@ def load_file(
                 run_id,
             ),
         )
+        _log_dependent_days(warehouse, cli.name, log.key)
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def _log_dependent_days(warehouse, agent_cli: str, key: str) -> None:
+    """Rows of other files whose counting depends on this file's: a Codex fork's replay is
+    told by its parent's rollout, a Copilot OTel span is covered by its session's later
+    shutdown. Their days go to raw.changed_days, so that the incremental models count them
+    again, as they would had this file come first."""
+    warehouse.execute(
+        """
+        insert into raw.changed_days (table_name, day)
+        select distinct 'agent_cli_usage', (other.occurred_at at time zone 'UTC')::date
+        from raw.agent_cli_usage as other
+        where other.agent_cli = %(cli)s and other.file_path <> %(key)s
+            and (
+                other.forked_from_id in (
+                    select this.thread_id from raw.agent_cli_usage as this
+                    where this.agent_cli = %(cli)s and this.file_path = %(key)s
+                        and this.thread_id is not null
+                )
+                or (other.record_kind like 'otel%%' and other.session_id in (
+                    select this.session_id from raw.agent_cli_usage as this
+                    where this.agent_cli = %(cli)s and this.file_path = %(key)s
+                        and this.record_kind = 'shutdown'
+                ))
+            )
+        """,
+        {"cli": agent_cli, "key": key},
+    )
 
 
 def load_all(

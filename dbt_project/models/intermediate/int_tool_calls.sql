@@ -127,8 +127,29 @@ claude_code_shaped as (
 
 ),
 
--- The other agent CLIs log tool calls apart from their usage: each belongs to the session's
--- latest call at or before it (the first call, for one before any).
+-- The other agent CLIs log tool calls apart from their usage: each belongs to its session's
+-- latest call at or before it (the first call, for one before any), whatever that call's day;
+-- the tool call is dated by its own day, the days this model rebuilds.
+agent_cli_session_calls as (
+
+    select
+        call_id,
+        source_system,
+        source_session_id,
+        tenant_id,
+        session_id,
+        agent_name,
+        occurred_at
+    from {{ ref('int_agent_calls_unioned') }}
+    where (source_system, source_session_id) in (
+            select
+                tool_events.agent_cli,
+                tool_events.session_id
+            from agent_cli_tool_events as tool_events
+        )
+
+),
+
 agent_cli_timeline as (
 
     select
@@ -140,10 +161,7 @@ agent_cli_timeline as (
         null::text as tool_name,
         null::boolean as is_error,
         null::bigint as duration_ms
-    from calls
-    where source_system in (
-            select distinct tool_events.agent_cli from agent_cli_tool_events as tool_events
-        )
+    from agent_cli_session_calls
     union all
     select
         agent_cli,
@@ -204,9 +222,9 @@ agent_cli_shaped as (
         not tool_events.is_error as is_success,
         least(tool_events.duration_ms, 2147483647)::integer as latency_ms,
         tool_events.occurred_at,
-        calls.call_date
+        {{ utc('tool_events.occurred_at') }}::date as call_date
     from agent_cli_attached as tool_events
-    inner join calls on tool_events.attached_call_id = calls.call_id
+    inner join agent_cli_session_calls as calls on tool_events.attached_call_id = calls.call_id
     where tool_events.tool_event_key is not null
 
 ),

@@ -722,6 +722,9 @@ create table if not exists raw.agent_cli_usage (
     primary key (agent_cli, file_path, record_key)
 );
 create index if not exists agent_cli_usage_thread on raw.agent_cli_usage (agent_cli, thread_id);
+create index if not exists agent_cli_usage_fork on raw.agent_cli_usage (agent_cli, forked_from_id)
+    where forked_from_id is not null;
+create index if not exists agent_cli_usage_session on raw.agent_cli_usage (agent_cli, session_id);
 
 -- Tool calls and API errors the same files report (Codex function calls, OTel execute_tool
 -- spans, Claude Code's OTel tool results and API errors).
@@ -791,7 +794,8 @@ begin
             ('landed_collector_events', array['created_at']),
             ('landed_metric_events', array['occurred_at']),
             ('claude_code_lines', array['occurred_at', 'usage_at']),
-            ('agent_cli_usage', array['occurred_at'])
+            ('agent_cli_usage', array['occurred_at']),
+            ('agent_cli_tool_events', array['occurred_at'])
         ) as t (table_name, time_columns)
     loop
         -- BRIN: rows arrive roughly in time order, so block ranges answer "loaded since" and
