@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
 from ingestion.agent_cli.usage import USAGE_COLUMNS
@@ -73,7 +74,10 @@ def load_cli(
     recorded = _recorded(warehouse, cli.name)
     warehouse.commit()
     totals, read = LoadCounts(cli.source), []
-    for found in discover(cli, roots, key_material):
+    found_files = discover(cli, roots, key_material)
+    if cli.name == "codex":
+        _retire_archived_rollouts(warehouse, found_files)
+    for found in found_files:
         held = recorded.get(found.log.key)
         if held is not None and _unchanged(found.log.path, held[0]):
             continue
@@ -205,6 +209,36 @@ def load_file(
         _log_dependent_days(warehouse, cli.name, log.key)
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
+
+
+def _retire_archived_rollouts(warehouse, found_files) -> None:
+    """Codex archives a session by moving its rollout from `sessions/Y/M/D/` to
+    `archived_sessions/`. The rows read from the old path, now gone, are retired: the rollout
+    counts once, under its new path, as ccusage counts it (a rollout deleted outright keeps
+    its rows, as every source's history does)."""
+    for found in found_files:
+        relative = found.log.relative
+        if not relative.startswith("archived_sessions/"):
+            continue
+        root = Path(str(found.log.path)[: -len(relative)])
+        prefix = found.log.key[: -len(relative)]  # the folder's label and a slash
+        name = "/" + relative.rsplit("/", 1)[-1]
+        with warehouse.transaction():
+            old = warehouse.execute(
+                "select file_path from raw.agent_cli_files where agent_cli = 'codex' "
+                "and starts_with(file_path, %s) and right(file_path, %s) = %s",
+                (prefix + "sessions/", len(name), name),
+            ).fetchall()
+            for (key,) in old:
+                if (root / key[len(prefix) :]).exists():
+                    continue
+                for table in ("agent_cli_usage", "agent_cli_tool_events", "agent_cli_files"):
+                    warehouse.execute(
+                        sql.SQL(
+                            "delete from {} where agent_cli = 'codex' and file_path = %s"
+                        ).format(sql.Identifier("raw", table)),
+                        (key,),
+                    )
 
 
 def _log_dependent_days(warehouse, agent_cli: str, key: str) -> None:

@@ -288,3 +288,21 @@ def test_a_later_shutdown_sends_its_sessions_spans_days_to_be_counted_again(urls
         "select distinct day::text from raw.changed_days where table_name = 'agent_cli_usage'",
     )
     assert ("2026-06-08",) in days
+
+
+def test_an_archived_rollout_counts_once_under_its_new_path(urls, tmp_path):
+    """Codex moves a session's rollout to archived_sessions/: its rows move with it."""
+    home = tmp_path / ".codex"
+    active = home / "sessions" / "2026" / "06" / "08" / "rollout-x.jsonl"
+    active.parent.mkdir(parents=True)
+    active.write_text(_rollout(("2026-06-08T10:01:00.000Z", 100)))
+    _age(active)
+    _load(urls.warehouse, "codex", [home])
+    archived = home / "archived_sessions" / "rollout-x.jsonl"
+    archived.parent.mkdir(parents=True)
+    active.rename(archived)
+    _load(urls.warehouse, "codex", [home])
+    sessions = _held(
+        urls.warehouse, "select session_id, count(*) from raw.agent_cli_usage group by 1"
+    )
+    assert sessions == [("rollout-x", 1)]
