@@ -575,6 +575,10 @@ def _tool(record: dict, attributes: dict, traces: dict[str, _Trace]) -> dict | N
         )
         if not is_tool and not failed:
             return None
+        # An exporter may carry the application's other traces too: only a GenAI span's
+        # failure is an agent's error (an HTTP or database span's is not).
+        if not is_tool and not any(str(key).startswith("gen_ai.") for key in attributes):
+            return None
         if is_tool and tool_name is None:
             tool_name = text(span_name[len("execute_tool") :])
         found = {

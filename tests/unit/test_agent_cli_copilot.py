@@ -959,3 +959,31 @@ def test_a_secret_in_a_broken_field_never_reaches_the_rejection():
     [rejection] = parsed.rejections
     assert rejection.reason_code == "wrong_type"
     assert SECRET not in rejection.detail and "sk-ant" not in rejection.detail
+
+
+def test_a_failed_span_that_is_not_genai_is_no_agent_error():
+    """An exporter carries the application's other traces too: a failed HTTP span is not an
+    agent's API error; a failed GenAI span is."""
+
+    def failed(name: str, **attributes) -> dict:
+        return {
+            "type": "span",
+            "traceId": f"t-{name}",
+            "spanId": "s",
+            "name": name,
+            "endTime": [1780920000, 0],
+            "status": {"code": 2},
+            "attributes": attributes,
+        }
+
+    data = "".join(
+        json.dumps(record) + "\n"
+        for record in (
+            failed("GET /health", **{"http.response.status_code": 500}),
+            failed("chat gpt-5.4", **{"gen_ai.operation.name": "chat", "error.type": "timeout"}),
+        )
+    )
+    _, tools = copilot.read_otel(
+        data.encode(), LogFile(Path("/nonexistent"), "k/otel/a.jsonl", "otel/a.jsonl"), context()
+    )
+    assert [(tool["is_error"], tool["error_type"]) for tool in tools] == [(True, "timeout")]
