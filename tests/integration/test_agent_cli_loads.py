@@ -306,3 +306,24 @@ def test_an_archived_rollout_counts_once_under_its_new_path(urls, tmp_path):
         urls.warehouse, "select session_id, count(*) from raw.agent_cli_usage group by 1"
     )
     assert sessions == [("rollout-x", 1)]
+
+
+def test_a_row_lost_from_raw_fails_the_reconciliation(urls, tmp_path):
+    """A usage row deleted around the loader is seen by the next comparison of every file."""
+    from ingestion.core import reconciliation
+
+    home = tmp_path / ".codex"
+    rollout = home / "sessions" / "r.jsonl"
+    rollout.parent.mkdir(parents=True)
+    rollout.write_text(
+        _rollout(("2026-06-08T10:01:00.000Z", 100), ("2026-06-08T10:02:00.000Z", 200))
+    )
+    _age(rollout)
+    _load(urls.warehouse, "codex", [home])
+    with connect(urls.warehouse) as conn:
+        assert reconciliation.out_of_balance(conn, ("codex.rollouts",)) == []
+        conn.execute("delete from raw.agent_cli_usage where input_tokens = 200")
+        conn.commit()
+        loader.load_cli(conn, "again", BY_NAME["codex"], [home], reconcile_all=True)
+        [problem] = reconciliation.out_of_balance(conn, ("codex.rollouts",))
+    assert problem["missing_rows"] == 1
