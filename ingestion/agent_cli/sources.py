@@ -38,6 +38,8 @@ class FileKind:
     # Lines appended as the CLI works: a last line without its newline waits until the file
     # settles. Otherwise one document, rewritten whole: read once it parses.
     line_based: bool
+    # A SQLite database: what is new may be in its `-wal` file.
+    has_wal: bool = False
 
 
 def _no_tools(reader: Callable[[bytes, LogFile, LoadContext], Parsed]) -> Reader:
@@ -51,6 +53,7 @@ DATABASE = FileKind(
     "database",
     _no_tools(lambda data, log, context: opencode.parse_database(log.path, log, context)),
     False,
+    has_wal=True,
 )
 EVENTS = FileKind("events", _no_tools(copilot.parse_events), True)
 OTEL = FileKind("otel", copilot.read_otel, True)

@@ -327,3 +327,43 @@ def test_a_row_lost_from_raw_fails_the_reconciliation(urls, tmp_path):
         loader.load_cli(conn, "again", BY_NAME["codex"], [home], reconcile_all=True)
         [problem] = reconciliation.out_of_balance(conn, ("codex.rollouts",))
     assert problem["missing_rows"] == 1
+
+
+def test_an_opencode_database_is_read_with_its_write_ahead_log(urls, tmp_path):
+    """OpenCode writes its database in WAL mode: rows not yet checkpointed into opencode.db
+    are new all the same."""
+    import sqlite3
+
+    home = tmp_path / "opencode"
+    home.mkdir()
+
+    def message(n: int) -> tuple:
+        data = {
+            "role": "assistant",
+            "modelID": "claude-sonnet-4-5-20250929",
+            "providerID": "anthropic",
+            "time": {"created": 1780920000000 + n},
+            "tokens": {
+                "input": 10 * n,
+                "output": 1,
+                "reasoning": 0,
+                "cache": {"read": 0, "write": 0},
+            },
+            "cost": 0,
+        }
+        return (f"msg_{n}", "ses_1", json.dumps(data))
+
+    writer = sqlite3.connect(home / "opencode.db")
+    writer.execute("pragma journal_mode=wal")
+    writer.execute("pragma wal_autocheckpoint=0")
+    writer.execute("create table message (id text primary key, session_id text, data text)")
+    writer.execute("insert into message values (?, ?, ?)", message(1))
+    writer.commit()
+    try:
+        assert _load(urls.warehouse, "opencode", [home]).rows_loaded == 1
+        writer.execute("insert into message values (?, ?, ?)", message(2))
+        writer.commit()
+        assert (home / "opencode.db-wal").stat().st_size > 0
+        assert _load(urls.warehouse, "opencode", [home]).rows_loaded == 2
+    finally:
+        writer.close()
