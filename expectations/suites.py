@@ -24,6 +24,7 @@ from expectations import sql_rules as rules
 from expectations.gx_classes import gxe
 from expectations.windows import LoadedSince, Window, days_of
 from ingestion import contracts
+from ingestion.agent_cli.usage import TOKEN_COLUMNS
 
 SOURCE_SYSTEMS = [
     "collector",
@@ -172,17 +173,7 @@ def _raw_agent_cli_usage() -> list:
         _in_set("agent_cli", ["codex", "gemini_cli", "opencode", "copilot_cli", "otlp"]),
         _in_set("tier_rule", ["split", "whole"]),
         *_not_null("session_id", "occurred_at", "record_kind"),
-        *_non_negative(
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_creation_tokens",
-            "reasoning_tokens",
-            "extra_output_tokens",
-            "total_tokens",
-            "request_count",
-            "logged_cost_usd",
-        ),
+        *_non_negative(*TOKEN_COLUMNS, "request_count", "logged_cost_usd"),
     ]
 
 

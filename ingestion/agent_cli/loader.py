@@ -22,7 +22,7 @@ import psycopg
 from psycopg import sql
 
 from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
-from ingestion.agent_cli.usage import USAGE_COLUMNS
+from ingestion.agent_cli.usage import TOKEN_COLUMNS, TOOL_COLUMNS, USAGE_COLUMNS
 from ingestion.core import load_log, quarantine, reconciliation, settings
 from ingestion.core.contract_fields import INT32_MAX, load_context
 from ingestion.core.copy_rows import copy_rows
@@ -33,26 +33,7 @@ from ingestion.file_drops.loader import read_file, unreadable
 
 # What a file is read under: a file read under older rules is read again.
 RULES_VERSION = 1
-TOOL_COLUMNS = (
-    "record_key",
-    "session_id",
-    "trace_id",
-    "occurred_at",
-    "tool_name",
-    "is_error",
-    "error_type",
-    "duration_ms",
-)
 _TIME_GRANULARITY_NS = 2_000_000_000
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reasoning_tokens",
-    "extra_output_tokens",
-    "total_tokens",
-)
 # Usage columns that are false unless a reader says otherwise.
 _FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
 
@@ -296,7 +277,7 @@ def _within_bounds(parsed, log) -> list[dict]:
     quarantined, not allowed to fail the build."""
     kept = []
     for row in parsed.rows:
-        if any((row.get(column) or 0) > INT32_MAX for column in _COUNTS):
+        if any((row.get(column) or 0) > INT32_MAX for column in TOKEN_COLUMNS):
             key = f"{log.key}:{row['record_key']}"
             parsed.rejections.append(
                 Rejection(key, quarantine.OUT_OF_RANGE, quarantine.row_hash(key), "a token count")

@@ -82,18 +82,6 @@ from ingestion.core.contract_fields import (
     timestamp,
 )
 
-# The columns of a tool/error row (`raw.agent_cli_tool_events`).
-TOOL_COLUMNS = (
-    "record_key",
-    "session_id",
-    "trace_id",
-    "occurred_at",
-    "tool_name",
-    "is_error",
-    "error_type",
-    "duration_ms",
-)
-
 CHAT, INFERENCE, AGENT_TURN, AGENT_SUMMARY = (
     "otel_chat_span",
     "otel_inference_log",

@@ -16,6 +16,19 @@ from typing import ClassVar
 from ingestion.core.contract_fields import Record
 from ingestion.core.quarantine import Rejection
 
+# The token counts of a usage row, as ccusage shows them: input without cache (inputTokens),
+# output, cache reads and writes, reasoning (informational), extra output (priced as output,
+# counted in the total, shown in no column), and the total.
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "reasoning_tokens",
+    "extra_output_tokens",
+    "total_tokens",
+)
+
 # The columns a reader fills (any it leaves out are null). Token counts are what ccusage shows:
 # `input_tokens` without cache, `extra_output_tokens` priced at the output rate and counted in
 # the total but shown in no column (Gemini thoughts, OpenCode reasoning).
@@ -34,13 +47,7 @@ USAGE_COLUMNS = (
     "model",  # as ccusage shows it
     "provider",
     "is_fallback_model",  # Codex: no model in the log, priced as gpt-5
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_creation_tokens",
-    "reasoning_tokens",
-    "extra_output_tokens",
-    "total_tokens",
+    *TOKEN_COLUMNS,
     "request_count",
     "logged_cost_usd",  # what the CLI itself recorded (OpenCode `cost` > 0)
     "tier_rule",  # split: each token type past the threshold; whole: the record at the higher rates
@@ -50,6 +57,18 @@ USAGE_COLUMNS = (
     "is_replayed_turn",  # Codex: a fork's replay of a turn its parent started before the fork
     "dedup_key",  # Codex: timestamp (ms), model and the six counts
     "origin",  # OpenCode: db | file
+)
+
+# The columns of a tool/error row (`raw.agent_cli_tool_events`).
+TOOL_COLUMNS = (
+    "record_key",
+    "session_id",
+    "trace_id",
+    "occurred_at",
+    "tool_name",
+    "is_error",
+    "error_type",
+    "duration_ms",
 )
 
 # Bounds of a bigint column; a count past them is quarantined, not wrapped.

@@ -23,8 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from ingestion.agent_cli import otlp
-from ingestion.agent_cli.otel_records import TOOL_COLUMNS
-from ingestion.agent_cli.usage import LogFile
+from ingestion.agent_cli.usage import TOOL_COLUMNS, LogFile
 from tests.unit.test_agent_cli_copilot import (
     OTEL_KINDS,
     SECRET,
