@@ -178,7 +178,7 @@ def hostile_warehouse(pg_base_url):
     return embedded_server.ensure_database(pg_base_url, f"wh_agents_{uuid.uuid4().hex[:8]}")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cli=st.sampled_from(sorted(_LAYOUT)), lines=st.lists(_LINE, min_size=1, max_size=6))
 def test_any_file_loads_or_is_quarantined(hostile_warehouse, tmp_path_factory, cli, lines):
     home = tmp_path_factory.mktemp("home")
@@ -206,6 +206,13 @@ def test_any_file_loads_or_is_quarantined(hostile_warehouse, tmp_path_factory, c
             "select detail from raw.quarantine where detail like %s", (f"%{SECRET[:12]}%",)
         ).fetchall()
         assert details == []
+        # Nor is it kept where an analyst could read it: ids, models, projects are redacted.
+        kept = conn.execute(
+            "select (select count(*) from raw.agent_cli_usage as u where u::text like %(s)s)"
+            " + (select count(*) from raw.agent_cli_tool_events as t where t::text like %(s)s)",
+            {"s": f"%{SECRET[13:30]}%"},
+        ).fetchone()[0]
+        assert kept == 0
 
 
 def test_a_count_past_the_integer_columns_is_quarantined_not_built(urls, tmp_path):
