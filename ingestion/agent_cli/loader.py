@@ -33,6 +33,7 @@ from ingestion.file_drops.loader import read_file, unreadable
 
 # What a file is read under: a file read under older rules is read again.
 RULES_VERSION = 1
+FILES_PER_COMMIT = 500
 _TIME_GRANULARITY_NS = 2_000_000_000
 # Usage columns that are false unless a reader says otherwise.
 _FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
@@ -58,16 +59,24 @@ def load_cli(
     found_files = discover(cli, roots, key_material)
     if cli.name == "codex":
         _retire_archived_rollouts(warehouse, found_files)
+    pending = []
     for found in found_files:
         held = recorded.get(found.log.key)
         # A database's new rows may sit in its write-ahead log, which its own stat does not
         # show: it is hashed with that log every time.
         if held is not None and not found.kind.has_wal and _unchanged(found.log.path, held[0]):
             continue
-        counts = load_file(warehouse, cli, found, run_id, held[1] if held else None)
-        if counts is not None:
-            totals.add(counts)
-            read.append(found.log.key)
+        pending.append((found, held[1] if held else None))
+    # Files commit in batches (each file's rows and record still together, in a savepoint of
+    # its own): a day's OpenCode messages are hundreds of small files, and a commit each
+    # would cost more than reading them.
+    for start in range(0, len(pending), FILES_PER_COMMIT):
+        with warehouse.transaction():
+            for found, read_sha in pending[start : start + FILES_PER_COMMIT]:
+                counts = load_file(warehouse, cli, found, run_id, read_sha)
+                if counts is not None:
+                    totals.add(counts)
+                    read.append(found.log.key)
     with warehouse.transaction():
         reconciliation.agent_cli_files(
             warehouse, run_id, cli.name, None if reconcile_all else read, cli.source
@@ -191,7 +200,7 @@ def load_file(
                 run_id,
             ),
         )
-        _log_dependent_days(warehouse, cli.name, log.key)
+        _log_dependent_days(warehouse, cli.name, log.key, kept)
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
 
@@ -226,31 +235,28 @@ def _retire_archived_rollouts(warehouse, found_files) -> None:
                     )
 
 
-def _log_dependent_days(warehouse, agent_cli: str, key: str) -> None:
+def _log_dependent_days(warehouse, agent_cli: str, key: str, rows: list[dict]) -> None:
     """Rows of other files whose counting depends on this file's: a Codex fork's replay is
     told by its parent's rollout, a Copilot OTel span is covered by its session's later
     shutdown. Their days go to raw.changed_days, so that the incremental models count them
     again, as they would had this file come first."""
+    threads = sorted({row["thread_id"] for row in rows if row["thread_id"]})
+    sessions = sorted({row["session_id"] for row in rows if row["record_kind"] == "shutdown"})
+    if agent_cli == "codex" and threads:
+        which, values = sql.SQL("forked_from_id = any(%(values)s)"), threads
+    elif agent_cli == "copilot_cli" and sessions:
+        which = sql.SQL("session_id = any(%(values)s) and record_kind like 'otel%%'")
+        values = sessions
+    else:
+        return
     warehouse.execute(
-        """
-        insert into raw.changed_days (table_name, day)
-        select distinct 'agent_cli_usage', (other.occurred_at at time zone 'UTC')::date
-        from raw.agent_cli_usage as other
-        where other.agent_cli = %(cli)s and other.file_path <> %(key)s
-            and (
-                other.forked_from_id in (
-                    select this.thread_id from raw.agent_cli_usage as this
-                    where this.agent_cli = %(cli)s and this.file_path = %(key)s
-                        and this.thread_id is not null
-                )
-                or (other.record_kind like 'otel%%' and other.session_id in (
-                    select this.session_id from raw.agent_cli_usage as this
-                    where this.agent_cli = %(cli)s and this.file_path = %(key)s
-                        and this.record_kind = 'shutdown'
-                ))
-            )
-        """,
-        {"cli": agent_cli, "key": key},
+        sql.SQL(
+            "insert into raw.changed_days (table_name, day) "
+            "select distinct 'agent_cli_usage', (occurred_at at time zone 'UTC')::date "
+            "from raw.agent_cli_usage "
+            "where agent_cli = %(cli)s and file_path <> %(key)s and {which}"
+        ).format(which=which),
+        {"cli": agent_cli, "key": key, "values": values},
     )
 
 
