@@ -31,6 +31,8 @@ RAW_TABLES = (
     "raw.landed_collector_events",
     "raw.landed_metric_events",
     "raw.claude_code_lines",
+    "raw.agent_cli_usage",
+    "raw.agent_cli_tool_events",
     "raw.quarantine",
 )
 GENERATED_LANDING_FOLDERS = ("collector-batches", "sdk-metrics")
@@ -49,6 +51,9 @@ MART_TABLES = (
     "marts.dim_models",
     "marts.dim_tools",
     "marts.fct_claude_code_daily_usage",
+    "marts.fct_agent_cli_daily_usage",
+    "marts.fct_agent_cli_sessions",
+    "marts.fct_agent_comparison_daily",
     "marts.fct_usage_blocks",
     "marts.fct_sessions_daily",
     "marts.fct_usage_blocks_daily",
