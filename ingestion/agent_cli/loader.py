@@ -47,11 +47,14 @@ def load_cli(
     cli: AgentCli,
     roots: list[Path] | None = None,
     reconcile_all: bool = False,
+    schema_ready: bool = False,
 ) -> LoadCounts:
     """Read every new or changed file of one CLI under its folders; then reconcile the files
-    this load read (with `reconcile_all`, every file ever read) with raw."""
+    this load read (with `reconcile_all`, every file ever read) with raw. `schema_ready`: the
+    caller has set up the raw schema already (once for all the CLIs it loads)."""
     roots = cli.roots() if roots is None else roots
-    ensure_raw_schema(warehouse)
+    if not schema_ready:
+        ensure_raw_schema(warehouse)
     key_material = warehouse.execute("select key from raw.redaction_key").fetchone()[0].encode()
     recorded = _recorded(warehouse, cli.name)
     warehouse.commit()
@@ -264,8 +267,11 @@ def load_all(
     warehouse: psycopg.Connection, run_id: str, reconcile_all: bool = False
 ) -> list[LoadCounts]:
     """Every CLI with folders configured."""
+    ensure_raw_schema(warehouse)
     return [
-        load_cli(warehouse, run_id, cli, reconcile_all=reconcile_all) for cli in CLIS if cli.roots()
+        load_cli(warehouse, run_id, cli, reconcile_all=reconcile_all, schema_ready=True)
+        for cli in CLIS
+        if cli.roots()
     ]
 
 

@@ -6,6 +6,7 @@ from ingestion.agent_cli import loader as agent_cli
 from ingestion.agent_cli.sources import CLIS
 from ingestion.core.connections import connect
 from ingestion.core.load_log import LoadCounts
+from ingestion.core.raw_schema import ensure_raw_schema
 from orchestration.lib.resources import TelemetryDatabases
 from orchestration.lib.source_assets import (
     load_metadata,
@@ -46,6 +47,7 @@ def agent_cli_logs_asset(context: dg.AssetExecutionContext, databases: Telemetry
         return
     totals, per_cli = LoadCounts("agent_cli"), {}
     with connect(urls.warehouse) as warehouse:
+        ensure_raw_schema(warehouse)  # once, not once per CLI
         for cli in CLIS:
             if not cli.roots():
                 context.log.info(f"{cli.name}: skipped, {cli.setting} is not set")
@@ -55,6 +57,7 @@ def agent_cli_logs_asset(context: dg.AssetExecutionContext, databases: Telemetry
                 run_id=context.run_id,
                 cli=cli,
                 reconcile_all=reconciles_everything(context, warehouse, cli.source),
+                schema_ready=True,
             )
             totals.add(counts)
             per_cli[cli.name] = dg.MetadataValue.int(counts.rows_loaded)
