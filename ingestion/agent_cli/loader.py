@@ -13,8 +13,6 @@ bytes are those already read is only re-stamped.
 from __future__ import annotations
 
 import hashlib
-import stat
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from psycopg import sql
 
 from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
 from ingestion.agent_cli.usage import TOKEN_COLUMNS, TOOL_COLUMNS, USAGE_COLUMNS
-from ingestion.core import load_log, quarantine, reconciliation, settings
+from ingestion.core import file_stamps, load_log, quarantine, reconciliation, settings
 from ingestion.core.contract_fields import INT32_MAX, load_context
 from ingestion.core.copy_rows import copy_rows
 from ingestion.core.load_log import LoadCounts
@@ -34,11 +32,8 @@ from ingestion.file_drops.loader import read_file, unreadable
 # What a file is read under: a file read under older rules is read again.
 RULES_VERSION = 1
 FILES_PER_COMMIT = 500
-_TIME_GRANULARITY_NS = 2_000_000_000
 # Usage columns that are false unless a reader says otherwise.
 _FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
-
-Stamp = tuple[int, int, int]
 
 
 def load_cli(
@@ -67,7 +62,11 @@ def load_cli(
         held = recorded.get(found.log.key)
         # A database's new rows may sit in its write-ahead log, which its own stat does not
         # show: it is hashed with that log every time.
-        if held is not None and not found.kind.has_wal and _unchanged(found.log.path, held[0]):
+        if (
+            held is not None
+            and not found.kind.has_wal
+            and file_stamps.unchanged(found.log.path, held[0])
+        ):
             continue
         pending.append((found, held[1] if held else None))
     # Files commit in batches (each file's rows and record still together, in a savepoint of
@@ -92,7 +91,7 @@ def load_file(
 ) -> LoadCounts | None:
     started_at = datetime.now(UTC)
     log = found.log
-    stamp = _settled_stamp(log.path)
+    stamp = file_stamps.settled_stamp(log.path, settle_seconds())
     data, _, why = read_file(log.path)
     if data is None:
         return unreadable(warehouse, cli.source, log.key, run_id, why, started_at)
@@ -309,26 +308,7 @@ def settle_seconds() -> float:
     return settings.number("ATW_AGENT_LOG_SETTLE_SECONDS")
 
 
-def _stamp(status) -> Stamp:
-    # Inode numbers are unsigned 64-bit; the column is PostgreSQL's signed bigint.
-    inode = status.st_ino - (1 << 64) if status.st_ino >= 1 << 63 else status.st_ino
-    return status.st_size, status.st_mtime_ns, inode
-
-
-def _settled_stamp(path: Path) -> Stamp | None:
-    """A file's stamp once it has been still for the settle time: while it stays so, reading
-    it again adds nothing. None for a file still being written: it is read again next time."""
-    try:
-        status = path.stat()
-    except OSError:
-        return None  # read_file says why
-    still_ns = time.time_ns() - status.st_mtime_ns
-    if still_ns < max(settle_seconds() * 1e9, _TIME_GRANULARITY_NS):
-        return None
-    return _stamp(status)
-
-
-def _recorded(warehouse, agent_cli: str) -> dict[str, tuple[Stamp | None, str]]:
+def _recorded(warehouse, agent_cli: str) -> dict[str, tuple[file_stamps.Stamp | None, str]]:
     """Per file read under these rules: its recorded stamp (None: read it next time) and the
     hash of what was read."""
     return {
@@ -339,13 +319,3 @@ def _recorded(warehouse, agent_cli: str) -> dict[str, tuple[Stamp | None, str]]:
             (agent_cli, RULES_VERSION),
         )
     }
-
-
-def _unchanged(path: Path, recorded: Stamp | None) -> bool:
-    if recorded is None:
-        return False
-    try:
-        status = path.stat()
-    except OSError:
-        return False  # read_file says why
-    return stat.S_ISREG(status.st_mode) and _stamp(status) == recorded

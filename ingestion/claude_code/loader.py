@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import psycopg
 
 from ingestion.claude_code import contract
 from ingestion.core import (
+    file_stamps,
     load_log,
     partitions,
     quarantine,
@@ -275,7 +275,7 @@ def load_projects(
     read = []
     for root, label in zip(roots, root_labels(roots), strict=True):
         for log_file in discover(root, key_material, label):
-            if _unchanged(log_file.path, recorded.get(log_file.key)):
+            if file_stamps.unchanged(log_file.path, recorded.get(log_file.key)):
                 continue
             counts = load_file(warehouse, log_file, run_id, encoding)
             if counts is not None:
@@ -288,7 +288,8 @@ def load_projects(
 
 def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadCounts | None:
     started_at = datetime.now(UTC)
-    stamp = _settled_stamp(log_file.path)  # before the read: a later change changes it
+    # Before the read: a later change changes it.
+    stamp = file_stamps.settled_stamp(log_file.path, settle_seconds())
     data, modified, why = read_file(log_file.path)
     if data is None:
         return unreadable(warehouse, SOURCE, log_file.key, run_id, why, started_at)
@@ -445,34 +446,7 @@ def load_file(warehouse, log_file: LogFile, run_id: str, encoding: str) -> LoadC
     return counts
 
 
-# What a log's stat is recorded as: size, modification time (ns), inode.
-Stamp = tuple[int, int, int]
-# The coarsest file times kept (FAT's 2 s): a write that soon after the one before may leave the
-# time as it was.
-_TIME_GRANULARITY_NS = 2_000_000_000
-
-
-def _stamp(status: os.stat_result) -> Stamp:
-    # Inode numbers are unsigned 64-bit; the column is PostgreSQL's signed bigint.
-    inode = status.st_ino - (1 << 64) if status.st_ino >= 1 << 63 else status.st_ino
-    return status.st_size, status.st_mtime_ns, inode
-
-
-def _settled_stamp(path: Path) -> Stamp | None:
-    """A log's stamp if it has been still for the settle time (and longer than the coarsest
-    file time): reading it again while it stays so adds nothing, even its last line without a
-    newline was judged for good. None for a log still being written: read again next time."""
-    try:
-        status = path.stat()
-    except OSError:
-        return None  # read_file says why
-    still_ns = time.time_ns() - status.st_mtime_ns
-    if still_ns < max(settle_seconds() * 1e9, _TIME_GRANULARITY_NS):
-        return None
-    return _stamp(status)
-
-
-def _recorded_stamps(warehouse) -> dict[str, Stamp]:
+def _recorded_stamps(warehouse) -> dict[str, file_stamps.Stamp]:
     """The recorded stamp of every log read under these rules, by key (one query)."""
     return {
         key: (size, modified_ns, inode)
@@ -482,17 +456,6 @@ def _recorded_stamps(warehouse) -> dict[str, Stamp]:
             (RULES_VERSION,),
         )
     }
-
-
-def _unchanged(path: Path, recorded: Stamp | None) -> bool:
-    """Whether a log is a regular file whose stat is the one recorded (a stat, no read)."""
-    if recorded is None:
-        return False
-    try:
-        status = path.stat()
-    except OSError:
-        return False  # read_file says why
-    return stat.S_ISREG(status.st_mode) and _stamp(status) == recorded
 
 
 def _resumable(held: tuple | None, data: bytes) -> bool:
