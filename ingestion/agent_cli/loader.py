@@ -56,7 +56,10 @@ def load_cli(
     totals, read = LoadCounts(cli.source), []
     found_files = discover(cli, roots, key_material)
     if cli.name == "codex":
-        _retire_archived_rollouts(warehouse, found_files)
+        # Only a rollout archived since the last load (a key not read yet) can be a move.
+        _retire_archived_rollouts(
+            warehouse, [found for found in found_files if found.log.key not in recorded]
+        )
     pending = []
     for found in found_files:
         held = recorded.get(found.log.key)
