@@ -97,3 +97,16 @@
     {%- endset -%}
     {{ add_column_if_absent('is_session_first_day', 'boolean', fill) }}
 {% endmacro %}
+
+{#- Whether this incremental build finds a table built before the model gained the group
+    column `name` (`source_system`, say). Such a table's rows cannot be split after the fact:
+    the model rebuilds every day of it from its fact, once, after a pre-hook
+    `add_column_if_absent` has given it the column (so `on_schema_change` passes). Read at
+    compile time, before that pre-hook runs. -#}
+{% macro built_without_column(name) %}
+    {%- if not (execute and this is not none and is_incremental()) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {{ return(name not in built) }}
+{% endmacro %}

@@ -232,6 +232,36 @@ def test_the_agents_dashboard_names_and_filters_sources_as_the_report_does():
         assert "tenant_id in ($tenant)" in sql, panel["title"]
 
 
+def _marts_with_a_source() -> set[str]:
+    """The marts whose dbt YAML documents a `source_system` column."""
+    import yaml
+
+    marts = set()
+    for path in (GRAFANA.parent / "dbt_project" / "models" / "marts").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text()).get("models", []):
+            if any(c["name"] == "source_system" for c in model.get("columns", [])):
+                marts.add(f"marts.{model['name']}")
+    return marts
+
+
+def test_every_panel_over_a_mart_with_a_source_keeps_to_the_source_variable():
+    """A dashboard whose panels read a mart with a `source_system` column offers the variable,
+    and every such panel filters on it: one agent's tokens, heatmap or tools alone."""
+    marts = _marts_with_a_source()
+    assert {"marts.fct_daily_token_trends", "marts.fct_activity_heatmap"} <= marts
+    assert "marts.fct_tool_usage" in marts
+    for path in DASHBOARDS:
+        dashboard = _dashboard(path)
+        filtered = []
+        for panel in dashboard["panels"]:
+            sql = panel["targets"][0]["rawSql"]
+            if any(re.search(rf"\b{re.escape(mart)}\b", sql) for mart in marts):
+                assert "source_system in ($source_system)" in sql, (path.name, panel["title"])
+                filtered.append(panel["title"])
+        names = [v["name"] for v in dashboard["templating"]["list"]]
+        assert ("source_system" in names) == bool(filtered), path.name
+
+
 @pytest.fixture(scope="module")
 def grafana_login(secured_warehouse) -> str:
     """The datasource's login: in the analyst role, nothing more."""
@@ -345,10 +375,21 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
         tenant = conn.execute(
             "select tenant_id from marts.fct_daily_token_trends where tenant_id is not null limit 1"
         ).fetchone()[0]
+        its_sources = [
+            r[0]
+            for r in conn.execute(
+                "select distinct source_system from marts.fct_daily_token_trends "
+                "where tenant_id = %s order by 1",
+                (tenant,),
+            )
+        ]
         add_analyst(conn, name, [tenant])
         set_row_level_security(conn, True)
     try:
-        assert _variables(login_url(url, name), overview) == {"tenant": [tenant]}
+        assert _variables(login_url(url, name), overview) == {
+            "tenant": [tenant],
+            "source_system": its_sources,
+        }
         # A login that sees no tenant at all still gets valid SQL from "All".
         empty_login = f"grafana_{uuid.uuid4().hex[:8]}"
         with connect(url) as conn:
@@ -360,7 +401,7 @@ def test_a_tenant_scoped_datasource_login_sees_one_tenant(secured_warehouse):
                         panel["targets"][0]["rawSql"],
                         SAMPLE_END - timedelta(30),
                         SAMPLE_END,
-                        {"tenant": "tenant_id"},
+                        {"tenant": "tenant_id", "source_system": "source_system"},
                     )
                 )
     finally:

@@ -1,5 +1,6 @@
 {{ config(post_hook="{{ create_activity_heatmap_function() }}") }}
-{#- Calls by UTC day of week (0 = Sunday ... 6 = Saturday) and hour; only non-zero cells. -#}
+{#- Calls by tenant, source, UTC day of week (0 = Sunday ... 6 = Saturday) and hour; only
+    non-zero cells. -#}
 with
 
 calls_daily as (
@@ -12,12 +13,13 @@ final as (
 
     select
         tenant_id,
+        source_system,
         extract(dow from call_date)::integer as day_of_week,
         hour_of_day,
         sum(call_count)::bigint as call_count,
         sum(total_tokens)::bigint as total_tokens
     from calls_daily
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 
 )
 

@@ -1,5 +1,6 @@
 {{ config(post_hook="{{ create_token_trend_function() }}") }}
-{#- One row per UTC day and tenant over the whole loaded range, zero-filled. -#}
+{#- One row per UTC day, tenant and source over the whole loaded range, zero-filled: every
+    tenant and source that ever had calls has a row for every day. -#}
 with
 
 calls_daily as (
@@ -25,9 +26,12 @@ days as (
 
 ),
 
-tenants as (
+tenant_sources as (
 
-    select distinct tenant_id from calls_daily
+    select distinct
+        tenant_id,
+        source_system
+    from calls_daily
 
 ),
 
@@ -36,13 +40,14 @@ daily as (
     select
         call_date as usage_date,
         tenant_id,
+        source_system,
         sum(call_count)::bigint as call_count,
         sum(llm_call_count)::bigint as llm_call_count,
         {{ resum_token_types() }}
         sum(cost_usd) as cost_usd,
         sum(unpriced_llm_call_count)::bigint as unpriced_llm_call_count
     from calls_daily
-    group by call_date, tenant_id
+    group by call_date, tenant_id, source_system
 
 ),
 
@@ -50,7 +55,8 @@ final as (
 
     select
         days.usage_date,
-        tenants.tenant_id,
+        tenant_sources.tenant_id,
+        tenant_sources.source_system,
         coalesce(daily.call_count, 0) as call_count,
         coalesce(daily.llm_call_count, 0) as llm_call_count,
         coalesce(daily.prompt_tokens, 0) as prompt_tokens,
@@ -65,10 +71,11 @@ final as (
         case when daily.usage_date is null then 0 else daily.cost_usd end as cost_usd,
         coalesce(daily.unpriced_llm_call_count, 0) as unpriced_llm_call_count
     from days
-    cross join tenants
+    cross join tenant_sources
     left join daily
         on days.usage_date = daily.usage_date
-            and tenants.tenant_id = daily.tenant_id
+            and tenant_sources.tenant_id = daily.tenant_id
+            and tenant_sources.source_system = daily.source_system
 
 )
 

@@ -1,6 +1,6 @@
 -- Every mart that counts calls, tool calls or tokens over all data agrees with the calls fact.
 -- It reads several models; dagster-dbt shows it as a check of the last one built.
--- The facts are compared per UTC day with the day-grained marts that sum them
+-- The facts are compared per UTC day and source with the day-grained marts that sum them
 -- (fct_daily_token_trends, fct_tool_usage): every day of any of them when the test reads every
 -- row (a first run, the weekly full validation, by hand), else the days whose calls or tool
 -- calls were rebuilt, or that the fact dropped, since the tests last passed
@@ -37,11 +37,12 @@ calls as (
 
     select
         calls.call_date,
+        calls.source_system,
         count(*) as call_count,
         sum(calls.total_tokens) as total_tokens
     from {{ ref('int_agent_calls_unioned') }} as calls
     where calls.call_date = any(array(select changed_days.call_date from changed_days))
-    group by calls.call_date
+    group by calls.call_date, calls.source_system
 
 ),
 
@@ -49,10 +50,11 @@ tool_calls as (
 
     select
         tool_calls.call_date,
+        tool_calls.source_system,
         count(*) as tool_call_count
     from {{ ref('int_tool_calls') }} as tool_calls
     where tool_calls.call_date = any(array(select changed_days.call_date from changed_days))
-    group by tool_calls.call_date
+    group by tool_calls.call_date, tool_calls.source_system
 
 ),
 
@@ -60,11 +62,12 @@ trends as (
 
     select
         usage_date as call_date,
+        source_system,
         sum(call_count) as call_count,
         sum(total_tokens) as total_tokens
     from {{ ref('fct_daily_token_trends') }}
     where usage_date = any(array(select changed_days.call_date from changed_days))
-    group by usage_date
+    group by usage_date, source_system
 
 ),
 
@@ -72,29 +75,65 @@ tool_usage as (
 
     select
         usage_date as call_date,
+        source_system,
         sum(call_count) as tool_call_count
     from {{ ref('fct_tool_usage') }}
     where usage_date = any(array(select changed_days.call_date from changed_days))
-    group by usage_date
+    group by usage_date, source_system
 
 ),
 
--- The day-grained marts against the facts, on the days compared.
+-- Every day and source any side has on the days compared (a day none has is 0 = 0).
+day_sources as (
+
+    select
+        call_date,
+        source_system
+    from calls
+    union
+    select
+        call_date,
+        source_system
+    from tool_calls
+    union
+    select
+        call_date,
+        source_system
+    from trends
+    union
+    select
+        call_date,
+        source_system
+    from tool_usage
+
+),
+
+-- The day-grained marts against the facts, per day and source: a source's calls counted
+-- under another's is a mismatch too.
 daily_mismatches as (
 
     select
-        'fct_daily_token_trends, fct_tool_usage on ' || changed_days.call_date as mart,
+        'fct_daily_token_trends, fct_tool_usage on ' || day_sources.call_date
+        || ' for ' || coalesce(day_sources.source_system, 'no source') as mart,
         coalesce(trends.call_count, 0) as call_count,
         coalesce(trends.total_tokens, 0) as total_tokens,
         coalesce(tool_usage.tool_call_count, 0) as tool_call_count,
         coalesce(calls.call_count, 0) as expected_calls,
         coalesce(calls.total_tokens, 0) as expected_tokens,
         coalesce(tool_calls.tool_call_count, 0) as expected_tool_calls
-    from changed_days
-    left join calls on changed_days.call_date = calls.call_date
-    left join tool_calls on changed_days.call_date = tool_calls.call_date
-    left join trends on changed_days.call_date = trends.call_date
-    left join tool_usage on changed_days.call_date = tool_usage.call_date
+    from day_sources
+    left join calls
+        on day_sources.call_date = calls.call_date
+            and day_sources.source_system is not distinct from calls.source_system
+    left join tool_calls
+        on day_sources.call_date = tool_calls.call_date
+            and day_sources.source_system is not distinct from tool_calls.source_system
+    left join trends
+        on day_sources.call_date = trends.call_date
+            and day_sources.source_system is not distinct from trends.source_system
+    left join tool_usage
+        on day_sources.call_date = tool_usage.call_date
+            and day_sources.source_system is not distinct from tool_usage.source_system
 
 ),
 

@@ -89,6 +89,18 @@ slow_responses as (
 
 ),
 
+-- A tenant's day over every source (the trends keep one row per source).
+tenant_totals as (
+
+    select
+        tenant_id,
+        usage_date,
+        sum(total_tokens) as total_tokens
+    from daily_trends
+    group by tenant_id, usage_date
+
+),
+
 tenant_days as (
 
     select
@@ -97,7 +109,7 @@ tenant_days as (
         total_tokens,
         avg(nullif(total_tokens, 0)) over trailing_window as trailing_avg_tokens,
         count(nullif(total_tokens, 0)) over trailing_window as trailing_days_with_usage
-    from daily_trends
+    from tenant_totals
     window trailing_window as (
         partition by tenant_id order by usage_date
         rows between {{ var('alert_token_trailing_days') }} preceding and 1 preceding
