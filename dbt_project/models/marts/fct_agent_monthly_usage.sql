@@ -1,5 +1,5 @@
 {{ config(post_hook="{{ create_agent_usage_function() }}") }}
-{#- Tokens and calls per agent per UTC calendar month and tenant. -#}
+{#- Tokens and calls per agent per UTC calendar month, tenant and source. -#}
 with
 
 calls_daily as (
@@ -13,6 +13,7 @@ final as (
     select
         date_trunc('month', call_date)::date as usage_month,
         tenant_id,
+        source_system,
         agent_name,
         sum(call_count)::bigint as call_count,
         sum(llm_call_count)::bigint as llm_call_count,
@@ -20,7 +21,7 @@ final as (
         sum(cost_usd) as cost_usd,
         sum(unpriced_llm_call_count)::bigint as unpriced_llm_call_count
     from calls_daily
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 
 )
 
