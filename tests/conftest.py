@@ -166,9 +166,20 @@ def login_url(url: str, login: str) -> str:
     return f"postgresql://{login}@/{pg.dbname}?host={pg.host}&port={pg.port}"
 
 
+def use_agent_logs(agent_logs: Path, monkeypatch) -> None:
+    """Point each agent CLI's setting at the homes the generator wrote under `agent_logs`."""
+    from devtools.sample_data.agent_cli_generator import agent_cli_homes
+    from ingestion.agent_cli.sources import BY_NAME
+
+    for cli, homes in agent_cli_homes(agent_logs).items():
+        monkeypatch.setenv(BY_NAME[cli].setting, os.pathsep.join(str(home) for home in homes))
+
+
 def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
-    """The demo's three sources at test size, so that every mart has rows: the collector,
-    landing files (in LANDING_DIR) and Claude Code logs (CLAUDE_PROJECTS_DIR := claude_dir)."""
+    """The demo's sources at test size, so that every mart has rows: the collector, landing
+    files (in LANDING_DIR), Claude Code logs (CLAUDE_PROJECTS_DIR := claude_dir) and three
+    developers' logs of the other agent CLIs (in `agent-logs` beside claude_dir)."""
+    from devtools.sample_data.agent_cli_generator import AgentCliConfig, write_agent_cli_logs
     from devtools.sample_data.claude_code_generator import ClaudeCodeConfig, write_claude_projects
     from devtools.sample_data.landing_generator import LandingConfig, write_landing_files
 
@@ -182,6 +193,11 @@ def fill_every_source(urls: Urls, claude_dir: Path, monkeypatch) -> None:
         claude_dir, ClaudeCodeConfig(seed=7, sessions=6, days=SMALL.days, end=SAMPLE_END)
     )
     monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(claude_dir))
+    agent_logs = claude_dir.parent / "agent-logs"
+    write_agent_cli_logs(
+        agent_logs, AgentCliConfig(seed=7, developers=3, days=SMALL.days, end=SAMPLE_END)
+    )
+    use_agent_logs(agent_logs, monkeypatch)
 
 
 @dataclass(frozen=True)
@@ -200,6 +216,10 @@ class SharedBuild:
     @property
     def claude_projects(self) -> Path:
         return self.files / "claude-projects"
+
+    @property
+    def agent_logs(self) -> Path:
+        return self.files / "agent-logs"
 
     @property
     def report(self) -> Path:
@@ -321,6 +341,8 @@ def clone_build(built: SharedBuild, base_url: str, monkeypatch) -> Urls:
     monkeypatch.setenv("ATW_LANDING_DIR", str(built.landing))
     if built.claude_projects.exists():
         monkeypatch.setenv("ATW_CLAUDE_PROJECTS_DIR", str(built.claude_projects))
+    if built.agent_logs.exists():
+        use_agent_logs(built.agent_logs, monkeypatch)
     return result
 
 

@@ -13,3 +13,35 @@
         sum(logged_cost_usd) as logged_cost_usd,
         count(*) filter (where not is_priced) as unpriced_records
 {%- endmacro %}
+
+{#- The UTC days stg_agent_cli__usage rebuilds: the days of the agent CLI records loaded since
+    its build watermark, the days raw.changed_days logged for them (rows deleted or updated, and
+    the rows a later file changes the counting of: a fork's parent, a Copilot shutdown; see
+    ingestion/agent_cli/loader.py), and the run's partition window. None (every record) on a
+    full build, and on the first build of a table from before the model was incremental. -#}
+{% macro agent_cli_changed_days() %}
+    {%- do take_build_horizon() -%}
+    {%- if not (execute and this is not none and is_incremental())
+        or built_without_column('rebuilt_at') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set since = build_watermark() -%}
+    {%- set window = partition_window_days() -%}
+    {%- set query -%}
+        select distinct day from (
+            select (occurred_at at time zone 'UTC')::date as day
+            from {{ source('agent_cli', 'agent_cli_usage') }}
+            where _loaded_at >= {{ since }}
+            union all
+            select day from {{ source('raw_ops', 'changed_days') }}
+            where changed_at >= {{ since }} and table_name = 'agent_cli_usage'
+        {%- if window %}
+            union all
+            {{ window }}
+        {%- endif %}
+        ) as days
+        order by day
+    {%- endset -%}
+    {%- set days = run_query(query).columns[0].values() | map('string') | list -%}
+    {{ return(remember_build_days(days)) }}
+{% endmacro %}

@@ -5,9 +5,11 @@ what
 `dbt run --full-refresh` builds from the same raw data. The Claude Code staging tables go
 by message and tool use: a later copy of a response in another log, a log rewritten without
 its Task call or a tool's result, and a removed copy; the priced Claude Code tables by those
-messages and by the models whose prices changed. The builds have no lookback days (the
+messages and by the models whose prices changed; the agent CLI staging table by day (records
+gone, moved, and copied into another rollout). The builds have no lookback days (the
 project's default): what a late row changes on another day must be followed there."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from psycopg import sql
@@ -20,6 +22,11 @@ from warehouse import retention
 
 # The raw event tables and their event-time columns (retention's list: the purge's own).
 EVENT_TABLES = [(table, column) for table, column in retention.EVENT_TABLES]
+# The agent CLIs' raw tables, which retention does not purge (their rows are few).
+AGENT_CLI_TABLES = [
+    (table, sql.Identifier("occurred_at"))
+    for table in ("raw.agent_cli_usage", "raw.agent_cli_tool_events")
+]
 # Incremental tables outside the marts, with their primary key; `rebuilt_at` is when, not what.
 INTERMEDIATE = {
     "int_agent_calls_unioned": "call_id",
@@ -51,6 +58,7 @@ STAGING = {
     "stg_claude_code__api_responses": "response_key",
     "stg_claude_code__session_responses": "response_key",
     "stg_claude_code__tool_calls": "tool_use_id",
+    "stg_agent_cli__usage": "usage_key",
 }
 
 
@@ -86,6 +94,54 @@ def _state(url) -> dict:
                 ).format(key=sql.SQL(key), listed=listed, table=sql.Identifier(schema, table))
             ).fetchone()
     return state
+
+
+def _agent_cli_loads(conn) -> tuple[str, str]:
+    """Agent CLI records as the loader writes them: a file's records of one day gone (the file
+    rewritten), a record moved to the day before (rewritten too), and a Codex event copied into
+    a rollout whose path sorts first, which then holds the copy that counts. The keys of the
+    copy and of the original, in stg_agent_cli__usage."""
+    gone = conn.execute(
+        "delete from raw.agent_cli_usage where (agent_cli, file_path, "
+        "(occurred_at at time zone 'UTC')::date) = (select agent_cli, file_path, "
+        "(occurred_at at time zone 'UTC')::date from raw.agent_cli_usage "
+        "where agent_cli = 'gemini_cli' order by file_path, record_key limit 1)"
+    ).rowcount
+    moved = conn.execute(
+        "update raw.agent_cli_usage set occurred_at = occurred_at - interval '1 day' "
+        "where (agent_cli, file_path, record_key) = (select agent_cli, file_path, record_key "
+        "from raw.agent_cli_usage where agent_cli = 'opencode' order by 1, 2, 3 limit 1)"
+    ).rowcount
+    columns = [
+        column
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'agent_cli_usage' and column_name not in "
+            "('file_path', '_loaded_at') order by ordinal_position"
+        )
+    ]
+    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    original = conn.execute(
+        "select file_path, record_key from raw.agent_cli_usage where agent_cli = 'codex' "
+        "and dedup_key is not null and forked_from_id is null and not in_leading_burst "
+        "order by file_path, record_key limit 1"
+    ).fetchone()
+    # Sorts before every rollout's label (`.codex~<digest>/...`), bytewise and by locale.
+    copy = ".0-equivalence~0/sessions/rollout-copy.jsonl"
+    conn.execute(
+        sql.SQL(
+            "insert into raw.agent_cli_usage (file_path, {columns}) select %s, {columns} "
+            "from raw.agent_cli_usage where agent_cli = 'codex' and file_path = %s "
+            "and record_key = %s"
+        ).format(columns=listed),
+        (copy, *original),
+    )
+    assert gone > 0 and moved == 1
+
+    def key(path: str) -> str:
+        return hashlib.md5(f"codex|{path}|{original[1]}".encode()).hexdigest()
+
+    return key(copy), key(original[0])
 
 
 def _copy_collector_day(conn, day, to_day, id_offset) -> int:
@@ -415,6 +471,8 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # upgrade sums every day again, or the days it did not rebuild would have no source.
         conn.execute("alter table intermediate.int_calls_daily drop column source_system")
         conn.execute("alter table marts.fct_tool_usage drop column source_system")
+        # A staging table from before it was incremental: its first build counts it whole.
+        conn.execute("alter table staging.stg_agent_cli__usage drop column rebuilt_at")
         # The late call: the next day's call joins its session.
         _hook_event(conn, 5 * 10**9 + 1, _midnight(late_night) - timedelta(minutes=5), "/night")
         # The tool's result, on the next day.
@@ -508,7 +566,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
                 ),
                 (deleted_day, deleted_day),
             ).rowcount
-            for table, column in EVENT_TABLES
+            for table, column in EVENT_TABLES + AGENT_CLI_TABLES
         )
         assert gone > 0
         # The price seed is edited for the model of most priced Claude Code responses: those
@@ -554,6 +612,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # A purge: everything before the cutoff goes from raw; the models keep those days.
         days = (datetime.now(UTC).date() - CUTOFF.date()).days
         assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0
+        copy_key, original_key = _agent_cli_loads(conn)
     _build(url)
     with connect(url) as conn:
         assert _response(conn, "msg_equivalence_use")[:2] == (
@@ -562,6 +621,15 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
                 "select output_tokens from raw.claude_code_lines where uuid = 'equivalence-use'"
             ).fetchone()[0],
         )
+        # The original stops counting: its copy (same session) comes first.
+        counted = dict(
+            conn.execute(
+                "select usage_key, array[counts_in_daily, counts_in_session] "
+                "from staging.stg_agent_cli__usage where usage_key = any(%s)",
+                ([copy_key, original_key],),
+            ).fetchall()
+        )
+        assert counted == {copy_key: [True, True], original_key: [False, False]}
 
     incremental = _state(url)
     with connect(url) as conn:

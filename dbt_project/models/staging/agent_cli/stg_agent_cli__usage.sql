@@ -1,12 +1,31 @@
 {{
     config(
-        materialized='table',
-        indexes=[{'columns': ['usage_key'], 'unique': True}, {'columns': ['occurred_at']}],
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='usage_key',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ add_column_if_absent('rebuilt_at', 'timestamptz', 'truncate table ' ~ this ~ ';') }}",
+        ],
+        post_hook=[
+            "{{ delete_rows_left_on_build_days(\"(occurred_at at time zone 'UTC')::date\") }}",
+            "{{ record_build_watermark() }}",
+        ],
+        indexes=[
+            {'columns': ['usage_key'], 'unique': True}, {'columns': ['occurred_at']},
+            {'columns': ['rebuilt_at']},
+        ],
     )
 }}
 {#- A table, not a view like most staging models: its rules compare rows across files (window
-    functions over every record), which a view would compute again for each model and test
-    that reads it. -#}
+    functions over records of several files), which a view would compute again for each model
+    and test that reads it. Incremental by UTC day (macros/agent_cli.sql): a run counts again
+    the days whose records were loaded, changed or went since its last build, and the rows
+    those depend on are read whatever their day (a fork's rollout and its parent's, a Copilot
+    session's shutdowns); the copies Codex and OpenCode de-duplicate share their record's
+    time, so its day. A table from before it was incremental is emptied and built whole once
+    (the pre-hook adds `rebuilt_at`). -#}
 {#- Each usage record of the agent CLIs with the rules that need more than one file, as ccusage
     20.0.24 applies them (docs/sources.md, "Agent CLIs"):
     - Codex forks: the leading events equal to the parent's (when the parent's rollout is
@@ -18,18 +37,15 @@
       files counts once (the first path);
     - Copilot: an OTel span counts only where no later shutdown of its session covers the model.
 -#}
+{%- set days = agent_cli_changed_days() -%}
 with
 
+-- The source is named in each CTE that reads it, not imported once: a CTE read twice is
+-- materialised whole, and these read it through its indexes.
 usage as (
 
     select * from {{ source('agent_cli', 'agent_cli_usage') }}
-
-),
-
-codex as (
-
-    select * from usage
-    where agent_cli = 'codex'
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
@@ -38,8 +54,8 @@ fork_files as (
     select distinct
         file_path,
         forked_from_id
-    from codex
-    where forked_from_id is not null
+    from usage
+    where agent_cli = 'codex' and forked_from_id is not null
 
 ),
 
@@ -48,8 +64,9 @@ thread_files as (
     select distinct
         file_path,
         thread_id
-    from codex
-    where thread_id is not null
+    from {{ source('agent_cli', 'agent_cli_usage') }}
+    where agent_cli = 'codex'
+        and thread_id in (select fork_files.forked_from_id from fork_files)
 
 ),
 
@@ -64,6 +81,19 @@ parents as (
         on fork_files.forked_from_id = thread_files.thread_id
             and fork_files.file_path <> thread_files.file_path
     group by fork_files.file_path
+
+),
+
+-- Every record of those forks' rollouts and of their parents', whatever its day.
+codex as (
+
+    select * from {{ source('agent_cli', 'agent_cli_usage') }}
+    where agent_cli = 'codex'
+        and file_path in (
+            select parents.file_path from parents
+            union all
+            select parents.parent_file_path from parents
+        )
 
 ),
 
@@ -112,7 +142,7 @@ replays as (
 
 ),
 
--- Copilot: the latest shutdown per session and model.
+-- Copilot: the latest shutdown per session and model, of the sessions with OTel spans read.
 shutdowns as (
 
     select
@@ -120,8 +150,13 @@ shutdowns as (
         session_id,
         model,
         max(occurred_at) as last_shutdown_at
-    from usage
-    where record_kind = 'shutdown'
+    from {{ source('agent_cli', 'agent_cli_usage') }}
+    where agent_cli = 'copilot_cli'
+        and record_kind = 'shutdown'
+        and session_id in (
+            select usage.session_id from usage
+            where usage.agent_cli = 'copilot_cli' and usage.record_kind like 'otel%'
+        )
     group by agent_cli, session_id, model
 
 ),
@@ -203,7 +238,8 @@ final as (
         is_counted and coalesce(session_copy, 1) = 1 and coalesce(message_copy, 1) = 1
             as counts_in_session,
         occurred_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        now() as rebuilt_at
     from ranked
 
 )
