@@ -14,15 +14,23 @@
         count(*) filter (where not is_priced) as unpriced_records
 {%- endmacro %}
 
-{#- The UTC days stg_agent_cli__usage rebuilds: the days of the agent CLI records loaded since
-    its build watermark, the days raw.changed_days logged for them (rows deleted or updated, and
-    the rows a later file changes the counting of: a fork's parent, a Copilot shutdown; see
-    ingestion/agent_cli/loader.py), and the run's partition window. None (every record) on a
-    full build, and on the first build of a table from before the model was incremental. -#}
-{% macro agent_cli_changed_days() %}
+{#- The UTC days an agent CLI table built by day rebuilds (stg_agent_cli__usage,
+    int_agent_cli_usage_priced): the days of the agent CLI records loaded since its build
+    watermark, the days raw.changed_days logged for them (rows deleted or updated, and the rows
+    a later file changes the counting of: a fork's parent, a Copilot shutdown; see
+    ingestion/agent_cli/loader.py), and the run's partition window; with `repriced`, also the
+    days of its rows whose model's prices changed since its last build (the copy its post-hook
+    `remember_prices` keeps). None (every record) on a full build, on the first build of a table
+    from before the model was incremental, and with `repriced` while no copy of the prices is
+    kept. -#}
+{% macro agent_cli_changed_days(repriced=false) %}
     {%- do take_build_horizon() -%}
     {%- if not (execute and this is not none and is_incremental())
         or built_without_column('rebuilt_at') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set seen = prices_seen_relation() -%}
+    {%- if repriced and not prices_seen_kept(seen) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set since = build_watermark() -%}
@@ -35,6 +43,11 @@
             union all
             select day from {{ source('raw_ops', 'changed_days') }}
             where changed_at >= {{ since }} and table_name = 'agent_cli_usage'
+        {%- if repriced %}
+            union all
+            select distinct (occurred_at at time zone 'UTC')::date from {{ this }}
+            where model_name in ({{ repriced_model_names(seen) }})
+        {%- endif %}
         {%- if window %}
             union all
             {{ window }}

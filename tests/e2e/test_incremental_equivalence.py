@@ -43,6 +43,7 @@ INTERMEDIATE = {
     "int_tool_usage_daily": "call_date, tool_name, source_system, session_id, agent_name",
     "int_claude_code_responses_priced": "response_key",
     "int_claude_code_session_responses_priced": "response_key",
+    "int_agent_cli_usage_priced": "usage_key",
 }
 
 
@@ -473,6 +474,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         conn.execute("alter table marts.fct_tool_usage drop column source_system")
         # A staging table from before it was incremental: its first build counts it whole.
         conn.execute("alter table staging.stg_agent_cli__usage drop column rebuilt_at")
+        conn.execute("alter table intermediate.int_agent_cli_usage_priced drop column rebuilt_at")
         # The late call: the next day's call joins its session.
         _hook_event(conn, 5 * 10**9 + 1, _midnight(late_night) - timedelta(minutes=5), "/night")
         # The tool's result, on the next day.
@@ -584,6 +586,12 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
                 (repriced_model,),
             ).rowcount
             > 0
+        )
+        # And an override for Gemini CLI's model: the agent CLI records of it are priced again.
+        conn.execute(
+            "insert into reference.model_price_overrides (model_name, valid_from, "
+            "input_per_mtok, output_per_mtok, cache_read_per_mtok, note) "
+            "values ('gemini-2.5-pro', '2020-01-01', 2.5, 20, 0.5, 'equivalence')"
         )
     # The delete commits after the calls fact's build began and before the models after it
     # took their watermarks: a build of those first, then the whole run.

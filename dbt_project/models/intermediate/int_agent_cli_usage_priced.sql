@@ -1,9 +1,28 @@
 {{
     config(
-        materialized='table',
-        indexes=[{'columns': ['usage_key'], 'unique': True}, {'columns': ['occurred_at']}],
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='usage_key',
+        on_schema_change='fail',
+        pre_hook=[
+            "select pg_advisory_xact_lock(hashtext('{{ this }}'))",
+            "{{ add_column_if_absent('rebuilt_at', 'timestamptz', 'truncate table ' ~ this ~ ';') }}",
+        ],
+        post_hook=[
+            "{{ delete_rows_left_on_build_days(\"(occurred_at at time zone 'UTC')::date\") }}",
+            "{{ remember_prices() }}",
+            "{{ record_build_watermark(['stg_agent_cli__usage']) }}",
+        ],
+        indexes=[
+            {'columns': ['usage_key'], 'unique': True}, {'columns': ['occurred_at']},
+            {'columns': ['rebuilt_at']},
+        ],
     )
 }}
+{#- Incremental by UTC day as stg_agent_cli__usage (macros/agent_cli.sql), and the days of the
+    records whose model's prices changed since its last build. Its watermark is never later
+    than the staging table's: a load that commits between the two builds is read again. -#}
+{%- set days = agent_cli_changed_days(repriced=true) -%}
 {#- Each agent CLI usage record with its cost: what the CLI recorded (OpenCode's `cost`, Claude
     Code's OTel `cost_usd`), else its tokens at the reference.model_prices row in force on its
     UTC day. Long context as ccusage prices it per CLI: `split` prices each token type past the
@@ -16,6 +35,7 @@ with
 usage as (
 
     select * from {{ ref('stg_agent_cli__usage') }}
+    where {{ on_days_of('occurred_at', days) }}
 
 ),
 
@@ -123,7 +143,8 @@ final as (
         coalesce(logged_cost_usd, priced_cost_usd) is not null as is_priced,
         price_valid_from,
         occurred_at,
-        loaded_at
+        loaded_at,
+        now() as rebuilt_at
     from price_rows
     where price_rank = 1
 

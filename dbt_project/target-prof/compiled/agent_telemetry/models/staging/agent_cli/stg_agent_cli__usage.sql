@@ -1,0 +1,207 @@
+with
+
+-- The source is named in each CTE that reads it, not imported once: a CTE read twice is
+-- materialised whole, and these read it through its indexes.
+usage as (
+
+    select * from "warehouse"."raw"."agent_cli_usage"
+    where false
+
+),
+
+fork_files as (
+
+    select distinct
+        file_path,
+        forked_from_id
+    from usage
+    where agent_cli = 'codex' and forked_from_id is not null
+
+),
+
+thread_files as (
+
+    select distinct
+        file_path,
+        thread_id
+    from "warehouse"."raw"."agent_cli_usage"
+    where agent_cli = 'codex'
+        and thread_id in (select fork_files.forked_from_id from fork_files)
+
+),
+
+-- Codex: the loaded rollout of each fork's parent thread (the first by path).
+parents as (
+
+    select
+        fork_files.file_path,
+        min(thread_files.file_path) as parent_file_path
+    from fork_files
+    inner join thread_files
+        on fork_files.forked_from_id = thread_files.thread_id
+            and fork_files.file_path <> thread_files.file_path
+    group by fork_files.file_path
+
+),
+
+-- Every record of those forks' rollouts and of their parents', whatever its day.
+codex as (
+
+    select * from "warehouse"."raw"."agent_cli_usage"
+    where agent_cli = 'codex'
+        and file_path in (
+            select parents.file_path from parents
+            union all
+            select parents.parent_file_path from parents
+        )
+
+),
+
+-- How many of a fork's leading events equal its parent's, one by one (the parent's from
+-- before the fork's).
+forks as (
+
+    select
+        child.file_path,
+        coalesce(
+            min(child.usage_ordinal) filter (
+                where parent.file_path is null
+                or (
+                    parent.input_tokens, parent.cache_read_tokens, parent.output_tokens,
+                    parent.reasoning_tokens, parent.total_tokens
+                )
+                <> (
+                    child.input_tokens, child.cache_read_tokens, child.output_tokens,
+                    child.reasoning_tokens, child.total_tokens
+                )
+            ),
+            max(child.usage_ordinal) + 1
+        ) - 1 as replayed_prefix
+    from codex as child
+    inner join parents on child.file_path = parents.file_path
+    left join codex as parent
+        on parents.parent_file_path = parent.file_path
+            and child.usage_ordinal = parent.usage_ordinal
+            and child.occurred_at >= parent.occurred_at
+    group by child.file_path
+
+),
+
+replays as (
+
+    select
+        usage.*,
+        case
+            when usage.is_replayed_turn then true
+            when forks.replayed_prefix > 0 then usage.usage_ordinal <= forks.replayed_prefix
+            else usage.in_leading_burst
+        end as is_replayed
+    from usage
+    left join forks
+        on usage.agent_cli = 'codex' and usage.file_path = forks.file_path
+
+),
+
+-- Copilot: the latest shutdown per session and model, of the sessions with OTel spans read.
+shutdowns as (
+
+    select
+        agent_cli,
+        session_id,
+        model,
+        max(occurred_at) as last_shutdown_at
+    from "warehouse"."raw"."agent_cli_usage"
+    where agent_cli = 'copilot_cli'
+        and record_kind = 'shutdown'
+        and session_id in (
+            select usage.session_id from usage
+            where usage.agent_cli = 'copilot_cli' and usage.record_kind like 'otel%'
+        )
+    group by agent_cli, session_id, model
+
+),
+
+counted as (
+
+    select
+        replays.*,
+        not replays.is_replayed
+        and not coalesce(
+            replays.record_kind like 'otel%' and replays.occurred_at <= shutdowns.last_shutdown_at,
+            false
+        ) as is_counted
+    from replays
+    left join shutdowns
+        on replays.agent_cli = 'copilot_cli'
+            and replays.agent_cli = shutdowns.agent_cli
+            and replays.session_id = shutdowns.session_id
+            and replays.model = shutdowns.model
+
+),
+
+ranked as (
+
+    select
+        *,
+        case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
+                    partition by agent_cli, is_counted, dedup_key order by file_path, record_index
+                )
+        end as daily_copy,
+        case when agent_cli = 'codex' and dedup_key is not null then row_number() over (
+                    partition by agent_cli, is_counted, session_id, dedup_key
+                    order by file_path, record_index
+                )
+        end as session_copy,
+        case when agent_cli = 'opencode' and message_id is not null then row_number() over (
+                    partition by agent_cli, is_counted, message_id
+                    order by origin = 'db' desc, file_path, record_index asc
+                )
+        end as message_copy
+    from counted
+
+),
+
+final as (
+
+    select
+        md5(agent_cli || '|' || file_path || '|' || record_key) as usage_key,
+        agent_cli,
+        file_path,
+        record_key,
+        record_kind,
+        session_id,
+        thread_id,
+        forked_from_id,
+        message_id,
+        response_id,
+        trace_id,
+        project,
+        model as model_name,
+        provider,
+        tier_rule,
+        record_index,
+        usage_ordinal,
+        input_tokens,
+        output_tokens,
+        cache_read_tokens,
+        cache_creation_tokens,
+        reasoning_tokens,
+        extra_output_tokens,
+        total_tokens,
+        tier_basis_tokens,
+        request_count,
+        logged_cost_usd,
+        is_fallback_model,
+        is_replayed,
+        is_counted and coalesce(daily_copy, 1) = 1 and coalesce(message_copy, 1) = 1
+            as counts_in_daily,
+        is_counted and coalesce(session_copy, 1) = 1 and coalesce(message_copy, 1) = 1
+            as counts_in_session,
+        occurred_at,
+        _loaded_at as loaded_at,
+        now() as rebuilt_at
+    from ranked
+
+)
+
+select * from final
