@@ -1,9 +1,0 @@
-
-      insert into "warehouse"."intermediate"."int_sessions_aggregated" ("source_system", "session_id", "tenant_id", "host_id", "working_dir", "model_provider", "model_name", "model_count", "source_session_count", "is_session_derived", "call_count", "llm_call_count", "error_count", "retry_count", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cache_creation_tokens", "total_tokens", "has_estimated_tokens", "cost_usd", "has_priced_cost", "unpriced_llm_call_count", "success_count", "success_rate", "avg_latency_ms", "p95_latency_ms", "error_pattern_counts", "error_class_counts", "behavior_pattern_counts", "started_at", "ended_at", "tool_call_count", "unique_tool_count", "message_count", "estimated_transcript_tokens", "has_transcript", "tool_usage", "error_breakdown", "patterns")
-    (
-        select "source_system", "session_id", "tenant_id", "host_id", "working_dir", "model_provider", "model_name", "model_count", "source_session_count", "is_session_derived", "call_count", "llm_call_count", "error_count", "retry_count", "prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens", "cache_creation_tokens", "total_tokens", "has_estimated_tokens", "cost_usd", "has_priced_cost", "unpriced_llm_call_count", "success_count", "success_rate", "avg_latency_ms", "p95_latency_ms", "error_pattern_counts", "error_class_counts", "behavior_pattern_counts", "started_at", "ended_at", "tool_call_count", "unique_tool_count", "message_count", "estimated_transcript_tokens", "has_transcript", "tool_usage", "error_breakdown", "patterns"
-        from "int_sessions_aggregated__dbt_tmp104323630187"
-    )
-
-
-  

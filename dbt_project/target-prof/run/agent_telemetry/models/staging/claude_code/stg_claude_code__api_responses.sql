@@ -1,9 +1,0 @@
-
-      insert into "warehouse"."staging"."stg_claude_code__api_responses" ("response_key", "message_id", "request_id", "session_id", "project", "model_name", "file_path", "input_tokens", "output_tokens", "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cache_read_tokens", "total_tokens", "logged_cost_usd", "copy_count", "is_sidechain", "occurred_at", "loaded_at", "logged_session_id", "agent_id", "line_uuid", "source_system", "agent_type", "stop_reason", "usage_source", "speed", "client_version", "git_branch", "working_dir")
-    (
-        select "response_key", "message_id", "request_id", "session_id", "project", "model_name", "file_path", "input_tokens", "output_tokens", "cache_creation_tokens", "cache_creation_5m_tokens", "cache_creation_1h_tokens", "cache_read_tokens", "total_tokens", "logged_cost_usd", "copy_count", "is_sidechain", "occurred_at", "loaded_at", "logged_session_id", "agent_id", "line_uuid", "source_system", "agent_type", "stop_reason", "usage_source", "speed", "client_version", "git_branch", "working_dir"
-        from "stg_claude_code__api_responses__dbt_tmp104316562677"
-    )
-
-
-  
