@@ -22,6 +22,8 @@ of `otel_records`: the gen_ai records give ccusage's Copilot numbers, Claude Cod
 `records_read` counts records: each span, log record and metric data point, and each line that
 could not be read (one rejection). Each record is a usage row's source, rejected (key
 `<file>:<line>:<n>`, n its position among the line's spans and log records), or holds no usage.
+A span or log record that breaks the protocol (a field of the wrong type, an id of the wrong
+size) is set aside alone; the line's other records are read.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from ingestion.agent_cli import otel_records
 from ingestion.agent_cli.usage import LogFile, Parsed
@@ -71,6 +75,11 @@ def parse(data: bytes, log: LogFile, context: LoadContext) -> tuple[Parsed, list
             continue
         parsed.records_read += len(flat) + points
         for position, record in enumerate(flat):
+            if isinstance(record, quarantine.RowRejected):
+                parsed.rejections.append(
+                    quarantine.rejection(f"{log.key}:{line_number}:{position}", record, raw_line)
+                )
+                continue
             records.append(
                 otel_records.FlatRecord(f"{line_number}:{position}", len(records), record, raw_line)
             )
@@ -82,14 +91,19 @@ def parse(data: bytes, log: LogFile, context: LoadContext) -> tuple[Parsed, list
     return parsed, found.tools
 
 
-def flatten_line(raw_line: bytes) -> tuple[list[dict], int]:
-    """A line's spans and log records, flattened, and its number of metric data points."""
+def flatten_line(raw_line: bytes) -> tuple[list[dict | quarantine.RowRejected], int]:
+    """A line's spans and log records, flattened (or, for one that cannot be read, why, so that
+    it alone is set aside), and its number of metric data points. A line that is no export,
+    or whose envelope is broken above its records, raises: the whole line is set aside."""
     envelope = otel_records.line_object(raw_line)
     present = [key for key in ENVELOPES if key in envelope]
     if not present:
         raise quarantine.RowRejected(quarantine.WRONG_TYPE, "line is no OTLP export")
     flat, points = [], 0
     for key in present:
+        if key in _RECORDS:
+            flat += [_record(key, item) for item in _items(key, envelope[key])]
+            continue
         message = ENVELOPES[key]()
         try:
             # OTLP/JSON is proto3 JSON but for the ids: those are hex, proto3 JSON's bytes are
@@ -101,29 +115,61 @@ def flatten_line(raw_line: bytes) -> tuple[list[dict], int]:
         except json_format.ParseError:
             # Its message may quote the value: only the envelope is named.
             raise quarantine.RowRejected(quarantine.WRONG_TYPE, f"{key}: not OTLP") from None
-        if key == "resourceSpans":
-            flat += [
-                _span(span)
-                for rs in message.resource_spans
-                for ss in rs.scope_spans
-                for span in ss.spans
-            ]
-        elif key == "resourceLogs":
-            flat += [
-                _log(lr)
-                for rl in message.resource_logs
-                for sl in rl.scope_logs
-                for lr in sl.log_records
-            ]
-        else:
-            points += sum(
-                len(getattr(metric, metric.WhichOneof("data")).data_points)
-                for rm in message.resource_metrics
-                for sm in rm.scope_metrics
-                for metric in sm.metrics
-                if metric.WhichOneof("data")
-            )
+        points += sum(
+            len(getattr(metric, metric.WhichOneof("data")).data_points)
+            for rm in message.resource_metrics
+            for sm in rm.scope_metrics
+            for metric in sm.metrics
+            if metric.WhichOneof("data")
+        )
     return flat, points
+
+
+# The envelopes whose records are read one by one: their scope level, their records' field
+# (each as OTLP/JSON and as the proto spells it), the record's message and its flattening.
+# Resource and scope attributes are not read (see the module's docstring), so a bad one there
+# costs nothing; a bad span or log record costs itself alone.
+_RECORDS = {
+    "resourceSpans": (("scopeSpans", "scope_spans"), ("spans", "spans"), Span),
+    "resourceLogs": (("scopeLogs", "scope_logs"), ("logRecords", "log_records"), LogRecord),
+}
+
+
+def _items(key: str, resources: Any) -> list[Any]:
+    """The records of an envelope, walked as proto3 JSON nests them (a null list is empty)."""
+    (scope_key, scope_name), (items_key, items_name), _ = _RECORDS[key]
+    items = []
+    for resource in _list(resources, key):
+        for scope in _list(_field(resource, key, scope_key, scope_name), scope_key):
+            items += _list(_field(scope, scope_key, items_key, items_name), items_key)
+    return items
+
+
+def _list(value: Any, name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise quarantine.RowRejected(quarantine.WRONG_TYPE, f"{name}: not a list")
+    return value
+
+
+def _field(value: Any, name: str, json_name: str, proto_name: str) -> Any:
+    if not isinstance(value, dict):
+        raise quarantine.RowRejected(quarantine.WRONG_TYPE, f"{name}: not an object")
+    return value.get(json_name, value.get(proto_name))
+
+
+def _record(key: str, item: Any) -> dict | quarantine.RowRejected:
+    """One span or log record, flattened, or why it cannot be read (never quoting it)."""
+    (_, _), (items_key, _), message_class = _RECORDS[key]
+    message = message_class()
+    try:
+        json_format.ParseDict(_ids_as_base64(item), message, ignore_unknown_fields=True)
+        return _span(message) if message_class is Span else _log(message)
+    except quarantine.RowRejected as error:
+        return error
+    except Exception:  # noqa: BLE001 - the parser's messages may quote the value
+        return quarantine.RowRejected(quarantine.WRONG_TYPE, f"{items_key}: not OTLP")
 
 
 def _ids_as_base64(value: Any) -> Any:

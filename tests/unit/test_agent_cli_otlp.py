@@ -410,7 +410,17 @@ def test_the_flattening_reads_as_ccusages_copilot_reader_reads_the_flat_records(
 
 def test_broken_lines_are_quarantined_one_each_and_the_rest_is_read(tmp_path):
     good = _case_lines()[0]
-    bad_id = good.replace(T1, "abc", 1)  # odd hex: neither hex nor base64 of an id
+    # A line of two spans, one with an odd-hex trace id (neither hex nor base64 of an id).
+    span = json.loads(good)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    kept = json.loads(
+        json.dumps(span)
+        .replace(span["traceId"], "1" * 32)
+        .replace(span["spanId"], "2" * 16)
+        .replace('"r-1"', '"r-4"')
+    )
+    bad_id = json.dumps(
+        {"resourceSpans": [{"scopeSpans": [{"spans": [{**kept, "traceId": "abc"}, kept]}]}]}
+    )
     lines = [
         "not json",
         json.dumps([1, 2]),
@@ -437,11 +447,13 @@ def test_broken_lines_are_quarantined_one_each_and_the_rest_is_read(tmp_path):
         ("k/broken.jsonl:1", "malformed_json"),
         ("k/broken.jsonl:2", "wrong_type"),
         ("k/broken.jsonl:3", "wrong_type"),
-        ("k/broken.jsonl:4", "wrong_type"),
-        ("k/broken.jsonl:5", "wrong_type"),
+        # A span whose id is not one sets itself aside, not its line's other records.
+        ("k/broken.jsonl:4:0", "wrong_type"),
+        ("k/broken.jsonl:5:0", "wrong_type"),
     ]
-    assert {r["record_key"] for r in parsed.rows} == {"7:0", "7:1", "7:2"}
-    assert parsed.records_read == 5 + 1 + 4
+    assert {r["record_key"] for r in parsed.rows} == {"4:1", "7:0", "7:1", "7:2"}
+    # Three whole lines, then two records, one, one (no usage) and the good line's four.
+    assert parsed.records_read == 3 + 2 + 1 + 1 + 4
     assert all(SECRET not in r.detail for r in parsed.rejections)
 
 
