@@ -168,6 +168,8 @@ def _record(key: str, item: Any) -> dict | quarantine.RowRejected:
         return _span(message) if message_class is Span else _log(message)
     except quarantine.RowRejected as error:
         return error
+    except RecursionError:
+        return quarantine.RowRejected(quarantine.TOO_DEEP, "nesting")
     except Exception:  # noqa: BLE001 - the parser's messages may quote the value
         return quarantine.RowRejected(quarantine.WRONG_TYPE, f"{items_key}: not OTLP")
 

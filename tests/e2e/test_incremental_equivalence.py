@@ -97,10 +97,46 @@ def _state(url) -> dict:
     return state
 
 
-def _agent_cli_loads(conn) -> tuple[str, str]:
+def _fork_days_after_its_parent(conn) -> str:
+    """A load: a Codex fork of a rollout, two days after it (a fork resumed later), replaying
+    the parent's events. The parent's path."""
+    parent, thread = conn.execute(
+        "select file_path, thread_id from raw.agent_cli_usage where agent_cli = 'codex' "
+        "and thread_id is not null and forked_from_id is null "
+        "group by 1, 2 having count(*) >= 2 order by 1 limit 1"
+    ).fetchone()
+    own = ("file_path", "thread_id", "forked_from_id", "session_id", "occurred_at", "dedup_key")
+    columns = [
+        column
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'agent_cli_usage' and column_name <> all(%s) "
+            "and column_name <> '_loaded_at' order by ordinal_position",
+            (list(own),),
+        )
+    ]
+    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute(
+        sql.SQL(
+            "insert into raw.agent_cli_usage ({own}, {columns}) "
+            "select %(fork)s, %(thread)s || '-fork', %(thread)s, session_id || '-fork', "
+            "occurred_at + interval '2 days', dedup_key || ':fork', {columns} "
+            "from raw.agent_cli_usage where agent_cli = 'codex' and file_path = %(parent)s"
+        ).format(own=sql.SQL(", ").join(map(sql.Identifier, own)), columns=listed),
+        {
+            "fork": ".codex~equivalence/sessions/rollout-fork.jsonl",
+            "thread": thread,
+            "parent": parent,
+        },
+    )
+    return parent
+
+
+def _agent_cli_loads(conn, fork_parent: str) -> tuple[str, str]:
     """Agent CLI records as the loader writes them: a file's records of one day gone (the file
-    rewritten), a record moved to the day before (rewritten too), and a Codex event copied into
-    a rollout whose path sorts first, which then holds the copy that counts. The keys of the
+    rewritten), a record moved to the day before (rewritten too), a fork's parent rollout gone,
+    and a Codex event copied into a rollout whose path sorts first, which then holds the copy
+    that counts. The keys of the
     copy and of the original, in stg_agent_cli__usage."""
     gone = conn.execute(
         "delete from raw.agent_cli_usage where (agent_cli, file_path, "
@@ -113,6 +149,12 @@ def _agent_cli_loads(conn) -> tuple[str, str]:
         "where (agent_cli, file_path, record_key) = (select agent_cli, file_path, record_key "
         "from raw.agent_cli_usage where agent_cli = 'opencode' order by 1, 2, 3 limit 1)"
     ).rowcount
+    # The fork's parent rollout goes (archived elsewhere, say): the fork's leading events are
+    # no longer told by it, on the fork's own days, which nothing logged.
+    conn.execute(
+        "delete from raw.agent_cli_usage where agent_cli = 'codex' and file_path = %s",
+        (fork_parent,),
+    )
     columns = [
         column
         for (column,) in conn.execute(
@@ -571,6 +613,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             for table, column in EVENT_TABLES + AGENT_CLI_TABLES
         )
         assert gone > 0
+        fork_parent = _fork_days_after_its_parent(conn)
         # The price seed is edited for the model of most priced Claude Code responses: those
         # whose tokens did not change cost twice as much.
         repriced_model, repriced_costs = _seed_priced_costs(conn)
@@ -620,7 +663,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # A purge: everything before the cutoff goes from raw; the models keep those days.
         days = (datetime.now(UTC).date() - CUTOFF.date()).days
         assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0
-        copy_key, original_key = _agent_cli_loads(conn)
+        copy_key, original_key = _agent_cli_loads(conn, fork_parent)
     _build(url)
     with connect(url) as conn:
         assert _response(conn, "msg_equivalence_use")[:2] == (

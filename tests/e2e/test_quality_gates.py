@@ -23,7 +23,7 @@ from tests.conftest import clone_build, table_checksum
 
 MARTS = {
     "marts.fct_session_summaries": "t.session_key",
-    "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id",
+    "marts.fct_daily_token_trends": "t.usage_date, t.tenant_id, t.source_system",
     "marts.fct_alerts": "t.alert_id",
 }
 
@@ -232,8 +232,8 @@ def test_marts_stage(built):
     with connect(urls.warehouse) as conn:
         conn.execute(
             "update marts.fct_daily_token_trends set total_tokens = -1 "
-            "where (usage_date, tenant_id) = (select usage_date, tenant_id "
-            "from marts.fct_daily_token_trends order by 1, 2 limit 1)"
+            "where (usage_date, tenant_id, source_system) = (select usage_date, tenant_id, "
+            "source_system from marts.fct_daily_token_trends order by 1, 2, 3 limit 1)"
         )
     result = job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False)
     failures = _failures(_evaluation(result, "gx_fct_daily_token_trends"))

@@ -110,6 +110,8 @@ def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collec
         "int_calls_daily",
         "stg_claude_code__api_responses",
         "int_claude_code_responses_priced",
+        "stg_agent_cli__usage",
+        "int_agent_cli_usage_priced",
     }
     # Not the build's start less the margin: after every row the bulk load wrote.
     with connect(urls.warehouse) as conn:
@@ -119,6 +121,9 @@ def test_a_build_right_after_a_bulk_load_reads_only_what_came_since(small_collec
     assert stored["int_agent_calls_unioned"] <= stored["stg_claude_code__api_responses"]
     # The priced table follows its staging table's changes: never a later watermark.
     assert stored["int_claude_code_responses_priced"] <= stored["stg_claude_code__api_responses"]
+    # So do the agent CLI tables, and the fact theirs.
+    assert stored["int_agent_cli_usage_priced"] <= stored["stg_agent_cli__usage"]
+    assert stored["int_agent_calls_unioned"] <= stored["int_agent_cli_usage_priced"]
     before = _days(urls.warehouse)
     run_dbt(
         urls.warehouse,

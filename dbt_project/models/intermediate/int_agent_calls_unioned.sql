@@ -20,7 +20,7 @@
             "{{ index_if_absent(['occurred_at']) }}",
             "{{ index_if_absent(['call_id']) }}",
             "{{ remember_prices() }}",
-            "{{ record_build_watermark(['stg_claude_code__api_responses', 'stg_claude_code__tool_calls']) }}",
+            "{{ record_build_watermark(['stg_claude_code__api_responses', 'stg_claude_code__tool_calls', 'int_agent_cli_usage_priced']) }}",
         ],
         indexes=[
             {'columns': ['call_date']},

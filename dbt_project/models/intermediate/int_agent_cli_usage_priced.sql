@@ -10,6 +10,7 @@
         ],
         post_hook=[
             "{{ delete_rows_left_on_build_days(\"(occurred_at at time zone 'UTC')::date\") }}",
+            "{{ index_if_absent(['rebuilt_at']) }}",
             "{{ remember_prices() }}",
             "{{ record_build_watermark(['stg_agent_cli__usage']) }}",
         ],
@@ -19,10 +20,11 @@
         ],
     )
 }}
-{#- Incremental by UTC day as stg_agent_cli__usage (macros/agent_cli.sql), and the days of the
-    records whose model's prices changed since its last build. Its watermark is never later
+{#- Incremental by UTC day as stg_agent_cli__usage (macros/agent_cli.sql), with the days that
+    table rebuilt and the days of the records whose model's prices changed since its last
+    build. Its watermark is never later
     than the staging table's: a load that commits between the two builds is read again. -#}
-{%- set days = agent_cli_changed_days(repriced=true) -%}
+{%- set days = agent_cli_changed_days(staged=ref('stg_agent_cli__usage'), repriced=true) -%}
 {#- Each agent CLI usage record with its cost: what the CLI recorded (OpenCode's `cost`, Claude
     Code's OTel `cost_usd`), else its tokens at the reference.model_prices row in force on its
     UTC day. Long context as ccusage prices it per CLI: `split` prices each token type past the

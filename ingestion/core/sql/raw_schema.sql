@@ -725,6 +725,8 @@ create index if not exists agent_cli_usage_thread on raw.agent_cli_usage (agent_
 create index if not exists agent_cli_usage_fork on raw.agent_cli_usage (agent_cli, forked_from_id)
     where forked_from_id is not null;
 create index if not exists agent_cli_usage_session on raw.agent_cli_usage (agent_cli, session_id);
+create index if not exists agent_cli_usage_message on raw.agent_cli_usage (agent_cli, message_id)
+    where message_id is not null;
 
 -- Tool calls and API errors the same files report (Codex function calls, OTel execute_tool
 -- spans, Claude Code's OTel tool results and API errors).

@@ -10,6 +10,7 @@
         ],
         post_hook=[
             "{{ delete_rows_left_on_build_days(\"(occurred_at at time zone 'UTC')::date\") }}",
+            "{{ index_if_absent(['rebuilt_at']) }}",
             "{{ record_build_watermark() }}",
         ],
         indexes=[
