@@ -97,6 +97,22 @@ def _state(url) -> dict:
     return state
 
 
+def _raw_columns(
+    conn, table: str, excluding: tuple[str, ...], keeping: tuple[str, ...] = ()
+) -> sql.Composed:
+    """The columns of raw.`table` a test copies rows by: all but the loader's own (`_...`,
+    stamped anew, unless `keeping`) and `excluding`, in order."""
+    return sql.SQL(", ").join(
+        sql.Identifier(column)
+        for (column,) in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = %s and (column_name not like '\\_%%' or column_name = any(%s)) "
+            "and column_name <> all(%s) order by ordinal_position",
+            (table, list(keeping), list(excluding)),
+        )
+    )
+
+
 def _fork_days_after_its_parent(conn) -> str:
     """A load: a Codex fork of a rollout, two days after it (a fork resumed later), replaying
     the parent's events. The parent's path."""
@@ -106,16 +122,7 @@ def _fork_days_after_its_parent(conn) -> str:
         "group by 1, 2 having count(*) >= 2 order by 1 limit 1"
     ).fetchone()
     own = ("file_path", "thread_id", "forked_from_id", "session_id", "occurred_at", "dedup_key")
-    columns = [
-        column
-        for (column,) in conn.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = 'agent_cli_usage' and column_name <> all(%s) "
-            "and column_name <> '_loaded_at' order by ordinal_position",
-            (list(own),),
-        )
-    ]
-    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    listed = _raw_columns(conn, "agent_cli_usage", own, keeping=("_run_id",))
     conn.execute(
         sql.SQL(
             "insert into raw.agent_cli_usage ({own}, {columns}) "
@@ -155,15 +162,7 @@ def _agent_cli_loads(conn, fork_parent: str) -> tuple[str, str]:
         "delete from raw.agent_cli_usage where agent_cli = 'codex' and file_path = %s",
         (fork_parent,),
     )
-    columns = [
-        column
-        for (column,) in conn.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = 'agent_cli_usage' and column_name not in "
-            "('file_path', '_loaded_at') order by ordinal_position"
-        )
-    ]
-    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    listed = _raw_columns(conn, "agent_cli_usage", ("file_path",), keeping=("_run_id",))
     original = conn.execute(
         "select file_path, record_key from raw.agent_cli_usage where agent_cli = 'codex' "
         "and dedup_key is not null and forked_from_id is null and not in_leading_burst "
@@ -189,15 +188,7 @@ def _agent_cli_loads(conn, fork_parent: str) -> tuple[str, str]:
 
 def _copy_collector_day(conn, day, to_day, id_offset) -> int:
     """A load: the collector events of `day` again on `to_day`, under new ids."""
-    columns = [
-        column
-        for (column,) in conn.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = 'collector_events' and column_name not like '\\_%' "
-            "and column_name not in ('source_id', 'created_at') order by ordinal_position"
-        )
-    ]
-    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    listed = _raw_columns(conn, "collector_events", ("source_id", "created_at"))
     conn.execute("select set_config('atw.run_id', 'equivalence', false)")
     return conn.execute(
         sql.SQL(
@@ -218,16 +209,11 @@ def _hook_event(conn, source_id, at, working_dir, tool=None, session_id=None) ->
         "select source_id from raw.collector_events where tool_name is not null "
         "and host_id is not null order by source_id limit 1"
     ).fetchone()[0]
-    columns = [
-        column
-        for (column,) in conn.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = 'collector_events' and column_name not like '\\_%' "
-            "and column_name not in ('source_id', 'created_at', 'session_id', 'tool_name', "
-            "'working_dir') order by ordinal_position"
-        )
-    ]
-    listed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    listed = _raw_columns(
+        conn,
+        "collector_events",
+        ("source_id", "created_at", "session_id", "tool_name", "working_dir"),
+    )
     conn.execute(
         sql.SQL(
             "insert into raw.collector_events "
