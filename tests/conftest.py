@@ -166,6 +166,18 @@ def login_url(url: str, login: str) -> str:
     return f"postgresql://{login}@/{pg.dbname}?host={pg.host}&port={pg.port}"
 
 
+# The agents of `fill_every_source`'s sources, as the report and Grafana name them.
+SAMPLE_AGENTS = {
+    "Collector",
+    "Landing files",
+    "Claude Code",
+    "Codex",
+    "Gemini CLI",
+    "OpenCode",
+    "Copilot CLI",
+}
+
+
 def use_agent_logs(agent_logs: Path, monkeypatch) -> None:
     """Point each agent CLI's setting at the homes the generator wrote under `agent_logs`."""
     from devtools.sample_data.agent_cli_generator import agent_cli_homes

@@ -12,7 +12,7 @@ import pytest
 
 from ingestion.core.connections import connect
 from orchestration.defs.report.panels import AGENT_LABEL, AGENT_LABELS
-from tests.conftest import SAMPLE_END, login_url
+from tests.conftest import SAMPLE_AGENTS, SAMPLE_END, login_url
 from warehouse.roles import add_analyst
 
 GRAFANA = Path(__file__).resolve().parents[2] / "grafana"
@@ -353,8 +353,9 @@ def test_cost_per_session_by_agent_is_the_sum_over_the_sum(grafana_login):
                 {"source_system": sql_list(["collector"]), "tenant": "tenant_id"},
             )
         ).fetchall()
-    # The secured build's sources: the collector, both kinds of landing file, Claude Code.
-    assert set(shown) == {"Collector", "Landing files", "Claude Code"}
+    # The secured build's sources: the collector, both kinds of landing file, Claude Code and
+    # the other agent CLIs.
+    assert set(shown) == SAMPLE_AGENTS
     assert {label: int(count) for label, count in sessions.items()} == {
         label: count for label, (_, count) in totals.items()
     }

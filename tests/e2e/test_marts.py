@@ -18,7 +18,7 @@ from orchestration.defs.automation.sensors import notify_new_alerts
 from orchestration.defs.report.panels import AGENT_LABELS, PANELS
 from orchestration.defs.report.render import query_panels, write_report
 from tests import browser
-from tests.conftest import clone_build
+from tests.conftest import SAMPLE_AGENTS, clone_build
 from tests.docs_pages import page, section
 
 
@@ -545,14 +545,14 @@ def test_agents_side_by_side_of_one_source_are_its_last_30_days(built):
 
 
 def test_agents_side_by_side_in_the_report_of_every_sample_source(secured_build, secured_warehouse):
-    """The report the pipeline rendered over the collector, landing files and Claude Code: one
-    row per source (the landing files' two as one), each its sums over its sessions."""
+    """The report the pipeline rendered over every sample source: one row per source (the
+    landing files' two as one), each its sums over its sessions."""
     report = secured_build.report.read_text()
     section = _report_section(report, "agent_comparison")
     assert "<h2>Agents side by side</h2>" in section
     assert [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", section)] == AGENT_COLUMNS
     expected = _agents_from_sessions_daily(secured_warehouse.warehouse)
-    assert set(expected.index) == {"Collector", "Landing files", "Claude Code"}
+    assert set(expected.index) == SAMPLE_AGENTS
     _assert_agents_table(_table_cells(section), expected)
     chart = _report_section(report, "agent_daily_cost")
     for agent in expected.index[expected["cost_usd"] > 0]:
