@@ -126,7 +126,8 @@ def flatten_line(raw_line: bytes) -> tuple[list[dict | quarantine.RowRejected], 
 
 
 # The envelopes whose records are read one by one: their scope level, their records' field
-# (each as OTLP/JSON and as the proto spells it), the record's message and its flattening.
+# (each as OTLP/JSON and as the proto spells it) and the record's message (`_record` flattens
+# a Span with `_span`, a LogRecord with `_log`).
 # Resource and scope attributes are not read (see the module's docstring), so a bad one there
 # costs nothing; a bad span or log record costs itself alone.
 _RECORDS = {
