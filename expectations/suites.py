@@ -660,7 +660,11 @@ SUITES: tuple[SuiteSpec, ...] = (
         _tool_usage,
     ),
     SuiteSpec(
-        "fct_tool_sequences", "marts", "fct_tool_sequences", ("tool_sequence",), _tool_sequences
+        "fct_tool_sequences",
+        "marts",
+        "fct_tool_sequences",
+        ("tool_sequence", "source_system"),
+        _tool_sequences,
     ),
     SuiteSpec("dim_agents", "marts", "dim_agents", ("agent_name",), _dimension),
     SuiteSpec("dim_hosts", "marts", "dim_hosts", ("host_id",), _dimension),

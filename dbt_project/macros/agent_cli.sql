@@ -24,9 +24,10 @@
       now and as this table holds them (a deleted record is only there): a Codex fork's, whose
       parent thread is on such a day, a Copilot OTel span's, whose session's shutdown is, an
       OpenCode message's other copy (the database's and a file's need not share a time);
-    - with `staged`, the days the staging table rebuilt since this table's watermark (a full
-      refresh of it, a rule changed), and with `repriced`, the days of this table's rows whose
-      model's prices changed since its last build (the copy `remember_prices` keeps).
+    - with `staged`, the days the staging table rebuilt since this table's last build took its
+      horizon (a full refresh of it, a rule changed), and with `repriced`, the days of this
+      table's rows whose model's prices changed since its last build (the copy
+      `remember_prices` keeps).
     None (read every record) on a full build and on the first build of a table from before the
     model was incremental (its pre-hook empties it). While no copy of the prices is kept, every
     day of raw and of the table. -#}
@@ -60,7 +61,7 @@
         {%- if staged %}
             union
             select (occurred_at at time zone 'UTC')::date from {{ staged }}
-            where rebuilt_at >= {{ since }}
+            where rebuilt_at >= {{ own_build_horizon() }}
         {%- endif %}
         {%- if repriced %}
             union

@@ -113,10 +113,12 @@
 {%- endmacro %}
 
 {#- Whether the roll-up can apply the log's changes: an incremental build, of a model whose
-    changes are logged (a build before the model logged anything rebuilds from the table). -#}
-{% macro applies_changes(model) %}
+    changes are logged (a build before the model logged anything rebuilds from the table), and
+    not `whole` (the roll-up's own reason to rebuild from the table: an upgrade). -#}
+{% macro applies_changes(model, whole=false) %}
     {#- Unit tests have no `this` (is_incremental() reads it). #}
-    {%- set applies = execute and this is not none and is_incremental() and change_log_exists(model) -%}
+    {%- set applies = execute and this is not none and is_incremental() and not whole
+        and change_log_exists(model) -%}
     {#- Kept in the connection's session (dbt compiles and builds a model on one connection)
         for the pre-hook: a log created between the compilation and the hook must not be read
         as if this build applied it. #}

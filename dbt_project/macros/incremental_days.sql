@@ -41,6 +41,12 @@
             select day from {{ source('raw_ops', 'changed_days') }}
             where changed_at >= {{ since }}
             union all
+            {#- Agent CLI records count again without a change on their day (a Codex fork
+                whose parent rollout lost its rows): the priced table decides. #}
+            select (occurred_at at time zone 'UTC')::date
+            from {{ ref('int_agent_cli_usage_priced') }}
+            where rebuilt_at >= {{ own_build_horizon() }}
+            union all
             select generate_series(
                 (now() at time zone 'UTC')::date - {{ var('incremental_lookback_days') }} + 1,
                 (now() at time zone 'UTC')::date,
@@ -59,7 +65,7 @@
         order by day
     {%- endset -%}
     {%- set changed = run_query(query).columns[0].values() | map('string') | list -%}
-    {{ return(days_sharing_calls_with(changed)) }}
+    {{ return(remember_build_days(days_sharing_calls_with(changed))) }}
 {% endmacro %}
 
 {#- The copy of reference.model_prices the fact's last build priced with (its post-hook
@@ -275,7 +281,9 @@
 
 {#- delete+insert replaces the days a run produced rows for. A day whose raw rows were all
     deleted (a rewritten drop file, a purge) produces none: this post-hook removes such days,
-    checking every day rows were ever deleted from against every source, and logs each day it
+    checking every day rows were ever deleted from against every source. So does a day the
+    build rebuilt that produced no row while raw still holds some (an agent CLI record that
+    stopped counting: a Copilot span a later shutdown covers). It logs each day it
     removes in `dropped_call_days_relation()`, stamped with its build's transaction. The models
     after the fact read that log: raw.changed_days is stamped when raw lost the day, which can
     be after the fact's build started and before theirs, so that no build of theirs would see
@@ -306,6 +314,9 @@
                 {%- endfor %}
             )
         ))
+        or call_date = any(
+            string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
+        ) and rebuilt_at < now()
         returning call_date
     )
 
@@ -399,6 +410,27 @@
     {{ return("coalesce(" ~ stored ~ ", " ~ fallback ~ ", '-infinity'::timestamptz)") }}
 {% endmacro %}
 
+{#- The horizon the model's last build took itself, as a SQL expression: its watermark before
+    `bounded_by` capped it, else (a build before it was kept) the watermark. The days an
+    upstream table built by day rebuilt for this model are its rows with `rebuilt_at` from
+    here: that table's builds in the same run came before it, and a later build's after it.
+    Its capped watermark would take them again in every run: it is that table's own horizon,
+    taken before its rows were written. -#}
+{% macro own_build_horizon() %}
+    {%- set table = build_watermarks_relation() -%}
+    {%- if execute and 'horizon' in _watermark_columns(table) -%}
+        {{ return("coalesce((select horizon from " ~ table ~ " where model_name = '"
+            ~ this.identifier ~ "'), " ~ build_watermark() ~ ")") }}
+    {%- endif -%}
+    {{ return(build_watermark()) }}
+{% endmacro %}
+
+{%- macro _watermark_columns(table) -%}
+    {%- set relation = load_relation(table) -%}
+    {{ return([] if relation is none
+        else adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
+{%- endmacro -%}
+
 {#- Post-hook: stores the horizon this build's compilation took (a full build takes one too).
     `bounded_by`: tables built from raw earlier in the run that this model reads, with a
     watermark of their own (the Claude Code staging tables): the stored horizon is no later
@@ -416,19 +448,26 @@
     create table if not exists {{ table }} (
         model_name text primary key,
         built_from timestamptz not null,
-        updated_at timestamptz not null default now()
+        updated_at timestamptz not null default now(),
+        horizon timestamptz
     );
-    insert into {{ table }} (model_name, built_from)
+    {#- A table from before `horizon` was kept gets it; checked here, not with `if not
+        exists`, which would lock the table against every reader until this build commits. #}
+    {%- if load_relation(table) is not none and 'horizon' not in _watermark_columns(table) %}
+    alter table {{ table }} add column if not exists horizon timestamptz;
+    {%- endif %}
+    insert into {{ table }} (model_name, built_from, horizon)
     select '{{ this.identifier }}', least(
         horizon::timestamptz
         {%- for model_name in bounded_by %},
         (select built_from from {{ table }} where model_name = '{{ model_name }}')
         {%- endfor %}
-    )
+    ), horizon::timestamptz
     from (select nullif(current_setting('{{ _horizon_setting() }}', true), '') as horizon) as taken
     where horizon is not null
     on conflict (model_name) do update
-        set built_from = greatest({{ table }}.built_from, excluded.built_from), updated_at = now()
+        set built_from = greatest({{ table }}.built_from, excluded.built_from),
+            horizon = greatest({{ table }}.horizon, excluded.horizon), updated_at = now()
     {%- else -%}
     select 1
     {%- endif -%}

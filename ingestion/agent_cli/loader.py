@@ -205,7 +205,6 @@ def load_file(
                 run_id,
             ),
         )
-        _log_dependent_days(warehouse, cli.name, log.key, kept)
         load_log.record(warehouse, run_id, counts, started_at)
     return counts
 
@@ -238,31 +237,6 @@ def _retire_archived_rollouts(warehouse, found_files) -> None:
                         ).format(sql.Identifier("raw", table)),
                         (key,),
                     )
-
-
-def _log_dependent_days(warehouse, agent_cli: str, key: str, rows: list[dict]) -> None:
-    """Rows of other files whose counting depends on this file's: a Codex fork's replay is
-    told by its parent's rollout, a Copilot OTel span is covered by its session's later
-    shutdown. Their days go to raw.changed_days, so that the incremental models count them
-    again, as they would had this file come first."""
-    threads = sorted({row["thread_id"] for row in rows if row["thread_id"]})
-    sessions = sorted({row["session_id"] for row in rows if row["record_kind"] == "shutdown"})
-    if agent_cli == "codex" and threads:
-        which, values = sql.SQL("forked_from_id = any(%(values)s)"), threads
-    elif agent_cli == "copilot_cli" and sessions:
-        which = sql.SQL("session_id = any(%(values)s) and record_kind like 'otel%%'")
-        values = sessions
-    else:
-        return
-    warehouse.execute(
-        sql.SQL(
-            "insert into raw.changed_days (table_name, day) "
-            "select distinct 'agent_cli_usage', (occurred_at at time zone 'UTC')::date "
-            "from raw.agent_cli_usage "
-            "where agent_cli = %(cli)s and file_path <> %(key)s and {which}"
-        ).format(which=which),
-        {"cli": agent_cli, "key": key, "values": values},
-    )
 
 
 def load_all(

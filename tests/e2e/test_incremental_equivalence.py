@@ -114,12 +114,15 @@ def _raw_columns(
 
 
 def _fork_days_after_its_parent(conn) -> str:
-    """A load: a Codex fork of a rollout, two days after it (a fork resumed later), replaying
-    the parent's events. The parent's path."""
+    """A load: a Codex fork of a rollout of one day, two days after it (a fork resumed later),
+    replaying the parent's events. The parent's path. Both after the purge's cutoff: the
+    days before it are final."""
     parent, thread = conn.execute(
         "select file_path, thread_id from raw.agent_cli_usage where agent_cli = 'codex' "
         "and thread_id is not null and forked_from_id is null "
-        "group by 1, 2 having count(*) >= 2 order by 1 limit 1"
+        "group by 1, 2 having count(*) >= 2 and min(occurred_at) >= %s "
+        "and count(distinct (occurred_at at time zone 'UTC')::date) = 1 order by 1 limit 1",
+        (CUTOFF,),
     ).fetchone()
     own = ("file_path", "thread_id", "forked_from_id", "session_id", "occurred_at", "dedup_key")
     listed = _raw_columns(conn, "agent_cli_usage", own, keeping=("_run_id",))
@@ -139,11 +142,10 @@ def _fork_days_after_its_parent(conn) -> str:
     return parent
 
 
-def _agent_cli_loads(conn, fork_parent: str) -> tuple[str, str]:
+def _agent_cli_loads(conn) -> tuple[str, str]:
     """Agent CLI records as the loader writes them: a file's records of one day gone (the file
-    rewritten), a record moved to the day before (rewritten too), a fork's parent rollout gone,
-    and a Codex event copied into a rollout whose path sorts first, which then holds the copy
-    that counts. The keys of the
+    rewritten), a record moved to the day before (rewritten too), and a Codex event copied into
+    a rollout whose path sorts first, which then holds the copy that counts. The keys of the
     copy and of the original, in stg_agent_cli__usage."""
     gone = conn.execute(
         "delete from raw.agent_cli_usage where (agent_cli, file_path, "
@@ -156,12 +158,6 @@ def _agent_cli_loads(conn, fork_parent: str) -> tuple[str, str]:
         "where (agent_cli, file_path, record_key) = (select agent_cli, file_path, record_key "
         "from raw.agent_cli_usage where agent_cli = 'opencode' order by 1, 2, 3 limit 1)"
     ).rowcount
-    # The fork's parent rollout goes (archived elsewhere, say): the fork's leading events are
-    # no longer told by it, on the fork's own days, which nothing logged.
-    conn.execute(
-        "delete from raw.agent_cli_usage where agent_cli = 'codex' and file_path = %s",
-        (fork_parent,),
-    )
     listed = _raw_columns(conn, "agent_cli_usage", ("file_path",), keeping=("_run_id",))
     original = conn.execute(
         "select file_path, record_key from raw.agent_cli_usage where agent_cli = 'codex' "
@@ -500,9 +496,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # upgrade sums every day again, or the days it did not rebuild would have no source.
         conn.execute("alter table intermediate.int_calls_daily drop column source_system")
         conn.execute("alter table marts.fct_tool_usage drop column source_system")
-        # A staging table from before it was incremental: its first build counts it whole.
-        conn.execute("alter table staging.stg_agent_cli__usage drop column rebuilt_at")
-        conn.execute("alter table intermediate.int_agent_cli_usage_priced drop column rebuilt_at")
+        conn.execute("alter table marts.fct_tool_sequences drop column source_system")
         # The late call: the next day's call joins its session.
         _hook_event(conn, 5 * 10**9 + 1, _midnight(late_night) - timedelta(minutes=5), "/night")
         # The tool's result, on the next day.
@@ -600,6 +594,10 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         )
         assert gone > 0
         fork_parent = _fork_days_after_its_parent(conn)
+        # Agent CLI tables from before they were incremental: their first build counts them
+        # whole, and the calls fact rebuilds every day they rebuilt.
+        conn.execute("alter table staging.stg_agent_cli__usage drop column rebuilt_at")
+        conn.execute("alter table intermediate.int_agent_cli_usage_priced drop column rebuilt_at")
         # The price seed is edited for the model of most priced Claude Code responses: those
         # whose tokens did not change cost twice as much.
         repriced_model, repriced_costs = _seed_priced_costs(conn)
@@ -649,7 +647,7 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
         # A purge: everything before the cutoff goes from raw; the models keep those days.
         days = (datetime.now(UTC).date() - CUTOFF.date()).days
         assert sum(cut.rows for cut in retention.purge(conn, "equivalence", days=days)) > 0
-        copy_key, original_key = _agent_cli_loads(conn, fork_parent)
+        copy_key, original_key = _agent_cli_loads(conn)
     _build(url)
     with connect(url) as conn:
         assert _response(conn, "msg_equivalence_use")[:2] == (
@@ -667,6 +665,18 @@ def test_an_incremental_sequence_ends_where_a_full_refresh_does(secured_clone):
             ).fetchall()
         )
         assert counted == {copy_key: [True, True], original_key: [False, False]}
+        # The fork's parent rollout goes (archived elsewhere, say), in a build of its own so
+        # that nothing else rebuilds the fork's day: its leading events count again there,
+        # where raw changed nothing.
+        assert (
+            conn.execute(
+                "delete from raw.agent_cli_usage where agent_cli = 'codex' and thread_id in ("
+                "select thread_id from raw.agent_cli_usage where file_path = %s)",
+                (fork_parent,),
+            ).rowcount
+            > 0
+        )
+    _build(url)
 
     incremental = _state(url)
     with connect(url) as conn:

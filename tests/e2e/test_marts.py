@@ -360,6 +360,14 @@ def test_recommendations_and_anomalies_are_present(built):
     sequences = _read(built.warehouse, "select * from marts.fct_tool_sequences")
     assert set(sequences["sequence_length"]) == {2, 3, 4, 5}
     assert (sequences["session_count"] <= sequences["occurrence_count"]).all()
+    # Per source: each source's n-grams hold its sessions' counts.
+    daily = _read(
+        built.warehouse,
+        "select source_system, sum(occurrence_count) as occurrences "
+        "from intermediate.int_tool_sequences_daily group by 1",
+    ).set_index("source_system")["occurrences"]
+    per_source = sequences.groupby("source_system")["occurrence_count"].sum()
+    assert per_source.to_dict() == daily.to_dict()
 
 
 def test_new_alerts_are_notified_once(built, webhook):

@@ -256,47 +256,6 @@ def test_a_file_that_cannot_be_read_as_a_whole_keeps_what_was_read_before(urls, 
     assert _load(urls.warehouse, "gemini_cli", [home]).rows_quarantined == 1
 
 
-def test_a_later_shutdown_sends_its_sessions_spans_days_to_be_counted_again(urls, tmp_path):
-    """A Copilot span counts only while no shutdown of its session covers it: a shutdown read
-    after the span's file logs the span's day, so the incremental models count it again."""
-    home = tmp_path / ".copilot"
-    span = {
-        "type": "span",
-        "traceId": "t1",
-        "spanId": "s1",
-        "name": "chat gpt-5.4",
-        "endTime": [1780920000, 0],  # 2026-06-08 12:00 UTC
-        "attributes": {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.response.model": "gpt-5.4",
-            "gen_ai.conversation.id": "sess",
-            "gen_ai.usage.input_tokens": 10,
-            "gen_ai.usage.output_tokens": 5,
-        },
-    }
-    otel = home / "otel" / "trace.jsonl"
-    otel.parent.mkdir(parents=True)
-    otel.write_text(json.dumps(span) + "\n")
-    _age(otel)
-    _load(urls.warehouse, "copilot_cli", [home])
-    shutdown = {
-        "type": "session.shutdown",
-        "id": "x",
-        "timestamp": "2026-06-09T10:00:00.000Z",
-        "data": {"modelMetrics": {"gpt-5.4": {"usage": {"inputTokens": 10, "outputTokens": 5}}}},
-    }
-    events = home / "session-state" / "sess" / "events.jsonl"
-    events.parent.mkdir(parents=True)
-    events.write_text(json.dumps(shutdown) + "\n")
-    _age(events)
-    _load(urls.warehouse, "copilot_cli", [home])
-    days = _held(
-        urls.warehouse,
-        "select distinct day::text from raw.changed_days where table_name = 'agent_cli_usage'",
-    )
-    assert ("2026-06-08",) in days
-
-
 def test_an_archived_rollout_counts_once_under_its_new_path(urls, tmp_path):
     """Codex moves a session's rollout to archived_sessions/: its rows move with it."""
     home = tmp_path / ".codex"

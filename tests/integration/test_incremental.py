@@ -1,10 +1,16 @@
 """Incremental facts rebuild whole UTC days: exactly the days whose raw rows changed."""
 
 import json
+import os
+import time
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from psycopg import sql
 
+from ingestion.agent_cli import loader as agent_cli_loader
+from ingestion.agent_cli import sources as agent_cli_sources
 from ingestion.all_sources import load_all_sources
 from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
@@ -260,3 +266,68 @@ def test_a_load_committing_between_the_claude_code_tables_and_the_fact_is_read_n
             "where call_id = 'claude_code:msg_race:req_race'"
         ).fetchone()[0]
     assert found == 1
+
+
+def _copilot_file(path: Path, record: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record) + "\n")
+    # Settled: left alone longer than the loader waits for a file being written.
+    then = time.time() - 600
+    os.utime(path, (then, then))
+
+
+def test_a_later_shutdown_stops_its_sessions_span_counting_on_the_spans_day(urls, tmp_path):
+    """A Copilot OTel span counts only while no shutdown of its session covers its model. The
+    shutdown comes a day later, in a later load, and changes nothing of the span's day in raw:
+    the agent CLI tables widen their days to the span's, and the calls fact follows the days
+    the priced table rebuilt."""
+    home = tmp_path / ".copilot"
+    _copilot_file(
+        home / "otel" / "trace.jsonl",
+        {
+            "type": "span",
+            "traceId": "t1",
+            "spanId": "s1",
+            "name": "chat gpt-5.4",
+            "endTime": [1780920000, 0],  # 2026-06-08 12:00 UTC
+            "attributes": {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.response.model": "gpt-5.4",
+                "gen_ai.conversation.id": "sess",
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.output_tokens": 5,
+            },
+        },
+    )
+    args = _build_without_lookback("+int_agent_calls_unioned")
+
+    def load_and_build() -> dict:
+        with connect(urls.warehouse) as conn:
+            agent_cli_loader.load_cli(
+                conn,
+                f"run-{uuid.uuid4().hex[:6]}",
+                agent_cli_sources.BY_NAME["copilot_cli"],
+                [home],
+            )
+        run_dbt(urls.warehouse, args, "target/incremental", check=True)
+        with connect(urls.warehouse) as conn:
+            return dict(
+                conn.execute(
+                    "select call_date::text, count(*) from intermediate.int_agent_calls_unioned "
+                    "where source_system = 'copilot_cli' group by 1"
+                ).fetchall()
+            )
+
+    assert load_and_build() == {"2026-06-08": 1}
+    _copilot_file(
+        home / "session-state" / "sess" / "events.jsonl",
+        {
+            "type": "session.shutdown",
+            "id": "x",
+            "timestamp": "2026-06-09T10:00:00.000Z",
+            "data": {
+                "modelMetrics": {"gpt-5.4": {"usage": {"inputTokens": 10, "outputTokens": 5}}}
+            },
+        },
+    )
+    assert load_and_build() == {"2026-06-09": 1}

@@ -121,8 +121,9 @@ PANELS: tuple[Panel, ...] = (
         "Top tool sequences",
         "bars",
         """
-        select tool_sequence, occurrence_count
-        from marts.fct_tool_sequences order by occurrence_count desc, tool_sequence limit 15""",
+        select tool_sequence, sum(occurrence_count) as occurrence_count
+        from marts.fct_tool_sequences
+        group by 1 order by 2 desc, 1 limit 15""",
     ),
     Panel(
         "error_taxonomy",

@@ -2,24 +2,30 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='tool_sequence',
+        unique_key=['tool_sequence', 'source_system'],
         on_schema_change='fail',
-        pre_hook=["{{ consume_changes(ref('int_tool_sequences_daily')) }}"],
+        pre_hook=[
+            "{{ add_column_if_absent('source_system', 'text') }}",
+            "{{ consume_changes(ref('int_tool_sequences_daily')) }}",
+        ],
         post_hook=[
             "delete from {{ this }} where occurrence_count = 0",
-            "{{ index_if_absent(['tool_sequence']) }}",
+            "{{ index_if_absent(['tool_sequence', 'source_system']) }}",
         ],
-        indexes=[{'columns': ['tool_sequence']}],
+        indexes=[{'columns': ['tool_sequence', 'source_system']}],
     )
 }}
 {#- Consecutive tool calls within a session as n-grams of length 2 to 5 (seed 003's
     detectToolSequences, counted per n-gram rather than per growing prefix), e.g. Read->Edit,
-    rolled up from their counts per day and session (int_tool_sequences_daily).
+    per source, rolled up from their counts per day and session (int_tool_sequences_daily).
     Incremental by exact deltas: a run applies the rows int_tool_sequences_daily deleted and
     inserted since (its change log, macros/change_log.sql) to the n-grams they belong to.
     Sums and counts add up. The earliest and latest times stay unless the row holding one
-    went: then that n-gram's rows are read again. An n-gram left with no row goes (post-hook). -#}
-{%- set applies = applies_changes(ref('int_tool_sequences_daily')) -%}
+    went: then that n-gram's rows are read again. An n-gram left with no row goes (post-hook).
+    A table from before `source_system` was a grain column gets it (last, where a new build puts
+    it) and is rolled up again whole from int_tool_sequences_daily, which keeps every day. -#}
+{%- set applies = applies_changes(
+    ref('int_tool_sequences_daily'), whole=built_without_column('source_system')) -%}
 with
 
 session_counts as (
@@ -41,6 +47,7 @@ session_counts as (
     net_rows as (
 
         select
+            source_system,
             tools,
             session_id,
             occurrence_count,
@@ -67,6 +74,7 @@ session_counts as (
     deltas as (
 
         select
+            source_system,
             tools,
             sum(net * occurrence_count) as occurrence_delta,
             coalesce(
@@ -77,7 +85,7 @@ session_counts as (
             min(first_seen_at) filter (where net < 0) as removed_first_seen_at,
             max(last_seen_at) filter (where net < 0) as removed_last_seen_at
         from net_rows
-        group by tools
+        group by source_system, tools
 
     ),
 
@@ -85,6 +93,7 @@ session_counts as (
 
         select * from {{ this }}
         where tool_sequence = any(array(select array_to_string(deltas.tools, '->') from deltas))
+            and source_system in (select deltas.source_system from deltas)
 
     ),
 
@@ -93,6 +102,7 @@ session_counts as (
     applied as (
 
         select
+            deltas.source_system,
             deltas.tools,
             coalesce(current_rows.occurrence_count, 0) + deltas.occurrence_delta
                 as occurrence_count,
@@ -116,12 +126,14 @@ session_counts as (
         from deltas
         left join current_rows
             on current_rows.tool_sequence = array_to_string(deltas.tools, '->')
+                and current_rows.source_system = deltas.source_system
 
     ),
 
     unknown_extremes as (
 
         select
+            source_system,
             tools,
             first_seen_at is null as first_unknown,
             last_seen_at is null as last_unknown
@@ -136,6 +148,7 @@ session_counts as (
     reread_extremes as (
 
         select
+            unknown_extremes.source_system,
             unknown_extremes.tools,
             earliest.first_seen_at,
             latest.last_seen_at
@@ -146,6 +159,7 @@ session_counts as (
             where unknown_extremes.first_unknown
                 and hash_array(daily.tools) = hash_array(unknown_extremes.tools)
                 and daily.tools = unknown_extremes.tools
+                and daily.source_system = unknown_extremes.source_system
         ) as earliest on true
         left join lateral (
             select daily.last_seen_at
@@ -153,6 +167,7 @@ session_counts as (
             where unknown_extremes.last_unknown
                 and hash_array(daily.tools) = hash_array(unknown_extremes.tools)
                 and daily.tools = unknown_extremes.tools
+                and daily.source_system = unknown_extremes.source_system
                 and daily.last_seen_at is not null
             order by daily.last_seen_at desc
             limit 1
@@ -165,6 +180,7 @@ session_counts as (
     rolled_up_by_changes as ( -- noqa: ST03
 
         select
+            applied.source_system,
             applied.tools,
             applied.occurrence_count,
             applied.session_count,
@@ -172,7 +188,8 @@ session_counts as (
             coalesce(applied.last_seen_at, reread_extremes.last_seen_at) as last_seen_at
         from applied
         left join reread_extremes
-            on applied.tools = reread_extremes.tools
+            on applied.source_system = reread_extremes.source_system
+                and applied.tools = reread_extremes.tools
         where not {{ changes_rebuild_whole() }}
 
     ),
@@ -181,6 +198,7 @@ session_counts as (
 rolled_up_from_table as (
 
     select
+        source_system,
         tools,
         sum(occurrence_count)::bigint as occurrence_count,
         -- A session with no id is none: it counted as none when this was a distinct count.
@@ -193,7 +211,7 @@ rolled_up_from_table as (
     {%- if applies %}
         where {{ changes_rebuild_whole() }}
     {%- endif %}
-    group by tools
+    group by source_system, tools
 
 ),
 
@@ -224,7 +242,10 @@ final as (
 
         -- timestamps
         first_seen_at,
-        last_seen_at
+        last_seen_at,
+
+        -- grain: last, where the upgrade's `add column` puts it
+        source_system
 
     from rolled_up
 
