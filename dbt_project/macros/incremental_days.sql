@@ -1,5 +1,6 @@
 {#- Whole-UTC-day incremental builds. A run rebuilds the days that raw rows were loaded into,
-    changed in or deleted from since the model's build watermark (below), plus the last
+    changed in or deleted from since the model's build watermark (below), the days the priced
+    agent CLI table rebuilt since the model's own last horizon, plus the last
     `incremental_lookback_days` days. The watermark is the build, not the newest row it wrote:
     raw lines that never become calls (Claude Code user lines, say) must not look new forever. A Dagster partition run (or backfill) also passes its window
     (end exclusive) in ATW_DBT_PARTITION_START/ATW_DBT_PARTITION_END, a dbt command by hand in
@@ -314,9 +315,11 @@
                 {%- endfor %}
             )
         ))
+        {#- The days chosen when the build compiled: a purge committed since must not make
+            a day before its horizon look vanished. #}
         or call_date = any(
             string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
-        ) and rebuilt_at < now()
+        ) and call_date >= {{ retention_horizon() }}::date and rebuilt_at < now()
         returning call_date
     )
 
@@ -410,6 +413,26 @@
     {{ return("coalesce(" ~ stored ~ ", " ~ fallback ~ ", '-infinity'::timestamptz)") }}
 {% endmacro %}
 
+{#- on-run-start: a watermarks table from before `horizon` was kept gets the column, before any
+    model runs. Not in a model's post-hook: there the `alter` would wait for the other
+    thread's model, which holds its read of the table until it commits and then waits for
+    this one's lock on the table. Checked first, so that the `alter` (whose lock would queue
+    every reader behind a build running beside it) runs once. -#}
+{% macro keep_own_build_horizons() %}
+    {%- set table = build_watermarks_relation() -%}
+    do $$
+    begin
+        if to_regclass('{{ table }}') is not null and not exists (
+            select 1 from information_schema.columns
+            where table_schema = '{{ table.schema }}' and table_name = '{{ table.identifier }}'
+                and column_name = 'horizon'
+        ) then
+            alter table {{ table }} add column if not exists horizon timestamptz;
+        end if;
+    end
+    $$
+{% endmacro %}
+
 {#- The horizon the model's last build took itself, as a SQL expression: its watermark before
     `bounded_by` capped it, else (a build before it was kept) the watermark. The days an
     upstream table built by day rebuilt for this model are its rows with `rebuilt_at` from
@@ -451,11 +474,6 @@
         updated_at timestamptz not null default now(),
         horizon timestamptz
     );
-    {#- A table from before `horizon` was kept gets it; checked here, not with `if not
-        exists`, which would lock the table against every reader until this build commits. #}
-    {%- if load_relation(table) is not none and 'horizon' not in _watermark_columns(table) %}
-    alter table {{ table }} add column if not exists horizon timestamptz;
-    {%- endif %}
     insert into {{ table }} (model_name, built_from, horizon)
     select '{{ this.identifier }}', least(
         horizon::timestamptz

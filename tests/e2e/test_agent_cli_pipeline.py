@@ -127,9 +127,7 @@ def test_the_sdk_sessions_and_tools_are_in_the_marts(ran):
         "select tool_sequence, occurrence_count, session_count from marts.fct_tool_sequences "
         "where source_system = 'otlp' order by tool_sequence",
     )
-    assert sequences == [
-        {"tool_sequence": "grep->bash", "occurrence_count": 1, "session_count": 1}
-    ]
+    assert sequences == [{"tool_sequence": "grep->bash", "occurrence_count": 1, "session_count": 1}]
 
 
 @pytest.mark.skipif(not CODEX.is_dir(), reason="../shared/fixtures/agent-logs is not present")

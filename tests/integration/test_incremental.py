@@ -331,3 +331,14 @@ def test_a_later_shutdown_stops_its_sessions_span_counting_on_the_spans_day(urls
         },
     )
     assert load_and_build() == {"2026-06-09": 1}
+
+    def written() -> list[tuple]:
+        with connect(urls.warehouse) as conn:
+            return conn.execute(
+                "select call_id, rebuilt_at from intermediate.int_agent_calls_unioned"
+            ).fetchall()
+
+    # Nothing new: the days the priced table rebuilt last time are not taken again.
+    before = written()
+    assert load_and_build() == {"2026-06-09": 1}
+    assert written() == before

@@ -125,8 +125,8 @@ session_counts as (
             end as last_seen_at
         from deltas
         left join current_rows
-            on current_rows.tool_sequence = array_to_string(deltas.tools, '->')
-                and current_rows.source_system = deltas.source_system
+            on deltas.source_system = current_rows.source_system
+                and array_to_string(deltas.tools, '->') = current_rows.tool_sequence
 
     ),
 
