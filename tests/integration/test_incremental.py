@@ -39,6 +39,12 @@ def _build(url, *args):
     )
 
 
+def _pairs(url, query) -> dict:
+    """A two-column query's rows as a dict."""
+    with connect(url) as conn:
+        return dict(conn.execute(query).fetchall())
+
+
 def _days(url):
     with connect(url) as conn:
         return {
@@ -195,13 +201,11 @@ def test_a_changed_price_reprices_the_calls_of_its_model(small_collector):
     run_dbt(urls.warehouse, args, "target/incremental", check=True)
 
     def costs():
-        with connect(urls.warehouse) as conn:
-            return dict(
-                conn.execute(
-                    "select model_name, sum(cost_usd) from intermediate.int_agent_calls_unioned "
-                    "where cost_basis = 'priced' group by 1"
-                ).fetchall()
-            )
+        return _pairs(
+            urls.warehouse,
+            "select model_name, sum(cost_usd) from intermediate.int_agent_calls_unioned "
+            "where cost_basis = 'priced' group by 1",
+        )
 
     before = costs()
     model = max(before, key=lambda name: before[name] or 0)
@@ -310,13 +314,11 @@ def test_a_later_shutdown_stops_its_sessions_span_counting_on_the_spans_day(urls
                 [home],
             )
         run_dbt(urls.warehouse, args, "target/incremental", check=True)
-        with connect(urls.warehouse) as conn:
-            return dict(
-                conn.execute(
-                    "select call_date::text, count(*) from intermediate.int_agent_calls_unioned "
-                    "where source_system = 'copilot_cli' group by 1"
-                ).fetchall()
-            )
+        return _pairs(
+            urls.warehouse,
+            "select call_date::text, count(*) from intermediate.int_agent_calls_unioned "
+            "where source_system = 'copilot_cli' group by 1",
+        )
 
     assert load_and_build() == {"2026-06-08": 1}
     _copilot_file(
