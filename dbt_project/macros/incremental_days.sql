@@ -80,9 +80,7 @@
 {#- Whether the copy of the prices exists, in its current shape (a copy of model_prices'
     columns came before it, and its post-hook replaces that). -#}
 {% macro prices_seen_kept(seen) %}
-    {%- set relation = load_relation(seen) -%}
-    {{ return(relation is not none
-        and 'price' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
+    {{ return('price' in relation_columns(seen)) }}
 {% endmacro %}
 
 {#- The model names whose prices changed since `seen` was kept: a price the catalogue
@@ -318,9 +316,8 @@
         ))
         {#- The days chosen when the build compiled: a purge committed since must not make
             a day before its horizon look vanished. #}
-        or call_date = any(
-            string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
-        ) and call_date >= {{ retention_horizon() }}::date and rebuilt_at < now()
+        or call_date = any({{ build_days_array() }})
+            and call_date >= {{ retention_horizon() }}::date and rebuilt_at < now()
         returning call_date
     )
 
@@ -420,18 +417,7 @@
     this one's lock on the table. Checked first, so that the `alter` (whose lock would queue
     every reader behind a build running beside it) runs once. -#}
 {% macro keep_own_build_horizons() %}
-    {%- set table = build_watermarks_relation() -%}
-    do $$
-    begin
-        if to_regclass('{{ table }}') is not null and not exists (
-            select 1 from information_schema.columns
-            where table_schema = '{{ table.schema }}' and table_name = '{{ table.identifier }}'
-                and column_name = 'horizon'
-        ) then
-            alter table {{ table }} add column if not exists horizon timestamptz;
-        end if;
-    end
-    $$
+    {{ add_column_if_absent('horizon', 'timestamptz', relation=build_watermarks_relation()) }}
 {% endmacro %}
 
 {#- The horizon the model's last build took itself, as a SQL expression: its watermark before
@@ -442,17 +428,18 @@
     taken before its rows were written. -#}
 {% macro own_build_horizon() %}
     {%- set table = build_watermarks_relation() -%}
-    {%- if execute and 'horizon' in _watermark_columns(table) -%}
+    {%- if execute and 'horizon' in relation_columns(table) -%}
         {{ return("coalesce((select horizon from " ~ table ~ " where model_name = '"
             ~ this.identifier ~ "'), " ~ build_watermark() ~ ")") }}
     {%- endif -%}
     {{ return(build_watermark()) }}
 {% endmacro %}
 
-{%- macro _watermark_columns(table) -%}
-    {%- set relation = load_relation(table) -%}
-    {{ return([] if relation is none
-        else adapter.get_columns_in_relation(relation) | map(attribute='name') | list) }}
+{#- The column names of `relation`, none when it does not exist. -#}
+{%- macro relation_columns(relation) -%}
+    {%- set found = load_relation(relation) -%}
+    {{ return([] if found is none
+        else adapter.get_columns_in_relation(found) | map(attribute='name') | list) }}
 {%- endmacro -%}
 
 {#- Post-hook: stores the horizon this build's compilation took (a full build takes one too).
@@ -662,12 +649,15 @@
     {{ return(days) }}
 {% endmacro %}
 
+{#- The days remember_build_days kept for this build, as a SQL date[] (null when none). -#}
+{% macro build_days_array() -%}
+    string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
+{%- endmacro %}
+
 {% macro delete_rows_left_on_build_days(day_column='call_date') %}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ day_column }} = any(
-            string_to_array(nullif(current_setting('{{ _build_days_setting() }}', true), ''), ',')::date[]
-        )
+    where {{ day_column }} = any({{ build_days_array() }})
         and rebuilt_at < now()
     {%- else -%}
     select 1

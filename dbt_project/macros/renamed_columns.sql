@@ -22,19 +22,21 @@
 
 {#- Likewise a column a model gained when it became incremental (`rebuilt_at`, say): the first
     run after the upgrade adds it to the table, with `definition` (type and default) filling the
-    rows already there, and `fill` (statements) run once after it is added. -#}
-{% macro add_column_if_absent(name, definition, fill='') %}
+    rows already there, and `fill` (statements) run once after it is added. `relation`: another
+    table than the model's (the build watermarks, from on-run-start). -#}
+{% macro add_column_if_absent(name, definition, fill='', relation=none) %}
+    {%- set relation = relation or this %}
     do $$
     begin
-        if to_regclass('{{ this }}') is not null and not exists (
+        if to_regclass('{{ relation }}') is not null and not exists (
             select 1
             from information_schema.columns
             where
-                table_schema = '{{ this.schema }}'
-                and table_name = '{{ this.identifier }}'
+                table_schema = '{{ relation.schema }}'
+                and table_name = '{{ relation.identifier }}'
                 and column_name = '{{ name }}'
         ) then
-            alter table {{ this }} add column {{ name }} {{ definition }};
+            alter table {{ relation }} add column {{ name }} {{ definition }};
             {{ fill }}
         end if;
     end
