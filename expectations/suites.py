@@ -171,7 +171,8 @@ def _raw_agent_cli_usage() -> list:
     return [
         *_keys("agent_cli", "file_path", "record_key"),
         _in_set("agent_cli", ["codex", "gemini_cli", "opencode", "copilot_cli", "otlp"]),
-        _in_set("tier_rule", ["split", "whole"]),
+        # `split`: rows read before the model's rule (staging reads it as `model`).
+        _in_set("tier_rule", ["model", "whole", "split"]),
         *_not_null("session_id", "occurred_at", "record_kind"),
         *_non_negative(*TOKEN_COLUMNS, "request_count", "logged_cost_usd"),
     ]

@@ -157,3 +157,98 @@ def write_codex_rule_logs(home: Path) -> None:
         )
         + "\n"
     )
+
+
+# Long context by the model's price (macros/tiered_cost.sql), as ccusage's common pricing
+# applies it to Copilot CLI and OpenCode: (uncached input, cache read, cache write, output).
+# gpt-5.4 and gpt-5.5 (272 K) and gemini-2.5-pro (200 K) price a record whose context passes
+# the threshold whole at the higher rates; Claude models price each token type past 200 K
+# higher (claude-sonnet-4 by the override seed); gpt-5 has no tier, and no cache-write price.
+LONG_CONTEXT_MODELS = (
+    ("gpt-5.4", "openai"),
+    ("gpt-5.5", "openai"),
+    ("gemini-2.5-pro", "google"),
+    ("claude-sonnet-4.5", "anthropic"),
+    ("claude-sonnet-4", "anthropic"),
+    ("gpt-5", "openai"),
+)
+LONG_CONTEXT_SHAPES = {
+    "small": (10_000, 18_000, 0, 1_000),
+    "context-past": (100_000, 180_000, 0, 10_000),  # no type past 200 K, the context past 272 K
+    "reads-past": (100_000, 500_000, 0, 10_000),  # cache reads past 200 K alone
+    "input-only": (250_000, 0, 0, 1_000),  # past 200 K, below 272 K
+    "writes": (5_000, 20_000, 190_000, 1_000),  # the context past 200 K by cache writes
+}
+
+
+def _copilot_shutdown(stamp: str, event: str, model: str, counts: tuple[int, ...]) -> str:
+    fresh, read, write, out = counts
+    usage = {
+        "inputTokens": fresh + read + write,  # Copilot's input holds the cache
+        "outputTokens": out,
+        "cacheReadTokens": read,
+        "cacheWriteTokens": write,
+        "reasoningTokens": 0,
+    }
+    data = {"modelMetrics": {model: {"requests": {"count": 1}, "usage": usage}}}
+    return json.dumps({"type": "session.shutdown", "data": data, "id": event, "timestamp": stamp})
+
+
+def write_copilot_rule_logs(home: Path) -> None:
+    """A `~/.copilot` with one session per model and long-context shape, and one whose
+    cumulative shutdowns pass gpt-5.4's threshold only together (each interval is priced on
+    its own context)."""
+    sessions: dict[str, list[str]] = {}
+    for m, (model, _) in enumerate(LONG_CONTEXT_MODELS):
+        for s, (shape, counts) in enumerate(LONG_CONTEXT_SHAPES.items()):
+            stamp = f"2026-06-{8 + m:02d}T{10 + s:02d}:00:00.000Z"
+            sessions[f"{model}-{shape}"] = [
+                _copilot_shutdown(stamp, f"shutdown-{m}-{s}", model, counts)
+            ]
+    sessions["gpt-5.4-two-shutdowns"] = [
+        _copilot_shutdown(
+            "2026-06-20T10:00:00.000Z", "first", "gpt-5.4", (50_000, 150_000, 0, 2_000)
+        ),
+        _copilot_shutdown(
+            "2026-06-20T11:00:00.000Z", "second", "gpt-5.4", (100_000, 300_000, 0, 4_000)
+        ),
+    ]
+    for name, lines in sessions.items():
+        folder = home / "session-state" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "events.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def write_opencode_rule_logs(home: Path) -> None:
+    """An OpenCode data folder (file storage) with one unpriced message (`cost` 0) per model
+    and long-context shape, each its own session."""
+    storage = home / "storage"
+    created = 1_780_900_000_000  # 2026-06-08
+    for m, (model, provider) in enumerate(LONG_CONTEXT_MODELS):
+        for s, (shape, (fresh, read, write, out)) in enumerate(LONG_CONTEXT_SHAPES.items()):
+            session, message = f"ses_rules_{m}_{s}", f"msg_rules_{m}_{s}"
+            at = created + (m * 10 + s) * 3_600_000
+            (storage / "session" / "global").mkdir(parents=True, exist_ok=True)
+            (storage / "session" / "global" / f"{session}.json").write_text(
+                json.dumps({"id": session, "title": shape, "time": {"created": at, "updated": at}})
+            )
+            (storage / "message" / session).mkdir(parents=True, exist_ok=True)
+            (storage / "message" / session / f"{message}.json").write_text(
+                json.dumps(
+                    {
+                        "id": message,
+                        "sessionID": session,
+                        "role": "assistant",
+                        "time": {"created": at},
+                        "modelID": model,
+                        "providerID": provider,
+                        "cost": 0,
+                        "tokens": {
+                            "input": fresh,
+                            "output": out,
+                            "reasoning": 0,
+                            "cache": {"read": read, "write": write},
+                        },
+                    }
+                )
+            )

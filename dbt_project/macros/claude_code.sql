@@ -53,8 +53,9 @@
 
 {#- The cost of each response of `relation`: the line's own costUSD when it has one (ccusage's
     default `auto` mode), else its tokens at the reference.model_prices row in force on its UTC
-    day (long-context tiers per token type, as ccusage); `<synthetic>` (a message Claude Code
-    wrote itself, no API call) costs nothing; a model without a price has cost null. -#}
+    day (long-context tiers by the model's rule, as ccusage: macros/tiered_cost.sql);
+    `<synthetic>` (a message Claude Code wrote itself, no API call) costs nothing; a model
+    without a price has cost null. -#}
 {% macro claude_code_price_rows(relation) -%}
     select
         responses.*,
@@ -65,18 +66,9 @@
             else prices.price_source
         end as price_source,
         case when responses.model_name = '<synthetic>' then 0 else
-        {{ tiered_cost('responses.input_tokens', 'prices.input_per_mtok',
-                       'prices.input_above_per_mtok', 'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.output_tokens', 'prices.output_per_mtok',
-                         'prices.output_above_per_mtok', 'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_creation_5m_tokens', 'prices.cache_write_5m_per_mtok',
-                         'prices.cache_write_5m_above_per_mtok',
-                         'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_creation_1h_tokens', 'prices.cache_write_1h_per_mtok',
-                         'prices.cache_write_1h_above_per_mtok',
-                         'prices.tier_threshold_tokens') }}
-        + {{ tiered_cost('responses.cache_read_tokens', 'prices.cache_read_per_mtok',
-                         'prices.cache_read_above_per_mtok', 'prices.tier_threshold_tokens') }}
+        {{ token_cost('prices', 'responses.input_tokens', 'responses.output_tokens',
+                      'responses.cache_read_tokens', 'responses.cache_creation_5m_tokens',
+                      'responses.cache_creation_1h_tokens') }}
         end as priced_cost_usd,
         row_number() over (
             partition by responses.response_key order by prices.valid_from desc

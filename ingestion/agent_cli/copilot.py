@@ -273,7 +273,7 @@ def _row(snapshot: _Snapshot, interval: dict, session_id: str) -> dict:
         "extra_output_tokens": 0,
         "total_tokens": sum(interval[k] for k in ("input", "output", "cache_read", "cache_write")),
         "request_count": interval["requests"],
-        "tier_rule": "split",
+        "tier_rule": "model",
     }
 
 

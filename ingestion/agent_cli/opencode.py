@@ -24,7 +24,7 @@ indirectly, as no probe crossed a threshold in a single token type):
 - Time: `time.created` (epoch ms), not `completed`. Session: `sessionID` (the database's
   `session_id`), else "unknown".
 - Cost: the recorded `cost` when it is over 0 (`logged_cost_usd`), else the price table, with
-  each token type past the threshold priced higher (`tier_rule` "split").
+  the model's own long-context rule (`tier_rule` "model", as ccusage's common pricing).
 - ccusage counts a message id once: a database row over a storage file, then the first file by
   path. A message without an id is never de-duplicated. This is applied later, from `origin`
   and `message_id`, not here.
@@ -207,7 +207,7 @@ def _row(
         provider=message.provider_id,
         request_count=1,
         logged_cost_usd=logged,
-        tier_rule="split",
+        tier_rule="model",
         origin=origin,
     )
     return row, context.redactions

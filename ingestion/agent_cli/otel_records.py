@@ -634,7 +634,7 @@ def _checked(
             "record_key": flat.key,
             "record_index": flat.index,
             "request_count": 1,
-            "tier_rule": "split",
+            "tier_rule": "model",
         }
     if tool is not None:
         valid = check(ToolEventRow, {**tool, "occurred_at": occurred}, context, clean)

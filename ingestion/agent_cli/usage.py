@@ -50,7 +50,7 @@ USAGE_COLUMNS = (
     *TOKEN_COLUMNS,
     "request_count",
     "logged_cost_usd",  # what the CLI itself recorded (OpenCode `cost` > 0)
-    "tier_rule",  # split: each token type past the threshold; whole: the record at the higher rates
+    "tier_rule",  # model: the model's long-context rule; whole: the CLI's (`tier_basis_tokens`)
     "tier_basis_tokens",  # with `whole`: what is compared with the model's threshold
     "usage_ordinal",  # Codex: 1 for the file's first usage event, 2 ...
     "in_leading_burst",  # Codex: in the file's leading replay burst (<= 1 s apart)

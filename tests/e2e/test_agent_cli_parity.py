@@ -14,6 +14,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,11 @@ from ingestion.core.connections import connect
 from ingestion.prices import catalogue as price_catalogue
 from orchestration.defs.dbt.manifest import run_dbt
 from tests import ccusage
-from tests.agent_cli_rule_logs import write_codex_rule_logs
+from tests.agent_cli_rule_logs import (
+    write_codex_rule_logs,
+    write_copilot_rule_logs,
+    write_opencode_rule_logs,
+)
 from tests.conftest import SHARED
 from warehouse import embedded_server
 
@@ -57,6 +62,13 @@ REPLAYED_PARENT = {
     "reasoningOutputTokens": 200_000,
     "totalTokens": 238_700_000,
 }
+GENERATOR_END = datetime(2026, 12, 3, 15, 20, tzinfo=UTC)
+# Logs made for ccusage's rules (tests/agent_cli_rule_logs.py), and where each goes.
+RULE_LOGS = {
+    "codex": (write_codex_rule_logs, ".codex"),
+    "copilot_cli": (write_copilot_rule_logs, ".copilot"),
+    "opencode": (write_opencode_rule_logs, ".local/share/opencode"),
+}
 KNOWN_DIFFERENCES = {
     "codex/ccusage-replay-multisecond-legacy": REPLAYED_PARENT,
     "codex/ccusage-replay-multisecond-modern": REPLAYED_PARENT,
@@ -85,7 +97,7 @@ def _sets() -> list[LogSet]:
                     )
                 )
     # Without stored reports: compared with ccusage only where it runs.
-    found.append(LogSet("codex/rules", "codex", None, None))
+    found += [LogSet(f"{cli}/rules", cli, None, None) for cli in RULE_LOGS]
     found += [LogSet(f"generator/{cli}", cli, None, None) for cli in FOLDERS]
     return found
 
@@ -93,9 +105,10 @@ def _sets() -> list[LogSet]:
 def _home(log_set: LogSet, tmp: Path) -> Path:
     if log_set.home is not None:
         return log_set.home
-    if log_set.name == "codex/rules":
-        write_codex_rule_logs(tmp / ".codex")
-        return tmp / ".codex"
+    if log_set.name.endswith("/rules"):
+        write, home = RULE_LOGS[log_set.agent_cli]
+        write(tmp / home)
+        return tmp / home
     from devtools.sample_data.agent_cli_generator import (
         AgentCliConfig,
         agent_cli_homes,
@@ -103,7 +116,9 @@ def _home(log_set: LogSet, tmp: Path) -> Path:
     )
 
     # One developer's home, as ccusage reads one machine's.
-    write_agent_cli_logs(tmp, AgentCliConfig(seed=7, developers=6, days=12))
+    # A fixed end: the logs are the same whatever the clock (this one's Copilot set has a
+    # shutdown past gpt-5.4's long-context threshold).
+    write_agent_cli_logs(tmp, AgentCliConfig(seed=7, developers=6, days=12, end=GENERATOR_END))
     return agent_cli_homes(tmp)[log_set.agent_cli][0]
 
 

@@ -257,7 +257,7 @@ def test_each_rule(case_folder):
         "extra_output_tokens": 0,
         "total_tokens": 11753,
         "request_count": 1,
-        "tier_rule": "split",
+        "tier_rule": "model",
         "origin": "file",
     }
     db_row = by_id[("db", "msg_db")]

@@ -27,8 +27,8 @@
 {%- set days = agent_cli_changed_days(staged=ref('stg_agent_cli__usage'), repriced=true) -%}
 {#- Each agent CLI usage record with its cost: what the CLI recorded (OpenCode's `cost`, Claude
     Code's OTel `cost_usd`), else its tokens at the reference.model_prices row in force on its
-    UTC day. Long context as ccusage prices it per CLI: `split` prices each token type past the
-    threshold at the higher rate (Claude models); `whole` prices every type of a record whose
+    UTC day. Long context as ccusage prices it: `model` by the model's own rule (macros/
+    tiered_cost.sql); `whole`, a CLI's own rule, prices every type of a record whose
     `tier_basis_tokens` pass the threshold at the higher rates (Codex: raw input; Gemini: input
     and cache reads). Extra output (Gemini thoughts, OpenCode reasoning) is priced as output. A
     model without a price costs null. -#}
@@ -56,44 +56,15 @@ price_rows as (
             as price_source,
         case
             when usage.tier_rule = 'whole'
-                then (
-                    case
-                        when prices.tier_threshold_tokens is not null
-                            and usage.tier_basis_tokens > prices.tier_threshold_tokens
-                            then usage.input_tokens
-                                * coalesce(prices.input_above_per_mtok, prices.input_per_mtok)
-                                + (usage.output_tokens + usage.extra_output_tokens)
-                                * coalesce(prices.output_above_per_mtok, prices.output_per_mtok)
-                                + usage.cache_read_tokens * coalesce(
-                                    prices.cache_read_above_per_mtok, prices.cache_read_per_mtok, 0
-                                )
-                                + usage.cache_creation_tokens * coalesce(
-                                    prices.cache_write_5m_above_per_mtok,
-                                    prices.cache_write_5m_per_mtok,
-                                    0
-                                )
-                        else usage.input_tokens * prices.input_per_mtok
-                            + (usage.output_tokens + usage.extra_output_tokens)
-                            * prices.output_per_mtok
-                            + usage.cache_read_tokens * coalesce(prices.cache_read_per_mtok, 0)
-                            + usage.cache_creation_tokens
-                            * coalesce(prices.cache_write_5m_per_mtok, 0)
-                    end
-                ) / 1e6
-            else
-                {{ tiered_cost('usage.input_tokens', 'prices.input_per_mtok',
-                               'prices.input_above_per_mtok', 'prices.tier_threshold_tokens') }}
-                + {{ tiered_cost('(usage.output_tokens + usage.extra_output_tokens)',
-                                 'prices.output_per_mtok', 'prices.output_above_per_mtok',
-                                 'prices.tier_threshold_tokens') }}
-                + {{ tiered_cost('usage.cache_read_tokens',
-                                 'coalesce(prices.cache_read_per_mtok, 0)',
-                                 'prices.cache_read_above_per_mtok',
-                                 'prices.tier_threshold_tokens') }}
-                + {{ tiered_cost('usage.cache_creation_tokens',
-                                 'coalesce(prices.cache_write_5m_per_mtok, 0)',
-                                 'prices.cache_write_5m_above_per_mtok',
-                                 'prices.tier_threshold_tokens') }}
+                then {{ token_cost(
+                    'prices', 'usage.input_tokens',
+                    '(usage.output_tokens + usage.extra_output_tokens)',
+                    'usage.cache_read_tokens', 'usage.cache_creation_tokens',
+                    over='prices.tier_threshold_tokens is not null'
+                        ~ ' and usage.tier_basis_tokens > prices.tier_threshold_tokens') }}
+            else {{ token_cost(
+                'prices', 'usage.input_tokens', '(usage.output_tokens + usage.extra_output_tokens)',
+                'usage.cache_read_tokens', 'usage.cache_creation_tokens') }}
         end as priced_cost_usd,
         row_number() over (
             partition by usage.usage_key order by prices.valid_from desc

@@ -219,7 +219,8 @@ final as (
         project,
         model as model_name,
         provider,
-        tier_rule,
+        -- rows read before the rule had its name say `split`: the same rule
+        case when tier_rule = 'split' then 'model' else tier_rule end as tier_rule,
         record_index,
         usage_ordinal,
         input_tokens,

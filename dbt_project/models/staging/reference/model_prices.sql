@@ -5,6 +5,14 @@
     input_above_per_mtok, output_above_per_mtok, cache_write_5m_above_per_mtok,
     cache_write_1h_above_per_mtok, cache_read_above_per_mtok
 {%- endset %}
+{#- How a long-context tier applies (macros/tiered_cost.sql): ccusage 20.0.24 prices Anthropic's
+    models per token type past the threshold and every other vendor's by the whole request's
+    context, as OpenAI and Google bill it. -#}
+{% set catalogue_rule -%}
+    case
+        when catalogue.matched_provider = 'anthropic' then 'marginal' else 'context'
+    end as long_context_rule
+{%- endset %}
 {#- The price of every model the sources logged, per day from `valid_from` until the model's next
     row: the override seed first (private models, prices the catalogue lacks), then the
     catalogue's rows for the name, or for the name an alias seed row prices it as. -#}
@@ -30,7 +38,9 @@ aliases as (
 
 overridden as (
 
-    select model_name, valid_from, {{ price_columns }}, 'override seed' as price_source
+    select
+        model_name, valid_from, {{ price_columns }}, long_context_rule,
+        'override seed' as price_source
     from overrides
 
 ),
@@ -38,7 +48,7 @@ overridden as (
 aliased as (
 
     select
-        aliases.model_name, catalogue.valid_from, {{ price_columns }},
+        aliases.model_name, catalogue.valid_from, {{ price_columns }}, {{ catalogue_rule }},
         catalogue.catalogue || ': ' || catalogue.matched_model || ' (alias)' as price_source
     from aliases
     inner join catalogue on aliases.priced_as = catalogue.model_name
@@ -48,8 +58,8 @@ aliased as (
 catalogued as (
 
     select
-        model_name, valid_from, {{ price_columns }},
-        catalogue || ': ' || matched_model as price_source
+        model_name, valid_from, {{ price_columns }}, {{ catalogue_rule }},
+        catalogue.catalogue || ': ' || catalogue.matched_model as price_source
     from catalogue
     where model_name not in (select aliases.model_name from aliases)
 
