@@ -710,7 +710,7 @@ create table if not exists raw.agent_cli_usage (
     total_tokens bigint not null default 0,
     request_count integer not null default 1,
     logged_cost_usd numeric(12, 8),
-    tier_rule text not null default 'split',
+    tier_rule text not null default 'model',
     tier_basis_tokens bigint,
     usage_ordinal integer,
     in_leading_burst boolean not null default false,
@@ -1011,14 +1011,19 @@ $$;
 -- `changed_at`) is already visible: now, or the start of the oldest transaction open in this
 -- database, which may still commit rows stamped earlier. Never earlier than `margin` ago (a
 -- session idle in a transaction for hours must not widen every window), and exactly `margin`
--- ago when this role cannot see other sessions' transactions (pg_read_all_stats).
+-- ago when another login's session is open that this role cannot see into (without
+-- pg_read_all_stats, its backend type and transaction start read null; only the login shows).
+-- A session of a login it can see whose state is null is still starting (a second dbt thread
+-- connecting) and has no transaction yet: taking it for a hidden one made a whole build read
+-- back `margin` hours, while a hidden one was never found.
 create or replace function raw.write_horizon(margin interval) returns timestamptz
 language sql stable as $$
     select case
-        when exists (
+        when not pg_has_role('pg_read_all_stats', 'usage') and exists (
             select 1 from pg_stat_activity
             where datname = current_database() and pid <> pg_backend_pid()
-                and backend_type = 'client backend' and state is null
+                and coalesce(backend_type, 'client backend') = 'client backend'
+                and not pg_has_role(usesysid, 'usage')
         ) then now() - margin
         else greatest(now() - margin, least(now(), (
             select min(xact_start) from pg_stat_activity
