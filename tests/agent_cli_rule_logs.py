@@ -172,6 +172,7 @@ LONG_CONTEXT_MODELS = (
     ("claude-sonnet-4", "anthropic"),
     ("gpt-5", "openai"),
 )
+GEMINI_3_PRO_PAST = "gemini-3-pro-preview-context-past"  # a session of write_copilot_rule_logs
 LONG_CONTEXT_SHAPES = {
     "small": (10_000, 18_000, 0, 1_000),
     "context-past": (100_000, 180_000, 0, 10_000),  # no type past 200 K, the context past 272 K
@@ -212,6 +213,16 @@ def write_copilot_rule_logs(home: Path) -> None:
         _copilot_shutdown(
             "2026-06-20T11:00:00.000Z", "second", "gpt-5.4", (100_000, 300_000, 0, 4_000)
         ),
+    ]
+    # Where ccusage is wrong: it has no long-context prices for gemini-3-pro-preview, which
+    # Google bills at the higher rates past 200 K of context (its day alone).
+    sessions[GEMINI_3_PRO_PAST] = [
+        _copilot_shutdown(
+            "2026-06-25T10:00:00.000Z",
+            "gemini-3",
+            "gemini-3-pro-preview",
+            LONG_CONTEXT_SHAPES["context-past"],
+        )
     ]
     for name, lines in sessions.items():
         folder = home / "session-state" / name
