@@ -9,9 +9,7 @@
     models per token type past the threshold and every other vendor's by the whole request's
     context, as OpenAI and Google bill it. -#}
 {% set catalogue_rule -%}
-    case
-        when catalogue.matched_provider = 'anthropic' then 'marginal' else 'context'
-    end as long_context_rule
+    case when {} = 'anthropic' then 'marginal' else 'context' end as long_context_rule
 {%- endset %}
 {#- The price of every model the sources logged, per day from `valid_from` until the model's next
     row: the override seed first (private models, prices the catalogue lacks), then the
@@ -48,7 +46,8 @@ overridden as (
 aliased as (
 
     select
-        aliases.model_name, catalogue.valid_from, {{ price_columns }}, {{ catalogue_rule }},
+        aliases.model_name, catalogue.valid_from, {{ price_columns }},
+        {{ catalogue_rule.format('catalogue.matched_provider') }},
         catalogue.catalogue || ': ' || catalogue.matched_model || ' (alias)' as price_source
     from aliases
     inner join catalogue on aliases.priced_as = catalogue.model_name
@@ -58,8 +57,9 @@ aliased as (
 catalogued as (
 
     select
-        model_name, valid_from, {{ price_columns }}, {{ catalogue_rule }},
-        catalogue.catalogue || ': ' || catalogue.matched_model as price_source
+        model_name, valid_from, {{ price_columns }},
+        {{ catalogue_rule.format('matched_provider') }},
+        catalogue || ': ' || matched_model as price_source
     from catalogue
     where model_name not in (select aliases.model_name from aliases)
 
