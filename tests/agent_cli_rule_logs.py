@@ -5,6 +5,7 @@ over them where npm exists and compares every report with the warehouse's marts.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 
@@ -232,7 +233,9 @@ def write_copilot_rule_logs(home: Path) -> None:
 
 def write_opencode_rule_logs(home: Path) -> None:
     """An OpenCode data folder (file storage) with one unpriced message (`cost` 0) per model
-    and long-context shape, each its own session."""
+    and long-context shape, each its own session, and a database of both schemas."""
+    home.mkdir(parents=True, exist_ok=True)
+    write_opencode_database(home)
     storage = home / "storage"
     created = 1_780_900_000_000  # 2026-06-08
     for m, (model, provider) in enumerate(LONG_CONTEXT_MODELS):
@@ -263,3 +266,77 @@ def write_opencode_rule_logs(home: Path) -> None:
                     }
                 )
             )
+
+
+def _opencode_tokens(fresh: int, out: int) -> dict:
+    return {"input": fresh, "output": out, "reasoning": 0, "cache": {"read": 0, "write": 0}}
+
+
+def write_opencode_database(home: Path) -> None:
+    """An `opencode.db` with both tables: `message` (the older schema) and `session_message`
+    (the newer), a message id in both and one in the newer table and in a storage file. ccusage
+    counts each id once: `message`, then `session_message`, then the file."""
+    at = 1_781_500_000_000  # 2026-06-15
+    gpt = {"model": {"id": "gpt-5", "providerID": "openai"}, "cost": 0}
+    newer = [
+        ("msg_both_tables", "ses_db_both", 1, {**gpt, "tokens": _opencode_tokens(999, 9)}),
+        ("msg_newer", "ses_db_newer", 2, {**gpt, "tokens": _opencode_tokens(300, 30)}),
+        ("msg_newer_and_file", "ses_db_file", 3, {**gpt, "tokens": _opencode_tokens(400, 40)}),
+        ("msg_prompt", "ses_db_newer", 4, {"text": "hi", "tokens": _opencode_tokens(5, 5)}),
+    ]
+    with sqlite3.connect(home / "opencode.db") as db:
+        db.execute("create table message (id text primary key, session_id text, data text)")
+        db.execute(
+            "insert into message values (?, ?, ?)",
+            (
+                "msg_both_tables",
+                "ses_db_both",
+                json.dumps(
+                    {
+                        "role": "assistant",
+                        "time": {"created": at},
+                        "modelID": "gpt-5",
+                        "providerID": "openai",
+                        "cost": 0,
+                        "tokens": _opencode_tokens(100, 10),
+                    }
+                ),
+            ),
+        )
+        db.execute(
+            "create table session_message (id text primary key, session_id text not null, "
+            "type text not null, seq integer not null, time_created integer not null, "
+            "time_updated integer not null, data text not null)"
+        )
+        db.executemany(
+            "insert into session_message values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i,
+                    s,
+                    "user" if i == "msg_prompt" else "assistant",
+                    n,
+                    at + n,
+                    at + n,
+                    json.dumps(d),
+                )
+                for i, s, n, d in newer
+            ],
+        )
+    db.close()
+    folder = home / "storage" / "message" / "ses_db_file"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "msg_newer_and_file.json").write_text(
+        json.dumps(
+            {
+                "id": "msg_newer_and_file",
+                "sessionID": "ses_db_file",
+                "role": "assistant",
+                "time": {"created": at},
+                "modelID": "gpt-5",
+                "providerID": "openai",
+                "cost": 0,
+                "tokens": _opencode_tokens(7, 7),
+            }
+        )
+    )

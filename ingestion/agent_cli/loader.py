@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ingestion.agent_cli.sources import CLIS, AgentCli, FoundFile, discover
+from ingestion.agent_cli.sources import CLIS, KINDS, AgentCli, FoundFile, discover
 from ingestion.agent_cli.usage import TOKEN_COLUMNS, TOOL_COLUMNS, USAGE_COLUMNS
 from ingestion.core import file_stamps, load_log, quarantine, reconciliation, settings
 from ingestion.core.contract_fields import INT32_MAX, load_context
@@ -29,8 +29,6 @@ from ingestion.core.quarantine import Rejection
 from ingestion.core.raw_schema import ensure_raw_schema
 from ingestion.file_drops.loader import read_file, unreadable
 
-# What a file is read under: a file read under older rules is read again.
-RULES_VERSION = 1
 FILES_PER_COMMIT = 500
 # Usage columns that are false unless a reader says otherwise.
 _FLAGS = ("is_fallback_model", "in_leading_burst", "is_replayed_turn")
@@ -201,7 +199,7 @@ def load_file(
                 usage_rows,
                 tools_kept,
                 sum(row["total_tokens"] or 0 for row in kept),
-                RULES_VERSION,
+                found.kind.rules,
                 run_id,
             ),
         )
@@ -286,13 +284,15 @@ def settle_seconds() -> float:
 
 
 def _recorded(warehouse, agent_cli: str) -> dict[str, tuple[file_stamps.Stamp | None, str]]:
-    """Per file read under these rules: its recorded stamp (None: read it next time) and the
-    hash of what was read."""
+    """Per file read under its kind's current rules (`FileKind.rules`; a file read under older
+    ones is read again): its recorded stamp (None: read it next time) and the hash of what was
+    read."""
     return {
         key: ((size, modified_ns, inode) if modified_ns is not None else None, sha)
-        for key, size, modified_ns, inode, sha in warehouse.execute(
-            "select file_path, size_bytes, modified_ns, inode, sha256 from raw.agent_cli_files "
-            "where agent_cli = %s and rules_version = %s",
-            (agent_cli, RULES_VERSION),
+        for key, kind, rules, size, modified_ns, inode, sha in warehouse.execute(
+            "select file_path, file_kind, rules_version, size_bytes, modified_ns, inode, sha256 "
+            "from raw.agent_cli_files where agent_cli = %s",
+            (agent_cli,),
         )
+        if kind in KINDS and rules == KINDS[kind].rules
     }

@@ -34,8 +34,18 @@ Where ccusage quietly reads something broken, this reader quarantines the messag
 - counts that are not whole non-negative numbers (ccusage reads them as 0);
 - a message with usage but no readable `time.created` (ccusage counts it on 1970-01-01).
 
-Not read: the `session_message` and `session_v2`/`session` tables of OpenCode's newer
-database schema, which ccusage also reads.
+The database's newer table, `session_message(id, session_id, type, time_created, data)`, is
+read beside `message`, as ccusage 20.0.24 reads it (probed with databases made for it):
+
+- Only rows of `type` "assistant" (exactly) count; the JSON's `role` is not looked at.
+- The model is `model.id` and the provider `model.providerID` (an object), each else the
+  flat `modelID` / `providerID`; `tokens` and `cost` are read as in `message`.
+- Time: `time.created` when it is a whole number, else the row's `time_created` column.
+- The session is the row's `session_id`, the message its `id`. A message id that `message`
+  also holds counts from `message` (origin `db_v2` ranks after `db`, before `file`).
+
+Its tool calls, and the `session_v2`/`session` tables, are not read: they hold no usage that
+ccusage counts.
 """
 
 import re
@@ -235,18 +245,49 @@ def _row_key(message_id: Any, position: Any, context: LoadContext) -> str:
     return f"row {position}"
 
 
-def _messages(connection: sqlite3.Connection) -> sqlite3.Cursor:
+# The tables of usage a database may hold, their rows as (row id, id, session id, type, time
+# created, data), and the origin their usage rows get.
+TABLES = {
+    "message": ("null, null", "db"),
+    "session_message": ("type, time_created", "db_v2"),
+}
+
+
+def _table_rows(connection: sqlite3.Connection, table: str) -> sqlite3.Cursor:
+    columns = TABLES[table][0]
+    if table == "session_message":
+        present = {row[1] for row in connection.execute("pragma table_info(session_message)")}
+        columns = ", ".join(c if c in present else "null" for c in ("type", "time_created"))
+    query = f"select {{}}, id, session_id, {columns}, data from {table}"  # noqa: S608 - names above
     try:
-        return connection.execute("select rowid, id, session_id, data from message")
+        return connection.execute(query.format("rowid"))
     except sqlite3.OperationalError:  # a table without rowid
-        return connection.execute("select null, id, session_id, data from message")
+        return connection.execute(query.format("null"))
+
+
+def _newer_record(record: dict, created: Any) -> dict:
+    """A `session_message` row's JSON in the shape of a `message` row's."""
+    model = record.get("model")
+    model = model if isinstance(model, dict) else {}
+    time = record.get("time")
+    time = time if isinstance(time, dict) else {}
+    own_time = time.get("created")
+    if isinstance(own_time, bool) or not isinstance(own_time, int):
+        time = {**time, "created": created}
+    return {
+        **record,
+        "modelID": _text(model.get("id")) or record.get("modelID"),
+        "providerID": _text(model.get("providerID")) or record.get("providerID"),
+        "time": time,
+    }
 
 
 def parse_database(path: Path, log: LogFile, context: LoadContext) -> Parsed:
-    """The usage rows of an OpenCode database's `message` table, opened read-only. A row that
-    breaks the contract is quarantined as `<log.key>:<id or row id>`; a database that cannot be
-    read, or has no `message` table, as `log.key`. After it returns, `context.redactions`
-    counts the redactions of every row."""
+    """The usage rows of an OpenCode database's `message` and `session_message` tables, opened
+    read-only. A row that breaks the contract is quarantined as `<log.key>:<id or row id>`
+    (`<log.key>:session_message:<...>` for the newer table); a database that cannot be read, or
+    has neither table, as `log.key`. After it returns, `context.redactions` counts the
+    redactions of every row."""
     parsed, redactions = Parsed(), Counter()
     try:
         connection = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
@@ -256,37 +297,75 @@ def parse_database(path: Path, log: LogFile, context: LoadContext) -> Parsed:
     # stopping the query.
     connection.text_factory = lambda value: value.decode("utf-8", "surrogateescape")
     try:
-        has_table = connection.execute(
-            "select 1 from sqlite_master where type = 'table' and name = 'message'"
-        ).fetchone()
-        if not has_table:
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "select name from sqlite_master where type = 'table' and name in "
+                "('message', 'session_message')"
+            )
+        }
+        if not tables:
             raise RowRejected(quarantine.UNREADABLE_FILE, "database: no message table")
-        for position, (rowid, message_id, session_id, data) in enumerate(_messages(connection)):
-            parsed.records_read += 1
-            row_key = _row_key(message_id, position if rowid is None else rowid, context)
-            key = f"{log.key}:{row_key}"
-            try:
-                if not all(isinstance(v, str) for v in (message_id, session_id, data)):
-                    raise RowRejected(quarantine.WRONG_TYPE, "id, session_id, data: not text")
-                record = parse_json(data)
-                if isinstance(record, dict):
-                    # The row's columns, not the JSON, say which message and session it is.
-                    record = {**record, "id": message_id, "sessionID": session_id}
-                clean = is_clean(data) and is_clean(f"{message_id} {session_id}")
-                row, found = _row(record, row_key, "db", context, clean)
-            except Exception as error:  # noqa: BLE001 - one bad row never stops the database
-                parsed.rejections.append(quarantine.rejection(key, error, str(data)))
-                continue
-            redactions.update(found)
-            if row:
-                row["record_index"] = position
-                parsed.rows.append(row)
+        position = 0
+        for table in (name for name in TABLES if name in tables):
+            for rowid, message_id, session_id, kind, created, data in _table_rows(
+                connection, table
+            ):
+                parsed.records_read += 1
+                row_key = _row_key(message_id, position if rowid is None else rowid, context)
+                row = _database_row(
+                    table,
+                    (message_id, session_id, kind, created, data),
+                    row_key,
+                    log,
+                    context,
+                    parsed,
+                    redactions,
+                )
+                if row:
+                    row["record_index"] = position
+                    parsed.rows.append(row)
+                position += 1
     except (sqlite3.Error, RowRejected) as error:
         _unreadable(parsed, log, error)
     finally:
         connection.close()
     context.redactions = redactions
     return parsed
+
+
+def _database_row(
+    table: str,
+    values: tuple,
+    row_key: str,
+    log: LogFile,
+    context: LoadContext,
+    parsed: Parsed,
+    redactions: Counter,
+) -> dict | None:
+    """One database row's usage row, or None (no usage, or quarantined into `parsed`)."""
+    message_id, session_id, kind, created, data = values
+    if table == "session_message" and kind != "assistant":
+        return None  # user prompts, compactions, model switches: no usage counted
+    try:
+        if not all(isinstance(v, str) for v in (message_id, session_id, data)):
+            raise RowRejected(quarantine.WRONG_TYPE, "id, session_id, data: not text")
+        record = parse_json(data)
+        if isinstance(record, dict):
+            # The row's columns, not the JSON, say which message and session it is.
+            record = {**record, "id": message_id, "sessionID": session_id}
+            if table == "session_message":
+                record = _newer_record(record, created)
+        clean = is_clean(data) and is_clean(f"{message_id} {session_id}")
+        row, found = _row(record, row_key, TABLES[table][1], context, clean)
+    except Exception as error:  # noqa: BLE001 - one bad row never stops the database
+        key = row_key if table == "message" else f"{table}:{row_key}"
+        parsed.rejections.append(quarantine.rejection(f"{log.key}:{key}", error, str(data)))
+        return None
+    redactions.update(found)
+    if row and table != "message":
+        row["record_key"] = f"{table}:{row['record_key']}"  # an id both tables hold
+    return row
 
 
 def _unreadable(parsed: Parsed, log: LogFile, error: BaseException) -> Parsed:

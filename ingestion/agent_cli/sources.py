@@ -40,6 +40,9 @@ class FileKind:
     line_based: bool
     # A SQLite database: what is new may be in its `-wal` file.
     has_wal: bool = False
+    # The rules a file of this kind is read under: raised when its reader counts something new,
+    # so that the files read before are read again once.
+    rules: int = 1
 
 
 def _no_tools(reader: Callable[[bytes, LogFile, LoadContext], Parsed]) -> Reader:
@@ -54,10 +57,12 @@ DATABASE = FileKind(
     _no_tools(lambda data, log, context: opencode.parse_database(log.path, log, context)),
     False,
     has_wal=True,
+    rules=2,  # 2: the newer `session_message` table
 )
 EVENTS = FileKind("events", _no_tools(copilot.parse_events), True)
 OTEL = FileKind("otel", copilot.read_otel, True)
 OTLP = FileKind("otlp", otlp.parse, True)
+KINDS = {kind.name: kind for kind in (ROLLOUT, CHAT, MESSAGE, DATABASE, EVENTS, OTEL, OTLP)}
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ USAGE_COLUMNS = (
     "in_leading_burst",  # Codex: in the file's leading replay burst (<= 1 s apart)
     "is_replayed_turn",  # Codex: a fork's replay of a turn its parent started before the fork
     "dedup_key",  # Codex: timestamp (ms), model and the six counts
-    "origin",  # OpenCode: db | file
+    "origin",  # OpenCode: db (table message) | db_v2 (table session_message) | file
 )
 
 # The columns of a tool/error row (`raw.agent_cli_tool_events`).

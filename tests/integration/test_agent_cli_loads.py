@@ -333,3 +333,33 @@ def test_an_opencode_database_is_read_with_its_write_ahead_log(urls, tmp_path):
         assert _load(urls.warehouse, "opencode", [home]).rows_loaded == 2
     finally:
         writer.close()
+
+
+def test_files_read_under_older_rules_of_their_kind_are_read_again(urls, tmp_path):
+    """An OpenCode database read before the reader knew `session_message` is read again once,
+    and its newer table's messages load; the storage files, whose rules did not change, are
+    not read again."""
+    from tests.agent_cli_rule_logs import write_opencode_database
+
+    home = tmp_path / "opencode"
+    home.mkdir()
+    write_opencode_database(home)
+    for path in home.rglob("*"):
+        _age(path)
+    first = _load(urls.warehouse, "opencode", [home])
+    assert first.rows_loaded == 5  # `message` 1, `session_message` 3 (a prompt holds none), file 1
+    with connect(urls.warehouse) as conn:
+        conn.execute(
+            "delete from raw.agent_cli_usage where origin = 'db_v2'; "
+            "update raw.agent_cli_files set rules_version = 1 where file_kind = 'database'"
+        )
+    again = _load(urls.warehouse, "opencode", [home])
+    assert again.rows_loaded == 4  # the database's rows again; the file is unchanged
+    assert _held(
+        urls.warehouse,
+        "select file_kind, rules_version from raw.agent_cli_files order by file_kind",
+    ) == [("database", 2), ("message", 1)]
+    assert _held(
+        urls.warehouse, "select count(*) from raw.agent_cli_usage where origin = 'db_v2'"
+    ) == [(3,)]
+    assert _load(urls.warehouse, "opencode", [home]).rows_loaded == 0

@@ -30,8 +30,13 @@ from tests.unit.test_agent_cli_gemini import (
 )
 
 # USD per million tokens (input, output, cache read, cache write), as ccusage 20.0.24 prices
-# them offline. No case comes near the 200k long-context threshold.
-PRICES = {"claude-sonnet-4-5-20250929": (3, 15, 0.30, 3.75)}
+# them offline (a GPT cache write at 1.25 times input). No case comes near a long-context
+# threshold.
+PRICES = {
+    "claude-sonnet-4-5-20250929": (3, 15, 0.30, 3.75),
+    "gpt-5": (1.25, 10, 0.125, 1.5625),
+    "gpt-5.4": (2.5, 15, 0.25, 3.125),
+}
 
 
 def opencode_cost(row: dict) -> float:
@@ -49,9 +54,10 @@ def opencode_cost(row: dict) -> float:
 
 def counted_once(rows: list[dict]) -> list[dict]:
     """ccusage's de-duplication (done in SQL by the warehouse): a message id counts once, a
-    database row before a file, files in path order (as `read_folder` reads them)."""
+    database row before a file (`message` before `session_message`), files in path order (as
+    `read_folder` reads them)."""
     seen, kept = set(), []
-    for row in sorted(rows, key=lambda row: row["origin"] != "db"):
+    for row in sorted(rows, key=lambda row: ["db", "db_v2", "file"].index(row["origin"])):
         if row["message_id"] is not None and row["message_id"] in seen:
             continue
         seen.add(row["message_id"])
@@ -187,6 +193,84 @@ DB_ROWS = [
 DB_SESSIONS = {"ses_db": (11, 5, 0, 0, 0, 16), "ses_plain": (1, 1, 0, 0, 0, 2)}
 
 
+def _newer(day: int, tokens, model=None, **changes) -> dict:
+    """A `session_message` row's JSON: the model as an object, no id, session or role."""
+    data = {
+        "time": {"created": _ms(day)},
+        "model": {"id": "gpt-5", "providerID": "openai"} if model is None else model,
+        "cost": 0,
+        "tokens": tokens,
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# The newer table's rows: (id, session_id, type, time_created, data).
+NEWER_ROWS = [
+    ("msg_v2", "ses_v2", "assistant", _ms(13), _newer(13, _tokens(20, 4, 3, 100, 10))),
+    (
+        "msg_v2_flat",
+        "ses_v2_flat",
+        "assistant",
+        _ms(14),
+        _newer(14, _tokens(21, 4), model={}, modelID="gpt-5.4", providerID="openai"),
+    ),
+    # model.id over modelID; model.providerID missing: the flat providerID.
+    (
+        "msg_v2_both",
+        "ses_v2_both",
+        "assistant",
+        _ms(14),
+        _newer(14, _tokens(22, 4), model={"id": "gpt-5"}, modelID="o3", providerID="openai"),
+    ),
+    ("msg_v2_user", "ses_v2_user", "user", _ms(15), _newer(15, _tokens(23, 4))),
+    ("msg_v2_case", "ses_v2_case", "Assistant", _ms(15), _newer(15, _tokens(24, 4))),
+    (
+        "msg_v2_no_provider",
+        "ses_v2_np",
+        "assistant",
+        _ms(15),
+        _newer(15, _tokens(25, 4), {"id": "gpt-5"}),
+    ),
+    # No usable time of its own: the row's column.
+    ("msg_v2_col_time", "ses_v2_ct", "assistant", _ms(20), _newer(13, _tokens(26, 4), time={})),
+    (
+        "msg_v2_bad_time",
+        "ses_v2_bt",
+        "assistant",
+        _ms(21),
+        _newer(13, _tokens(27, 4), time={"created": "soon"}),
+    ),
+    # The id `message` holds: counted from there.
+    ("msg_db", "ses_v2_dup", "assistant", _ms(16), _newer(16, _tokens(999, 9))),
+    ("msg_v2_broken", "ses_v2", "assistant", _ms(13), "{not json"),
+]
+NEWER_SESSIONS = {
+    "ses_v2": (20, 4, 100, 10, 3, 137),
+    "ses_v2_flat": (21, 4, 0, 0, 0, 25),
+    "ses_v2_both": (22, 4, 0, 0, 0, 26),
+    "ses_v2_ct": (26, 4, 0, 0, 0, 30),
+    "ses_v2_bt": (27, 4, 0, 0, 0, 31),
+}
+
+
+def write_newer_table(path: Path, rows) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "create table session_message (id text primary key, session_id text not null, "
+            "type text not null, seq integer not null, time_created integer not null, "
+            "time_updated integer not null, data text not null)"
+        )
+        connection.executemany(
+            "insert into session_message values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, s, t, n, c, c, d if isinstance(d, str) else json.dumps(d))
+                for n, (i, s, t, c, d) in enumerate(rows)
+            ],
+        )
+    connection.close()
+
+
 def write_database(path: Path, rows, schema="id text primary key, session_id text, data text"):
     with sqlite3.connect(path) as connection:
         connection.execute(f"create table message ({schema})")
@@ -205,6 +289,7 @@ def case_folder(tmp_path_factory) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"msg_{name}.json").write_text(json.dumps(message, indent=2))
     write_database(root / "opencode.db", DB_ROWS)
+    write_newer_table(root / "opencode.db", NEWER_ROWS)
     return root
 
 
@@ -228,13 +313,14 @@ def _by_session(rows: list[dict]) -> dict[str, tuple]:
 def test_each_rule(case_folder):
     rows, rejections = read_data_folder(case_folder)
     assert [(r.source_key, r.reason_code) for r in rejections] == [
-        ("opencode.db:msg_broken", quarantine.MALFORMED_JSON)
+        ("opencode.db:msg_broken", quarantine.MALFORMED_JSON),
+        ("opencode.db:session_message:msg_v2_broken", quarantine.MALFORMED_JSON),
     ]
     expected = {
         f"ses_{name}": want for name, (_, want) in CASES.items() if want and name != "no-session"
     }
     expected["unknown"] = CASES["no-session"][1]
-    assert _by_session(counted_once(rows)) == {**expected, **DB_SESSIONS}
+    assert _by_session(counted_once(rows)) == {**expected, **DB_SESSIONS, **NEWER_SESSIONS}
     by_id = {(row["origin"], row["message_id"]): row for row in rows}
     assert by_id[("file", "msg_created-not-completed")]["occurred_at"] == datetime(
         2026, 5, 6, 23, tzinfo=UTC
@@ -260,6 +346,16 @@ def test_each_rule(case_folder):
         "tier_rule": "model",
         "origin": "file",
     }
+    newer = by_id[("db_v2", "msg_v2_col_time")]
+    assert (newer["record_key"], newer["session_id"], newer["occurred_at"]) == (
+        "session_message:msg_v2_col_time",
+        "ses_v2_ct",
+        datetime(2026, 5, 20, 1, tzinfo=UTC),
+    )
+    assert (by_id[("db_v2", "msg_v2_both")]["model"], by_id[("db_v2", "msg_v2_flat")]["model"]) == (
+        "gpt-5",
+        "gpt-5.4",
+    )
     db_row = by_id[("db", "msg_db")]
     assert (db_row["record_key"], db_row["session_id"], db_row["record_index"]) == (
         "msg_db",
@@ -473,5 +569,57 @@ def test_any_database_rows_are_read_or_quarantined(rows):
     assert parsed.records_read == len(rows)
     assert len(parsed.rows) + len(parsed.rejections) <= len(rows)
     for rejection in parsed.rejections:
+        assert rejection.reason_code in quarantine.REASON_CODES - {quarantine.UNEXPECTED_ERROR}
+        assert MARK not in rejection.detail
+
+
+NEWER_MESSAGES = MESSAGES.map(
+    lambda m: (
+        {**m, "model": {"id": m.pop("modelID"), "providerID": m.pop("providerID")}}
+        if isinstance(m, dict) and "modelID" in m and "providerID" in m
+        else m
+    )
+) | spoiled(
+    st.fixed_dictionaries(
+        {
+            "model": st.fixed_dictionaries({"id": st.just("gpt-5"), "providerID": st.just("o")}),
+            "time": st.fixed_dictionaries({"created": st.integers(_ms(1), _ms(28))}),
+            "tokens": st.fixed_dictionaries({"input": _COUNT, "output": _COUNT}),
+        }
+    ),
+    [("model",), ("model", "id"), ("model", "providerID"), ("time", "created")],
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            _CELLS,
+            _CELLS,
+            st.just("assistant") | _CELLS,
+            st.integers(_ms(1), _ms(28)) | _CELLS,
+            NEWER_MESSAGES.map(json.dumps) | _CELLS,
+        ),
+        max_size=5,
+    )
+)
+def test_any_newer_table_rows_are_read_or_quarantined(rows):
+    """`session_message` rows of any type, time and JSON: each is a usage row, no usage or
+    one quarantined row, and no rejection quotes a value."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "opencode.db"
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                "create table session_message (id, session_id, type, time_created, data)"
+            )
+            connection.executemany("insert into session_message values (?, ?, ?, ?, ?)", rows)
+        connection.close()
+        parsed = opencode.parse_database(path, LogFile(None, "db", "opencode.db"), context())
+    assert parsed.records_read == len(rows)
+    assert len(parsed.rows) + len(parsed.rejections) <= len(rows)
+    assert all(row["origin"] == "db_v2" for row in parsed.rows)
+    for rejection in parsed.rejections:
+        assert rejection.source_key.startswith("db:session_message:")
         assert rejection.reason_code in quarantine.REASON_CODES - {quarantine.UNEXPECTED_ERROR}
         assert MARK not in rejection.detail

@@ -195,7 +195,10 @@ ranked as (
         end as session_copy,
         case when agent_cli = 'opencode' and message_id is not null then row_number() over (
                     partition by agent_cli, is_counted, message_id
-                    order by origin = 'db' desc, file_path, record_index asc
+                    order by
+                        case origin when 'db' then 0 when 'db_v2' then 1 else 2 end asc,
+                        file_path asc,
+                        record_index asc
                 )
         end as message_copy
     from counted
