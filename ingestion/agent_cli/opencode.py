@@ -285,9 +285,9 @@ def _newer_record(record: dict, created: Any) -> dict:
 def parse_database(path: Path, log: LogFile, context: LoadContext) -> Parsed:
     """The usage rows of an OpenCode database's `message` and `session_message` tables, opened
     read-only. A row that breaks the contract is quarantined as `<log.key>:<id or row id>`
-    (`<log.key>:session_message:<...>` for the newer table); a database that cannot be read, or
-    has neither table, as `log.key`. After it returns, `context.redactions` counts the
-    redactions of every row."""
+    (`<log.key>:session_message:<...>` for the newer table), a table that cannot be read as
+    `<log.key>:<table>`; a database that cannot be read, or has neither table, as `log.key`.
+    After it returns, `context.redactions` counts the redactions of every row."""
     parsed, redactions = Parsed(), Counter()
     try:
         connection = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
@@ -308,24 +308,37 @@ def parse_database(path: Path, log: LogFile, context: LoadContext) -> Parsed:
             raise RowRejected(quarantine.UNREADABLE_FILE, "database: no message table")
         position = 0
         for table in (name for name in TABLES if name in tables):
-            for rowid, message_id, session_id, kind, created, data in _table_rows(
-                connection, table
-            ):
+            try:
+                for rowid, message_id, session_id, kind, created, data in _table_rows(
+                    connection, table
+                ):
+                    parsed.records_read += 1
+                    # A table may name a column of its own `rowid`: only SQLite's is a number.
+                    number = rowid if type(rowid) is int else position
+                    row = _database_row(
+                        table,
+                        (message_id, session_id, kind, created, data),
+                        _row_key(message_id, number, context),
+                        log,
+                        context,
+                        parsed,
+                        redactions,
+                    )
+                    if row:
+                        row["record_index"] = position
+                        parsed.rows.append(row)
+                    position += 1
+            except sqlite3.Error as error:
+                # A table that cannot be read (a column missing, a broken page) is quarantined
+                # alone: the other table still loads.
                 parsed.records_read += 1
-                row_key = _row_key(message_id, position if rowid is None else rowid, context)
-                row = _database_row(
-                    table,
-                    (message_id, session_id, kind, created, data),
-                    row_key,
-                    log,
-                    context,
-                    parsed,
-                    redactions,
+                parsed.rejections.append(
+                    quarantine.rejection(
+                        f"{log.key}:{table}",
+                        RowRejected(quarantine.UNREADABLE_FILE, f"table: {type(error).__name__}"),
+                        table,
+                    )
                 )
-                if row:
-                    row["record_index"] = position
-                    parsed.rows.append(row)
-                position += 1
     except (sqlite3.Error, RowRejected) as error:
         _unreadable(parsed, log, error)
     finally:

@@ -205,6 +205,7 @@ def _newer(day: int, tokens, model=None, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+SECRET_IN_ROWID = "sk-ant-api03-" + "R" * 40
 # The newer table's rows: (id, session_id, type, time_created, data).
 NEWER_ROWS = [
     ("msg_v2", "ses_v2", "assistant", _ms(13), _newer(13, _tokens(20, 4, 3, 100, 10))),
@@ -500,6 +501,35 @@ def test_a_database_table_without_rowid(tmp_path):
     ]
 
 
+def test_a_table_that_cannot_be_read_leaves_the_other(tmp_path):
+    path = tmp_path / "opencode.db"
+    write_database(path, [("a", "s", _message("a", 1, _tokens(1, 1)))])
+    with sqlite3.connect(path) as connection:
+        connection.execute("create table session_message (id, session_id, type)")  # no data
+    connection.close()
+    parsed = opencode.parse_database(path, LogFile(None, "db", "opencode.db"), context())
+    assert [row["message_id"] for row in parsed.rows] == ["a"]
+    assert [(r.source_key, r.reason_code) for r in parsed.rejections] == [
+        ("db:session_message", quarantine.UNREADABLE_FILE)
+    ]
+
+
+def test_a_column_named_rowid_is_not_the_row_number(tmp_path):
+    """A table may declare its own `rowid` column: its value (a secret, text that is not
+    UTF-8) never becomes a quarantine key."""
+    path = tmp_path / "opencode.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("create table message (rowid text, id, session_id, data)")
+        connection.execute("insert into message values (?, null, 's', '{')", (SECRET_IN_ROWID,))
+        connection.execute("insert into message values (cast(? as text), 7, 's', '{')", (b"\xff",))
+    connection.close()
+    parsed = opencode.parse_database(path, LogFile(None, "db", "opencode.db"), context())
+    assert [(r.source_key, r.reason_code) for r in parsed.rejections] == [
+        ("db:row 0", quarantine.WRONG_TYPE),
+        ("db:row 1", quarantine.WRONG_TYPE),
+    ]
+
+
 # --- anything at all ------------------------------------------------------------------------
 
 _COUNT = st.integers(0, 10**6)
@@ -573,13 +603,15 @@ def test_any_database_rows_are_read_or_quarantined(rows):
         assert MARK not in rejection.detail
 
 
-NEWER_MESSAGES = MESSAGES.map(
-    lambda m: (
-        {**m, "model": {"id": m.pop("modelID"), "providerID": m.pop("providerID")}}
-        if isinstance(m, dict) and "modelID" in m and "providerID" in m
-        else m
-    )
-) | spoiled(
+def _as_newer(message):
+    """A message with its model as the newer table's object."""
+    if not (isinstance(message, dict) and "modelID" in message and "providerID" in message):
+        return message
+    rest = {k: v for k, v in message.items() if k not in ("modelID", "providerID")}
+    return {**rest, "model": {"id": message["modelID"], "providerID": message["providerID"]}}
+
+
+NEWER_MESSAGES = MESSAGES.map(_as_newer) | spoiled(
     st.fixed_dictionaries(
         {
             "model": st.fixed_dictionaries({"id": st.just("gpt-5"), "providerID": st.just("o")}),

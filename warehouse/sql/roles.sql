@@ -110,8 +110,8 @@ alter default privileges for role atw_loader in schema ops grant select on table
 -- The incremental models take the write horizon to choose what to rebuild (their watermark).
 grant execute on function raw.write_horizon(interval) to atw_transformer;
 -- ... which needs the other sessions' transaction starts: without pg_read_all_stats the role
--- sees none, and every horizon falls back to its margin (6 h ago), so each build and its tests
--- read six hours again. It also shows other sessions' query texts to dbt, the pipeline's own
+-- sees none of another login's, and while one is open every horizon falls back to its margin
+-- (6 h ago), so each build and its tests read six hours again. It also shows other sessions' query texts to dbt, the pipeline's own
 -- code. Granting it needs a superuser or its admin option: without either, the margin it is.
 do $$
 begin

@@ -6,10 +6,14 @@
     cache_write_1h_above_per_mtok, cache_read_above_per_mtok
 {%- endset %}
 {#- How a long-context tier applies (macros/tiered_cost.sql): ccusage 20.0.24 prices Anthropic's
-    models per token type past the threshold and every other vendor's by the whole request's
-    context, as OpenAI and Google bill it. -#}
+    models (by any provider) per token type past the threshold and every other vendor's by the
+    whole request's context, as OpenAI and Google bill it; an override row without a rule,
+    `context`. -#}
 {% set catalogue_rule -%}
-    case when {} = 'anthropic' then 'marginal' else 'context' end as long_context_rule
+    case
+        when {0}matched_provider = 'anthropic' or {0}matched_model like 'claude%' then 'marginal'
+        else 'context'
+    end as long_context_rule
 {%- endset %}
 {#- The price of every model the sources logged, per day from `valid_from` until the model's next
     row: the override seed first (private models, prices the catalogue lacks), then the
@@ -37,7 +41,8 @@ aliases as (
 overridden as (
 
     select
-        model_name, valid_from, {{ price_columns }}, long_context_rule,
+        model_name, valid_from, {{ price_columns }},
+        coalesce(long_context_rule, 'context') as long_context_rule,
         'override seed' as price_source
     from overrides
 
@@ -47,7 +52,7 @@ aliased as (
 
     select
         aliases.model_name, catalogue.valid_from, {{ price_columns }},
-        {{ catalogue_rule.format('catalogue.matched_provider') }},
+        {{ catalogue_rule.format('catalogue.') }},
         catalogue.catalogue || ': ' || catalogue.matched_model || ' (alias)' as price_source
     from aliases
     inner join catalogue on aliases.priced_as = catalogue.model_name
@@ -58,7 +63,7 @@ catalogued as (
 
     select
         model_name, valid_from, {{ price_columns }},
-        {{ catalogue_rule.format('matched_provider') }},
+        {{ catalogue_rule.format('') }},
         catalogue || ': ' || matched_model as price_source
     from catalogue
     where model_name not in (select aliases.model_name from aliases)
