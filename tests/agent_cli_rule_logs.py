@@ -246,30 +246,37 @@ def write_opencode_rule_logs(home: Path) -> None:
             (storage / "session" / "global" / f"{session}.json").write_text(
                 json.dumps({"id": session, "title": shape, "time": {"created": at, "updated": at}})
             )
-            (storage / "message" / session).mkdir(parents=True, exist_ok=True)
-            (storage / "message" / session / f"{message}.json").write_text(
-                json.dumps(
-                    {
-                        "id": message,
-                        "sessionID": session,
-                        "role": "assistant",
-                        "time": {"created": at},
-                        "modelID": model,
-                        "providerID": provider,
-                        "cost": 0,
-                        "tokens": {
-                            "input": fresh,
-                            "output": out,
-                            "reasoning": 0,
-                            "cache": {"read": read, "write": write},
-                        },
-                    }
-                )
+            _write_opencode_file(
+                storage,
+                _opencode_message(at, model, provider, _opencode_tokens(fresh, out, read, write)),
+                message,
+                session,
             )
 
 
-def _opencode_tokens(fresh: int, out: int) -> dict:
-    return {"input": fresh, "output": out, "reasoning": 0, "cache": {"read": 0, "write": 0}}
+def _opencode_tokens(fresh: int, out: int, read: int = 0, write: int = 0) -> dict:
+    return {"input": fresh, "output": out, "reasoning": 0, "cache": {"read": read, "write": write}}
+
+
+def _opencode_message(at: int, model: str, provider: str, tokens: dict) -> dict:
+    """An unpriced (`cost` 0) assistant message as OpenCode's older schema keeps it, without
+    its ids."""
+    return {
+        "role": "assistant",
+        "time": {"created": at},
+        "modelID": model,
+        "providerID": provider,
+        "cost": 0,
+        "tokens": tokens,
+    }
+
+
+def _write_opencode_file(storage: Path, message: dict, message_id: str, session: str) -> None:
+    folder = storage / "message" / session
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{message_id}.json").write_text(
+        json.dumps({"id": message_id, "sessionID": session, **message})
+    )
 
 
 def write_opencode_database(home: Path) -> None:
@@ -291,16 +298,7 @@ def write_opencode_database(home: Path) -> None:
             (
                 "msg_both_tables",
                 "ses_db_both",
-                json.dumps(
-                    {
-                        "role": "assistant",
-                        "time": {"created": at},
-                        "modelID": "gpt-5",
-                        "providerID": "openai",
-                        "cost": 0,
-                        "tokens": _opencode_tokens(100, 10),
-                    }
-                ),
+                json.dumps(_opencode_message(at, "gpt-5", "openai", _opencode_tokens(100, 10))),
             ),
         )
         db.execute(
@@ -324,19 +322,9 @@ def write_opencode_database(home: Path) -> None:
             ],
         )
     db.close()
-    folder = home / "storage" / "message" / "ses_db_file"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "msg_newer_and_file.json").write_text(
-        json.dumps(
-            {
-                "id": "msg_newer_and_file",
-                "sessionID": "ses_db_file",
-                "role": "assistant",
-                "time": {"created": at},
-                "modelID": "gpt-5",
-                "providerID": "openai",
-                "cost": 0,
-                "tokens": _opencode_tokens(7, 7),
-            }
-        )
+    _write_opencode_file(
+        home / "storage",
+        _opencode_message(at, "gpt-5", "openai", _opencode_tokens(7, 7)),
+        "msg_newer_and_file",
+        "ses_db_file",
     )

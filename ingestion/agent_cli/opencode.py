@@ -245,19 +245,15 @@ def _row_key(message_id: Any, position: Any, context: LoadContext) -> str:
     return f"row {position}"
 
 
-# The tables of usage a database may hold, their rows as (row id, id, session id, type, time
-# created, data), and the origin their usage rows get.
-TABLES = {
-    "message": ("null, null", "db"),
-    "session_message": ("type, time_created", "db_v2"),
-}
+# The tables of usage a database may hold, and the origin their usage rows get.
+TABLES = {"message": "db", "session_message": "db_v2"}
 
 
 def _table_rows(connection: sqlite3.Connection, table: str) -> sqlite3.Cursor:
-    columns = TABLES[table][0]
-    if table == "session_message":
-        present = {row[1] for row in connection.execute("pragma table_info(session_message)")}
-        columns = ", ".join(c if c in present else "null" for c in ("type", "time_created"))
+    """A table's rows as (row id, id, session id, type, time created, data); a column the table
+    lacks reads null (only `session_message` has `type`)."""
+    present = {row[1] for row in connection.execute(f"pragma table_info({table})")}
+    columns = ", ".join(c if c in present else "null" for c in ("type", "time_created"))
     query = f"select {{}}, id, session_id, {columns}, data from {table}"  # noqa: S608 - names above
     try:
         return connection.execute(query.format("rowid"))
@@ -360,6 +356,8 @@ def _database_row(
     message_id, session_id, kind, created, data = values
     if table == "session_message" and kind != "assistant":
         return None  # user prompts, compactions, model switches: no usage counted
+    # The newer table's keys are apart from the older's: an id both tables hold.
+    prefix = "" if table == "message" else f"{table}:"
     try:
         if not all(isinstance(v, str) for v in (message_id, session_id, data)):
             raise RowRejected(quarantine.WRONG_TYPE, "id, session_id, data: not text")
@@ -370,14 +368,15 @@ def _database_row(
             if table == "session_message":
                 record = _newer_record(record, created)
         clean = is_clean(data) and is_clean(f"{message_id} {session_id}")
-        row, found = _row(record, row_key, TABLES[table][1], context, clean)
+        row, found = _row(record, row_key, TABLES[table], context, clean)
     except Exception as error:  # noqa: BLE001 - one bad row never stops the database
-        key = row_key if table == "message" else f"{table}:{row_key}"
-        parsed.rejections.append(quarantine.rejection(f"{log.key}:{key}", error, str(data)))
+        parsed.rejections.append(
+            quarantine.rejection(f"{log.key}:{prefix}{row_key}", error, str(data))
+        )
         return None
     redactions.update(found)
-    if row and table != "message":
-        row["record_key"] = f"{table}:{row['record_key']}"  # an id both tables hold
+    if row:
+        row["record_key"] = prefix + row["record_key"]
     return row
 
 
